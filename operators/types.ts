@@ -45,3 +45,27 @@ export interface ServedRecommendation {
 }
 
 export type { ClickEvent, ItemEvent, ScoredItem };
+
+/** An accepted event with the source position it came from (ClickHouse keeps both). */
+export interface SourcedEvent {
+  readonly event: ClickEvent;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+/**
+ * What one input batch becomes as it flows through the graph. Each operator fills in its part;
+ * the runtime hands the finished batch to the sinks and commits `commits` once they all acked.
+ */
+export interface GraphBatch {
+  readonly seq: number;
+  readonly commits: readonly CommitPoint[];
+  readonly messages: number;
+  readonly events: readonly SourcedEvent[];
+  readonly duplicates: number;
+  readonly deadLetters: readonly DeadLetter[];
+  readonly recommendations: readonly ServedRecommendation[];
+  /** New purchases per user in this batch, persisted so exclusions survive restarts. */
+  readonly purchases: ReadonlyMap<string, readonly string[]>;
+}

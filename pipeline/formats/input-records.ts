@@ -1,5 +1,5 @@
 import { mapOnlineRetailLine } from './online-retail.js';
-import { readLines, type InputFormat } from './read-lines.js';
+import { readLines, type InputFormat, type ReadPosition } from './read-lines.js';
 
 /** What one input line becomes: a message to process (or produce), or a row the format filters out. */
 export type InputRecord =
@@ -10,9 +10,13 @@ export type InputRecord =
  * Both `replay` and `produce` read files through here, so Kafka carries exactly what replay sees.
  * The key is the user_id where one can be read cheaply, else none (malformed lines stay keyless).
  */
-export async function* readInputRecords(file: string, format: InputFormat): AsyncGenerator<InputRecord> {
+export async function* readInputRecords(
+  file: string,
+  format: InputFormat,
+  position?: ReadPosition,
+): AsyncGenerator<InputRecord> {
   let line = 0;
-  for await (const text of readLines(file)) {
+  for await (const text of readLines(file, position)) {
     line++;
     if (format === 'online-retail') {
       const row = mapOnlineRetailLine(text);

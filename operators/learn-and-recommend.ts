@@ -1,0 +1,45 @@
+import { map, type OperatorFunction } from 'rxjs';
+import type { ClickEvent } from '../models/event.js';
+import type { PurchaseHistory } from '../models/purchase-history.js';
+import type { Recommender } from '../models/recommender.js';
+import type { GraphBatch, ServedRecommendation } from './types.js';
+
+export interface LearnAndRecommendOptions {
+  readonly recommender: Recommender;
+  readonly history: PurchaseHistory;
+  readonly topK: number;
+  readonly modelVersion: string;
+  /** How an event is learned; replay's prequential evaluator tests before it trains here. */
+  readonly learn?: (event: ClickEvent) => void;
+  readonly now?: () => number;
+}
+
+/**
+ * Learns from every accepted event in stream order, then refreshes the top-K of each user the
+ * batch touched (once per user per batch: the latest state is what gets served).
+ */
+export function learnAndRecommend(opts: LearnAndRecommendOptions): OperatorFunction<GraphBatch, GraphBatch> {
+  const { recommender, history, topK, modelVersion } = opts;
+  const learn = opts.learn ?? ((e: ClickEvent) => recommender.learn(e));
+  const now = opts.now ?? Date.now;
+  return map((batch) => {
+    const touched = new Map<string, number>();
+    const purchases = new Map<string, string[]>();
+    for (const { event } of batch.events) {
+      learn(event);
+      if (history.record(event)) {
+        const list = purchases.get(event.userId);
+        if (list) list.push(event.itemId);
+        else purchases.set(event.userId, [event.itemId]);
+      }
+      touched.set(event.userId, Math.max(touched.get(event.userId) ?? 0, event.ts));
+    }
+    const recommendations: ServedRecommendation[] = [];
+    const updatedAt = now();
+    for (const [userId, eventTs] of touched) {
+      const items = recommender.recommend(userId, topK, history.boughtBy(userId));
+      recommendations.push({ userId, items, modelVersion, eventTs, updatedAt });
+    }
+    return { ...batch, recommendations, purchases };
+  });
+}

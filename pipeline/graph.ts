@@ -1,0 +1,36 @@
+import type { OperatorFunction } from 'rxjs';
+import type { ClickEvent } from '../models/event.js';
+import type { PurchaseHistory } from '../models/purchase-history.js';
+import type { Recommender } from '../models/recommender.js';
+import { dedupeEvents } from '../operators/dedupe-events.js';
+import { learnAndRecommend } from '../operators/learn-and-recommend.js';
+import { parseMessages } from '../operators/parse-messages.js';
+import type { Batch, GraphBatch, RawMessage } from '../operators/types.js';
+
+export interface GraphOptions {
+  readonly recommender: Recommender;
+  readonly history: PurchaseHistory;
+  readonly topK: number;
+  readonly dedupeCapacity: number;
+  readonly modelVersion: string;
+  readonly learn?: (event: ClickEvent) => void;
+}
+
+/**
+ * The one operator graph both runtimes drive: `replay` feeds it file batches and drains it into
+ * memory, `run` feeds it Kafka batches and drains it into Redis, ClickHouse and Kafka.
+ */
+export function recpipeGraph(opts: GraphOptions): OperatorFunction<Batch<RawMessage>, GraphBatch> {
+  return (source) =>
+    source.pipe(
+      parseMessages(),
+      dedupeEvents(opts.dedupeCapacity),
+      learnAndRecommend({
+        recommender: opts.recommender,
+        history: opts.history,
+        topK: opts.topK,
+        modelVersion: opts.modelVersion,
+        ...(opts.learn && { learn: opts.learn }),
+      }),
+    );
+}

@@ -1,0 +1,57 @@
+import { createRequire } from 'node:module';
+import type { Config } from '../../config/schema.js';
+
+type RdKafkaModule = typeof import('@confluentinc/kafka-javascript');
+export type { KafkaConsumer, Producer, LibrdKafkaError, Message } from '@confluentinc/kafka-javascript';
+
+let loaded: RdKafkaModule | undefined;
+
+/**
+ * The client is a native CommonJS module built at install time; load it lazily so commands that
+ * need no Kafka (replay) work even where it failed to build, and say how to fix it when missing.
+ */
+export function rdkafka(): RdKafkaModule {
+  if (loaded) return loaded;
+  try {
+    loaded = createRequire(import.meta.url)('@confluentinc/kafka-javascript') as RdKafkaModule;
+    return loaded;
+  } catch (err) {
+    throw new Error(
+      `the Kafka client (@confluentinc/kafka-javascript) is not installed or did not build: ${(err as Error).message}\n` +
+        'run `bash scripts/setup.sh` (installs the build libraries and rebuilds it with CKJS_LINKING=dynamic)',
+    );
+  }
+}
+
+/** librdkafka settings shared by consumers, producers and admin clients (connection + security). */
+export function commonKafkaConfig(cfg: Config): Record<string, string | number | boolean> {
+  const k = cfg.kafka;
+  const out: Record<string, string | number | boolean> = {
+    'bootstrap.servers': k.brokers,
+    'client.id': k.clientId,
+    'log.connection.close': false,
+  };
+  if (k.sasl) {
+    out['security.protocol'] = k.ssl ? 'sasl_ssl' : 'sasl_plaintext';
+    out['sasl.mechanisms'] = k.sasl.mechanism.toUpperCase();
+    out['sasl.username'] = k.sasl.username;
+    out['sasl.password'] = k.sasl.password;
+  } else if (k.ssl) {
+    out['security.protocol'] = 'ssl';
+  }
+  return out;
+}
+
+/** Adapts librdkafka's callback style to promises, keeping its error object (code, isFatal...). */
+export function callback<T = unknown>(fn: (cb: (err: unknown, value?: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    fn((err, value) => (err ? reject(err instanceof Error ? err : toError(err)) : resolve(value as T)));
+  });
+}
+
+function toError(err: unknown): Error {
+  const e = err as { message?: string; code?: number };
+  const out = new Error(e.message ?? String(err)) as Error & { code?: number };
+  if (e.code !== undefined) out.code = e.code;
+  return out;
+}

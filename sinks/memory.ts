@@ -1,0 +1,25 @@
+import type { GraphBatch, ServedRecommendation } from '../operators/types.js';
+
+/** replay's sink: keeps what `run` would have written, in memory, for the summary and tests. */
+export class MemorySink {
+  messages = 0;
+  valid = 0;
+  duplicates = 0;
+  deadLetters = 0;
+  readonly deadLetterReasons = new Map<string, number>();
+  readonly latestRecommendations = new Map<string, ServedRecommendation>();
+  recommendationsServed = 0;
+
+  write(batch: GraphBatch): void {
+    this.messages += batch.messages;
+    this.valid += batch.events.length;
+    this.duplicates += batch.duplicates;
+    this.deadLetters += batch.deadLetters.length;
+    for (const d of batch.deadLetters) {
+      const code = d.reason.split(':', 1)[0] ?? d.reason;
+      this.deadLetterReasons.set(code, (this.deadLetterReasons.get(code) ?? 0) + 1);
+    }
+    for (const r of batch.recommendations) this.latestRecommendations.set(r.userId, r);
+    this.recommendationsServed += batch.recommendations.length;
+  }
+}
