@@ -11,6 +11,8 @@ export const configSchema = z
         brokers: z.string().min(1).default('127.0.0.1:19092'),
         controllerPort: port.default(19093),
         clientId: z.string().default('recpipe'),
+        /** Distinguishes instances of one group (transactional.id); unique per running process. */
+        instanceId: z.string().min(1).default('0'),
         groupId: z.string().min(1).default('recpipe'),
         inputTopic: z.string().min(1).default('clickstream'),
         itemsTopic: z.string().min(1).default('items'),

@@ -1,0 +1,157 @@
+import { concatMap, finalize, lastValueFrom, defaultIfEmpty, tap } from 'rxjs';
+import type { Config } from '../../config/schema.js';
+import { PurchaseHistory } from '../../models/purchase-history.js';
+import { createRecommender } from '../../models/registry.js';
+import type { Batch, GraphBatch, RawMessage } from '../../operators/types.js';
+import { recpipeGraph } from '../graph.js';
+import { KafkaConsumerSource } from '../kafka/consumer-source.js';
+import type { OutMessage } from '../kafka/transactional-producer.js';
+import { TransactionalProducer } from '../kafka/transactional-producer.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { retryUntilDone } from './retry.js';
+
+/** One store the job writes each batch to; resolves only when the store acknowledged. */
+export interface SinkWriter {
+  readonly name: string;
+  write(batch: GraphBatch): Promise<void>;
+}
+
+export interface RunDependencies {
+  readonly cfg: Config;
+  readonly topic: string;
+  readonly group: string;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly sinks: readonly SinkWriter[];
+  /** Loads persisted purchase history for users not seen yet by this process. */
+  readonly loadHistory: (userIds: readonly string[]) => Promise<Map<string, Set<string>>>;
+}
+
+export interface RunningJob {
+  /** Stops consuming, drains and commits what is in flight, then disconnects. */
+  stop(): Promise<void>;
+  readonly done: Promise<void>;
+}
+
+export async function startRun(deps: RunDependencies): Promise<RunningJob> {
+  const { cfg, log, metrics } = deps;
+  const recommender = createRecommender(cfg.pipeline.model);
+  const history = new PurchaseHistory();
+  const modelVersion = `${recommender.name}@${new Date().toISOString()}`;
+  let stopping = false;
+
+  const source = new KafkaConsumerSource(cfg, {
+    topics: [deps.topic],
+    groupId: deps.group,
+    batchMaxMessages: cfg.pipeline.batchMaxMessages,
+    batchMaxMs: cfg.pipeline.batchMaxMs,
+    maxInFlight: cfg.pipeline.maxInFlightBatches,
+    onLog: (msg) => log.warn(msg),
+  });
+  const producer = new TransactionalProducer(cfg, `recpipe-${deps.group}-${cfg.kafka.instanceId}`);
+  await source.connect();
+  await producer.connect();
+  log.info({ topic: deps.topic, group: deps.group, model: recommender.name }, 'consuming');
+
+  const retry = <T>(sink: string, fn: () => Promise<T>): Promise<T> =>
+    retryUntilDone(fn, {
+      aborted: () => stopping && Date.now() > drainDeadline,
+      onError: (err, attempt) => {
+        metrics.sinkErrors.inc({ sink });
+        log.warn({ sink, attempt, err: (err as Error).message }, 'sink write failed; retrying');
+      },
+    });
+  let drainDeadline = Number.POSITIVE_INFINITY;
+
+  const hydrate = async (batch: Batch<RawMessage>): Promise<Batch<RawMessage>> => {
+    const missing = new Set<string>();
+    for (const m of batch.items) if (m.key !== undefined && !history.has(m.key)) missing.add(m.key);
+    if (missing.size > 0) {
+      const loaded = await retry('redis-history', () => deps.loadHistory([...missing]));
+      for (const user of missing) history.hydrate(user, loaded.get(user) ?? []);
+    }
+    return batch;
+  };
+
+  const writeAndCommit = async (batch: GraphBatch, readAt: number): Promise<void> => {
+    await Promise.all(
+      deps.sinks.map((s) =>
+        retry(s.name, async () => {
+          const end = metrics.sinkSeconds.startTimer({ sink: s.name });
+          await s.write(batch);
+          end();
+        }),
+      ),
+    );
+    const out: OutMessage[] = batch.deadLetters.map((d) => ({
+      topic: cfg.kafka.dlqTopic,
+      ...(d.key !== undefined && { key: d.key }),
+      value: JSON.stringify({
+        reason: d.reason,
+        topic: d.topic,
+        partition: d.partition,
+        offset: d.offset,
+        payload: d.payload,
+        received_at: d.receivedAt,
+      }),
+      headers: { reason: d.reason.split(':', 1)[0] ?? d.reason },
+    }));
+    await retry('kafka-commit', () => producer.commit(out, batch.commits, source.consumer));
+    observe(batch, readAt);
+  };
+
+  const observe = (batch: GraphBatch, readAt: number): void => {
+    const now = Date.now();
+    metrics.eventsValid.inc(batch.events.length);
+    metrics.duplicates.inc(batch.duplicates);
+    for (const d of batch.deadLetters) metrics.deadLetters.inc({ reason: d.reason.split(':', 1)[0] ?? 'unknown' });
+    metrics.recommendations.inc(batch.recommendations.length);
+    metrics.batchesCommitted.inc();
+    metrics.freshnessSeconds.observe((now - readAt) / 1000);
+    for (const { event } of batch.events) metrics.endToEndSeconds.observe(Math.max(0, now - event.ts) / 1000);
+  };
+
+  const readTimes = new Map<number, number>();
+  const done = lastValueFrom(
+    source.batches().pipe(
+      tap((b) => {
+        readTimes.set(b.seq, Date.now());
+        metrics.messagesIn.inc({ topic: deps.topic }, b.items.length);
+        metrics.inFlightBatches.set(source.pendingBatches);
+      }),
+      concatMap(hydrate),
+      recpipeGraph({
+        recommender,
+        history,
+        topK: cfg.pipeline.topK,
+        dedupeCapacity: cfg.pipeline.dedupeCapacity,
+        modelVersion,
+      }),
+      concatMap(async (batch) => {
+        const readAt = readTimes.get(batch.seq) ?? Date.now();
+        readTimes.delete(batch.seq);
+        await writeAndCommit(batch, readAt);
+        source.release();
+        metrics.inFlightBatches.set(source.pendingBatches);
+      }),
+      defaultIfEmpty(undefined),
+      finalize(() => log.info('source drained')),
+    ),
+  ).then(async () => {
+    await producer.disconnect().catch((err: unknown) => log.warn({ err: String(err) }, 'producer disconnect'));
+    await source.disconnect().catch((err: unknown) => log.warn({ err: String(err) }, 'consumer disconnect'));
+  });
+
+  return {
+    done,
+    stop: async () => {
+      if (stopping) return done;
+      stopping = true;
+      drainDeadline = Date.now() + 30_000;
+      log.info('stopping: draining in-flight batches');
+      source.stop();
+      return done;
+    },
+  };
+}
