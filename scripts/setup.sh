@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what recpipe needs and builds it. Idempotent: fast when everything is already there.
+#   scripts/setup.sh           npm packages (without the native Kafka client) + build: enough for `replay`
+#   scripts/setup.sh --full    also system packages (Redis, ClickHouse, Java, Maven, -dev libs) and the
+#                              Kafka client's native addon: what `stack`, `produce`, `run` and the tests need
+set -euo pipefail
+cd "$(dirname "$0")/.."
+full=0
+[[ ${1:-} == --full ]] && full=1
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+kafka_client_ok() { node -e "require('@confluentinc/kafka-javascript')" >/dev/null 2>&1; }
+
+if [[ $full -eq 1 ]]; then
+  log "system packages (apt, only what is missing)"
+  bash scripts/install-system-deps.sh
+fi
+
+# librdkafka is built from source against the Debian -dev libraries (no prebuilt download here).
+export CKJS_LINKING=dynamic
+stamp=node_modules/.recpipe-install-stamp
+if [[ ! -f $stamp || package-lock.json -nt $stamp ]] || { [[ $full -eq 1 ]] && ! kafka_client_ok; }; then
+  if [[ $full -eq 1 ]]; then
+    log "npm ci (builds the Kafka client's native addon: about 2 minutes the first time)"
+    npm ci --no-audit --no-fund --loglevel=error
+  else
+    log "npm ci (without optional native modules)"
+    npm ci --no-audit --no-fund --loglevel=error --omit=optional
+  fi
+  touch "$stamp"
+fi
+if [[ $full -eq 1 ]] && ! kafka_client_ok; then
+  log "the Kafka client did not build; see README 'Troubleshooting'"
+  exit 1
+fi
+
+if [[ ! -f dist/.build-stamp ]] || [[ -n $(find pipeline operators sinks config models bench -name '*.ts' -newer dist/.build-stamp -print -quit 2>/dev/null) ]] || [[ tsconfig.json -nt dist/.build-stamp ]]; then
+  log "building (tsc)"
+  npx tsc -p tsconfig.json
+  touch dist/.build-stamp
+fi

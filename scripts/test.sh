@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Everything CI runs: installs and starts what the tests need (system packages, npm packages, the
+# Kafka jars, a local Kafka broker, Redis and ClickHouse), then lint, type check, unit and
+# integration tests. Ends with one 'N passed, N failed' line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+log() { printf '[test] %s\n' "$*" >&2; }
+
+bash scripts/setup.sh --full
+
+log "lint and type check"
+npx eslint . --max-warnings=0
+npx prettier --check . >/dev/null || { npx prettier --list-different .; exit 1; }
+npx tsc -p tsconfig.json --noEmit
+
+log "starting the local stack (Kafka KRaft, Redis, ClickHouse)"
+node bin/recpipe.js stack up
+
+mkdir -p .state/test
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=.state/test/results.json "$@" || status=$?
+
+node -e '
+  const r = require("./.state/test/results.json");
+  const failed = r.numFailedTests, passed = r.numPassedTests, skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`tests: ${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' || true
+log "total $(( $(date +%s) - started )) s"
+exit $status
