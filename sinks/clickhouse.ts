@@ -1,0 +1,234 @@
+import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { Config } from '../config/schema.js';
+import type { DeadLetter, ServedRecommendation } from '../operators/types.js';
+import { MIGRATIONS, TABLES, bootstrapStatements, quoteIdent, toDateTime } from './clickhouse-schema.js';
+import {
+  reasonCode,
+  truncatePayload,
+  type FeatureRow,
+  type ModelMetric,
+  type PushDecision,
+  type StoredEvent,
+} from './types.js';
+
+export interface ClickHouseSink {
+  /** Creates the database and tables when missing and applies pending migrations; idempotent. */
+  migrate(): Promise<{ applied: number[] }>;
+  insertEvents(rows: readonly StoredEvent[]): Promise<void>;
+  insertDeadLetters(rows: readonly DeadLetter[]): Promise<void>;
+  insertRecommendations(rows: readonly ServedRecommendation[]): Promise<void>;
+  insertFeatures(rows: readonly FeatureRow[]): Promise<void>;
+  insertPushDecisions(rows: readonly PushDecision[]): Promise<void>;
+  insertModelMetrics(rows: readonly ModelMetric[]): Promise<void>;
+  /**
+   * Runs a read-only query and returns its rows (JSONEachRow: 64-bit integers come back as
+   * strings). No query parameters: 18.16 does not know them, so callers inline trusted values.
+   */
+  query<T>(sql: string): Promise<T[]>;
+  /** Resolves when the server answers; rejects with the reason otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  readonly database: string;
+}
+
+export interface ClickHouseSinkOptions {
+  /** Overrides cfg.clickhouse.database (tests use a throwaway database per run). */
+  database?: string;
+  /** Attempts per insert on network errors; safe because every table deduplicates. Default 3. */
+  attempts?: number;
+}
+
+type Row = Record<string, string | number | null | readonly string[] | readonly number[]>;
+
+export function createClickHouseSink(cfg: Config, opts: ClickHouseSinkOptions = {}): ClickHouseSink {
+  const db = opts.database ?? cfg.clickhouse.database;
+  const d = quoteIdent(db);
+  const attempts = Math.max(1, opts.attempts ?? 3);
+  const client: ClickHouseClient = createClient({
+    url: cfg.clickhouse.url,
+    username: cfg.clickhouse.username,
+    password: cfg.clickhouse.password,
+    application: 'recpipe',
+    // Our callers log the errors we reject with; the client's own logger would print them twice.
+    log: { level: ClickHouseLogLevel.OFF },
+  });
+
+  const retrying = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        // A server-side error (bad SQL, unknown column) fails the same way every time.
+        if (err instanceof ClickHouseError || attempt >= attempts) {
+          throw new Error(`ClickHouse ${what} failed: ${(err as Error).message}`, { cause: err });
+        }
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
+  };
+
+  const insert = async (table: string, rows: readonly Row[]): Promise<void> => {
+    if (rows.length === 0) return;
+    // Naming the columns lets this code keep writing after a later migration adds columns.
+    const columns = Object.keys(rows[0]) as [string, ...string[]];
+    await retrying(`insert into ${db}.${table}`, () =>
+      client.insert({ table: `${d}.${table}`, values: rows as Row[], format: 'JSONEachRow', columns }),
+    );
+  };
+
+  const command = (sql: string): Promise<unknown> =>
+    retrying(`DDL ${sql.split('(')[0].trim()}`, () => client.command({ query: sql }));
+
+  const query = async <T>(sql: string): Promise<T[]> =>
+    retrying('query', async () => {
+      const rs = await client.query({ query: sql, format: 'JSONEachRow' });
+      return rs.json<T>();
+    });
+
+  return {
+    database: db,
+
+    async migrate() {
+      for (const s of bootstrapStatements(db)) await command(s);
+      const done = new Set(
+        (await query<{ version: number }>(`SELECT version FROM ${d}.${TABLES.schemaMigrations} FINAL`)).map((r) =>
+          Number(r.version),
+        ),
+      );
+      const applied: number[] = [];
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        for (const s of m.statements(db)) await command(s);
+        await insert(TABLES.schemaMigrations, [
+          { version: m.version, name: m.name, applied_at: toDateTime(Date.now()) },
+        ]);
+        applied.push(m.version);
+      }
+      return { applied };
+    },
+
+    insertEvents(rows) {
+      const now = toDateTime(Date.now());
+      return insert(
+        TABLES.events,
+        rows.map(({ event: e, topic, partition, offset }) => ({
+          event_id: e.eventId,
+          ts: toDateTime(e.ts),
+          ts_ms: e.ts,
+          user_id: e.userId,
+          item_id: e.itemId,
+          type: e.type,
+          session_id: e.sessionId ?? '',
+          category: e.category ?? '',
+          price: e.price ?? null,
+          quantity: e.quantity ?? null,
+          props: e.props === undefined ? '' : JSON.stringify(e.props),
+          source_topic: topic,
+          source_partition: partition,
+          source_offset: offset,
+          ingested_at: now,
+        })),
+      );
+    },
+
+    insertDeadLetters(rows) {
+      return insert(
+        TABLES.deadLetters,
+        rows.map((r) => {
+          const p = truncatePayload(r.payload);
+          return {
+            topic: r.topic,
+            partition: r.partition,
+            offset: r.offset,
+            key: r.key ?? '',
+            reason_code: reasonCode(r.reason),
+            reason: r.reason,
+            payload: p.text,
+            payload_bytes: p.bytes,
+            payload_truncated: p.truncated ? 1 : 0,
+            received_at: toDateTime(r.receivedAt),
+            received_ms: r.receivedAt,
+          };
+        }),
+      );
+    },
+
+    insertRecommendations(rows) {
+      return insert(
+        TABLES.recommendations,
+        rows.map((r) => ({
+          user_id: r.userId,
+          event_ts: toDateTime(r.eventTs),
+          event_ts_ms: r.eventTs,
+          model_version: r.modelVersion,
+          updated_at: toDateTime(r.updatedAt),
+          updated_at_ms: r.updatedAt,
+          items: r.items.map((i) => i.itemId),
+          scores: r.items.map((i) => i.score),
+          reasons: r.items.map((i) => i.reason),
+        })),
+      );
+    },
+
+    insertFeatures(rows) {
+      return insert(
+        TABLES.features,
+        rows.map((r) => ({
+          entity: r.entity,
+          key: r.key,
+          feature: r.feature,
+          window_start: toDateTime(r.windowStart),
+          window_start_ms: r.windowStart,
+          window_end_ms: r.windowEnd,
+          value: r.value,
+          ts: toDateTime(r.ts),
+          ts_ms: r.ts,
+        })),
+      );
+    },
+
+    insertPushDecisions(rows) {
+      return insert(
+        TABLES.pushNotifications,
+        rows.map((r) => ({
+          idempotency_key: r.idempotencyKey,
+          user_id: r.userId,
+          trigger: r.trigger,
+          decision: r.decision,
+          reason: r.reason,
+          ts: toDateTime(r.ts),
+          ts_ms: r.ts,
+          items: r.items,
+          payload: r.payload ?? '',
+        })),
+      );
+    },
+
+    insertModelMetrics(rows) {
+      return insert(
+        TABLES.modelMetrics,
+        rows.map((r) => ({
+          ts: toDateTime(r.ts),
+          ts_ms: r.ts,
+          model: r.model,
+          metric: r.metric,
+          value: r.value,
+        })),
+      );
+    },
+
+    query,
+
+    async ping() {
+      // A SELECT, not /ping: only a query proves the credentials are accepted.
+      const r = await client.ping({ select: true });
+      if (!r.success) {
+        throw new Error(`ClickHouse at ${cfg.clickhouse.url} is not reachable: ${r.error.message}`, {
+          cause: r.error,
+        });
+      }
+    },
+
+    close: () => client.close(),
+  };
+}
