@@ -9,6 +9,7 @@ import type { OutMessage } from '../kafka/transactional-producer.js';
 import { TransactionalProducer } from '../kafka/transactional-producer.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { deadLetterMessage, reasonCode } from '../../sinks/types.js';
 import { retryUntilDone } from './retry.js';
 
 /** One store the job writes each batch to; resolves only when the store acknowledged. */
@@ -31,6 +32,8 @@ export interface RunDependencies {
 export interface RunningJob {
   /** Stops consuming, drains and commits what is in flight, then disconnects. */
   stop(): Promise<void>;
+  /** False once the last commit to Kafka failed (the broker is unreachable). */
+  healthy(): boolean;
   readonly done: Promise<void>;
 }
 
@@ -63,6 +66,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       },
     });
   let drainDeadline = Number.POSITIVE_INFINITY;
+  let kafkaHealthy = true;
 
   const hydrate = async (batch: Batch<RawMessage>): Promise<Batch<RawMessage>> => {
     const missing = new Set<string>();
@@ -84,20 +88,16 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         }),
       ),
     );
-    const out: OutMessage[] = batch.deadLetters.map((d) => ({
-      topic: cfg.kafka.dlqTopic,
-      ...(d.key !== undefined && { key: d.key }),
-      value: JSON.stringify({
-        reason: d.reason,
-        topic: d.topic,
-        partition: d.partition,
-        offset: d.offset,
-        payload: d.payload,
-        received_at: d.receivedAt,
-      }),
-      headers: { reason: d.reason.split(':', 1)[0] ?? d.reason },
-    }));
-    await retry('kafka-commit', () => producer.commit(out, batch.commits, source.consumer));
+    const out: OutMessage[] = batch.deadLetters.map((d) => ({ topic: cfg.kafka.dlqTopic, ...deadLetterMessage(d) }));
+    await retry('kafka-commit', async () => {
+      try {
+        await producer.commit(out, batch.commits, source.consumer);
+        kafkaHealthy = true;
+      } catch (err) {
+        kafkaHealthy = false;
+        throw err;
+      }
+    });
     observe(batch, readAt);
   };
 
@@ -105,7 +105,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     const now = Date.now();
     metrics.eventsValid.inc(batch.events.length);
     metrics.duplicates.inc(batch.duplicates);
-    for (const d of batch.deadLetters) metrics.deadLetters.inc({ reason: d.reason.split(':', 1)[0] ?? 'unknown' });
+    for (const d of batch.deadLetters) metrics.deadLetters.inc({ reason: reasonCode(d.reason) });
     metrics.recommendations.inc(batch.recommendations.length);
     metrics.batchesCommitted.inc();
     metrics.freshnessSeconds.observe((now - readAt) / 1000);
@@ -145,6 +145,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
 
   return {
     done,
+    healthy: () => kafkaHealthy,
     stop: async () => {
       if (stopping) return done;
       stopping = true;
