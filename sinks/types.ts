@@ -116,9 +116,9 @@ export function deadLetterMessage(d: DeadLetter): {
     ...(d.key !== undefined && { key: d.key }),
     value,
     headers: {
-      // Same text as the value's `reason`, so header filters and the body never disagree.
-      reason: d.reason,
-      'reason-code': reasonCode(d.reason),
+      // The code only (like the metric label and the `run` job's DLQ), so consumers can route on
+      // a small fixed set; the full text is in the value.
+      reason: reasonCode(d.reason),
       'source-topic': d.topic,
       'source-partition': String(d.partition),
       'source-offset': String(d.offset),

@@ -1,0 +1,122 @@
+import { createRequire } from 'node:module';
+import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { Config } from '../config/schema.js';
+import { stderrLog, type SinkLog } from './types.js';
+
+type KafkaModule = typeof import('@confluentinc/kafka-javascript');
+
+let loaded: KafkaModule | undefined;
+
+/**
+ * The client is a native CommonJS addon; loading it lazily keeps every command that needs no
+ * Kafka usable where the addon did not build, and turns the failure into an actionable message.
+ */
+export function kafkaModule(): KafkaModule {
+  if (loaded) return loaded;
+  try {
+    loaded = createRequire(import.meta.url)('@confluentinc/kafka-javascript') as KafkaModule;
+    return loaded;
+  } catch (err) {
+    throw new Error(
+      `the Kafka client (@confluentinc/kafka-javascript) is not installed or did not build: ${(err as Error).message}\n` +
+        'run `bash scripts/setup.sh` to install its build libraries and rebuild it',
+    );
+  }
+}
+
+/** Adapts the library's KafkaJS-style logger to ours; its default one writes to stdout. */
+function kafkaLogger(log: SinkLog): KafkaJS.Logger {
+  const self: KafkaJS.Logger = {
+    info: (message, extra) => log.info({ ...extra }, message),
+    error: (message, extra) => log.error({ ...extra }, message),
+    warn: (message, extra) => log.warn({ ...extra }, message),
+    debug: (message, extra) => log.debug({ ...extra }, message),
+    namespace: () => self,
+    // Levels are the SinkLog's business (pino filters by its own level).
+    setLogLevel: () => undefined,
+  };
+  return self;
+}
+
+/** The connection part of the config, shared by producers, consumers and admin clients. */
+export function kafkaJsConfig(cfg: Config, log: SinkLog = stderrLog): KafkaJS.KafkaConfig {
+  const k = cfg.kafka;
+  return {
+    brokers: k.brokers.split(',').map((b) => b.trim()).filter((b) => b.length > 0),
+    clientId: k.clientId,
+    ssl: k.ssl,
+    ...(k.sasl && { sasl: { mechanism: k.sasl.mechanism, username: k.sasl.username, password: k.sasl.password } }),
+    // INFO so connection-level news reaches the SinkLog; it decides what to print.
+    logLevel: kafkaModule().KafkaJS.logLevel.INFO,
+    logger: kafkaLogger(log),
+  };
+}
+
+/** A KafkaJS-compatible client for `cfg`; tests use it for consumers. */
+export function kafkaClient(cfg: Config, log: SinkLog = stderrLog): KafkaJS.Kafka {
+  const { Kafka } = kafkaModule().KafkaJS;
+  return new Kafka({ kafkaJS: kafkaJsConfig(cfg, log), 'log.connection.close': false });
+}
+
+export interface OutgoingMessage {
+  readonly key?: string;
+  readonly value: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface KafkaProducerSink {
+  connect(): Promise<void>;
+  /**
+   * Resolves once the broker acknowledged every message (acks=all), with the first offset written
+   * per partition; rejects if any message failed. The idempotent producer makes internal retries duplicate-free,
+   * so a rejected send can be repeated; only the messages it had already written may repeat.
+   */
+  send(topic: string, messages: readonly OutgoingMessage[]): Promise<{ partition: number; baseOffset: number }[]>;
+  disconnect(): Promise<void>;
+}
+
+export interface KafkaProducerOptions {
+  log?: SinkLog;
+}
+
+export function createKafkaProducerSink(cfg: Config, opts: KafkaProducerOptions = {}): KafkaProducerSink {
+  const kafka = kafkaClient(cfg, opts.log);
+  const producer = kafka.producer({
+    kafkaJS: { idempotent: true, acks: -1, allowAutoTopicCreation: false },
+    // Small batches of the DLQ and bulk loads of `produce` both benefit from a short linger.
+    'linger.ms': 5,
+    'compression.type': 'lz4',
+  });
+  let connected = false;
+
+  return {
+    async connect() {
+      if (connected) return;
+      await producer.connect();
+      connected = true;
+    },
+
+    async send(topic, messages) {
+      if (messages.length === 0) return [];
+      if (!connected) throw new Error('Kafka producer: send() before connect()');
+      const meta = await producer.send({
+        topic,
+        messages: messages.map((m) => ({
+          key: m.key ?? null,
+          value: m.value,
+          ...(m.headers && { headers: { ...m.headers } }),
+        })),
+      });
+      const failed = meta.find((r) => r.errorCode !== 0);
+      if (failed) throw new Error(`Kafka rejected a message for ${topic}[${failed.partition}]: code ${failed.errorCode}`);
+      return meta.map((r) => ({ partition: r.partition, baseOffset: Number(r.baseOffset ?? r.offset ?? -1) }));
+    },
+
+    async disconnect() {
+      if (!connected) return;
+      connected = false;
+      // disconnect() flushes outstanding messages first, so nothing acknowledged-pending is lost.
+      await producer.disconnect();
+    },
+  };
+}
