@@ -1,6 +1,18 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, fstatSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, sep } from 'node:path';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -67,16 +79,27 @@ export function isAlive(pid: number): boolean {
 }
 
 /**
- * Pid files outlive reboots and pids get reused; before trusting or signalling a pid we check its
- * command line still mentions a path only our launch uses.
+ * Pid files outlive reboots and pids get reused; before trusting or signalling a pid we check that the
+ * process is still one of ours: its command line mentions a path only our launch uses, or (for
+ * servers that rewrite their process title, like Redis) its working directory is inside the
+ * service's state directory, where we started it.
  */
-export function isOurProcess(pid: number, marker: string): boolean {
+export function isOurProcess(pid: number, marker: string, serviceDir: string): boolean {
   if (!isAlive(pid)) return false;
+  let cmdline: string;
   try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-    return cmdline.includes(marker);
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
   } catch {
+    // No /proc (macOS): the signal probe is all we have.
     return true;
+  }
+  if (cmdline.includes(marker)) return true;
+  try {
+    const cwd = readlinkSync(`/proc/${pid}/cwd`);
+    const dir = realpathSync(serviceDir);
+    return cwd === dir || cwd.startsWith(dir + sep);
+  } catch {
+    return false;
   }
 }
 

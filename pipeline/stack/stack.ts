@@ -49,7 +49,7 @@ interface ServiceState {
 /** Running = the process we started is alive AND answers its own protocol on its port. */
 async function serviceState(s: ServiceSpec): Promise<ServiceState> {
   const pid = readPidFile(s.layout.pidFile);
-  if (pid === undefined || !isOurProcess(pid, s.marker)) return { pid: undefined, running: false };
+  if (pid === undefined || !isOurProcess(pid, s.marker, s.layout.dir)) return { pid: undefined, running: false };
   return { pid, running: await s.answers() };
 }
 
@@ -125,7 +125,7 @@ async function stopOne(s: ServiceSpec, log: Log): Promise<void> {
     log(`${s.name}: not running`);
     return;
   }
-  if (!isOurProcess(pid, s.marker)) {
+  if (!isOurProcess(pid, s.marker, s.layout.dir)) {
     // The pid is dead or now belongs to an unrelated process; never signal it.
     removePidFile(s.layout.pidFile);
     log(`${s.name}: not running (removed stale pid file)`);
@@ -205,7 +205,7 @@ export async function killService(cfg: Config, name: ServiceName, log: Log = qui
   await withStackLock(cfg, log, async () => {
     const s = FACTORIES[name](cfg);
     const pid = readPidFile(s.layout.pidFile);
-    if (pid === undefined || !isOurProcess(pid, s.marker)) return;
+    if (pid === undefined || !isOurProcess(pid, s.marker, s.layout.dir)) return;
     await stopProcess(pid, 0);
     removePidFile(s.layout.pidFile);
     log(`${name}: killed (pid ${pid})`);
