@@ -1,0 +1,310 @@
+import { Redis, type ChainableCommander } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import type { ServedRecommendation } from '../operators/types.js';
+import type { FeatureRow } from './types.js';
+
+/** The Redis keys of CONTRACT §4 (documented for downstream teams in docs/redis-schema.md). */
+export function redisKeys(prefix: string) {
+  return {
+    /** ZSET item_id → score; the user's top N, best first with ZREVRANGE. */
+    rec: (userId: string) => `${prefix}rec:${userId}`,
+    /** HASH model_version, updated_at (epoch ms), event_ts (epoch ms), reasons (JSON item_id → reason). */
+    recMeta: (userId: string) => `${prefix}rec:${userId}:meta`,
+    /** SET of item_ids the user bought: the exclusions, kept across restarts. */
+    bought: (userId: string) => `${prefix}hist:bought:${userId}`,
+    /** HASH feature → value (latest window). */
+    feature: (entity: FeatureRow['entity'], id: string) => `${prefix}feat:${entity}:${id}`,
+  };
+}
+
+/** What `recpipe recs USER --json` prints (CONTRACT §2). */
+export interface RecommendationsView {
+  user_id: string;
+  items: { item_id: string; score: number; reason: string }[];
+  model_version: string | null;
+  /** Epoch ms of the refresh. */
+  updated_at: number | null;
+}
+
+export interface RedisSink {
+  /** Replaces each user's served list and its metadata atomically; every key gets the TTL. */
+  writeRecommendations(recs: readonly ServedRecommendation[]): Promise<void>;
+  readRecommendations(userId: string): Promise<RecommendationsView | null>;
+  addPurchases(entries: readonly { userId: string; itemIds: readonly string[] }[]): Promise<void>;
+  /** Every requested user is in the map (an empty set when nothing is stored). */
+  loadPurchases(userIds: readonly string[]): Promise<Map<string, Set<string>>>;
+  /** Latest value per (entity, key, feature); an older window in the same batch never wins. */
+  writeFeatures(rows: readonly FeatureRow[]): Promise<void>;
+  readFeatures(entity: FeatureRow['entity'], id: string): Promise<Record<string, number>>;
+  /** Resolves when Redis answers PING; rejects fast with a clear message on auth or connection errors. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  readonly prefix: string;
+}
+
+export interface RedisSinkOptions {
+  /** Overrides cfg.redis.prefix (tests use a random prefix per run). */
+  prefix?: string;
+}
+
+export class RedisAuthError extends Error {
+  override readonly name = 'RedisAuthError';
+}
+
+/** Users per MULTI: small enough not to stall Redis, large enough to amortise round trips. */
+const USERS_PER_TX = 64;
+
+const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username-password|AUTH .*without any password/i;
+
+/** The URL without its password, for messages. */
+function redacted(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable redis.url)';
+  }
+}
+
+export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): RedisSink {
+  const prefix = opts.prefix ?? cfg.redis.prefix;
+  const keys = redisKeys(prefix);
+  const ttl = cfg.redis.ttlSeconds;
+  const historyTtl = cfg.redis.historyTtlSeconds;
+  const where = redacted(cfg.redis.url);
+
+  const redis = new Redis(cfg.redis.url, {
+    // Connect on first use, so constructing a sink (e.g. for --help paths) does no I/O.
+    lazyConnect: true,
+    connectTimeout: 5_000,
+    // Bounded, so an unreachable Redis surfaces as an error the job's retry loop can see.
+    maxRetriesPerRequest: 3,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  let lastError: Error | undefined;
+  // Without a listener ioredis prints "Unhandled error event" to the console on every retry.
+  redis.on('error', (err: Error) => {
+    lastError = err;
+  });
+
+  /** `viaEvent`: connect() only says "Connection is closed"; the real cause went to the error event. */
+  const explain = (err: unknown, viaEvent = false): Error => {
+    const cause = (viaEvent || AUTH_FAILURE.test(lastError?.message ?? '')) && lastError ? lastError : err;
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    if (AUTH_FAILURE.test(msg)) {
+      return new RedisAuthError(
+        `Redis at ${where} rejected the credentials (${msg}); put the password in redis.url, e.g. redis://:PASSWORD@host:port`,
+        { cause },
+      );
+    }
+    return new Error(`Redis at ${where} is not reachable: ${msg}`, { cause });
+  };
+
+  let connecting: Promise<void> | undefined;
+  const ready = async (): Promise<void> => {
+    if (redis.status === 'ready') return;
+    if (redis.status !== 'wait' && redis.status !== 'end' && redis.status !== 'close') return; // commands queue
+    connecting ??= (async () => {
+      lastError = undefined;
+      try {
+        await redis.connect();
+      } catch (err) {
+        // Stop the background reconnect loop: a wrong password will not get right by retrying,
+        // and the next call starts a fresh attempt anyway.
+        const e = explain(err, true);
+        redis.disconnect();
+        throw e;
+      }
+    })().finally(() => {
+      connecting = undefined;
+    });
+    await connecting;
+  };
+
+  /** Runs a transaction or pipeline and turns any per-command error into a rejection. */
+  const run = async (what: string, build: (c: ChainableCommander) => void, transaction: boolean): Promise<unknown[]> => {
+    await ready();
+    const chain = transaction ? redis.multi() : redis.pipeline();
+    build(chain);
+    let res: [Error | null, unknown][] | null;
+    try {
+      res = await chain.exec();
+    } catch (err) {
+      throw AUTH_FAILURE.test((err as Error).message) ? explain(err) : new Error(`Redis ${what} failed: ${(err as Error).message}`, { cause: err });
+    }
+    if (res === null) throw new Error(`Redis ${what}: transaction aborted`);
+    const failed = res.find(([err]) => err !== null);
+    if (failed) throw new Error(`Redis ${what} failed: ${failed[0]?.message}`, { cause: failed[0] });
+    return res.map(([, v]) => v);
+  };
+
+  const chunks = <T>(xs: readonly T[], n: number): T[][] => {
+    const out: T[][] = [];
+    for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+    return out;
+  };
+
+  return {
+    prefix,
+
+    async writeRecommendations(recs) {
+      await Promise.all(
+        chunks(recs, USERS_PER_TX).map((chunk) =>
+          run(
+            'writeRecommendations',
+            (tx) => {
+              for (const r of chunk) {
+                const rec = keys.rec(r.userId);
+                const meta = keys.recMeta(r.userId);
+                // Redis cannot rank NaN (ZADD rejects it); one bad score must not block the batch.
+                const items = r.items.filter((i) => !Number.isNaN(i.score));
+                const reasons: Record<string, string> = {};
+                const zargs: (string | number)[] = [];
+                for (const i of items) {
+                  zargs.push(i.score, i.itemId);
+                  reasons[i.itemId] = i.reason;
+                }
+                tx.del(rec, meta);
+                if (zargs.length > 0) {
+                  tx.zadd(rec, ...zargs);
+                  tx.expire(rec, ttl);
+                }
+                tx.hset(meta, {
+                  model_version: r.modelVersion,
+                  updated_at: String(r.updatedAt),
+                  event_ts: String(r.eventTs),
+                  reasons: JSON.stringify(reasons),
+                });
+                tx.expire(meta, ttl);
+              }
+            },
+            true,
+          ),
+        ),
+      );
+    },
+
+    async readRecommendations(userId) {
+      const [ranked, meta] = (await run(
+        'readRecommendations',
+        (tx) => {
+          tx.zrevrange(keys.rec(userId), 0, -1, 'WITHSCORES');
+          tx.hgetall(keys.recMeta(userId));
+        },
+        true,
+      )) as [string[], Record<string, string>];
+      if (ranked.length === 0 && Object.keys(meta).length === 0) return null;
+      let reasons: Record<string, unknown> = {};
+      try {
+        const parsed: unknown = JSON.parse(meta.reasons ?? '{}');
+        if (parsed !== null && typeof parsed === 'object') reasons = parsed as Record<string, unknown>;
+      } catch {
+        // A hand-edited or foreign meta hash still yields the ranking, just without reasons.
+      }
+      const items: RecommendationsView['items'] = [];
+      for (let i = 0; i + 1 < ranked.length; i += 2) {
+        const itemId = ranked[i];
+        const reason = reasons[itemId];
+        items.push({ item_id: itemId, score: Number(ranked[i + 1]), reason: typeof reason === 'string' ? reason : '' });
+      }
+      const updated = meta.updated_at === undefined ? NaN : Number(meta.updated_at);
+      return {
+        user_id: userId,
+        items,
+        model_version: meta.model_version ?? null,
+        updated_at: Number.isFinite(updated) ? updated : null,
+      };
+    },
+
+    async addPurchases(entries) {
+      const nonEmpty = entries.filter((e) => e.itemIds.length > 0);
+      await Promise.all(
+        chunks(nonEmpty, USERS_PER_TX).map((chunk) =>
+          run(
+            'addPurchases',
+            (tx) => {
+              for (const e of chunk) {
+                const key = keys.bought(e.userId);
+                tx.sadd(key, ...e.itemIds);
+                tx.expire(key, historyTtl);
+              }
+            },
+            // MULTI, not a plain pipeline: a connection lost between SADD and EXPIRE would
+            // otherwise leave a key without TTL.
+            true,
+          ),
+        ),
+      );
+    },
+
+    async loadPurchases(userIds) {
+      const out = new Map<string, Set<string>>();
+      if (userIds.length === 0) return out;
+      const res = await run(
+        'loadPurchases',
+        (p) => {
+          for (const u of userIds) p.smembers(keys.bought(u));
+        },
+        false,
+      );
+      userIds.forEach((u, i) => out.set(u, new Set(res[i] as string[])));
+      return out;
+    },
+
+    async writeFeatures(rows) {
+      if (rows.length === 0) return;
+      const latest = new Map<string, Map<string, FeatureRow>>();
+      for (const r of rows) {
+        const key = keys.feature(r.entity, r.key);
+        let fields = latest.get(key);
+        if (!fields) latest.set(key, (fields = new Map()));
+        const prev = fields.get(r.feature);
+        if (!prev || r.windowEnd > prev.windowEnd || (r.windowEnd === prev.windowEnd && r.ts >= prev.ts)) {
+          fields.set(r.feature, r);
+        }
+      }
+      await Promise.all(
+        chunks([...latest], USERS_PER_TX * 4).map((chunk) =>
+          run(
+            'writeFeatures',
+            (p) => {
+              for (const [key, fields] of chunk) {
+                const values: Record<string, string> = {};
+                for (const [f, r] of fields) values[f] = String(r.value);
+                p.hset(key, values);
+                p.expire(key, ttl);
+              }
+            },
+            // One MULTI per chunk so no reader ever sees a hash without its TTL.
+            true,
+          ),
+        ),
+      );
+    },
+
+    async readFeatures(entity, id) {
+      const [h] = (await run('readFeatures', (p) => void p.hgetall(keys.feature(entity, id)), false)) as [
+        Record<string, string>,
+      ];
+      return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Number(v)]));
+    },
+
+    async ping() {
+      await ready();
+      try {
+        await redis.ping();
+      } catch (err) {
+        throw explain(err);
+      }
+    },
+
+    async close() {
+      if (redis.status === 'ready') {
+        await redis.quit().catch(() => redis.disconnect());
+      } else {
+        redis.disconnect();
+      }
+    },
+  };
+}
