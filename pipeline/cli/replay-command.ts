@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../../config/schema.js';
 import { formatFromFileName, INPUT_FORMATS, type InputFormat } from '../formats/read-lines.js';
+import { RECOMMENDER_NAMES } from '../../models/registry.js';
 import { replay } from '../runtime/replay.js';
 import { intOption, parse, printJson, UsageError } from './args.js';
 
@@ -22,11 +23,15 @@ export async function replayCommand(args: string[], cfg: Config): Promise<number
   if (values.eval !== undefined && values.eval !== 'prequential') {
     throw new UsageError('--eval supports only "prequential"');
   }
+  const model = values.model ?? cfg.pipeline.model;
+  if (!(RECOMMENDER_NAMES as readonly string[]).includes(model)) {
+    throw new UsageError(`unknown --model "${model}": one of ${RECOMMENDER_NAMES.join(', ')}`);
+  }
   const limit = intOption(values.limit, 'limit', 1);
   const { summary, sink } = await replay({
     input: values.input,
     format,
-    model: values.model ?? cfg.pipeline.model,
+    model,
     evaluate: values.eval === 'prequential',
     k: intOption(values.k, 'k', 1) ?? 10,
     topK: cfg.pipeline.topK,

@@ -75,7 +75,7 @@ describe('end to end on the real stack', () => {
       'committed offsets at the end of the topic',
       async () => {
         const committed = await committedOffsets(cfg, cfg.kafka.groupId, cfg.kafka.inputTopic);
-        return ends.every((e) => (committed.find((c) => c.partition === e.partition)?.offset ?? -1) >= e.offset);
+        return ends.every((e) => (committed.find((c) => c.partition === e.partition)?.offset ?? -1) >= e.high);
       },
       180_000,
       500,
