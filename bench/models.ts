@@ -1,0 +1,170 @@
+/**
+ * Prequential benchmark of the recommenders on an input file (default: UCI Online Retail).
+ *   npx tsc -p tsconfig.json && node dist/bench/models.js [FILE] [--models a,b] [--limit N]
+ *     [--k 10] [--opt model.key=value ...] [--json]
+ * Every model sees the same deduplicated event stream; each one's time covers only its own
+ * learn + recommend calls, so "events/s" is the model's in-process throughput.
+ */
+import { readInputRecords } from '../pipeline/formats/input-records.js';
+import { formatFromFileName } from '../pipeline/formats/read-lines.js';
+import type { ClickEvent } from '../models/event.js';
+import { PrequentialEvaluator } from '../models/prequential.js';
+import type { Recommender } from '../models/recommender.js';
+import { RECOMMENDER_NAMES, createRecommender, type RecommenderOptions } from '../models/registry.js';
+import { validateMessage } from '../models/validate-event.js';
+
+const DEFAULT_FILE = '/work/shared/data/uci-online-retail/online_retail.csv.gz';
+
+interface Args {
+  file: string;
+  models: string[];
+  limit: number;
+  k: number;
+  opts: Record<string, Record<string, unknown>>;
+  json: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { file: DEFAULT_FILE, models: [...RECOMMENDER_NAMES], limit: Infinity, k: 10, opts: {}, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--models') a.models = next().split(',');
+    else if (arg === '--limit') a.limit = Number(next());
+    else if (arg === '--k') a.k = Number(next());
+    else if (arg === '--json') a.json = true;
+    else if (arg === '--opt') {
+      const m = /^([\w@/-]+)\.(\w+)=(.*)$/.exec(next());
+      if (!m) throw new Error('--opt wants model.key=value');
+      const value: unknown = m[3] === 'true' ? true : m[3] === 'false' ? false : Number.isNaN(Number(m[3])) ? m[3] : Number(m[3]);
+      (a.opts[m[1]] ??= {})[m[2]] = value;
+    } else if (arg.startsWith('--')) throw new Error(`unknown flag ${arg}`);
+    else a.file = arg;
+  }
+  return a;
+}
+
+interface Run {
+  name: string;
+  rec: Recommender;
+  ev: PrequentialEvaluator;
+  ns: bigint;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  // "mf@fast" is model mf with the options given as --opt mf@fast.key=value (plus plain mf.key=value)
+  const runs: Run[] = args.models.map((name) => ({
+    name,
+    rec: createRecommender(name.split('@')[0], optionsFor(name, args.opts)),
+    ev: new PrequentialEvaluator(args.k),
+    ns: 0n,
+  }));
+  const seen = new Set<string>();
+  const batch: ClickEvent[] = [];
+  let lines = 0;
+  let events = 0;
+  let invalid = 0;
+  let duplicates = 0;
+  const t0 = process.hrtime.bigint();
+
+  const flush = (): void => {
+    for (const r of runs) {
+      const s = process.hrtime.bigint();
+      for (const e of batch) r.ev.step(e, r.rec);
+      r.ns += process.hrtime.bigint() - s;
+    }
+    events += batch.length;
+    batch.length = 0;
+    if (events % 50_000 < 1000) {
+      const hr = runs.map((r) => `${r.name} ${r.ev.summary().hr.toFixed(4)}`).join(' ');
+      process.stderr.write(`[bench] ${events} events, HR@${args.k}: ${hr}\n`);
+    }
+  };
+
+  for await (const rec of readInputRecords(args.file, formatFromFileName(args.file))) {
+    if (++lines > args.limit) break;
+    if (rec.kind !== 'message') continue;
+    const v = validateMessage(rec.value);
+    if (!v.ok) {
+      invalid++;
+      continue;
+    }
+    if (seen.has(v.event.eventId)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(v.event.eventId);
+    batch.push(v.event);
+    if (batch.length === 1000) flush();
+  }
+  flush();
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+
+  const rows = runs.map((r) => {
+    const s = r.ev.summary();
+    const sec = Number(r.ns) / 1e9;
+    return {
+      model: r.name,
+      [`hr_at_${args.k}`]: round(s.hr),
+      [`ndcg_at_${args.k}`]: round(s.ndcg),
+      evaluated: s.evaluated,
+      hits: s.hits,
+      model_seconds: round(sec, 2),
+      events_per_s: Math.round(events / sec),
+    };
+  });
+  process.stderr.write(
+    `[bench] ${lines} lines, ${events} events, ${invalid} invalid, ${duplicates} duplicates, ${wall.toFixed(1)} s wall\n`,
+  );
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify({ file: args.file, lines, events, k: args.k, models: rows })}\n`);
+    return;
+  }
+  const header = ['model', `HR@${args.k}`, `NDCG@${args.k}`, 'evaluated', 'events/s'];
+  const table = rows.map((r) => [
+    r.model,
+    String(r[`hr_at_${args.k}`]),
+    String(r[`ndcg_at_${args.k}`]),
+    String(r.evaluated),
+    String(r.events_per_s),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
+  for (const row of [header, ...table]) {
+    process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i])).join('  ')}\n`);
+  }
+}
+
+function optionsFor(label: string, opts: Record<string, Record<string, unknown>>): RecommenderOptions {
+  const base = label.split('@')[0];
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [key, o] of Object.entries(opts)) {
+    if (key.includes('@')) continue;
+    out[key] = { ...o };
+  }
+  if (label !== base) {
+    for (const [key, o] of Object.entries(opts)) {
+      if (key === label) out[base] = { ...out[base], ...o };
+      else if (key.startsWith(`${label}/`)) {
+        // mf@x/itemknn.key=value: options of a component inside a hybrid run
+        const sub = key.slice(label.length + 1);
+        out[sub] = { ...out[sub], ...o };
+      }
+    }
+  }
+  return out as RecommenderOptions;
+}
+
+function round(x: number, d = 5): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,73 @@
+import type { ScoredItem } from '../event.js';
+import { IdMap } from './id-map.js';
+import type { SnapshotReader, SnapshotWriter } from './snapshot.js';
+import { TopK } from './topk.js';
+
+/**
+ * The string -> int id spaces. Components of a hybrid share one, so candidates from different
+ * components are the same ints and an event is interned once.
+ */
+export class ModelContext {
+  readonly users = new IdMap();
+  readonly items = new IdMap();
+
+  save(w: SnapshotWriter): void {
+    w.set('users', this.users.toArray());
+    w.set('items', this.items.toArray());
+  }
+
+  load(r: SnapshotReader): void {
+    this.users.load(r.strings('users'));
+    this.items.load(r.strings('items'));
+  }
+}
+
+/** TopK plus output buffers, so ranking allocates only the returned ScoredItem objects. */
+export class Ranker {
+  readonly heap = new TopK(16);
+  private ids = new Int32Array(16);
+  private scores = new Float64Array(16);
+
+  begin(k: number): TopK {
+    if (k > this.ids.length) {
+      this.ids = new Int32Array(k);
+      this.scores = new Float64Array(k);
+    }
+    this.heap.reset(k);
+    return this.heap;
+  }
+
+  /**
+   * Offers a candidate, consulting the exclusion set only when it would enter the list: the
+   * string lookup is the expensive part and most candidates never get that far.
+   */
+  offer(id: number, score: number, items: IdMap, exclude: ReadonlySet<string>): void {
+    const heap = this.heap;
+    if (heap.accepts(id, score) && (exclude.size === 0 || !exclude.has(items.name(id)))) {
+      heap.push(id, score);
+    }
+  }
+
+  finish(items: IdMap, reason: (item: number) => string, scale = 1): ScoredItem[] {
+    const n = this.heap.drain(this.ids, this.scores);
+    const out: ScoredItem[] = new Array<ScoredItem>(n);
+    for (let j = 0; j < n; j++) {
+      const id = this.ids[j];
+      out[j] = { itemId: items.name(id), score: this.scores[j] * scale, reason: reason(id) };
+    }
+    return out;
+  }
+}
+
+/** Builds reason strings once per (kind, item) so hot paths do not concatenate strings. */
+export class ReasonCache {
+  private readonly cache: (string | undefined)[] = [];
+
+  constructor(private readonly prefix: string) {}
+
+  get(item: number, items: IdMap): string {
+    let s = this.cache[item];
+    if (s === undefined) this.cache[item] = s = this.prefix + items.name(item);
+    return s;
+  }
+}

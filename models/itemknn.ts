@@ -1,0 +1,283 @@
+import type { ClickEvent, ScoredItem } from './event.js';
+import type { Recommender } from './recommender.js';
+import { growF64, growI32 } from './core/arrays.js';
+import { ModelContext, Ranker, ReasonCache } from './core/context.js';
+import { DecayClock } from './core/decay.js';
+import { UserHistory } from './core/history.js';
+import { SnapshotReader, SnapshotWriter, decodeSnapshot } from './core/snapshot.js';
+import { SparseRows } from './core/sparse-rows.js';
+import { checkModel, stripUndefined } from './core/options.js';
+import { DAY_MS, TYPE_CODE, isBuyCode, weightTable, type EventWeights } from './core/weights.js';
+
+export interface ItemKnnOptions {
+  /** Distinct recent items per user that vote for neighbours (default 20). */
+  historySize?: number;
+  /** Event-time half-life of co-visitation counts, in days (default 120). */
+  halfLifeDays?: number;
+  /** Neighbours kept per item for scoring (default 100). */
+  neighbors?: number;
+  /** Vote of the p-th most recent history item is positionDecay^p (default 0.8). */
+  positionDecay?: number;
+  /** Two events further apart than this are in different sessions (default 60 min). */
+  sessionGapMinutes?: number;
+  /** Weight of a pair from different sessions relative to one from the same session (default 0.5). */
+  crossSessionWeight?: number;
+  /** Weight of "i was followed by j" counted back onto j -> i (default 1: symmetric). */
+  backwardWeight?: number;
+  /** A history item's votes are divided by its row mass^this, so hubs do not dominate (default 0.5). */
+  rowNormalization?: number;
+  /** Candidate scores are divided by popularity^this, to favour specific over generic items (default 0.2). */
+  popularityPenalty?: number;
+  eventWeights?: Partial<EventWeights>;
+  /** Fill the list with decayed-popular items when the neighbours run out (default true). */
+  backfill?: boolean;
+}
+
+const DEFAULTS: Required<Omit<ItemKnnOptions, 'eventWeights'>> = {
+  historySize: 20,
+  halfLifeDays: 120,
+  neighbors: 100,
+  positionDecay: 0.8,
+  sessionGapMinutes: 60,
+  crossSessionWeight: 0.5,
+  backwardWeight: 1,
+  rowNormalization: 0.5,
+  popularityPenalty: 0.2,
+  backfill: true,
+};
+
+/**
+ * Co-visitation item-kNN: two items count as related when one user interacted with both within
+ * a window of `historySize` distinct items; a user's recent items vote for their neighbours.
+ * Counts decay in event time, so seasonal pairs fade.
+ */
+export class ItemKnnRecommender implements Recommender {
+  readonly name: string = 'itemknn';
+  readonly ctx: ModelContext;
+  readonly history: UserHistory;
+  private readonly o: Required<Omit<ItemKnnOptions, 'eventWeights'>>;
+  private readonly weights: Float64Array;
+  private readonly clock: DecayClock;
+  private readonly co: SparseRows;
+  /** decayed event mass per item (for the popularity penalty and backfill) */
+  pop = new Float64Array(0);
+  /** decayed pair mass per row (for row normalisation) */
+  private rowMass = new Float64Array(0);
+  private readonly posWeight: Float64Array;
+  private readonly gapMs: number;
+
+  // scratch for recommend()
+  private stamp = new Int32Array(0);
+  private epoch = 0;
+  private acc = new Float64Array(0);
+  private best = new Float64Array(0);
+  private src = new Int32Array(0);
+  private touched = new Int32Array(0);
+  private nTouched = 0;
+  private readonly ranker = new Ranker();
+  private readonly boughtWith = new ReasonCache('bought together with ');
+  private readonly viewedWith = new ReasonCache('viewed together with ');
+  private srcUser = 0;
+
+  constructor(opts: ItemKnnOptions = {}, ctx?: ModelContext) {
+    this.o = { ...DEFAULTS, ...stripUndefined(opts) };
+    this.ctx = ctx ?? new ModelContext();
+    this.weights = weightTable(opts.eventWeights);
+    this.clock = new DecayClock(this.o.halfLifeDays * DAY_MS);
+    this.co = new SparseRows(this.o.neighbors);
+    this.history = new UserHistory(this.o.historySize);
+    this.posWeight = new Float64Array(this.o.historySize);
+    for (let p = 0; p < this.o.historySize; p++) this.posWeight[p] = Math.pow(this.o.positionDecay, p);
+    this.gapMs = this.o.sessionGapMinutes * 60_000;
+  }
+
+  learn(event: ClickEvent): void {
+    this.observe(this.ctx.users.intern(event.userId), this.ctx.items.intern(event.itemId), event);
+  }
+
+  /** learn() with ids already interned in the shared context (hybrids call this). */
+  observe(u: number, i: number, event: ClickEvent): void {
+    const code = TYPE_CODE[event.type];
+    const tw = this.weights[code];
+    this.ensure(this.ctx.users.size, this.ctx.items.size);
+    if (!(tw > 0)) return;
+    const ts = event.ts;
+    const f = this.clock.advance(ts);
+    if (f !== 1) this.rescale(f);
+    const w = this.clock.weight(ts) * tw;
+    this.pop[i] += w;
+
+    const h = this.history;
+    const base = u * h.size;
+    const n = h.len[u];
+    const gap = this.gapMs;
+    const cross = this.o.crossSessionWeight;
+    const back = this.o.backwardWeight;
+    for (let p = 0; p < n; p++) {
+      const j = h.items[base + p];
+      if (j === i) continue;
+      const pw = this.weights[h.types[base + p]];
+      let pairW = Math.sqrt(w * this.clock.weight(ts) * (pw > 0 ? pw : 0));
+      if (Math.abs(ts - h.ts[base + p]) > gap) pairW *= cross;
+      this.co.add(j, i, pairW);
+      this.rowMass[j] += pairW;
+      if (back > 0) {
+        this.co.add(i, j, pairW * back);
+        this.rowMass[i] += pairW * back;
+      }
+    }
+    h.push(u, i, ts, code);
+  }
+
+  private ensure(users: number, items: number): void {
+    this.history.ensureUsers(users);
+    if (items > this.pop.length) {
+      this.pop = growF64(this.pop, items);
+      this.rowMass = growF64(this.rowMass, items);
+      this.acc = growF64(this.acc, items);
+      this.best = growF64(this.best, items);
+      this.src = growI32(this.src, items);
+      this.stamp = growI32(this.stamp, items);
+      this.touched = growI32(this.touched, items);
+    }
+    this.co.ensureRows(items);
+  }
+
+  private rescale(f: number): void {
+    this.co.scale(f);
+    for (let i = 0; i < this.pop.length; i++) {
+      this.pop[i] *= f;
+      this.rowMass[i] *= f;
+    }
+  }
+
+  /**
+   * Accumulates neighbour votes of u's history into the scratch arrays; returns how many
+   * candidates were touched. Hybrids read acc/best/src through the accessors below.
+   */
+  collect(u: number): number {
+    this.epoch++;
+    this.nTouched = 0;
+    this.srcUser = u;
+    if (u < 0 || u >= this.history.len.length) return 0;
+    const h = this.history;
+    const base = u * h.size;
+    const n = h.len[u];
+    const alpha = this.o.rowNormalization;
+    const stamp = this.stamp;
+    const acc = this.acc;
+    const best = this.best;
+    const src = this.src;
+    const epoch = this.epoch;
+    for (let p = 0; p < n; p++) {
+      const j = h.items[base + p];
+      const mass = this.rowMass[j];
+      if (!(mass > 0)) continue;
+      const wj = this.posWeight[p] / Math.pow(mass, alpha);
+      const m = this.co.top(j);
+      const ids = this.co.topIdsOf(j);
+      const vals = this.co.topValsOf(j);
+      for (let t = 0; t < m; t++) {
+        const c = ids[t];
+        const v = wj * vals[t];
+        if (stamp[c] !== epoch) {
+          stamp[c] = epoch;
+          acc[c] = v;
+          best[c] = v;
+          src[c] = p;
+          this.touched[this.nTouched++] = c;
+        } else {
+          acc[c] += v;
+          if (v > best[c]) {
+            best[c] = v;
+            src[c] = p;
+          }
+        }
+      }
+    }
+    return this.nTouched;
+  }
+
+  candidate(t: number): number {
+    return this.touched[t];
+  }
+
+  /** Score of a touched candidate after the popularity penalty. */
+  score(c: number): number {
+    const beta = this.o.popularityPenalty;
+    return beta === 0 ? this.acc[c] : this.acc[c] / Math.pow(this.pop[c] + 1e-9, beta);
+  }
+
+  isCandidate(c: number): boolean {
+    return this.stamp[c] === this.epoch;
+  }
+
+  /** "bought/viewed together with X" for a candidate of the last collect(). */
+  reasonFor(c: number): string {
+    const h = this.history;
+    const e = this.srcUser * h.size + this.src[c];
+    const j = h.items[e];
+    return isBuyCode(h.types[e]) ? this.boughtWith.get(j, this.ctx.items) : this.viewedWith.get(j, this.ctx.items);
+  }
+
+  private readonly reasonOf = (c: number): string => (this.isCandidate(c) ? this.reasonFor(c) : 'popular now');
+
+  recommend(userId: string, k: number, exclude: ReadonlySet<string>): ScoredItem[] {
+    const items = this.ctx.items;
+    const n = this.collect(this.ctx.users.get(userId));
+    const r = this.ranker;
+    r.begin(k);
+    for (let t = 0; t < n; t++) {
+      const c = this.touched[t];
+      r.offer(c, this.score(c), items, exclude);
+    }
+    if (this.o.backfill && r.heap.size < k) {
+      // below every neighbour score (those are >= 0), ordered by popularity
+      let max = 0;
+      for (let c = 0; c < items.size; c++) if (this.pop[c] > max) max = this.pop[c];
+      const inv = max > 0 ? 1 / max : 0;
+      for (let c = 0; c < items.size; c++) {
+        if (this.stamp[c] !== this.epoch) r.offer(c, this.pop[c] * inv - 2, items, exclude);
+      }
+    }
+    return r.finish(items, this.reasonOf);
+  }
+
+  save(w: SnapshotWriter): void {
+    const users = this.ctx.users.size;
+    const items = this.ctx.items.size;
+    w.set('origin', this.clock.origin);
+    w.array('pop', this.pop, items);
+    w.array('rowMass', this.rowMass, items);
+    this.history.save(w.scope('hist.'), users);
+    this.co.save(w.scope('co.'));
+  }
+
+  load(r: SnapshotReader): void {
+    const users = this.ctx.users.size;
+    const items = this.ctx.items.size;
+    this.clock.origin = r.num('origin');
+    this.pop = new Float64Array(0);
+    this.rowMass = new Float64Array(0);
+    this.ensure(users, items);
+    this.pop.set(r.f64('pop'));
+    this.rowMass.set(r.f64('rowMass'));
+    this.history.load(r.scope('hist.'), users);
+    this.co.load(r.scope('co.'));
+  }
+
+  snapshot(): Uint8Array {
+    const w = new SnapshotWriter();
+    w.set('model', this.name);
+    this.ctx.save(w);
+    this.save(w.scope(`${this.name}.`));
+    return w.encode();
+  }
+
+  restore(bytes: Uint8Array): void {
+    const r = new SnapshotReader(decodeSnapshot(bytes));
+    checkModel(r, this.name);
+    this.ctx.load(r);
+    this.load(r.scope(`${this.name}.`));
+  }
+}

@@ -1,0 +1,284 @@
+import type { ClickEvent, ScoredItem } from './event.js';
+import type { Recommender } from './recommender.js';
+import { RowStore, growF32, growF64 } from './core/arrays.js';
+import { ModelContext, Ranker } from './core/context.js';
+import { DecayClock } from './core/decay.js';
+import { checkModel, stripUndefined } from './core/options.js';
+import { Rng } from './core/rng.js';
+import { SnapshotReader, SnapshotWriter, decodeSnapshot } from './core/snapshot.js';
+import { DAY_MS, TYPE_CODE, weightTable, type EventWeights } from './core/weights.js';
+
+export interface MfOptions {
+  /** Latent dimensions (default 32). */
+  dim?: number;
+  /** SGD step size η (default 0.05). */
+  learningRate?: number;
+  /** L2 weight λ on the factor rows an event touches (default 0.01). */
+  regularization?: number;
+  /** L2 weight on item biases (default 0.01). */
+  biasRegularization?: number;
+  /** Learn a per-item bias (default true). */
+  itemBias?: boolean;
+  /** Sampled missing entries per positive event (default 4). */
+  negatives?: number;
+  /** Weight c0 of each sampled missing entry in the loss (default 0.5). */
+  negativeWeight?: number;
+  /**
+   * Negatives are drawn uniformly from the item ids of the last `negativePool` events, i.e. in
+   * proportion to recent popularity (default 20000).
+   */
+  negativePool?: number;
+  /** Standard deviation of new factor rows (default 0.1). */
+  initStd?: number;
+  /** Half-life of the popularity used for users the model has not seen (days, default 7). */
+  coldHalfLifeDays?: number;
+  eventWeights?: Partial<EventWeights>;
+  seed?: number;
+}
+
+const DEFAULTS: Required<Omit<MfOptions, 'eventWeights'>> = {
+  dim: 32,
+  learningRate: 0.05,
+  regularization: 0.01,
+  biasRegularization: 0.01,
+  itemBias: true,
+  negatives: 4,
+  negativeWeight: 0.5,
+  negativePool: 20_000,
+  initStd: 0.1,
+  coldHalfLifeDays: 7,
+  seed: 42,
+};
+
+/**
+ * Online matrix factorisation for implicit feedback, one SGD step per event (ISGD, Vinagre et
+ * al. 2014) with popularity-weighted sampled negatives standing in for eALS's
+ * popularity-weighted missing-data term (He et al. 2016).
+ *
+ * Per event (user u, item i, event weight w, sampled items N, prediction ŷ_j = p_u·q_j + b_j)
+ * the loss is
+ *   L = ½·w·(1 − ŷ_i)² + ½·c0·Σ_{j∈N} ŷ_j² + ½·λ·(‖p_u‖² + ‖q_i‖² + Σ_{j∈N} ‖q_j‖²)
+ *       + ½·λ_b·(b_i² + Σ_{j∈N} b_j²)
+ * and every parameter moves by −η·∂L/∂θ, all gradients taken at the pre-step values.
+ * A negative event weight (remove_from_cart) becomes a target of 0 with weight |w|.
+ *
+ * Forgetting: a constant step size keeps the newest events most influential, and negatives
+ * come from a sliding window, so items that stop selling are pushed down (drift).
+ */
+export class MfRecommender implements Recommender {
+  readonly name: string = 'mf';
+  readonly ctx: ModelContext;
+  readonly o: Required<Omit<MfOptions, 'eventWeights'>>;
+  private readonly weights: Float64Array;
+  readonly P: RowStore;
+  readonly Q: RowStore;
+  bias = new Float32Array(0);
+  private readonly rng: Rng;
+  private ring: Int32Array;
+  private ringPos = 0;
+  private ringFill = 0;
+  private readonly negs: Int32Array;
+  private readonly gradP: Float64Array;
+  private readonly clock: DecayClock;
+  /** decayed popularity, only for users without a factor row */
+  private pop = new Float64Array(0);
+  private readonly ranker = new Ranker();
+  private readonly reasonFn = (): string => 'matches your taste';
+  private readonly popReason = (): string => 'popular now';
+  private readonly initRows = (data: Float32Array, from: number, to: number): void => {
+    const s = this.o.initStd;
+    for (let x = from; x < to; x++) data[x] = s * this.rng.gauss();
+  };
+
+  constructor(opts: MfOptions = {}, ctx?: ModelContext) {
+    this.o = { ...DEFAULTS, ...stripUndefined(opts) };
+    this.ctx = ctx ?? new ModelContext();
+    this.weights = weightTable(opts.eventWeights);
+    this.rng = new Rng(this.o.seed);
+    this.P = new RowStore(this.o.dim);
+    this.Q = new RowStore(this.o.dim);
+    this.ring = new Int32Array(Math.max(1, this.o.negativePool));
+    this.negs = new Int32Array(Math.max(0, this.o.negatives));
+    this.gradP = new Float64Array(this.o.dim);
+    this.clock = new DecayClock(this.o.coldHalfLifeDays * DAY_MS);
+  }
+
+  learn(event: ClickEvent): void {
+    this.observe(this.ctx.users.intern(event.userId), this.ctx.items.intern(event.itemId), event);
+  }
+
+  observe(u: number, i: number, event: ClickEvent): void {
+    this.ensure(this.ctx.users.size, this.ctx.items.size);
+    const w = this.weights[TYPE_CODE[event.type]];
+    if (w === 0) return;
+    const f = this.clock.advance(event.ts);
+    if (f !== 1) for (let c = 0; c < this.pop.length; c++) this.pop[c] *= f;
+    if (w < 0) {
+      this.step(u, i, 0, -w, this.negs, 0);
+      return;
+    }
+    this.pop[i] += w * this.clock.weight(event.ts);
+    let n = 0;
+    if (this.ringFill > 0) {
+      for (let t = 0; t < this.negs.length; t++) {
+        const j = this.ring[this.rng.int(this.ringFill)];
+        if (j !== i) this.negs[n++] = j;
+      }
+    }
+    this.step(u, i, 1, w, this.negs, n);
+    this.ring[this.ringPos] = i;
+    this.ringPos = (this.ringPos + 1) % this.ring.length;
+    if (this.ringFill < this.ring.length) this.ringFill++;
+  }
+
+  /**
+   * One SGD step on the per-event loss documented on the class: item i with `target` and
+   * weight `w`, plus `nNeg` missing entries negs[0..nNeg) with target 0 and weight c0.
+   * Public so the gradient can be checked against finite differences.
+   */
+  step(u: number, i: number, target: number, w: number, negs: Int32Array, nNeg: number): void {
+    const dim = this.o.dim;
+    const lr = this.o.learningRate;
+    const reg = this.o.regularization;
+    const regB = this.o.biasRegularization;
+    const useBias = this.o.itemBias;
+    const c0 = this.o.negativeWeight;
+    const P = this.P.data;
+    const Q = this.Q.data;
+    const b = this.bias;
+    const pu = u * dim;
+    const g = this.gradP;
+    for (let d = 0; d < dim; d++) g[d] = reg * P[pu + d];
+
+    // positive (or explicit) entry
+    let qi = i * dim;
+    let dot = useBias ? b[i] : 0;
+    for (let d = 0; d < dim; d++) dot += P[pu + d] * Q[qi + d];
+    let coef = w * (dot - target); // ∂L/∂ŷ
+    for (let d = 0; d < dim; d++) {
+      const p = P[pu + d];
+      const q = Q[qi + d];
+      g[d] += coef * q;
+      Q[qi + d] = q - lr * (coef * p + reg * q);
+    }
+    if (useBias) b[i] -= lr * (coef + regB * b[i]);
+
+    // sampled missing entries, target 0
+    for (let t = 0; t < nNeg; t++) {
+      const j = negs[t];
+      qi = j * dim;
+      dot = useBias ? b[j] : 0;
+      for (let d = 0; d < dim; d++) dot += P[pu + d] * Q[qi + d];
+      coef = c0 * dot;
+      for (let d = 0; d < dim; d++) {
+        const p = P[pu + d];
+        const q = Q[qi + d];
+        g[d] += coef * q;
+        Q[qi + d] = q - lr * (coef * p + reg * q);
+      }
+      if (useBias) b[j] -= lr * (coef + regB * b[j]);
+    }
+    for (let d = 0; d < dim; d++) P[pu + d] -= lr * g[d];
+  }
+
+  predict(u: number, i: number): number {
+    const dim = this.o.dim;
+    const P = this.P.data;
+    const Q = this.Q.data;
+    const pu = u * dim;
+    const qi = i * dim;
+    let dot = this.o.itemBias ? this.bias[i] : 0;
+    for (let d = 0; d < dim; d++) dot += P[pu + d] * Q[qi + d];
+    return dot;
+  }
+
+  private ensure(users: number, items: number): void {
+    this.P.ensure(users, this.initRows);
+    if (this.Q.ensure(items, this.initRows)) {
+      this.bias = growF32(this.bias, items);
+      this.pop = growF64(this.pop, items);
+    }
+  }
+
+  /** Whether u has a learned row (a hybrid should not trust scores of unknown users). */
+  knows(u: number): boolean {
+    return u >= 0 && u < this.P.rows;
+  }
+
+  recommend(userId: string, k: number, exclude: ReadonlySet<string>): ScoredItem[] {
+    const items = this.ctx.items;
+    const u = this.ctx.users.get(userId);
+    const r = this.ranker;
+    r.begin(k);
+    const n = Math.min(items.size, this.Q.rows);
+    if (!this.knows(u)) {
+      for (let c = 0; c < n; c++) if (this.pop[c] > 0) r.offer(c, this.pop[c], items, exclude);
+      return r.finish(items, this.popReason, 0);
+    }
+    const dim = this.o.dim;
+    const P = this.P.data;
+    const Q = this.Q.data;
+    const b = this.bias;
+    const useBias = this.o.itemBias;
+    const pu = u * dim;
+    for (let c = 0; c < n; c++) {
+      const qc = c * dim;
+      let dot = useBias ? b[c] : 0;
+      for (let d = 0; d < dim; d++) dot += P[pu + d] * Q[qc + d];
+      r.offer(c, dot, items, exclude);
+    }
+    return r.finish(items, this.reasonFn);
+  }
+
+  save(w: SnapshotWriter): void {
+    w.set('dim', this.o.dim);
+    w.set('users', this.P.rows);
+    w.set('items', this.Q.rows);
+    w.set('rng', this.rng.state);
+    w.set('ringPos', this.ringPos);
+    w.set('ringFill', this.ringFill);
+    w.set('origin', this.clock.origin);
+    w.array('P', this.P.data, this.P.rows * this.o.dim);
+    w.array('Q', this.Q.data, this.Q.rows * this.o.dim);
+    w.array('bias', this.bias, this.Q.rows);
+    w.array('pop', this.pop, this.Q.rows);
+    w.array('ring', this.ring);
+  }
+
+  load(r: SnapshotReader): void {
+    if (r.num('dim') !== this.o.dim) throw new Error(`snapshot has dim ${r.num('dim')}, model has ${this.o.dim}`);
+    const zero = (): void => undefined;
+    this.P.rows = 0;
+    this.Q.rows = 0;
+    this.P.ensure(r.num('users'), zero);
+    this.Q.ensure(r.num('items'), zero);
+    this.P.data.set(r.f32('P'));
+    this.Q.data.set(r.f32('Q'));
+    this.bias = growF32(new Float32Array(0), this.Q.rows);
+    this.bias.set(r.f32('bias'));
+    this.pop = growF64(new Float64Array(0), this.Q.rows);
+    this.pop.set(r.f64('pop'));
+    const ring = r.i32('ring');
+    this.ring = new Int32Array(Math.max(1, this.o.negativePool));
+    this.ring.set(ring.subarray(0, this.ring.length));
+    this.ringPos = r.num('ringPos') % this.ring.length;
+    this.ringFill = Math.min(r.num('ringFill'), this.ring.length);
+    this.rng.state = r.num('rng');
+    this.clock.origin = r.num('origin');
+  }
+
+  snapshot(): Uint8Array {
+    const w = new SnapshotWriter();
+    w.set('model', this.name);
+    this.ctx.save(w);
+    this.save(w.scope(`${this.name}.`));
+    return w.encode();
+  }
+
+  restore(bytes: Uint8Array): void {
+    const r = new SnapshotReader(decodeSnapshot(bytes));
+    checkModel(r, this.name);
+    this.ctx.load(r);
+    this.load(r.scope(`${this.name}.`));
+  }
+}

@@ -1,0 +1,86 @@
+import type { ClickEvent, ScoredItem } from './event.js';
+import type { Recommender } from './recommender.js';
+import { growF64 } from './core/arrays.js';
+import { ModelContext, Ranker } from './core/context.js';
+import { DecayClock } from './core/decay.js';
+import { checkModel, stripUndefined } from './core/options.js';
+import { SnapshotReader, SnapshotWriter, decodeSnapshot } from './core/snapshot.js';
+import { DAY_MS, TYPE_CODE, weightTable, type EventWeights } from './core/weights.js';
+
+export interface PopularOptions {
+  /** Event-time half-life of an interaction's weight, in days (default 14). */
+  halfLifeDays?: number;
+  eventWeights?: Partial<EventWeights>;
+}
+
+/** Global popularity with exponential forgetting in event time: the same list for everyone. */
+export class PopularRecommender implements Recommender {
+  readonly name: string = 'popular';
+  readonly ctx: ModelContext;
+  private readonly weights: Float64Array;
+  private readonly clock: DecayClock;
+  /** decayed, weighted interaction mass per item (inflated units, see DecayClock) */
+  pop = new Float64Array(0);
+  private readonly ranker = new Ranker();
+  private lastTs = 0;
+  private readonly reason = (): string => 'popular now';
+
+  constructor(opts: PopularOptions = {}, ctx?: ModelContext) {
+    const o = { halfLifeDays: 14, ...stripUndefined(opts) };
+    this.ctx = ctx ?? new ModelContext();
+    this.weights = weightTable(opts.eventWeights);
+    this.clock = new DecayClock(o.halfLifeDays * DAY_MS);
+  }
+
+  learn(event: ClickEvent): void {
+    this.observe(this.ctx.users.intern(event.userId), this.ctx.items.intern(event.itemId), event);
+  }
+
+  observe(_u: number, i: number, event: ClickEvent): void {
+    this.pop = growF64(this.pop, this.ctx.items.size);
+    const tw = this.weights[TYPE_CODE[event.type]];
+    if (!(tw > 0)) return;
+    const f = this.clock.advance(event.ts);
+    if (f !== 1) for (let c = 0; c < this.pop.length; c++) this.pop[c] *= f;
+    this.pop[i] += tw * this.clock.weight(event.ts);
+    if (event.ts > this.lastTs) this.lastTs = event.ts;
+  }
+
+  recommend(_userId: string, k: number, exclude: ReadonlySet<string>): ScoredItem[] {
+    const items = this.ctx.items;
+    const r = this.ranker;
+    r.begin(k);
+    const pop = this.pop;
+    for (let c = 0, n = items.size; c < n; c++) if (pop[c] > 0) r.offer(c, pop[c], items, exclude);
+    // inflated units mean nothing outside the model: report decayed counts as of the latest event
+    return r.finish(items, this.reason, 1 / this.clock.weight(this.lastTs));
+  }
+
+  save(w: SnapshotWriter): void {
+    w.set('origin', this.clock.origin);
+    w.set('lastTs', this.lastTs);
+    w.array('pop', this.pop, this.ctx.items.size);
+  }
+
+  load(r: SnapshotReader): void {
+    this.clock.origin = r.num('origin');
+    this.lastTs = r.num('lastTs');
+    this.pop = growF64(new Float64Array(0), this.ctx.items.size);
+    this.pop.set(r.f64('pop'));
+  }
+
+  snapshot(): Uint8Array {
+    const w = new SnapshotWriter();
+    w.set('model', this.name);
+    this.ctx.save(w);
+    this.save(w.scope(`${this.name}.`));
+    return w.encode();
+  }
+
+  restore(bytes: Uint8Array): void {
+    const r = new SnapshotReader(decodeSnapshot(bytes));
+    checkModel(r, this.name);
+    this.ctx.load(r);
+    this.load(r.scope(`${this.name}.`));
+  }
+}
