@@ -11,6 +11,7 @@ import {
   readPidFile,
   removePidFile,
   ReadinessError,
+  readFrom,
   spawnDetached,
   stopProcess,
   tailFile,
@@ -53,8 +54,19 @@ async function serviceState(s: ServiceSpec): Promise<ServiceState> {
   return { pid, running: await s.answers() };
 }
 
-function failure(s: ServiceSpec, what: string): Error {
-  const tail = tailFile(s.mainLog) || tailFile(s.layout.stdoutFile);
+/** Offsets into the logs at launch, so an error shows this start's output and not an older run's. */
+interface LogMarks {
+  main: number;
+  stdout: number;
+}
+
+function lastLines(text: string, n = 20): string {
+  return text.split('\n').filter(Boolean).slice(-n).join('\n');
+}
+
+function failure(s: ServiceSpec, what: string, marks: LogMarks): Error {
+  const fresh = lastLines(readFrom(s.mainLog, marks.main)) || lastLines(readFrom(s.layout.stdoutFile, marks.stdout));
+  const tail = fresh || tailFile(s.mainLog);
   return new Error(
     `${s.name}: ${what}; see ${s.mainLog} (process output: ${s.layout.stdoutFile})` + (tail ? `\n${tail}` : ''),
   );
@@ -69,7 +81,7 @@ async function startOne(s: ServiceSpec, log: Log): Promise<void> {
   if (state.pid !== undefined) {
     // Ours and alive but not answering: an earlier start still warming up, or a wedged process.
     log(`${s.name}: pid ${state.pid} is alive but not answering yet; waiting`);
-    await waitForReady(s, state.pid, 0);
+    await waitForReady(s, state.pid, { main: fileSize(s.mainLog), stdout: fileSize(s.layout.stdoutFile) });
     return;
   }
   removePidFile(s.layout.pidFile);
@@ -83,7 +95,7 @@ async function startOne(s: ServiceSpec, log: Log): Promise<void> {
   }
   const started = Date.now();
   const launch = await s.prepare(log);
-  const logOffset = fileSize(s.mainLog);
+  const marks: LogMarks = { main: fileSize(s.mainLog), stdout: fileSize(s.layout.stdoutFile) };
   const pid = await spawnDetached({
     command: launch.command,
     args: launch.args,
@@ -93,7 +105,7 @@ async function startOne(s: ServiceSpec, log: Log): Promise<void> {
   });
   log(`${s.name}: started pid ${pid}, waiting until it answers`);
   try {
-    await waitForReady(s, pid, logOffset);
+    await waitForReady(s, pid, marks);
   } catch (err) {
     // Leave nothing half-started behind: the next `up` should start from a clean slate.
     if (isAlive(pid)) await stopProcess(pid, 5_000).catch(() => undefined);
@@ -103,9 +115,9 @@ async function startOne(s: ServiceSpec, log: Log): Promise<void> {
   log(`${s.name}: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-async function waitForReady(s: ServiceSpec, pid: number, logOffset: number): Promise<void> {
+async function waitForReady(s: ServiceSpec, pid: number, marks: LogMarks): Promise<void> {
   try {
-    await waitUntil(() => s.ready(logOffset), {
+    await waitUntil(() => s.ready(marks.main), {
       timeoutMs: s.readyTimeoutMs,
       intervalMs: 250,
       describe: s.name,
@@ -113,7 +125,8 @@ async function waitForReady(s: ServiceSpec, pid: number, logOffset: number): Pro
     });
   } catch (err) {
     if (err instanceof ReadinessError) {
-      throw failure(s, err.message.startsWith('exited') ? err.message : `not answering after ${s.readyTimeoutMs / 1000} s`);
+      const what = err.message.startsWith('exited') ? err.message : `not answering after ${s.readyTimeoutMs / 1000} s`;
+      throw failure(s, what, marks);
     }
     throw err;
   }
