@@ -23,7 +23,7 @@ export interface WindowStatsOptions<V> {
   readonly exactLimit?: number;
 }
 
-interface StatsAcc<V> {
+export interface WindowWindowStatsAcc<V> {
   count: number;
   sum: number;
   firstTs: number;
@@ -36,7 +36,7 @@ interface StatsAcc<V> {
 
 export function windowStats<V>(
   options: WindowStatsOptions<V> = {},
-): Aggregator<V, StatsAcc<V>, WindowStats<V>> {
+): Aggregator<V, WindowStatsAcc<V>, WindowStats<V>> {
   const { amountOf, distinctOf, precision = 10, exactLimit = 64 } = options;
   let seq = 0;
   return {
