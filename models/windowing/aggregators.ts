@@ -23,7 +23,7 @@ export interface WindowStatsOptions<V> {
   readonly exactLimit?: number;
 }
 
-export interface WindowWindowStatsAcc<V> {
+export interface WindowStatsAcc<V> {
   count: number;
   sum: number;
   firstTs: number;
