@@ -41,7 +41,11 @@ async function report(cfg: Config, json: boolean): Promise<number> {
     return 0;
   }
   const rows = SERVICE_NAMES.map((name) => {
-    const state = running[name] ? 'running' : pids[name] !== undefined ? 'not answering' : 'stopped';
+    const state = running[name]
+      ? 'running'
+      : pids[name] !== undefined
+        ? 'not answering'
+        : 'stopped';
     const pid = pids[name] !== undefined ? `pid ${pids[name]}` : '';
     return `${name.padEnd(11)}${state.padEnd(15)}${endpoints[name].padEnd(28)}${pid}`;
   });

@@ -27,7 +27,8 @@ export function parseHostPort(text: string, what: string): HostPort {
 }
 
 function checkPort(port: number, what: string): number {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new StackConfigError(`${what}: bad port ${port}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new StackConfigError(`${what}: bad port ${port}`);
   return port;
 }
 
@@ -80,7 +81,10 @@ export function stackAddresses(cfg: Config): StackAddresses {
   return {
     kafka,
     kafkaController: { host: kafka.host, port: cfg.kafka.controllerPort },
-    redis: { ...redis.hp, password: redis.url.password ? decodeURIComponent(redis.url.password) : undefined },
+    redis: {
+      ...redis.hp,
+      password: redis.url.password ? decodeURIComponent(redis.url.password) : undefined,
+    },
     clickhouseHttp: ch.hp,
     clickhouseNative: { host: ch.hp.host, port: cfg.clickhouse.nativePort },
   };

@@ -67,7 +67,9 @@ export function clickhouseConfigXml(p: {
 `;
 }
 
-export function clickhouseUsersXml(users: ReadonlyArray<{ name: string; password: string }>): string {
+export function clickhouseUsersXml(
+  users: ReadonlyArray<{ name: string; password: string }>,
+): string {
   const userXml = users
     .map(
       (u) => `    <${u.name}>
@@ -112,7 +114,8 @@ ${userXml}
 /** User names become XML element names, so anything fancier than an identifier is refused up front. */
 function usersFor(cfg: Config): Array<{ name: string; password: string }> {
   const name = cfg.clickhouse.username || 'default';
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`clickhouse.username "${name}" is not a plain identifier`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new Error(`clickhouse.username "${name}" is not a plain identifier`);
   const users = [{ name: 'default', password: name === 'default' ? cfg.clickhouse.password : '' }];
   if (name !== 'default') users.push({ name, password: cfg.clickhouse.password });
   return users;

@@ -1,6 +1,14 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from './layout.js';
 import { findExecutable } from './process.js';
@@ -56,7 +64,9 @@ export async function ensureKafkaLibs(log: Log): Promise<string> {
   const jars = readdirSync(scratch).filter((f) => f.endsWith('.jar'));
   if (output.code !== 0 || !jars.some((j) => j.startsWith('kafka_2.13-'))) {
     rmSync(scratch, { recursive: true, force: true });
-    throw new Error(`Maven could not fetch the Kafka jars (exit ${output.code}):\n${output.text.slice(-4000)}`);
+    throw new Error(
+      `Maven could not fetch the Kafka jars (exit ${output.code}):\n${output.text.slice(-4000)}`,
+    );
   }
   writeFileSync(join(scratch, STAMP), pomDigest() + '\n');
   rmSync(dir, { recursive: true, force: true });
@@ -65,7 +75,11 @@ export async function ensureKafkaLibs(log: Log): Promise<string> {
   return dir;
 }
 
-export function run(command: string, args: readonly string[], cwd?: string): Promise<{ code: number; text: string }> {
+export function run(
+  command: string,
+  args: readonly string[],
+  cwd?: string,
+): Promise<{ code: number; text: string }> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(command, [...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';

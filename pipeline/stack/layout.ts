@@ -45,12 +45,18 @@ export function packageRoot(): string {
   if (cachedRoot) return cachedRoot;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    if (existsSync(join(dir, 'deploy', 'kafka', 'pom.xml')) && existsSync(join(dir, 'package.json'))) {
+    if (
+      existsSync(join(dir, 'deploy', 'kafka', 'pom.xml')) &&
+      existsSync(join(dir, 'package.json'))
+    ) {
       cachedRoot = dir;
       return dir;
     }
     const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the recpipe package root (deploy/kafka/pom.xml) above ' + import.meta.url);
+    if (up === dir)
+      throw new Error(
+        'cannot find the recpipe package root (deploy/kafka/pom.xml) above ' + import.meta.url,
+      );
     dir = up;
   }
 }

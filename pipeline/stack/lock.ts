@@ -32,7 +32,8 @@ export async function withStackLock<T>(cfg: Config, log: Log, fn: () => Promise<
       rmSync(file, { force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`another \`recpipe stack\` (pid ${holder}) still holds ${file}`);
+    if (Date.now() > deadline)
+      throw new Error(`another \`recpipe stack\` (pid ${holder}) still holds ${file}`);
     if (!announced) {
       log(`stack: waiting for another \`recpipe stack\` command (pid ${holder}) to finish`);
       announced = true;

@@ -48,7 +48,10 @@ export function tcpExchange(
   });
 }
 
-export function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; body: string } | undefined> {
+export function httpGet(
+  url: string,
+  timeoutMs = 2000,
+): Promise<{ status: number; body: string } | undefined> {
   return new Promise((resolveGet) => {
     const req = request(url, { method: 'GET', timeout: timeoutMs }, (res) => {
       let body = '';

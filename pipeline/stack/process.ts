@@ -40,8 +40,12 @@ export async function spawnDetached(launch: DetachedLaunch): Promise<number> {
       stdio: ['ignore', fd, fd],
     });
     const pid = await new Promise<number>((resolvePid, reject) => {
-      child.once('error', (err) => reject(new Error(`cannot start ${launch.command}: ${err.message}`)));
-      child.once('spawn', () => (child.pid ? resolvePid(child.pid) : reject(new Error(`${launch.command}: no pid`))));
+      child.once('error', (err) =>
+        reject(new Error(`cannot start ${launch.command}: ${err.message}`)),
+      );
+      child.once('spawn', () =>
+        child.pid ? resolvePid(child.pid) : reject(new Error(`${launch.command}: no pid`)),
+      );
     });
     child.unref();
     writeFileSync(launch.pidFile, `${pid}\n`);
@@ -144,7 +148,12 @@ export class ReadinessError extends Error {
  */
 export async function waitUntil(
   check: () => Promise<boolean>,
-  opts: { timeoutMs: number; intervalMs?: number; failFast?: () => string | undefined; describe: string },
+  opts: {
+    timeoutMs: number;
+    intervalMs?: number;
+    failFast?: () => string | undefined;
+    describe: string;
+  },
 ): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   const interval = opts.intervalMs ?? 200;
@@ -153,7 +162,9 @@ export async function waitUntil(
     if (fatal) throw new ReadinessError(fatal);
     if (await check().catch(() => false)) return;
     if (Date.now() >= deadline) {
-      throw new ReadinessError(`${opts.describe}: not ready after ${Math.round(opts.timeoutMs / 1000)} s`);
+      throw new ReadinessError(
+        `${opts.describe}: not ready after ${Math.round(opts.timeoutMs / 1000)} s`,
+      );
     }
     await sleep(interval);
   }

@@ -15,7 +15,11 @@ function resp(...parts: string[]): string {
 /** PING (after AUTH when a password is configured) must come back as +PONG. */
 export async function redisPing(hp: HostPort, password: string | undefined): Promise<boolean> {
   const payload = (password ? resp('AUTH', password) : '') + resp('PING');
-  const reply = await tcpExchange(hp, Buffer.from(payload), (b) => b.includes('+PONG') || b.includes('-'));
+  const reply = await tcpExchange(
+    hp,
+    Buffer.from(payload),
+    (b) => b.includes('+PONG') || b.includes('-'),
+  );
   return reply !== undefined && reply.toString('utf8').includes('+PONG');
 }
 

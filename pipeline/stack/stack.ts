@@ -50,7 +50,8 @@ interface ServiceState {
 /** Running = the process we started is alive AND answers its own protocol on its port. */
 async function serviceState(s: ServiceSpec): Promise<ServiceState> {
   const pid = readPidFile(s.layout.pidFile);
-  if (pid === undefined || !isOurProcess(pid, s.marker, s.layout.dir)) return { pid: undefined, running: false };
+  if (pid === undefined || !isOurProcess(pid, s.marker, s.layout.dir))
+    return { pid: undefined, running: false };
   return { pid, running: await s.answers() };
 }
 
@@ -65,10 +66,13 @@ function lastLines(text: string, n = 20): string {
 }
 
 function failure(s: ServiceSpec, what: string, marks: LogMarks): Error {
-  const fresh = lastLines(readFrom(s.mainLog, marks.main)) || lastLines(readFrom(s.layout.stdoutFile, marks.stdout));
+  const fresh =
+    lastLines(readFrom(s.mainLog, marks.main)) ||
+    lastLines(readFrom(s.layout.stdoutFile, marks.stdout));
   const tail = fresh || tailFile(s.mainLog);
   return new Error(
-    `${s.name}: ${what}; see ${s.mainLog} (process output: ${s.layout.stdoutFile})` + (tail ? `\n${tail}` : ''),
+    `${s.name}: ${what}; see ${s.mainLog} (process output: ${s.layout.stdoutFile})` +
+      (tail ? `\n${tail}` : ''),
   );
 }
 
@@ -81,7 +85,10 @@ async function startOne(s: ServiceSpec, log: Log): Promise<void> {
   if (state.pid !== undefined) {
     // Ours and alive but not answering: an earlier start still warming up, or a wedged process.
     log(`${s.name}: pid ${state.pid} is alive but not answering yet; waiting`);
-    await waitForReady(s, state.pid, { main: fileSize(s.mainLog), stdout: fileSize(s.layout.stdoutFile) });
+    await waitForReady(s, state.pid, {
+      main: fileSize(s.mainLog),
+      stdout: fileSize(s.layout.stdoutFile),
+    });
     return;
   }
   removePidFile(s.layout.pidFile);
@@ -125,7 +132,9 @@ async function waitForReady(s: ServiceSpec, pid: number, marks: LogMarks): Promi
     });
   } catch (err) {
     if (err instanceof ReadinessError) {
-      const what = err.message.startsWith('exited') ? err.message : `not answering after ${s.readyTimeoutMs / 1000} s`;
+      const what = err.message.startsWith('exited')
+        ? err.message
+        : `not answering after ${s.readyTimeoutMs / 1000} s`;
       throw failure(s, what, marks);
     }
     throw err;
@@ -146,7 +155,11 @@ async function stopOne(s: ServiceSpec, log: Log): Promise<void> {
   }
   const how = await stopProcess(pid, s.stopGraceMs);
   removePidFile(s.layout.pidFile);
-  log(how === 'exited' ? `${s.name}: stopped (pid ${pid})` : `${s.name}: killed after ${s.stopGraceMs / 1000} s (pid ${pid})`);
+  log(
+    how === 'exited'
+      ? `${s.name}: stopped (pid ${pid})`
+      : `${s.name}: killed after ${s.stopGraceMs / 1000} s (pid ${pid})`,
+  );
 }
 
 function specs(cfg: Config, names: readonly ServiceName[] = SERVICE_NAMES): ServiceSpec[] {
@@ -156,7 +169,9 @@ function specs(cfg: Config, names: readonly ServiceName[] = SERVICE_NAMES): Serv
 /** Runs per-service work concurrently and reports every failure, not just the first. */
 async function forEach(list: ServiceSpec[], fn: (s: ServiceSpec) => Promise<void>): Promise<void> {
   const results = await Promise.allSettled(list.map(fn));
-  const errors = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+  const errors = results.flatMap((r) =>
+    r.status === 'rejected' ? [(r.reason as Error).message] : [],
+  );
   if (errors.length > 0) throw new Error(errors.join('\n\n'));
 }
 
@@ -182,7 +197,9 @@ export async function stackUp(cfg: Config, log: (msg: string) => void): Promise<
     }
     await startServices(cfg, SERVICE_NAMES, log);
   });
-  log(`stack: up — kafka ${endpoints.kafka}, redis ${endpoints.redis}, clickhouse ${endpoints.clickhouse}`);
+  log(
+    `stack: up — kafka ${endpoints.kafka}, redis ${endpoints.redis}, clickhouse ${endpoints.clickhouse}`,
+  );
   return endpoints;
 }
 
@@ -204,7 +221,11 @@ export async function stackStatus(cfg: Config): Promise<StackStatus> {
 }
 
 /** Fault injection: start one service (no-op when it is already running). */
-export async function startService(cfg: Config, name: ServiceName, log: Log = quiet): Promise<void> {
+export async function startService(
+  cfg: Config,
+  name: ServiceName,
+  log: Log = quiet,
+): Promise<void> {
   await withStackLock(cfg, log, () => startServices(cfg, [name], log));
 }
 

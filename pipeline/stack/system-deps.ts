@@ -22,7 +22,9 @@ export async function ensureBinaries(binaries: readonly string[], log: Log): Pro
         `(Debian/Ubuntu: redis-server, clickhouse-server, default-jre-headless, maven)`,
     );
   }
-  log(`stack: ${missing.join(', ')} missing; installing system packages with ${script} (may take a few minutes)`);
+  log(
+    `stack: ${missing.join(', ')} missing; installing system packages with ${script} (may take a few minutes)`,
+  );
   const code = await new Promise<number>((resolveRun, reject) => {
     const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'pipe'] });
     const relay = (b: Buffer): void => {
@@ -35,6 +37,8 @@ export async function ensureBinaries(binaries: readonly string[], log: Log): Pro
   });
   const still = missing.filter((b) => !findExecutable(b));
   if (code !== 0 || still.length > 0) {
-    throw new Error(`installing system packages failed (exit ${code}); still missing: ${still.join(', ') || 'none'}`);
+    throw new Error(
+      `installing system packages failed (exit ${code}); still missing: ${still.join(', ') || 'none'}`,
+    );
   }
 }

@@ -33,7 +33,9 @@ describe('recpipe stack on real services', () => {
   });
 
   it('Kafka accepts a message and hands it back to a consumer', async () => {
-    const kafka = new KafkaJS.Kafka({ kafkaJS: { brokers: [cfg.kafka.brokers], logLevel: KafkaJS.logLevel.ERROR } });
+    const kafka = new KafkaJS.Kafka({
+      kafkaJS: { brokers: [cfg.kafka.brokers], logLevel: KafkaJS.logLevel.ERROR },
+    });
     const topic = `${run}-roundtrip`;
     const admin = kafka.admin();
     await admin.connect();
@@ -74,7 +76,11 @@ describe('recpipe stack on real services', () => {
       redis.disconnect();
     }
 
-    const ch = createClient({ url: cfg.clickhouse.url, username: cfg.clickhouse.username, password: cfg.clickhouse.password });
+    const ch = createClient({
+      url: cfg.clickhouse.url,
+      username: cfg.clickhouse.username,
+      password: cfg.clickhouse.password,
+    });
     try {
       const rs = await ch.query({ query: 'SELECT 1 AS one', format: 'JSONEachRow' });
       expect(await rs.json()).toEqual([{ one: 1 }]);
@@ -96,7 +102,11 @@ describe('recpipe stack on real services', () => {
 
   it('stops and restarts Redis alone, keeping its data (append-only file)', async () => {
     const key = `${run}:durable`;
-    const redis = new Redis(cfg.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    const redis = new Redis(cfg.redis.url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => null,
+    });
     await redis.connect();
     await redis.set(key, 'kept', 'EX', 600);
     redis.disconnect();
