@@ -60,7 +60,10 @@ describe('end to end on the real stack', () => {
     // The job first, then a rate-limited producer, so the kill lands while data is still arriving.
     job = startJob(['--http-port', '0'], env);
     const produced = runCli(['produce', '--input', input, '--partitions', '3', '--rate', '2500', '--json'], env);
-    await waitFor('the first events in ClickHouse', async () => (await countEvents()) >= 2500, 120_000);
+    const first = job;
+    await waitFor('the first events in ClickHouse', async () => (await countEvents()) >= 2500, 120_000).catch((err: Error) => {
+      throw new Error(`${err.message}\njob log:\n${first.logs().slice(-3000)}`);
+    });
     job.child.kill('SIGKILL');
     expect(await job.exited).toBe(null);
 
