@@ -1,0 +1,599 @@
+import { EVENT_TYPES, type ClickEvent, type ItemEvent } from '../event.js';
+import { TYPE_CODE } from '../core/weights.js';
+import { WindowEngine } from '../windowing/window-engine.js';
+import type {
+  WindowEngineStats,
+  WindowOutput,
+  WindowResult,
+  WindowSpec,
+} from '../windowing/types.js';
+import { activityAggregator, EMPTY_ACTIVITY, type Activity, type ActivityAcc } from './activity.js';
+import {
+  priceBandLabel,
+  priceBandOf,
+  resolveFeatureConfig,
+  type FeatureConfig,
+  type WindowDef,
+} from './config.js';
+import { DecayedScores } from './decayed-scores.js';
+import type {
+  CategoryFeatures,
+  CategoryWindowFeatures,
+  FeatureBatch,
+  FeatureEntity,
+  FeatureRow,
+  FeatureStoreStats,
+  ItemFeatures,
+  ItemWindowFeatures,
+  LateFeatureEvent,
+  SessionFeatures,
+  UserFeatures,
+  UserWindowFeatures,
+} from './types.js';
+
+type Engine = WindowEngine<string, ClickEvent, ActivityAcc, Activity>;
+type Result = WindowResult<string, Activity>;
+
+interface Family {
+  /** `user_5m`, `session`, ... : the late output's family and the stats key. */
+  readonly name: string;
+  readonly entity: FeatureEntity;
+  readonly def: WindowDef | null;
+  readonly engine: Engine;
+  /** Feature names precomputed so emitting a row never builds a string. */
+  readonly names: Readonly<Record<string, string>>;
+}
+
+interface SessionSummary {
+  readonly start: number;
+  readonly end: number;
+  readonly firstTs: number;
+  readonly lastTs: number;
+  readonly depth: number;
+  readonly distinctItems: number;
+}
+
+interface UserState {
+  lastTs: number;
+  lastPurchaseTs: number;
+  affinity: DecayedScores | null;
+  /** Decayed weight per price band, plus decayed Σ weight·price and Σ weight, as of priceT. */
+  priceBands: Float64Array | null;
+  priceNum: number;
+  priceDen: number;
+  priceT: number;
+  lastSession: SessionSummary | null;
+  /** Categories touched in the batch being ingested; rows are emitted for these only. */
+  batchCategories: Set<string> | null;
+}
+
+interface ItemState {
+  lastTs: number;
+  category: string | undefined;
+  price: number | undefined;
+  /** The latest fired short trending window, so the long window firing at the same end can divide. */
+  shortEnd: number;
+  shortTotal: number;
+}
+
+/**
+ * In-process feature state over a click stream: windowed counts per user, item and category
+ * (WindowEngine families), user sessions, and unwindowed per-user state (recency, decayed
+ * category affinity, price band). `ingest` is the write path the graph calls once per batch;
+ * `userFeatures` / `itemFeatures` / `categoryFeatures` are the point-in-time reads the
+ * recommenders and push triggers use. Reads come from live window state, so they are as fresh
+ * as the last ingested batch, not the last fired window. No I/O, no RxJS.
+ */
+export class FeatureStore {
+  readonly config: FeatureConfig;
+  private readonly userFams: Family[];
+  private readonly itemFams: Family[];
+  private readonly categoryFams: Family[];
+  private readonly sessionFam: Family;
+  private readonly allFams: Family[];
+  private readonly shortFam: Family;
+  private readonly longFam: Family;
+  private readonly users = new Map<string, UserState>();
+  private readonly items = new Map<string, ItemState>();
+  private readonly weights: Float64Array;
+  private wm = -Infinity;
+  private maxTs = -Infinity;
+  private nextSweepAt = -Infinity;
+
+  constructor(config: Partial<FeatureConfig> = {}) {
+    const c = (this.config = resolveFeatureConfig(config));
+    const byItem = (e: ClickEvent): string => e.itemId;
+    const byUser = (e: ClickEvent): string => e.userId;
+    const family = (
+      entity: FeatureEntity,
+      def: WindowDef,
+      distinctOf: (e: ClickEvent) => string,
+    ): Family => ({
+      name: `${entity}_${def.label}`,
+      entity,
+      def,
+      engine: this.engine({ kind: 'hopping', size: def.sizeMs, slide: def.slideMs }, distinctOf),
+      names: featureNames(entity, def.label),
+    });
+    // Ascending size, so the short trending window has fired before the long one of the same end.
+    const bySize = (a: WindowDef, b: WindowDef): number => a.sizeMs - b.sizeMs;
+    this.userFams = [...c.userWindows].sort(bySize).map((d) => family('user', d, byItem));
+    this.itemFams = [...c.itemWindows].sort(bySize).map((d) => family('item', d, byUser));
+    this.categoryFams = [...c.categoryWindows]
+      .sort(bySize)
+      .map((d) => family('category', d, byUser));
+    this.sessionFam = {
+      name: 'session',
+      entity: 'user',
+      def: null,
+      engine: this.engine({ kind: 'session', gap: c.sessionGapMs }, byItem),
+      names: {},
+    };
+    this.allFams = [...this.userFams, this.sessionFam, ...this.itemFams, ...this.categoryFams];
+    this.shortFam = this.itemFams.find((f) => f.def?.label === c.trending.short) as Family;
+    this.longFam = this.itemFams.find((f) => f.def?.label === c.trending.long) as Family;
+    this.weights = new Float64Array(EVENT_TYPES.length);
+    for (const t of EVENT_TYPES) this.weights[TYPE_CODE[t]] = c.eventWeights[t];
+  }
+
+  get watermark(): number {
+    return this.wm;
+  }
+
+  get maxEventTs(): number {
+    return this.maxTs;
+  }
+
+  /** Catalog events give items a category and price that click events may lack. */
+  observeItem(item: ItemEvent): void {
+    const st = this.item(item.itemId, item.ts);
+    if (item.category !== undefined) st.category = item.category;
+    if (item.price !== undefined) st.price = item.price;
+  }
+
+  /**
+   * Adds a batch, then advances the watermark to max event time − out-of-orderness once, so all
+   * events of the batch are judged against the previous batch's watermark.
+   */
+  ingest(events: readonly ClickEvent[]): FeatureBatch {
+    const touched = new Set<UserState>();
+    const touchedIds: string[] = [];
+    for (const e of events) {
+      const ts = e.ts;
+      if (ts > this.maxTs) this.maxTs = ts;
+      const item = this.item(e.itemId, ts);
+      if (e.category !== undefined) item.category = e.category;
+      if (e.price !== undefined) item.price = e.price;
+      const category = e.category ?? item.category;
+      for (const f of this.userFams) f.engine.add(e.userId, ts, e);
+      this.sessionFam.engine.add(e.userId, ts, e);
+      for (const f of this.itemFams) f.engine.add(e.itemId, ts, e);
+      if (category !== undefined) for (const f of this.categoryFams) f.engine.add(category, ts, e);
+      const user = this.learnUser(e, category, e.price ?? item.price);
+      if (!touched.has(user)) {
+        touched.add(user);
+        touchedIds.push(e.userId);
+      }
+    }
+    const target = this.maxTs - this.config.outOfOrdernessMs;
+    if (target > this.wm) this.wm = target;
+    const out = this.advanceAll(this.wm);
+    const ts = this.maxTs;
+    for (const id of touchedIds)
+      this.userStateRows(id, this.users.get(id) as UserState, ts, out.rows);
+    this.sweep();
+    return out;
+  }
+
+  /**
+   * End of a bounded input: fires and closes every window. Unwindowed state stays readable, but
+   * the watermark is then +Infinity, so anything ingested afterwards is late everywhere.
+   */
+  flush(): FeatureBatch {
+    this.wm = Infinity;
+    return this.advanceAll(Infinity);
+  }
+
+  userFeatures(userId: string, asOf = this.maxTs): UserFeatures | undefined {
+    const st = this.users.get(userId);
+    const windows: Record<string, UserWindowFeatures> = {};
+    let any = st !== undefined;
+    for (const f of this.userFams) {
+      const snap = f.engine.query(userId, asOf);
+      if (snap !== undefined) any = true;
+      const a = snap?.agg ?? EMPTY_ACTIVITY;
+      windows[(f.def as WindowDef).label] = {
+        counts: a.counts,
+        total: a.total,
+        distinctItems: a.distinct,
+        start: snap?.start ?? asOf,
+        end: snap?.end ?? asOf,
+      };
+    }
+    if (!any) return undefined;
+    const session = this.sessionAt(userId, asOf, st);
+    const affinity =
+      st?.affinity?.ranked(asOf).map((r) => ({ category: r.label, score: r.score })) ?? [];
+    return {
+      userId,
+      asOf,
+      windows,
+      ...(session && { session }),
+      ...(st &&
+        st.lastTs > -Infinity && {
+          lastEventTs: st.lastTs,
+          recencyMs: Math.max(0, asOf - st.lastTs),
+        }),
+      ...(st && st.lastPurchaseTs > -Infinity && { lastPurchaseTs: st.lastPurchaseTs }),
+      categoryAffinity: affinity,
+      ...(st && st.priceBands && { priceBand: this.priceBand(st) }),
+    };
+  }
+
+  itemFeatures(itemId: string, asOf = this.maxTs): ItemFeatures | undefined {
+    const st = this.items.get(itemId);
+    const windows: Record<string, ItemWindowFeatures> = {};
+    let any = st !== undefined;
+    let short = 0;
+    let long = 0;
+    for (const f of this.itemFams) {
+      const snap = f.engine.query(itemId, asOf);
+      if (snap !== undefined) any = true;
+      const a = snap?.agg ?? EMPTY_ACTIVITY;
+      windows[(f.def as WindowDef).label] = itemWindow(a);
+      if (f === this.shortFam) short = a.total;
+      if (f === this.longFam) long = a.total;
+    }
+    if (!any) return undefined;
+    return {
+      itemId,
+      asOf,
+      ...(st?.category !== undefined && { category: st.category }),
+      ...(st?.price !== undefined && { price: st.price }),
+      ...(st && st.lastTs > -Infinity && { lastEventTs: st.lastTs }),
+      windows,
+      trendingVelocity: this.velocity(short, long),
+    };
+  }
+
+  categoryFeatures(category: string, asOf = this.maxTs): CategoryFeatures | undefined {
+    const windows: Record<string, CategoryWindowFeatures> = {};
+    let any = false;
+    for (const f of this.categoryFams) {
+      const snap = f.engine.query(category, asOf);
+      if (snap !== undefined) any = true;
+      windows[(f.def as WindowDef).label] = this.categoryWindow(snap?.agg ?? EMPTY_ACTIVITY);
+    }
+    return any ? { category, asOf, windows } : undefined;
+  }
+
+  stats(): FeatureStoreStats {
+    const families: Record<string, WindowEngineStats> = {};
+    let openWindows = 0;
+    let lateEvents = 0;
+    for (const f of this.allFams) {
+      const s = f.engine.stats();
+      families[f.name] = s;
+      openWindows += s.openWindows;
+      lateEvents += s.lateEvents;
+    }
+    return {
+      watermark: this.wm,
+      maxEventTs: this.maxTs,
+      users: this.users.size,
+      items: this.items.size,
+      families,
+      openWindows,
+      lateEvents,
+    };
+  }
+
+  private engine(window: WindowSpec, distinctOf: (e: ClickEvent) => string): Engine {
+    const c = this.config;
+    return new WindowEngine({
+      window,
+      aggregator: activityAggregator(distinctOf, c.distinctPrecision, c.distinctExactLimit),
+      outOfOrdernessMs: c.outOfOrdernessMs,
+      allowedLatenessMs: c.allowedLatenessMs,
+      // Rows are upserts: a close result would repeat the last value, so skip it.
+      emitOnClose: false,
+    });
+  }
+
+  private item(itemId: string, ts: number): ItemState {
+    let st = this.items.get(itemId);
+    if (st === undefined) {
+      st = {
+        lastTs: ts,
+        category: undefined,
+        price: undefined,
+        shortEnd: -Infinity,
+        shortTotal: 0,
+      };
+      this.items.set(itemId, st);
+    } else if (ts > st.lastTs) st.lastTs = ts;
+    return st;
+  }
+
+  private learnUser(
+    e: ClickEvent,
+    category: string | undefined,
+    price: number | undefined,
+  ): UserState {
+    let st = this.users.get(e.userId);
+    if (st === undefined) {
+      st = {
+        lastTs: -Infinity,
+        lastPurchaseTs: -Infinity,
+        affinity: null,
+        priceBands: null,
+        priceNum: 0,
+        priceDen: 0,
+        priceT: -Infinity,
+        lastSession: null,
+        batchCategories: null,
+      };
+      this.users.set(e.userId, st);
+    }
+    const ts = e.ts;
+    if (ts > st.lastTs) st.lastTs = ts;
+    if (e.type === 'purchase' && ts > st.lastPurchaseTs) st.lastPurchaseTs = ts;
+    const w = this.weights[TYPE_CODE[e.type]];
+    if (category !== undefined && w !== 0) {
+      const c = this.config;
+      (st.affinity ??= new DecayedScores(c.affinityHalfLifeMs, c.maxCategoriesPerUser)).add(
+        category,
+        w,
+        ts,
+      );
+      (st.batchCategories ??= new Set()).add(category);
+    }
+    // Removals say "not this", not "not this price": only positive interest shapes the band.
+    if (price !== undefined && w > 0) this.learnPrice(st, price, w, ts);
+    return st;
+  }
+
+  /** Same order-independent decay as DecayedScores, with one reference time for all bands. */
+  private learnPrice(st: UserState, price: number, w: number, ts: number): void {
+    const edges = this.config.priceBandEdges;
+    const bands = (st.priceBands ??= new Float64Array(edges.length + 1));
+    let weight = w;
+    if (ts > st.priceT) {
+      if (st.priceT > -Infinity) {
+        const k = Math.pow(2, -(ts - st.priceT) / this.config.affinityHalfLifeMs);
+        for (let i = 0; i < bands.length; i++) bands[i] *= k;
+        st.priceNum *= k;
+        st.priceDen *= k;
+      }
+      st.priceT = ts;
+    } else weight = w * Math.pow(2, -(st.priceT - ts) / this.config.affinityHalfLifeMs);
+    bands[priceBandOf(price, edges)] += weight;
+    st.priceNum += weight * price;
+    st.priceDen += weight;
+  }
+
+  private priceBand(st: UserState): { band: number; label: string; meanPrice: number } {
+    const bands = st.priceBands as Float64Array;
+    let best = 0;
+    for (let i = 1; i < bands.length; i++) if (bands[i] > bands[best]) best = i;
+    return {
+      band: best,
+      label: priceBandLabel(best, this.config.priceBandEdges),
+      meanPrice: st.priceDen > 0 ? st.priceNum / st.priceDen : 0,
+    };
+  }
+
+  private sessionAt(
+    userId: string,
+    asOf: number,
+    st: UserState | undefined,
+  ): SessionFeatures | undefined {
+    const engine = this.sessionFam.engine;
+    const live = engine.query(userId, asOf) ?? engine.latest(userId);
+    if (live !== undefined && live.start <= asOf) {
+      const a = live.agg;
+      return {
+        start: live.start,
+        lastTs: a.lastTs,
+        lengthMs: a.lastTs - a.firstTs,
+        depth: a.total,
+        distinctItems: a.distinct,
+        active: asOf < live.end,
+      };
+    }
+    const s = st?.lastSession;
+    if (!s || s.start > asOf) return undefined;
+    return {
+      start: s.start,
+      lastTs: s.lastTs,
+      lengthMs: s.lastTs - s.firstTs,
+      depth: s.depth,
+      distinctItems: s.distinctItems,
+      active: asOf < s.end,
+    };
+  }
+
+  private velocity(short: number, long: number): number {
+    const { prior } = this.config.trending;
+    const scale = (this.shortFam.def as WindowDef).sizeMs / (this.longFam.def as WindowDef).sizeMs;
+    return (short + prior) / (long * scale + prior);
+  }
+
+  private categoryWindow(a: Activity): CategoryWindowFeatures {
+    let popularity = 0;
+    for (const t of EVENT_TYPES) popularity += this.weights[TYPE_CODE[t]] * a.counts[t];
+    return {
+      events: a.total,
+      views: a.counts.view,
+      carts: a.counts.add_to_cart,
+      purchases: a.counts.purchase,
+      distinctUsers: a.distinct,
+      popularity,
+    };
+  }
+
+  private advanceAll(wm: number): {
+    rows: FeatureRow[];
+    late: LateFeatureEvent[];
+    watermark: number;
+  } {
+    const rows: FeatureRow[] = [];
+    const late: LateFeatureEvent[] = [];
+    const ts = this.maxTs;
+    for (const f of this.allFams) {
+      const outs: WindowOutput<string, ClickEvent, Activity>[] = f.engine.advanceWatermark(wm);
+      for (const o of outs) {
+        if (o.kind === 'late')
+          late.push({ family: f.name, event: o.value, watermark: o.watermark });
+        else this.windowRows(f, o, ts, rows);
+      }
+    }
+    return { rows, late, watermark: wm };
+  }
+
+  private windowRows(f: Family, r: Result, ts: number, rows: FeatureRow[]): void {
+    const a = r.agg;
+    const n = f.names;
+    const row = (feature: string, value: number): void => {
+      rows.push(
+        r.retracts === undefined
+          ? {
+              entity: f.entity,
+              key: r.key,
+              feature,
+              windowStart: r.start,
+              windowEnd: r.end,
+              value,
+              ts,
+              final: r.final,
+            }
+          : {
+              entity: f.entity,
+              key: r.key,
+              feature,
+              windowStart: r.start,
+              windowEnd: r.end,
+              value,
+              ts,
+              final: r.final,
+              replaces: r.retracts,
+            },
+      );
+    };
+    if (f === this.sessionFam) {
+      row('session_length_ms', a.lastTs - a.firstTs);
+      row('session_depth', a.total);
+      row('session_distinct_items', a.distinct);
+      const st = this.users.get(r.key);
+      if (st && (st.lastSession === null || st.lastSession.start <= r.start)) {
+        st.lastSession = {
+          start: r.start,
+          end: r.end,
+          firstTs: a.firstTs,
+          lastTs: a.lastTs,
+          depth: a.total,
+          distinctItems: a.distinct,
+        };
+      }
+      return;
+    }
+    if (f.entity === 'user') {
+      // Every type, zeros included: the Redis sink keeps the newest window per field, and a
+      // missing zero would leave an older window's count standing.
+      row(n.events, a.total);
+      for (const t of EVENT_TYPES) row(n[t], a.counts[t]);
+      row(n.distinct, a.distinct);
+      return;
+    }
+    if (f.entity === 'item') {
+      const w = itemWindow(a);
+      row(n.views, w.views);
+      row(n.clicks, w.clicks);
+      row(n.carts, w.carts);
+      row(n.purchases, w.purchases);
+      row(n.units, w.units);
+      row(n.distinct, w.distinctUsers);
+      if (w.cartRate !== undefined) row(n.cartRate, w.cartRate);
+      if (w.purchaseRate !== undefined) row(n.purchaseRate, w.purchaseRate);
+      const st = this.items.get(r.key);
+      if (f === this.shortFam && st && r.end >= st.shortEnd) {
+        st.shortEnd = r.end;
+        st.shortTotal = a.total;
+      }
+      // A short window that never existed had no events; one that already moved past this
+      // end means this is a late re-fire of the long window, whose short partner is gone.
+      if (f === this.longFam && st && st.shortEnd <= r.end) {
+        row('trending_velocity', this.velocity(st.shortEnd === r.end ? st.shortTotal : 0, a.total));
+      }
+      return;
+    }
+    const c = this.categoryWindow(a);
+    row(n.events, c.events);
+    row(n.views, c.views);
+    row(n.carts, c.carts);
+    row(n.purchases, c.purchases);
+    row(n.distinct, c.distinctUsers);
+    row(n.popularity, c.popularity);
+  }
+
+  private userStateRows(userId: string, st: UserState, ts: number, rows: FeatureRow[]): void {
+    const row = (feature: string, value: number): void => {
+      rows.push({ entity: 'user', key: userId, feature, windowStart: 0, windowEnd: 0, value, ts });
+    };
+    row('last_event_ts', st.lastTs);
+    if (st.lastPurchaseTs > -Infinity) row('last_purchase_ts', st.lastPurchaseTs);
+    if (st.priceBands) {
+      const p = this.priceBand(st);
+      row('price_band', p.band);
+      row('price_mean', p.meanPrice);
+    }
+    if (st.batchCategories && st.affinity) {
+      for (const c of st.batchCategories) row(`affinity:${c}`, st.affinity.valueAt(c, st.lastTs));
+      st.batchCategories = null;
+    }
+  }
+
+  /** Drops unwindowed state of entities idle longer than the TTL, every TTL/8 of event time. */
+  private sweep(): void {
+    const wm = this.wm;
+    if (!Number.isFinite(wm) || wm < this.nextSweepAt) return;
+    const ttl = this.config.stateTtlMs;
+    const cutoff = wm - ttl;
+    for (const [id, st] of this.users) if (st.lastTs < cutoff) this.users.delete(id);
+    for (const [id, st] of this.items) if (st.lastTs < cutoff) this.items.delete(id);
+    this.nextSweepAt = wm + ttl / 8;
+  }
+}
+
+function featureNames(entity: FeatureEntity, label: string): Record<string, string> {
+  const n: Record<string, string> = {};
+  if (entity === 'user') {
+    n.events = `events_${label}`;
+    for (const t of EVENT_TYPES) n[t] = `${t}_${label}`;
+    n.distinct = `distinct_items_${label}`;
+  } else if (entity === 'item') {
+    for (const k of ['views', 'clicks', 'carts', 'purchases', 'units']) n[k] = `${k}_${label}`;
+    n.distinct = `distinct_users_${label}`;
+    n.cartRate = `cart_rate_${label}`;
+    n.purchaseRate = `purchase_rate_${label}`;
+  } else {
+    for (const k of ['events', 'views', 'carts', 'purchases', 'popularity']) n[k] = `${k}_${label}`;
+    n.distinct = `distinct_users_${label}`;
+  }
+  return n;
+}
+
+function itemWindow(a: Activity): ItemWindowFeatures {
+  const c = a.counts;
+  const views = c.view;
+  return {
+    views,
+    clicks: c.click,
+    carts: c.add_to_cart,
+    purchases: c.purchase,
+    units: a.units,
+    events: a.total,
+    distinctUsers: a.distinct,
+    ...(views > 0 && { cartRate: c.add_to_cart / views, purchaseRate: c.purchase / views }),
+  };
+}
