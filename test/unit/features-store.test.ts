@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import { from, lastValueFrom, toArray } from 'rxjs';
+import type { ClickEvent, EventType } from '../../models/event.js';
+import { FeatureStore } from '../../models/features/feature-store.js';
+import type { FeatureRow } from '../../models/features/types.js';
+import { DEFAULT_EVENT_WEIGHTS } from '../../models/core/weights.js';
+import { computeFeatures } from '../../operators/compute-features.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const T0 = Date.UTC(2024, 0, 1, 10, 0, 0);
+const DAY7 = 7 * 24 * HOUR;
+
+let n = 0;
+const ev = (
+  userId: string,
+  type: EventType,
+  itemId: string,
+  at: number,
+  extra: Partial<ClickEvent> = {},
+): ClickEvent => ({
+  eventId: `e${n++}`,
+  ts: T0 + at,
+  userId,
+  itemId,
+  type,
+  ...extra,
+});
+
+// u1 browses two items of category A, carts and buys i1; u2 views i1, then 47 min later an item of B.
+const batch1: ClickEvent[] = [
+  ev('u1', 'view', 'i1', 0, { category: 'A', price: 10 }),
+  ev('u1', 'view', 'i2', 1 * MIN, { category: 'A', price: 30 }),
+  ev('u1', 'add_to_cart', 'i1', 2 * MIN), // category and price come from i1's earlier event
+  ev('u2', 'view', 'i1', 3 * MIN),
+  ev('u1', 'purchase', 'i1', 4 * MIN, { quantity: 2 }),
+  ev('u2', 'view', 'i3', 50 * MIN, { category: 'B', price: 500 }),
+];
+const batch2: ClickEvent[] = [ev('u3', 'view', 'i1', 2 * HOUR)];
+
+const find = (
+  rows: readonly FeatureRow[],
+  entity: string,
+  key: string,
+  feature: string,
+  start?: number,
+) =>
+  rows.filter(
+    (r) =>
+      r.entity === entity &&
+      r.key === key &&
+      r.feature === feature &&
+      (start === undefined || r.windowStart === start),
+  );
+
+describe('FeatureStore on a hand-built stream', () => {
+  const store = new FeatureStore();
+  const out1 = store.ingest(batch1);
+  const asOf = T0 + 50 * MIN;
+
+  it('reads per-user windowed counts, session, recency, affinity and price band', () => {
+    const u1 = store.userFeatures('u1')!;
+    expect(u1.asOf).toBe(asOf);
+    expect(u1.windows['1h'].counts).toMatchObject({
+      view: 2,
+      add_to_cart: 1,
+      purchase: 1,
+      click: 0,
+    });
+    expect(u1.windows['1h'].total).toBe(4);
+    expect(u1.windows['1h'].distinctItems).toBe(2);
+    expect(u1.windows['24h'].total).toBe(4);
+    expect(u1.windows['5m'].total).toBe(0); // nothing in the last 5 minutes
+    expect(u1.session).toEqual({
+      start: T0,
+      lastTs: T0 + 4 * MIN,
+      lengthMs: 4 * MIN,
+      depth: 4,
+      distinctItems: 2,
+      active: false,
+    });
+    expect(u1.recencyMs).toBe(46 * MIN);
+    expect(u1.lastPurchaseTs).toBe(T0 + 4 * MIN);
+    const w = DEFAULT_EVENT_WEIGHTS;
+    const decayed = (wt: number, at: number) => wt * 2 ** (-(asOf - (T0 + at)) / DAY7);
+    const expectedA =
+      decayed(w.view, 0) +
+      decayed(w.view, MIN) +
+      decayed(w.add_to_cart, 2 * MIN) +
+      decayed(w.purchase, 4 * MIN);
+    expect(u1.categoryAffinity).toHaveLength(1);
+    expect(u1.categoryAffinity[0].category).toBe('A');
+    expect(u1.categoryAffinity[0].score).toBeCloseTo(expectedA, 9);
+    // Prices 10, 30, 10 (cart, from the item), 10 (purchase) weighted 1, 1, 4, 6.
+    expect(u1.priceBand?.label).toBe('10-20');
+    expect(u1.priceBand?.meanPrice).toBeCloseTo((10 + 30 + 40 + 60) / 12, 3);
+  });
+
+  it('keeps an active session apart from a finished one', () => {
+    const u2 = store.userFeatures('u2')!;
+    expect(u2.session).toMatchObject({ start: T0 + 50 * MIN, depth: 1, active: true });
+    expect(store.userFeatures('nobody')).toBeUndefined();
+  });
+
+  it('reads per-item counts, conversion rates and trending velocity', () => {
+    const i1 = store.itemFeatures('i1')!;
+    expect(i1.category).toBe('A');
+    expect(i1.price).toBe(10);
+    expect(i1.windows['1h']).toEqual({
+      views: 2,
+      clicks: 0,
+      carts: 1,
+      purchases: 1,
+      units: 2,
+      events: 4,
+      distinctUsers: 2,
+      cartRate: 0.5,
+      purchaseRate: 0.5,
+    });
+    expect(i1.trendingVelocity).toBeCloseTo((4 + 1) / (4 / 24 + 1), 9);
+  });
+
+  it('reads per-category popularity, category inherited from the item', () => {
+    const a = store.categoryFeatures('A')!;
+    const w = DEFAULT_EVENT_WEIGHTS;
+    expect(a.windows['1h']).toEqual({
+      events: 5,
+      views: 3,
+      carts: 1,
+      purchases: 1,
+      distinctUsers: 2,
+      popularity: 3 * w.view + w.add_to_cart + w.purchase,
+    });
+    expect(store.categoryFeatures('B')!.windows['24h'].events).toBe(1);
+  });
+
+  it('emits rows for fired windows (zeros included) and the unwindowed user state', () => {
+    const rows = out1.rows;
+    expect(find(rows, 'user', 'u1', 'events_5m', T0)[0]).toMatchObject({
+      windowEnd: T0 + 5 * MIN,
+      value: 4,
+      ts: asOf,
+      final: true, // fired and closed by the same advance: wm is far past end + lateness
+    });
+    expect(find(rows, 'user', 'u1', 'click_5m', T0)[0].value).toBe(0);
+    expect(find(rows, 'user', 'u1', 'session_depth')).toEqual([
+      {
+        entity: 'user',
+        key: 'u1',
+        feature: 'session_depth',
+        windowStart: T0,
+        windowEnd: T0 + 34 * MIN,
+        value: 4,
+        ts: asOf,
+        final: true,
+      },
+    ]);
+    expect(find(rows, 'user', 'u1', 'price_band')[0]).toMatchObject({
+      windowStart: 0,
+      windowEnd: 0,
+      value: 4,
+    });
+    expect(find(rows, 'user', 'u1', 'last_event_ts')[0].value).toBe(T0 + 4 * MIN);
+    expect(find(rows, 'user', 'u1', 'affinity:A')).toHaveLength(1);
+    expect(find(rows, 'item', 'i1', 'purchase_rate_1h')).toHaveLength(0); // no 1h window has ended yet
+    expect(out1.late).toEqual([]);
+  });
+
+  it('fires the long and short windows together into a trending velocity row', () => {
+    const out2 = store.ingest(batch2);
+    const v = find(out2.rows, 'item', 'i1', 'trending_velocity', T0 + HOUR - 24 * HOUR);
+    expect(v).toHaveLength(1);
+    expect(v[0].value).toBeCloseTo((4 + 1) / (4 / 24 + 1), 9);
+    expect(find(out2.rows, 'item', 'i1', 'purchase_rate_1h', T0)[0].value).toBe(0.5);
+    expect(find(out2.rows, 'category', 'A', 'popularity_1h', T0)[0].value).toBe(13);
+  });
+
+  it('sends events behind closed windows to the late output per family, and still counts them where open', () => {
+    const before = store.userFeatures('u1', T0 + 2 * HOUR)!.windows['24h'].total;
+    const tooLate = ev('u1', 'click', 'i2', 5 * MIN);
+    const out3 = store.ingest([tooLate]);
+    const families = out3.late.map((l) => l.family).sort();
+    expect(families).toEqual(['category_1h', 'item_1h', 'session', 'user_1h', 'user_5m']);
+    for (const l of out3.late) expect(l.event).toBe(tooLate);
+    expect(store.userFeatures('u1', T0 + 2 * HOUR)!.windows['24h'].total).toBe(before + 1);
+    expect(store.stats().lateEvents).toBe(5);
+  });
+
+  it('evicts window state once closed: a flush leaves no open windows', () => {
+    const out = store.flush();
+    expect(out.rows.length).toBeGreaterThan(0);
+    expect(out.rows.every((r) => r.final === true)).toBe(true);
+    expect(store.stats().openWindows).toBe(0);
+    expect(store.userFeatures('u1')!.lastEventTs).toBe(T0 + 5 * MIN);
+  });
+});
+
+describe('computeFeatures', () => {
+  it('emits one FeatureBatch per input batch, plus the flush when asked', async () => {
+    const store = new FeatureStore();
+    const outs = await lastValueFrom(
+      from([batch1, [], batch2]).pipe(computeFeatures(store, { flushOnComplete: true }), toArray()),
+    );
+    expect(outs).toHaveLength(4);
+    expect(outs[1].rows).toEqual([]);
+    expect(outs[2].watermark).toBe(T0 + 2 * HOUR - 10_000);
+    expect(outs[3].watermark).toBe(Infinity);
+    expect(store.stats().openWindows).toBe(0);
+  });
+
+  it('keeps the store live for readers when not flushing', async () => {
+    const store = new FeatureStore();
+    await lastValueFrom(from([batch1]).pipe(computeFeatures(store)));
+    expect(store.itemFeatures('i1')!.windows['24h'].purchases).toBe(1);
+  });
+});
