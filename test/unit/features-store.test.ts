@@ -162,7 +162,15 @@ describe('FeatureStore on a hand-built stream', () => {
     });
     expect(find(rows, 'user', 'u1', 'last_event_ts')[0].value).toBe(T0 + 4 * MIN);
     expect(find(rows, 'user', 'u1', 'affinity:A')).toHaveLength(1);
-    expect(find(rows, 'item', 'i1', 'purchase_rate_1h')).toHaveLength(0); // no 1h window has ended yet
+    // 1h windows slide by 10 min: those ending at +10..+40 min have fired, [T0, T0+1h) has not.
+    expect(
+      find(rows, 'item', 'i1', 'purchase_rate_1h').map((r) => [r.windowEnd - T0, r.value]),
+    ).toEqual([
+      [10 * MIN, 0.5],
+      [20 * MIN, 0.5],
+      [30 * MIN, 0.5],
+      [40 * MIN, 0.5],
+    ]);
     expect(out1.late).toEqual([]);
   });
 
