@@ -109,6 +109,10 @@ function serverProperties(p: {
     // Fewer internal partitions than the production default of 50: the first group join is much faster.
     'offsets.topic.num.partitions=10',
     'transaction.state.log.num.partitions=10',
+    // After a crash the restarted broker may only re-register once its previous session expires
+    // (default 9 s); a shorter session makes kill-and-restart tests quick. Heartbeats stay well inside it.
+    'broker.session.timeout.ms=4000',
+    'broker.heartbeat.interval.ms=500',
     // Consumers in tests and demos should get their partitions at once, not after the 3 s default delay.
     'group.initial.rebalance.delay.ms=0',
     // Matches the apache/kafka image used by docker-compose, so both setups behave alike.

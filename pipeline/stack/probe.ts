@@ -53,7 +53,8 @@ export function httpGet(
   timeoutMs = 2000,
 ): Promise<{ status: number; body: string } | undefined> {
   return new Promise((resolveGet) => {
-    const req = request(url, { method: 'GET', timeout: timeoutMs }, (res) => {
+    // No keep-alive: an idle pooled connection would make ClickHouse wait for it on SIGTERM.
+    const req = request(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));

@@ -10,6 +10,7 @@ import {
   isOurProcess,
   readPidFile,
   removePidFile,
+  sleep,
   ReadinessError,
   readFrom,
   spawnDetached,
@@ -92,6 +93,8 @@ async function startOne(s: ServiceSpec, log: Log): Promise<void> {
     return;
   }
   removePidFile(s.layout.pidFile);
+  // Grace for a listener of ours that is still closing (see portsReleased) before calling it foreign.
+  await portsReleased(s, 3_000);
   for (const hp of s.ports) {
     if (await tcpOpen(hp)) {
       throw new Error(
@@ -141,6 +144,20 @@ async function waitForReady(s: ServiceSpec, pid: number, marks: LogMarks): Promi
   }
 }
 
+/**
+ * A killed multi-threaded process (the JVM) is reported dead while its other threads still hold
+ * the listening sockets for a moment; an immediate restart would then find its own port taken.
+ */
+async function portsReleased(s: ServiceSpec, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await Promise.all(s.ports.map((hp) => tcpOpen(hp, 500)));
+    if (!open.some(Boolean)) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(100);
+  }
+}
+
 async function stopOne(s: ServiceSpec, log: Log): Promise<void> {
   const pid = readPidFile(s.layout.pidFile);
   if (pid === undefined) {
@@ -155,6 +172,7 @@ async function stopOne(s: ServiceSpec, log: Log): Promise<void> {
   }
   const how = await stopProcess(pid, s.stopGraceMs);
   removePidFile(s.layout.pidFile);
+  await portsReleased(s, 5_000);
   log(
     how === 'exited'
       ? `${s.name}: stopped (pid ${pid})`
@@ -242,6 +260,7 @@ export async function killService(cfg: Config, name: ServiceName, log: Log = qui
     if (pid === undefined || !isOurProcess(pid, s.marker, s.layout.dir)) return;
     await stopProcess(pid, 0);
     removePidFile(s.layout.pidFile);
+    await portsReleased(s, 5_000);
     log(`${name}: killed (pid ${pid})`);
   });
 }
