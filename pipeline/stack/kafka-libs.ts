@@ -70,7 +70,13 @@ export async function ensureKafkaLibs(log: Log): Promise<string> {
   }
   writeFileSync(join(scratch, STAMP), pomDigest() + '\n');
   rmSync(dir, { recursive: true, force: true });
-  renameSync(scratch, dir);
+  try {
+    renameSync(scratch, dir);
+  } catch (err) {
+    // Another checkout-sharing process (a parallel test run) finished the same fetch first.
+    rmSync(scratch, { recursive: true, force: true });
+    if (!kafkaLibsReady()) throw err;
+  }
   log(`kafka: ${jars.length} jars ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return dir;
 }
