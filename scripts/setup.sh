@@ -21,11 +21,13 @@ export CKJS_LINKING=dynamic
 stamp=node_modules/.recpipe-install-stamp
 if [[ ! -f $stamp || package-lock.json -nt $stamp ]] || { [[ $full -eq 1 ]] && ! kafka_client_ok; }; then
   if [[ $full -eq 1 ]]; then
-    log "npm ci (builds the Kafka client's native addon: about 2 minutes the first time)"
-    npm ci --no-audit --no-fund --loglevel=error
+    # npm install, not npm ci: npm 11 with omit-lockfile-registry-resolved writes lockfiles that
+    # its own `npm ci` rejects (platform-specific optional packages are never recorded).
+    log "npm install (builds the Kafka client's native addon: about 2 minutes the first time)"
+    npm install --no-audit --no-fund --loglevel=error
   else
-    log "npm ci (without optional native modules)"
-    npm ci --no-audit --no-fund --loglevel=error --omit=optional
+    log "npm install (without optional native modules)"
+    npm install --no-audit --no-fund --loglevel=error --omit=optional
   fi
   touch "$stamp"
 fi
