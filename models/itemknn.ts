@@ -14,10 +14,23 @@ export interface ItemKnnOptions {
   historySize?: number;
   /** Event-time half-life of co-visitation counts, in days (default 120). */
   halfLifeDays?: number;
+  /**
+   * A new event pairs with this many of the user's most recent items (default 8, at most
+   * historySize). In basket data the neighbours in the sequence are the related ones; far
+   * pairs mostly add noise, and pair updates are the main cost of learning.
+   */
+  pairWindow?: number;
+  /** A pair p+1 positions apart in the user's sequence counts pairDecay^p (default 0.7). */
+  pairDecay?: number;
   /** Neighbours kept per item for scoring (default 100). */
   neighbors?: number;
-  /** Vote of the p-th most recent history item is positionDecay^p (default 0.8). */
+  /** Vote of the p-th most recent history item is positionDecay^p (default 0.5). */
   positionDecay?: number;
+  /**
+   * The p-th most recent item contributes only its top neighbors·positionDecay^p neighbours
+   * (at least 10): the votes cut off are tiny, and this bounds the work per call (default true).
+   */
+  taperNeighbors?: boolean;
   /** Two events further apart than this are in different sessions (default 60 min). */
   sessionGapMinutes?: number;
   /** Weight of a pair from different sessions relative to one from the same session (default 0.5). */
@@ -26,7 +39,7 @@ export interface ItemKnnOptions {
   backwardWeight?: number;
   /** A history item's votes are divided by its row mass^this, so hubs do not dominate (default 0.5). */
   rowNormalization?: number;
-  /** Candidate scores are divided by popularity^this, to favour specific over generic items (default 0.2). */
+  /** Candidate scores are divided by popularity^this, to favour specific over generic items (default 0.3). */
   popularityPenalty?: number;
   eventWeights?: Partial<EventWeights>;
   /** Fill the list with decayed-popular items when the neighbours run out (default true). */
@@ -35,14 +48,17 @@ export interface ItemKnnOptions {
 
 const DEFAULTS: Required<Omit<ItemKnnOptions, 'eventWeights'>> = {
   historySize: 20,
+  pairWindow: 8,
   halfLifeDays: 120,
   neighbors: 100,
-  positionDecay: 0.8,
+  positionDecay: 0.5,
+  taperNeighbors: true,
+  pairDecay: 0.7,
   sessionGapMinutes: 60,
   crossSessionWeight: 0.5,
   backwardWeight: 1,
   rowNormalization: 0.5,
-  popularityPenalty: 0.2,
+  popularityPenalty: 0.3,
   backfill: true,
 };
 
@@ -56,14 +72,19 @@ export class ItemKnnRecommender implements Recommender {
   readonly ctx: ModelContext;
   readonly history: UserHistory;
   private readonly o: Required<Omit<ItemKnnOptions, 'eventWeights'>>;
+  private readonly pairWindow: number;
   private readonly weights: Float64Array;
   private readonly clock: DecayClock;
   private readonly co: SparseRows;
   /** decayed event mass per item (for the popularity penalty and backfill) */
   pop = new Float64Array(0);
+  /** pop^-popularityPenalty, kept per item so scoring does no Math.pow */
+  private penalty = new Float64Array(0);
   /** decayed pair mass per row (for row normalisation) */
   private rowMass = new Float64Array(0);
   private readonly posWeight: Float64Array;
+  private readonly posCap: Int32Array;
+  private readonly pairWeight: Float64Array;
   private readonly gapMs: number;
 
   // scratch for recommend()
@@ -87,8 +108,17 @@ export class ItemKnnRecommender implements Recommender {
     this.co = new SparseRows(this.o.neighbors);
     this.history = new UserHistory(this.o.historySize);
     this.posWeight = new Float64Array(this.o.historySize);
-    for (let p = 0; p < this.o.historySize; p++) this.posWeight[p] = Math.pow(this.o.positionDecay, p);
+    this.posCap = new Int32Array(this.o.historySize);
+    this.pairWeight = new Float64Array(this.o.historySize);
+    for (let p = 0; p < this.o.historySize; p++) {
+      this.posWeight[p] = Math.pow(this.o.positionDecay, p);
+      this.pairWeight[p] = Math.pow(this.o.pairDecay, p);
+      this.posCap[p] = this.o.taperNeighbors
+        ? Math.max(10, Math.ceil(this.o.neighbors * this.posWeight[p]))
+        : this.o.neighbors;
+    }
     this.gapMs = this.o.sessionGapMinutes * 60_000;
+    this.pairWindow = Math.min(this.o.pairWindow, this.o.historySize);
   }
 
   learn(event: ClickEvent): void {
@@ -106,10 +136,11 @@ export class ItemKnnRecommender implements Recommender {
     if (f !== 1) this.rescale(f);
     const w = this.clock.weight(ts) * tw;
     this.pop[i] += w;
+    this.penalty[i] = Math.pow(this.pop[i] + 1e-30, -this.o.popularityPenalty);
 
     const h = this.history;
     const base = u * h.size;
-    const n = h.len[u];
+    const n = Math.min(h.len[u], this.pairWindow);
     const gap = this.gapMs;
     const cross = this.o.crossSessionWeight;
     const back = this.o.backwardWeight;
@@ -119,6 +150,7 @@ export class ItemKnnRecommender implements Recommender {
       const pw = this.weights[h.types[base + p]];
       let pairW = Math.sqrt(w * this.clock.weight(ts) * (pw > 0 ? pw : 0));
       if (Math.abs(ts - h.ts[base + p]) > gap) pairW *= cross;
+      pairW *= this.pairWeight[p];
       this.co.add(j, i, pairW);
       this.rowMass[j] += pairW;
       if (back > 0) {
@@ -134,6 +166,7 @@ export class ItemKnnRecommender implements Recommender {
     if (items > this.pop.length) {
       this.pop = growF64(this.pop, items);
       this.rowMass = growF64(this.rowMass, items);
+      this.penalty = growF64(this.penalty, items);
       this.acc = growF64(this.acc, items);
       this.best = growF64(this.best, items);
       this.src = growI32(this.src, items);
@@ -145,9 +178,11 @@ export class ItemKnnRecommender implements Recommender {
 
   private rescale(f: number): void {
     this.co.scale(f);
+    const pf = f > 0 ? Math.pow(f, -this.o.popularityPenalty) : 0;
     for (let i = 0; i < this.pop.length; i++) {
       this.pop[i] *= f;
       this.rowMass[i] *= f;
+      this.penalty[i] *= pf;
     }
   }
 
@@ -174,7 +209,7 @@ export class ItemKnnRecommender implements Recommender {
       const mass = this.rowMass[j];
       if (!(mass > 0)) continue;
       const wj = this.posWeight[p] / Math.pow(mass, alpha);
-      const m = this.co.top(j);
+      const m = Math.min(this.co.top(j), this.posCap[p]);
       const ids = this.co.topIdsOf(j);
       const vals = this.co.topValsOf(j);
       for (let t = 0; t < m; t++) {
@@ -204,8 +239,7 @@ export class ItemKnnRecommender implements Recommender {
 
   /** Score of a touched candidate after the popularity penalty. */
   score(c: number): number {
-    const beta = this.o.popularityPenalty;
-    return beta === 0 ? this.acc[c] : this.acc[c] / Math.pow(this.pop[c] + 1e-9, beta);
+    return this.acc[c] * this.penalty[c];
   }
 
   isCandidate(c: number): boolean {
@@ -217,10 +251,13 @@ export class ItemKnnRecommender implements Recommender {
     const h = this.history;
     const e = this.srcUser * h.size + this.src[c];
     const j = h.items[e];
-    return isBuyCode(h.types[e]) ? this.boughtWith.get(j, this.ctx.items) : this.viewedWith.get(j, this.ctx.items);
+    return isBuyCode(h.types[e])
+      ? this.boughtWith.get(j, this.ctx.items)
+      : this.viewedWith.get(j, this.ctx.items);
   }
 
-  private readonly reasonOf = (c: number): string => (this.isCandidate(c) ? this.reasonFor(c) : 'popular now');
+  private readonly reasonOf = (c: number): string =>
+    this.isCandidate(c) ? this.reasonFor(c) : 'popular now';
 
   recommend(userId: string, k: number, exclude: ReadonlySet<string>): ScoredItem[] {
     const items = this.ctx.items;
@@ -259,8 +296,11 @@ export class ItemKnnRecommender implements Recommender {
     this.clock.origin = r.num('origin');
     this.pop = new Float64Array(0);
     this.rowMass = new Float64Array(0);
+    this.penalty = new Float64Array(0);
     this.ensure(users, items);
     this.pop.set(r.f64('pop'));
+    for (let c = 0; c < items; c++)
+      this.penalty[c] = Math.pow(this.pop[c] + 1e-30, -this.o.popularityPenalty);
     this.rowMass.set(r.f64('rowMass'));
     this.history.load(r.scope('hist.'), users);
     this.co.load(r.scope('co.'));

@@ -246,7 +246,8 @@ export class MfRecommender implements Recommender {
   }
 
   load(r: SnapshotReader): void {
-    if (r.num('dim') !== this.o.dim) throw new Error(`snapshot has dim ${r.num('dim')}, model has ${this.o.dim}`);
+    if (r.num('dim') !== this.o.dim)
+      throw new Error(`snapshot has dim ${r.num('dim')}, model has ${this.o.dim}`);
     const zero = (): void => undefined;
     this.P.rows = 0;
     this.Q.rows = 0;

@@ -21,6 +21,8 @@ export class PopularRecommender implements Recommender {
   private readonly clock: DecayClock;
   /** decayed, weighted interaction mass per item (inflated units, see DecayClock) */
   pop = new Float64Array(0);
+  /** running max of `pop` (exact: values only grow between rescales) */
+  maxPop = 0;
   private readonly ranker = new Ranker();
   private lastTs = 0;
   private readonly reason = (): string => 'popular now';
@@ -41,8 +43,12 @@ export class PopularRecommender implements Recommender {
     const tw = this.weights[TYPE_CODE[event.type]];
     if (!(tw > 0)) return;
     const f = this.clock.advance(event.ts);
-    if (f !== 1) for (let c = 0; c < this.pop.length; c++) this.pop[c] *= f;
-    this.pop[i] += tw * this.clock.weight(event.ts);
+    if (f !== 1) {
+      for (let c = 0; c < this.pop.length; c++) this.pop[c] *= f;
+      this.maxPop *= f;
+    }
+    const v = (this.pop[i] += tw * this.clock.weight(event.ts));
+    if (v > this.maxPop) this.maxPop = v;
     if (event.ts > this.lastTs) this.lastTs = event.ts;
   }
 
@@ -59,12 +65,14 @@ export class PopularRecommender implements Recommender {
   save(w: SnapshotWriter): void {
     w.set('origin', this.clock.origin);
     w.set('lastTs', this.lastTs);
+    w.set('maxPop', this.maxPop);
     w.array('pop', this.pop, this.ctx.items.size);
   }
 
   load(r: SnapshotReader): void {
     this.clock.origin = r.num('origin');
     this.lastTs = r.num('lastTs');
+    this.maxPop = r.num('maxPop');
     this.pop = growF64(new Float64Array(0), this.ctx.items.size);
     this.pop.set(r.f64('pop'));
   }

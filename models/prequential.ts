@@ -58,7 +58,8 @@ export class PrequentialEvaluator {
     readonly k: number,
     opts: PrequentialOptions = {},
   ) {
-    if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`k must be an integer >= 1, got ${k}`);
+    if (!(Number.isInteger(k) && k >= 1))
+      throw new RangeError(`k must be an integer >= 1, got ${k}`);
     this.window = opts.window ?? 1000;
   }
 

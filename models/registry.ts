@@ -1,30 +1,60 @@
 import type { Recommender } from './recommender.js';
+import { ContentRecommender, type ContentOptions } from './content.js';
+import { HybridRecommender, type HybridOptions } from './hybrid.js';
 import { ItemKnnRecommender, type ItemKnnOptions } from './itemknn.js';
 import { MfRecommender, type MfOptions } from './mf.js';
 import { PopularRecommender, type PopularOptions } from './popular.js';
+import { TrendingRecommender, type TrendingOptions } from './trending.js';
 
+/**
+ * Options per model name. createRecommender(name, opts) uses opts[name]; for `default` the
+ * component sections (itemknn, mf, ...) configure the hybrid's components as well.
+ */
 export interface RecommenderOptions {
+  default?: HybridOptions;
   popular?: PopularOptions;
+  trending?: TrendingOptions;
   itemknn?: ItemKnnOptions;
   mf?: MfOptions;
+  content?: ContentOptions;
 }
 
-export const RECOMMENDER_NAMES = ['popular', 'itemknn', 'mf'] as const;
+export const RECOMMENDER_NAMES = [
+  'default',
+  'popular',
+  'trending',
+  'itemknn',
+  'mf',
+  'content',
+] as const;
 export type RecommenderName = (typeof RECOMMENDER_NAMES)[number];
 
 export function isRecommenderName(name: string): name is RecommenderName {
   return (RECOMMENDER_NAMES as readonly string[]).includes(name);
 }
 
-/** The recommender called `name`; options are per model name and only that model's are used. */
+/** A new, untrained recommender; throws on an unknown name, listing the valid ones. */
 export function createRecommender(name: string, opts: RecommenderOptions = {}): Recommender {
   switch (name) {
+    case 'default':
+      return new HybridRecommender({
+        ...opts.default,
+        itemknn: { ...opts.itemknn, ...opts.default?.itemknn },
+        content: { ...opts.content, ...opts.default?.content },
+        mf: { ...opts.mf, ...opts.default?.mf },
+        trending: { ...opts.trending, ...opts.default?.trending },
+        popular: { ...opts.popular, ...opts.default?.popular },
+      });
     case 'popular':
       return new PopularRecommender(opts.popular);
+    case 'trending':
+      return new TrendingRecommender(opts.trending);
     case 'itemknn':
       return new ItemKnnRecommender(opts.itemknn);
     case 'mf':
       return new MfRecommender(opts.mf);
+    case 'content':
+      return new ContentRecommender(opts.content);
     default:
       throw new Error(`unknown model "${name}": valid names are ${RECOMMENDER_NAMES.join(', ')}`);
   }

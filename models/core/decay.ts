@@ -33,9 +33,19 @@ export class DecayClock {
 
   /** Inflated weight of an event at `ts` (older-than-origin events count less, as they should). */
   weight(ts: number): number {
+    // events of one basket share a timestamp: skip the Math.pow for repeats
+    if (ts === this.lastTs && this.origin === this.lastOrigin) return this.lastWeight;
     const e = (ts - this.origin) / this.halfLifeMs;
-    return e < -1000 ? 0 : Math.pow(2, e);
+    const w = e < -1000 ? 0 : Math.pow(2, e);
+    this.lastTs = ts;
+    this.lastOrigin = this.origin;
+    this.lastWeight = w;
+    return w;
   }
+
+  private lastTs = Number.NaN;
+  private lastOrigin = Number.NaN;
+  private lastWeight = 0;
 }
 
 /** 2^40 keeps inflated counts (x observed counts) far below Float32's 3.4e38. */

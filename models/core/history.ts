@@ -13,7 +13,8 @@ export class UserHistory {
   len = new Uint8Array(0);
 
   constructor(readonly size: number) {
-    if (!(size >= 1 && size <= 255)) throw new RangeError(`history size must be 1..255, got ${size}`);
+    if (!(size >= 1 && size <= 255))
+      throw new RangeError(`history size must be 1..255, got ${size}`);
   }
 
   ensureUsers(n: number): void {

@@ -3,7 +3,8 @@ import type { SnapshotReader } from './snapshot.js';
 /** Options objects may carry explicit undefined (e.g. from CLI parsing); those mean "default". */
 export function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};
-  for (const [key, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[key] = v;
+  for (const [key, v] of Object.entries(o))
+    if (v !== undefined) (out as Record<string, unknown>)[key] = v;
   return out;
 }
 

@@ -63,7 +63,10 @@ export function decodeSnapshot(bytes: Uint8Array): SnapshotData {
   if (bytes.length < 8 || MAGIC.some((b, i) => bytes[i] !== b)) {
     throw new Error('not a recpipe model snapshot (bad magic)');
   }
-  const headerLen = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
+  const headerLen = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(
+    4,
+    true,
+  );
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen))) as {
     meta: Record<string, unknown>;
     layout: { name: string; kind: Kind; length: number; offset: number }[];
@@ -115,7 +118,8 @@ export class SnapshotReader {
   }
   num(name: string): number {
     const v = this.data.meta[this.prefix + name];
-    if (typeof v !== 'number' && v !== null) throw new Error(`model snapshot lacks number ${this.prefix + name}`);
+    if (typeof v !== 'number' && v !== null)
+      throw new Error(`model snapshot lacks number ${this.prefix + name}`);
     // JSON turns NaN into null
     return v === null ? Number.NaN : v;
   }

@@ -1,0 +1,242 @@
+import type { ClickEvent, ItemEvent, ScoredItem } from './event.js';
+import type { Recommender } from './recommender.js';
+import { growF64, growI32 } from './core/arrays.js';
+import { ModelContext, Ranker, ReasonCache } from './core/context.js';
+import { DecayClock } from './core/decay.js';
+import { IdMap } from './core/id-map.js';
+import { checkModel, stripUndefined } from './core/options.js';
+import { SnapshotReader, SnapshotWriter, decodeSnapshot } from './core/snapshot.js';
+import { TopK } from './core/topk.js';
+import { DAY_MS, TYPE_CODE, weightTable, type EventWeights } from './core/weights.js';
+
+export interface TrendingOptions {
+  /** Event-time half-life, in days (default 2): short, so it follows what is hot right now. */
+  halfLifeDays?: number;
+  /**
+   * Score multiplier (1 + boost) for items in a category of the user's recent events
+   * (default 1). Categories come from events' `category` or from the item catalog.
+   */
+  categoryBoost?: number;
+  /** Recent categories remembered per user (default 3). */
+  userCategories?: number;
+  /** Size of the cached global top list that hybrids read candidates from (default 50). */
+  topSize?: number;
+  /** Events between refreshes of that cached list (default 200). */
+  refreshEvery?: number;
+  eventWeights?: Partial<EventWeights>;
+}
+
+const DEFAULTS: Required<Omit<TrendingOptions, 'eventWeights'>> = {
+  halfLifeDays: 2,
+  categoryBoost: 1,
+  userCategories: 3,
+  topSize: 50,
+  refreshEvery: 200,
+};
+
+/**
+ * Short-half-life decayed popularity, globally and within the categories a user has been
+ * browsing. Reasons say which: "trending in <category>" or "trending now".
+ */
+export class TrendingRecommender implements Recommender {
+  readonly name: string = 'trending';
+  readonly ctx: ModelContext;
+  private readonly o: Required<Omit<TrendingOptions, 'eventWeights'>>;
+  private readonly weights: Float64Array;
+  private readonly clock: DecayClock;
+  /** decayed weighted mass per item (inflated units) */
+  score = new Float64Array(0);
+  /** max of `score` (scores only grow between rescales, so a running max is exact) */
+  maxScore: number;
+  readonly categories = new IdMap();
+  /** category id per item, -1 unknown */
+  private itemCat = new Int32Array(0);
+  /** per user, the last `userCategories` distinct categories, newest first, -1 padded */
+  private userCat = new Int32Array(0);
+  private lastTs = 0;
+  private sinceRefresh: number;
+  private readonly topHeap: TopK;
+  readonly topIds: Int32Array;
+  readonly topScores: Float64Array;
+  topLen = 0;
+  private readonly ranker = new Ranker();
+  private readonly inCat = new ReasonCache('trending in ');
+  private boostedUser = -1;
+  private readonly reasonOf = (c: number): string => {
+    const cat = this.itemCat[c];
+    return cat >= 0 && this.userHasCategory(this.boostedUser, cat)
+      ? this.inCat.get(cat, this.categories)
+      : 'trending now';
+  };
+
+  constructor(opts: TrendingOptions = {}, ctx?: ModelContext) {
+    this.o = { ...DEFAULTS, ...stripUndefined(opts) };
+    this.ctx = ctx ?? new ModelContext();
+    this.weights = weightTable(opts.eventWeights);
+    this.clock = new DecayClock(this.o.halfLifeDays * DAY_MS);
+    this.topHeap = new TopK(this.o.topSize);
+    this.topIds = new Int32Array(this.o.topSize);
+    this.topScores = new Float64Array(this.o.topSize);
+    this.sinceRefresh = this.o.refreshEvery;
+    this.maxScore = 0;
+  }
+
+  learn(event: ClickEvent): void {
+    this.observe(this.ctx.users.intern(event.userId), this.ctx.items.intern(event.itemId), event);
+  }
+
+  learnItem(item: ItemEvent): void {
+    if (item.category === undefined) return;
+    const i = this.ctx.items.intern(item.itemId);
+    this.ensure(this.ctx.users.size, this.ctx.items.size);
+    this.itemCat[i] = this.categories.intern(item.category);
+  }
+
+  observe(u: number, i: number, event: ClickEvent): void {
+    this.ensure(this.ctx.users.size, this.ctx.items.size);
+    if (event.category !== undefined) this.itemCat[i] = this.categories.intern(event.category);
+    const cat = this.itemCat[i];
+    if (cat >= 0) this.pushUserCategory(u, cat);
+    const tw = this.weights[TYPE_CODE[event.type]];
+    if (!(tw > 0)) return;
+    const f = this.clock.advance(event.ts);
+    if (f !== 1) {
+      for (let c = 0; c < this.score.length; c++) this.score[c] *= f;
+      for (let t = 0; t < this.topLen; t++) this.topScores[t] *= f;
+      this.maxScore *= f;
+    }
+    const v = (this.score[i] += tw * this.clock.weight(event.ts));
+    if (v > this.maxScore) this.maxScore = v;
+    if (event.ts > this.lastTs) this.lastTs = event.ts;
+    this.sinceRefresh++;
+  }
+
+  private pushUserCategory(u: number, cat: number): void {
+    const n = this.o.userCategories;
+    const base = u * n;
+    const uc = this.userCat;
+    let end = n - 1;
+    for (let p = 0; p < n; p++) {
+      if (uc[base + p] === cat) {
+        end = p;
+        break;
+      }
+    }
+    for (let p = base + end; p > base; p--) uc[p] = uc[p - 1];
+    uc[base] = cat;
+  }
+
+  private userHasCategory(u: number, cat: number): boolean {
+    if (u < 0) return false;
+    const n = this.o.userCategories;
+    for (let p = u * n; p < (u + 1) * n; p++) if (this.userCat[p] === cat) return true;
+    return false;
+  }
+
+  private ensure(users: number, items: number): void {
+    if (items > this.score.length) {
+      const old = this.itemCat.length;
+      this.score = growF64(this.score, items);
+      this.itemCat = growI32(this.itemCat, items);
+      this.itemCat.fill(-1, old);
+    }
+    const need = users * this.o.userCategories;
+    if (need > this.userCat.length) {
+      const old = this.userCat.length;
+      this.userCat = growI32(this.userCat, need);
+      this.userCat.fill(-1, old);
+    }
+  }
+
+  /** Decayed mass as of the latest event: comparable across calls, unlike inflated units. */
+  get unitScale(): number {
+    return 1 / this.clock.weight(this.lastTs);
+  }
+
+  /** The cached global top list (refreshed every `refreshEvery` events); returns its length. */
+  top(): number {
+    if (this.sinceRefresh >= this.o.refreshEvery) {
+      const h = this.topHeap;
+      h.reset(this.o.topSize);
+      const s = this.score;
+      for (let c = 0, n = this.ctx.items.size; c < n; c++)
+        if (s[c] > 0 && h.accepts(c, s[c])) h.push(c, s[c]);
+      this.topLen = h.drain(this.topIds, this.topScores);
+      this.sinceRefresh = 0;
+    }
+    return this.topLen;
+  }
+
+  recommend(userId: string, k: number, exclude: ReadonlySet<string>): ScoredItem[] {
+    const items = this.ctx.items;
+    const u = this.ctx.users.get(userId);
+    this.boostedUser = u < 0 || u * this.o.userCategories >= this.userCat.length ? -1 : u;
+    const r = this.ranker;
+    r.begin(k);
+    const s = this.score;
+    const boost = 1 + this.o.categoryBoost;
+    const hasCats =
+      this.categories.size > 0 &&
+      this.boostedUser >= 0 &&
+      this.userCat[u * this.o.userCategories] >= 0;
+    for (let c = 0, n = items.size; c < n; c++) {
+      if (!(s[c] > 0)) continue;
+      const cat = this.itemCat[c];
+      r.offer(
+        c,
+        hasCats && cat >= 0 && this.userHasCategory(u, cat) ? s[c] * boost : s[c],
+        items,
+        exclude,
+      );
+    }
+    return r.finish(items, this.reasonOf, this.unitScale);
+  }
+
+  save(w: SnapshotWriter): void {
+    const items = this.ctx.items.size;
+    w.set('origin', this.clock.origin);
+    w.set('lastTs', this.lastTs);
+    w.set('maxScore', this.maxScore);
+    w.set('sinceRefresh', this.sinceRefresh);
+    w.set('topLen', this.topLen);
+    w.array('topIds', this.topIds, this.topLen);
+    w.array('topScores', this.topScores, this.topLen);
+    w.set('categories', this.categories.toArray());
+    w.array('score', this.score, items);
+    w.array('itemCat', this.itemCat, items);
+    w.array('userCat', this.userCat, this.ctx.users.size * this.o.userCategories);
+  }
+
+  load(r: SnapshotReader): void {
+    this.clock.origin = r.num('origin');
+    this.lastTs = r.num('lastTs');
+    this.categories.load(r.strings('categories'));
+    this.score = new Float64Array(0);
+    this.itemCat = new Int32Array(0);
+    this.userCat = new Int32Array(0);
+    this.ensure(this.ctx.users.size, this.ctx.items.size);
+    this.score.set(r.f64('score'));
+    this.itemCat.set(r.i32('itemCat'));
+    this.userCat.set(r.i32('userCat'));
+    this.maxScore = r.num('maxScore');
+    this.sinceRefresh = r.num('sinceRefresh');
+    this.topLen = r.num('topLen');
+    this.topIds.set(r.i32('topIds'));
+    this.topScores.set(r.f64('topScores'));
+  }
+
+  snapshot(): Uint8Array {
+    const w = new SnapshotWriter();
+    w.set('model', this.name);
+    this.ctx.save(w);
+    this.save(w.scope(`${this.name}.`));
+    return w.encode();
+  }
+
+  restore(bytes: Uint8Array): void {
+    const r = new SnapshotReader(decodeSnapshot(bytes));
+    checkModel(r, this.name);
+    this.ctx.load(r);
+    this.load(r.scope(`${this.name}.`));
+  }
+}
