@@ -10,6 +10,9 @@ export interface ActivityAcc {
   revenue: number;
   firstTs: number;
   lastTs: number;
+  /** Events at or after `recentFrom`: the window's trailing part, for trending velocity. */
+  recent: number;
+  readonly recentFrom: number;
   readonly distinct: DistinctCounter;
 }
 
@@ -24,20 +27,29 @@ export interface Activity {
   readonly revenue: number;
   readonly firstTs: number;
   readonly lastTs: number;
+  /** Events in the window's last `recentMs` (0 when the family does not track it). */
+  readonly recent: number;
 }
 
+/**
+ * `recentMs`: also count the events in the last `recentMs` of each window, so a long window
+ * knows its own short tail and trending velocity needs no second window to line up with.
+ */
 export function activityAggregator(
   distinctOf: (e: ClickEvent) => string,
   precision: number,
   exactLimit: number,
+  recentMs = 0,
 ): Aggregator<ClickEvent, ActivityAcc, Activity> {
   return {
-    create: () => ({
+    create: (_start, end) => ({
       counts: [0, 0, 0, 0, 0, 0, 0],
       units: 0,
       revenue: 0,
       firstTs: Infinity,
       lastTs: -Infinity,
+      recent: 0,
+      recentFrom: recentMs > 0 ? end - recentMs : Infinity,
       distinct: new DistinctCounter(precision, exactLimit),
     }),
     add(acc, e, ts) {
@@ -49,6 +61,7 @@ export function activityAggregator(
       }
       if (ts < acc.firstTs) acc.firstTs = ts;
       if (ts > acc.lastTs) acc.lastTs = ts;
+      if (ts >= acc.recentFrom) acc.recent++;
       acc.distinct.add(distinctOf(e));
       return acc;
     },
@@ -58,6 +71,8 @@ export function activityAggregator(
       into.revenue += other.revenue;
       if (other.firstTs < into.firstTs) into.firstTs = other.firstTs;
       if (other.lastTs > into.lastTs) into.lastTs = other.lastTs;
+      // Only sessions merge, and they do not track a tail.
+      into.recent += other.recent;
       into.distinct.merge(other.distinct);
       return into;
     },
@@ -82,6 +97,7 @@ function activityOf(acc: ActivityAcc): Activity {
     revenue: acc.revenue,
     firstTs: acc.firstTs,
     lastTs: acc.lastTs,
+    recent: acc.recent,
   };
 }
 
@@ -96,4 +112,5 @@ export const EMPTY_ACTIVITY: Activity = Object.freeze({
   revenue: 0,
   firstTs: Infinity,
   lastTs: -Infinity,
+  recent: 0,
 });

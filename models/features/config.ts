@@ -18,8 +18,9 @@ export interface FeatureConfig {
   /** Inactivity that ends a user's session. */
   readonly sessionGapMs: number;
   /**
-   * Trending velocity = (short count + prior) / (long count scaled to the short size + prior),
-   * over two of the item windows whose ends coincide (the long slide a multiple of the short).
+   * Trending velocity = (events in the long window's last `short` size + prior) /
+   * (long window events × short size / long size + prior), on each long item window: the
+   * long window counts its own tail, so no second window has to line up with it.
    */
   readonly trending: { readonly short: string; readonly long: string; readonly prior: number };
   readonly outOfOrdernessMs: number;
@@ -83,10 +84,8 @@ export function resolveFeatureConfig(overrides: Partial<FeatureConfig> = {}): Fe
   const long = c.itemWindows.find((w) => w.label === c.trending.long);
   if (!short || !long)
     throw new RangeError('trending.short and trending.long must name item windows');
-  if (long.slideMs % short.slideMs !== 0 || long.sizeMs <= short.sizeMs) {
-    throw new RangeError(
-      'the long trending window must be longer and slide by a multiple of the short slide',
-    );
+  if (long.sizeMs <= short.sizeMs) {
+    throw new RangeError('the long trending window must be longer than the short one');
   }
   const edges = c.priceBandEdges;
   for (let i = 1; i < edges.length; i++) {

@@ -42,6 +42,9 @@ interface Family {
   readonly engine: Engine;
   /** Feature names precomputed so emitting a row never builds a string. */
   readonly names: Readonly<Record<string, string>>;
+  readonly slide: number;
+  /** Per key, the last on-time window considered (emitted or suppressed as unchanged). */
+  readonly last: Map<string, { end: number; agg: Activity }>;
 }
 
 interface SessionSummary {
@@ -71,9 +74,6 @@ interface ItemState {
   lastTs: number;
   category: string | undefined;
   price: number | undefined;
-  /** The latest fired short trending window, so the long window firing at the same end can divide. */
-  shortEnd: number;
-  shortTotal: number;
 }
 
 /**
@@ -104,6 +104,7 @@ export class FeatureStore {
     const c = (this.config = resolveFeatureConfig(config));
     const byItem = (e: ClickEvent): string => e.itemId;
     const byUser = (e: ClickEvent): string => e.userId;
+    const shortSize = (c.itemWindows.find((w) => w.label === c.trending.short) as WindowDef).sizeMs;
     const family = (
       entity: FeatureEntity,
       def: WindowDef,
@@ -112,8 +113,15 @@ export class FeatureStore {
       name: `${entity}_${def.label}`,
       entity,
       def,
-      engine: this.engine({ kind: 'hopping', size: def.sizeMs, slide: def.slideMs }, distinctOf),
+      engine: this.engine(
+        { kind: 'hopping', size: def.sizeMs, slide: def.slideMs },
+        distinctOf,
+        // The long trending window counts its own short tail (see FeatureConfig.trending).
+        entity === 'item' && def.label === c.trending.long ? shortSize : 0,
+      ),
       names: featureNames(entity, def.label),
+      slide: def.slideMs,
+      last: new Map(),
     });
     // Ascending size, so the short trending window has fired before the long one of the same end.
     const bySize = (a: WindowDef, b: WindowDef): number => a.sizeMs - b.sizeMs;
@@ -128,6 +136,8 @@ export class FeatureStore {
       def: null,
       engine: this.engine({ kind: 'session', gap: c.sessionGapMs }, byItem),
       names: {},
+      slide: 0,
+      last: new Map(),
     };
     this.allFams = [...this.userFams, this.sessionFam, ...this.itemFams, ...this.categoryFams];
     this.shortFam = this.itemFams.find((f) => f.def?.label === c.trending.short) as Family;
@@ -288,15 +298,21 @@ export class FeatureStore {
     };
   }
 
-  private engine(window: WindowSpec, distinctOf: (e: ClickEvent) => string): Engine {
+  private engine(window: WindowSpec, distinctOf: (e: ClickEvent) => string, recentMs = 0): Engine {
     const c = this.config;
     return new WindowEngine({
       window,
-      aggregator: activityAggregator(distinctOf, c.distinctPrecision, c.distinctExactLimit),
+      aggregator: activityAggregator(
+        distinctOf,
+        c.distinctPrecision,
+        c.distinctExactLimit,
+        recentMs,
+      ),
       outOfOrdernessMs: c.outOfOrdernessMs,
       allowedLatenessMs: c.allowedLatenessMs,
-      // Rows are upserts: a close result would repeat the last value, so skip it.
-      emitOnClose: false,
+      // Close results carry no new value, but they tell the store when a key's last window is
+      // gone (see advanceAll); with zero lateness the final on-time result says the same.
+      emitOnClose: true,
     });
   }
 
@@ -307,8 +323,6 @@ export class FeatureStore {
         lastTs: ts,
         category: undefined,
         price: undefined,
-        shortEnd: -Infinity,
-        shortTotal: 0,
       };
       this.items.set(itemId, st);
     } else if (ts > st.lastTs) st.lastTs = ts;
@@ -432,6 +446,14 @@ export class FeatureStore {
     };
   }
 
+  /**
+   * Rows are emitted on change: hopping windows overlap, so consecutive windows of a quiet key
+   * usually hold the same counts, and re-emitting them every slide multiplied the rows per event
+   * by up to size/slide (24 for a day sliding hourly). A sink keeping the newest window per
+   * feature therefore still holds the right value. When a closing window is followed by an
+   * empty one, one row set of zeros for that empty window says so; without it that sink would
+   * keep the last non-zero count until the key's next window fires, or forever.
+   */
   private advanceAll(wm: number): {
     rows: FeatureRow[];
     late: LateFeatureEvent[];
@@ -442,98 +464,126 @@ export class FeatureStore {
     const ts = this.maxTs;
     for (const f of this.allFams) {
       const outs: WindowOutput<string, ClickEvent, Activity>[] = f.engine.advanceWatermark(wm);
+      const finals = new Map<string, Result>();
       for (const o of outs) {
-        if (o.kind === 'late')
+        if (o.kind === 'late') {
           late.push({ family: f.name, event: o.value, watermark: o.watermark });
-        else this.windowRows(f, o, ts, rows);
+          continue;
+        }
+        if (f === this.sessionFam) {
+          if (o.firing !== 'close') this.sessionRows(o, ts, rows);
+          continue;
+        }
+        if (o.final) finals.set(o.key, o);
+        if (o.firing === 'close') continue;
+        this.windowRows(f, o, ts, rows);
+      }
+      // The last window of a key that closed here, followed by a window that does not exist:
+      // that next window is empty, so its counts are zeros.
+      for (const [key, r] of finals) {
+        if (f.engine.hasWindowAt(key, r.start + f.slide)) continue;
+        f.last.delete(key);
+        this.windowRows(
+          f,
+          { ...r, start: r.start + f.slide, end: r.end + f.slide, agg: EMPTY_ACTIVITY },
+          ts,
+          rows,
+        );
       }
     }
     return { rows, late, watermark: wm };
   }
 
+  private sessionRows(r: Result, ts: number, rows: FeatureRow[]): void {
+    const a = r.agg;
+    const base = {
+      entity: 'user' as const,
+      key: r.key,
+      windowStart: r.start,
+      windowEnd: r.end,
+      ts,
+      final: r.final,
+    };
+    const extra = r.retracts === undefined ? {} : { replaces: r.retracts };
+    rows.push(
+      { ...base, feature: 'session_length_ms', value: a.lastTs - a.firstTs, ...extra },
+      { ...base, feature: 'session_depth', value: a.total, ...extra },
+      { ...base, feature: 'session_distinct_items', value: a.distinct, ...extra },
+    );
+    const st = this.users.get(r.key);
+    if (st && (st.lastSession === null || st.lastSession.start <= r.start)) {
+      st.lastSession = {
+        start: r.start,
+        end: r.end,
+        firstTs: a.firstTs,
+        lastTs: a.lastTs,
+        depth: a.total,
+        distinctItems: a.distinct,
+      };
+    }
+  }
+
   private windowRows(f: Family, r: Result, ts: number, rows: FeatureRow[]): void {
     const a = r.agg;
     const n = f.names;
-    const row = (feature: string, value: number): void => {
-      rows.push(
-        r.retracts === undefined
-          ? {
-              entity: f.entity,
-              key: r.key,
-              feature,
-              windowStart: r.start,
-              windowEnd: r.end,
-              value,
-              ts,
-              final: r.final,
-            }
-          : {
-              entity: f.entity,
-              key: r.key,
-              feature,
-              windowStart: r.start,
-              windowEnd: r.end,
-              value,
-              ts,
-              final: r.final,
-              replaces: r.retracts,
-            },
-      );
-    };
-    if (f === this.sessionFam) {
-      row('session_length_ms', a.lastTs - a.firstTs);
-      row('session_depth', a.total);
-      row('session_distinct_items', a.distinct);
-      const st = this.users.get(r.key);
-      if (st && (st.lastSession === null || st.lastSession.start <= r.start)) {
-        st.lastSession = {
-          start: r.start,
-          end: r.end,
-          firstTs: a.firstTs,
-          lastTs: a.lastTs,
-          depth: a.total,
-          distinctItems: a.distinct,
-        };
-      }
+    const prev = f.last.get(r.key);
+    if (
+      r.firing === 'on_time' &&
+      prev &&
+      prev.end === r.end - f.slide &&
+      sameActivity(prev.agg, a)
+    ) {
+      prev.end = r.end;
       return;
     }
+    if (a !== EMPTY_ACTIVITY && (!prev || r.end >= prev.end))
+      f.last.set(r.key, { end: r.end, agg: a });
     if (f.entity === 'user') {
       // Every type, zeros included: the Redis sink keeps the newest window per field, and a
       // missing zero would leave an older window's count standing.
-      row(n.events, a.total);
-      for (const t of EVENT_TYPES) row(n[t], a.counts[t]);
-      row(n.distinct, a.distinct);
-      return;
-    }
-    if (f.entity === 'item') {
+      rows.push(this.row(f, r, n.events, a.total, ts));
+      for (const t of EVENT_TYPES) rows.push(this.row(f, r, n[t], a.counts[t], ts));
+      rows.push(this.row(f, r, n.distinct, a.distinct, ts));
+    } else if (f.entity === 'item') {
       const w = itemWindow(a);
-      row(n.views, w.views);
-      row(n.clicks, w.clicks);
-      row(n.carts, w.carts);
-      row(n.purchases, w.purchases);
-      row(n.units, w.units);
-      row(n.distinct, w.distinctUsers);
-      if (w.cartRate !== undefined) row(n.cartRate, w.cartRate);
-      if (w.purchaseRate !== undefined) row(n.purchaseRate, w.purchaseRate);
-      const st = this.items.get(r.key);
-      if (f === this.shortFam && st && r.end >= st.shortEnd) {
-        st.shortEnd = r.end;
-        st.shortTotal = a.total;
+      rows.push(
+        this.row(f, r, n.views, w.views, ts),
+        this.row(f, r, n.clicks, w.clicks, ts),
+        this.row(f, r, n.carts, w.carts, ts),
+        this.row(f, r, n.purchases, w.purchases, ts),
+        this.row(f, r, n.units, w.units, ts),
+        this.row(f, r, n.distinct, w.distinctUsers, ts),
+      );
+      if (w.cartRate !== undefined) rows.push(this.row(f, r, n.cartRate, w.cartRate, ts));
+      if (w.purchaseRate !== undefined)
+        rows.push(this.row(f, r, n.purchaseRate, w.purchaseRate, ts));
+      if (f === this.longFam) {
+        rows.push(this.row(f, r, 'trending_velocity', this.velocity(a.recent, a.total), ts));
       }
-      // A short window that never existed had no events; one that already moved past this
-      // end means this is a late re-fire of the long window, whose short partner is gone.
-      if (f === this.longFam && st && st.shortEnd <= r.end) {
-        row('trending_velocity', this.velocity(st.shortEnd === r.end ? st.shortTotal : 0, a.total));
-      }
-      return;
+    } else {
+      const c = this.categoryWindow(a);
+      rows.push(
+        this.row(f, r, n.events, c.events, ts),
+        this.row(f, r, n.views, c.views, ts),
+        this.row(f, r, n.carts, c.carts, ts),
+        this.row(f, r, n.purchases, c.purchases, ts),
+        this.row(f, r, n.distinct, c.distinctUsers, ts),
+        this.row(f, r, n.popularity, c.popularity, ts),
+      );
     }
-    const c = this.categoryWindow(a);
-    row(n.events, c.events);
-    row(n.views, c.views);
-    row(n.carts, c.carts);
-    row(n.purchases, c.purchases);
-    row(n.distinct, c.distinctUsers);
-    row(n.popularity, c.popularity);
+  }
+
+  private row(f: Family, r: Result, feature: string, value: number, ts: number): FeatureRow {
+    return {
+      entity: f.entity,
+      key: r.key,
+      feature,
+      windowStart: r.start,
+      windowEnd: r.end,
+      value,
+      ts,
+      final: r.final,
+    };
   }
 
   private userStateRows(userId: string, st: UserState, ts: number, rows: FeatureRow[]): void {
@@ -581,6 +631,19 @@ function featureNames(entity: FeatureEntity, label: string): Record<string, stri
     n.distinct = `distinct_users_${label}`;
   }
   return n;
+}
+
+function sameActivity(a: Activity, b: Activity): boolean {
+  if (
+    a.total !== b.total ||
+    a.distinct !== b.distinct ||
+    a.recent !== b.recent ||
+    a.units !== b.units ||
+    a.revenue !== b.revenue
+  )
+    return false;
+  for (const t of EVENT_TYPES) if (a.counts[t] !== b.counts[t]) return false;
+  return true;
 }
 
 function itemWindow(a: Activity): ItemWindowFeatures {

@@ -27,7 +27,12 @@ export type WindowSpec =
  * `merge` is only needed by session windows, which merge when an event bridges two sessions.
  */
 export interface Aggregator<V, A, R> {
-  create(): A;
+  /**
+   * Bounds of the window being created, for aggregates that depend on position within it (e.g.
+   * "events in the window's last hour"). Sessions pass the first event's `[ts, ts + gap)`,
+   * which later merges may widen.
+   */
+  create(start: number, end: number): A;
   add(acc: A, value: V, ts: number): A;
   merge(into: A, other: A): A;
   result(acc: A): R;

@@ -162,6 +162,18 @@ export class WindowEngine<K, V, A, R> {
     return this.advanceWatermark(Infinity);
   }
 
+  /** Whether `key` has any live window. */
+  hasKey(key: K): boolean {
+    return this.keys.has(key);
+  }
+
+  /** Whether `key` has a live window starting at `start` (tumbling and hopping). */
+  hasWindowAt(key: K, start: number): boolean {
+    const ks = this.keys.get(key);
+    if (ks === undefined) return false;
+    return Array.isArray(ks) ? ks.some((w) => w.start === start) : ks.has(start);
+  }
+
   /** Live windows of `key`, oldest start first. */
   windowsOf(key: K): WindowSnapshot<R>[] {
     const ks = this.keys.get(key);
@@ -314,7 +326,7 @@ export class WindowEngine<K, V, A, R> {
       key,
       start,
       end,
-      acc: this.agg.create(),
+      acc: this.agg.create(start, end),
       fired: false,
       alive: true,
       timerAt: NaN,

@@ -56,6 +56,7 @@ const find = (
 describe('FeatureStore on a hand-built stream', () => {
   const store = new FeatureStore();
   const out1 = store.ingest(batch1);
+  let lastRows: readonly FeatureRow[] = [];
   const asOf = T0 + 50 * MIN;
 
   it('reads per-user windowed counts, session, recency, affinity and price band', () => {
@@ -163,24 +164,50 @@ describe('FeatureStore on a hand-built stream', () => {
     expect(find(rows, 'user', 'u1', 'last_event_ts')[0].value).toBe(T0 + 4 * MIN);
     expect(find(rows, 'user', 'u1', 'affinity:A')).toHaveLength(1);
     // 1h windows slide by 10 min: those ending at +10..+40 min have fired, [T0, T0+1h) has not.
+    // They all hold the same four events, so only the first is emitted (rows are on change).
     expect(
       find(rows, 'item', 'i1', 'purchase_rate_1h').map((r) => [r.windowEnd - T0, r.value]),
-    ).toEqual([
-      [10 * MIN, 0.5],
-      [20 * MIN, 0.5],
-      [30 * MIN, 0.5],
-      [40 * MIN, 0.5],
-    ]);
+    ).toEqual([[10 * MIN, 0.5]]);
     expect(out1.late).toEqual([]);
   });
 
-  it('fires the long and short windows together into a trending velocity row', () => {
+  it('emits a trending velocity with each long item window, from its own last hour', () => {
     const out2 = store.ingest(batch2);
-    const v = find(out2.rows, 'item', 'i1', 'trending_velocity', T0 + HOUR - 24 * HOUR);
+    lastRows = out2.rows;
+    const v = find(out2.rows, 'item', 'i1', 'trending_velocity');
+    // wm = T0+2h-10s: only the 24h window ending T0+1h has fired; its last hour holds all 4 events.
     expect(v).toHaveLength(1);
+    expect(v[0]).toMatchObject({ windowStart: T0 + HOUR - 24 * HOUR, windowEnd: T0 + HOUR });
     expect(v[0].value).toBeCloseTo((4 + 1) / (4 / 24 + 1), 9);
-    expect(find(out2.rows, 'item', 'i1', 'purchase_rate_1h', T0)[0].value).toBe(0.5);
-    expect(find(out2.rows, 'category', 'A', 'popularity_1h', T0)[0].value).toBe(13);
+    // An hour later the day still holds the 4 events but its last hour none: cooling down.
+    const later = find(
+      store.ingest([ev('u3', 'view', 'i9', 3 * HOUR)]).rows,
+      'item',
+      'i1',
+      'trending_velocity',
+    );
+    expect(later[0]).toMatchObject({ windowEnd: T0 + 2 * HOUR });
+    expect(later[0].value).toBeCloseTo(1 / (4 / 24 + 1), 9);
+  });
+
+  it('emits zeros for the empty window after a key goes quiet, even if it has newer windows', () => {
+    const out2Rows = lastRows;
+    // i1 was quiet from T0+4min to T0+2h: the 1h window after its last one holding events is empty.
+    const zero = find(out2Rows, 'item', 'i1', 'purchases_1h', T0 + 10 * MIN);
+    expect(zero).toEqual([
+      {
+        entity: 'item',
+        key: 'i1',
+        feature: 'purchases_1h',
+        windowStart: T0 + 10 * MIN,
+        windowEnd: T0 + 70 * MIN,
+        value: 0,
+        ts: T0 + 2 * HOUR,
+        final: true,
+      },
+    ]);
+    expect(find(out2Rows, 'item', 'i1', 'purchase_rate_1h', T0 + 10 * MIN)).toEqual([]); // no views: no rate
+    expect(find(out2Rows, 'category', 'A', 'popularity_1h', T0 + 10 * MIN)[0].value).toBe(0);
   });
 
   it('sends events behind closed windows to the late output per family, and still counts them where open', () => {
