@@ -7,7 +7,9 @@ import { dirname, join } from 'node:path';
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const entry = join(root, 'dist', 'pipeline', 'cli', 'main.js');
 if (!existsSync(entry)) {
-  process.stderr.write('recpipe is not built yet: run `npm run build` (or `npm run demo`, which sets up everything).\n');
+  process.stderr.write(
+    'recpipe is not built yet: run `npm run build` (or `npm run demo`, which sets up everything).\n',
+  );
   process.exit(2);
 }
 const { main } = await import(entry);

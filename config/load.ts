@@ -16,7 +16,9 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}:\n${lines.join('\n')}`);
+    throw new ConfigError(
+      `invalid configuration${file ? ` in ${file}` : ''}:\n${lines.join('\n')}`,
+    );
   }
   return parsed.data;
 }
@@ -30,7 +32,8 @@ function readJson(file: string): Record<string, unknown> {
   }
   try {
     const v: unknown = JSON.parse(text);
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      throw new Error('not a JSON object');
     return v as Record<string, unknown>;
   } catch (err) {
     throw new ConfigError(`config file ${file} is not valid JSON: ${(err as Error).message}`);
@@ -43,7 +46,11 @@ const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c}`).toUpper
 function applyEnv(base: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
   const defaults = configSchema.parse({}) as unknown as Record<string, unknown>;
   const out = structuredClone(base);
-  const visit = (template: Record<string, unknown>, target: Record<string, unknown>, path: string[]): void => {
+  const visit = (
+    template: Record<string, unknown>,
+    target: Record<string, unknown>,
+    path: string[],
+  ): void => {
     for (const [k, v] of Object.entries(template)) {
       const p = [...path, k];
       if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
@@ -54,7 +61,12 @@ function applyEnv(base: Record<string, unknown>, env: NodeJS.ProcessEnv): Record
       const name = `RECPIPE_${p.map(snake).join('_')}`;
       const raw = env[name];
       if (raw === undefined) continue;
-      target[k] = typeof v === 'number' ? Number(raw) : typeof v === 'boolean' ? raw === 'true' || raw === '1' : raw;
+      target[k] =
+        typeof v === 'number'
+          ? Number(raw)
+          : typeof v === 'boolean'
+            ? raw === 'true' || raw === '1'
+            : raw;
     }
   };
   visit(defaults, out, []);

@@ -34,8 +34,16 @@ export const configSchema = z
         url: z.string().min(1).default('redis://127.0.0.1:16379'),
         prefix: z.string().default('recpipe:'),
         /** TTL of every key we write, seconds. */
-        ttlSeconds: z.number().int().min(1).default(7 * 24 * 3600),
-        historyTtlSeconds: z.number().int().min(1).default(90 * 24 * 3600),
+        ttlSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .default(7 * 24 * 3600),
+        historyTtlSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .default(90 * 24 * 3600),
       })
       .default({}),
     clickhouse: z
@@ -64,7 +72,9 @@ export const configSchema = z
         port: port.default(9464),
       })
       .default({}),
-    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    logLevel: z
+      .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+      .default('info'),
   })
   .strict();
 

@@ -1,4 +1,4 @@
-import type { ClickEvent, ScoredItem } from './event.js';
+import type { ClickEvent, ItemEvent, ScoredItem } from './event.js';
 
 /**
  * Every recommender learns online, one event at a time, and answers top-K on demand.
@@ -9,4 +9,16 @@ export interface Recommender {
   learn(event: ClickEvent): void;
   /** Best first; never returns an item in `exclude`; at most `k` items. */
   recommend(userId: string, k: number, exclude: ReadonlySet<string>): ScoredItem[];
+  /** Catalog events (titles, categories) for models with content features; optional. */
+  learnItem?(item: ItemEvent): void;
+  /** The whole learned state, so a restarted job does not start cold; optional. */
+  snapshot?(): Uint8Array;
+  /** Replaces the state with a snapshot() of the same model and options; optional. */
+  restore?(bytes: Uint8Array): void;
+}
+
+/** A recommender whose state can be saved and restored (every built-in model is one). */
+export interface SnapshotRecommender extends Recommender {
+  snapshot(): Uint8Array;
+  restore(bytes: Uint8Array): void;
 }

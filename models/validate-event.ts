@@ -41,7 +41,9 @@ export function validateEvent(value: unknown): Validation {
   const type = o.type;
   if (type === undefined) return fail('missing_field: type');
   if (typeof type !== 'string' || !TYPES.has(type)) {
-    return fail(`invalid_type: ${JSON.stringify(type).slice(0, 40)} is not one of ${EVENT_TYPES.join('|')}`);
+    return fail(
+      `invalid_type: ${JSON.stringify(type).slice(0, 40)} is not one of ${EVENT_TYPES.join('|')}`,
+    );
   }
 
   const sessionId = optionalId(o, 'session_id');
@@ -54,11 +56,17 @@ export function validateEvent(value: unknown): Validation {
     return fail('invalid_price: price must be a number >= 0');
   }
   const quantity = o.quantity;
-  if (quantity !== undefined && (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1)) {
+  if (
+    quantity !== undefined &&
+    (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1)
+  ) {
     return fail('invalid_quantity: quantity must be an integer >= 1');
   }
   const props = o.props;
-  if (props !== undefined && (typeof props !== 'object' || props === null || Array.isArray(props))) {
+  if (
+    props !== undefined &&
+    (typeof props !== 'object' || props === null || Array.isArray(props))
+  ) {
     return fail('invalid_props: props must be an object');
   }
 
@@ -81,7 +89,8 @@ function requiredId(o: Record<string, unknown>, field: string): string | Validat
   const v = o[field];
   if (v === undefined || v === null) return fail(`missing_field: ${field}`);
   if (typeof v !== 'string') return fail(`invalid_${field}: must be a string`);
-  if (v.length < 1 || v.length > MAX_ID) return fail(`invalid_${field}: length must be 1..${MAX_ID}`);
+  if (v.length < 1 || v.length > MAX_ID)
+    return fail(`invalid_${field}: length must be 1..${MAX_ID}`);
   return v;
 }
 

@@ -11,7 +11,11 @@ export function dedupeEvents(capacity: number): OperatorFunction<GraphBatch, Gra
       map((batch) => {
         const events: SourcedEvent[] = [];
         for (const e of batch.events) if (seen.add(e.event.eventId)) events.push(e);
-        return { ...batch, events, duplicates: batch.duplicates + batch.events.length - events.length };
+        return {
+          ...batch,
+          events,
+          duplicates: batch.duplicates + batch.events.length - events.length,
+        };
       }),
     );
   };

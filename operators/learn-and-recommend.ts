@@ -18,7 +18,9 @@ export interface LearnAndRecommendOptions {
  * Learns from every accepted event in stream order, then refreshes the top-K of each user the
  * batch touched (once per user per batch: the latest state is what gets served).
  */
-export function learnAndRecommend(opts: LearnAndRecommendOptions): OperatorFunction<GraphBatch, GraphBatch> {
+export function learnAndRecommend(
+  opts: LearnAndRecommendOptions,
+): OperatorFunction<GraphBatch, GraphBatch> {
   const { recommender, history, topK, modelVersion } = opts;
   const learn = opts.learn ?? ((e: ClickEvent) => recommender.learn(e));
   const now = opts.now ?? Date.now;

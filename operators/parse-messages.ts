@@ -5,7 +5,9 @@ import type { Batch, DeadLetter, GraphBatch, RawMessage, SourcedEvent } from './
 const EMPTY_MAP: ReadonlyMap<string, readonly string[]> = new Map();
 
 /** Raw messages → accepted events and dead letters (with the reason); nothing is dropped. */
-export function parseMessages(now: () => number = Date.now): OperatorFunction<Batch<RawMessage>, GraphBatch> {
+export function parseMessages(
+  now: () => number = Date.now,
+): OperatorFunction<Batch<RawMessage>, GraphBatch> {
   return map((batch) => {
     const events: SourcedEvent[] = [];
     const deadLetters: DeadLetter[] = [];

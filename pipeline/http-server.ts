@@ -5,7 +5,12 @@ import type { Registry } from 'prom-client';
 export type HealthCheck = () => Promise<Record<string, boolean>>;
 
 /** GET /metrics (Prometheus text) and GET /healthz (200 only when every dependency answers). */
-export async function startHttpServer(host: string, port: number, registry: Registry, health: HealthCheck): Promise<Server> {
+export async function startHttpServer(
+  host: string,
+  port: number,
+  registry: Registry,
+  health: HealthCheck,
+): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/metrics') {

@@ -40,7 +40,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const cfg = loadConfig(configFile);
-    return await (await load())(args, cfg);
+    return await (
+      await load()
+    )(args, cfg);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`recpipe ${name}: ${err.message}\n`);

@@ -3,7 +3,12 @@ import type { Config } from '../../config/schema.js';
 import { ensureTopics } from '../../sinks/kafka-admin.js';
 import { createKafkaProducerSink } from '../../sinks/kafka.js';
 import { readInputRecords } from '../formats/input-records.js';
-import { formatFromFileName, INPUT_FORMATS, newReadPosition, type InputFormat } from '../formats/read-lines.js';
+import {
+  formatFromFileName,
+  INPUT_FORMATS,
+  newReadPosition,
+  type InputFormat,
+} from '../formats/read-lines.js';
 import { Progress } from '../progress.js';
 import { intOption, parse, printJson, UsageError } from './args.js';
 
@@ -24,7 +29,8 @@ export async function produceCommand(args: string[], cfg: Config): Promise<numbe
   if (!values.input) throw new UsageError('produce needs --input FILE');
   if (!existsSync(values.input)) throw new UsageError(`input file not found: ${values.input}`);
   const format = (values.format ?? formatFromFileName(values.input)) as InputFormat;
-  if (!INPUT_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${INPUT_FORMATS.join(', ')}`);
+  if (!INPUT_FORMATS.includes(format))
+    throw new UsageError(`--format must be one of ${INPUT_FORMATS.join(', ')}`);
   const topic = values.topic ?? cfg.kafka.inputTopic;
   const partitions = intOption(values.partitions, 'partitions', 1) ?? cfg.kafka.partitions;
   const rate = intOption(values.rate, 'rate', 1);
@@ -72,8 +78,15 @@ export async function produceCommand(args: string[], cfg: Config): Promise<numbe
   }
   const seconds = (performance.now() - started) / 1000;
   progress.finish(produced, `messages in ${seconds.toFixed(1)} s`);
-  const summary = { topic, produced, filtered, seconds: Number(seconds.toFixed(3)), messages_per_s: Math.round(produced / Math.max(seconds, 1e-9)) };
+  const summary = {
+    topic,
+    produced,
+    filtered,
+    seconds: Number(seconds.toFixed(3)),
+    messages_per_s: Math.round(produced / Math.max(seconds, 1e-9)),
+  };
   if (values.json) printJson(summary);
-  else process.stdout.write(`produced ${produced} messages to ${topic} (${filtered} rows filtered)\n`);
+  else
+    process.stdout.write(`produced ${produced} messages to ${topic} (${filtered} rows filtered)\n`);
   return 0;
 }

@@ -6,20 +6,25 @@ import { parse, printJson, UsageError } from './args.js';
 export async function recsCommand(args: string[], cfg: Config): Promise<number> {
   const { values, positionals } = parse(args, { json: { type: 'boolean', default: false } }, true);
   const userId = positionals[0];
-  if (!userId || positionals.length > 1) throw new UsageError('usage: recpipe recs USER_ID [--json]');
+  if (!userId || positionals.length > 1)
+    throw new UsageError('usage: recpipe recs USER_ID [--json]');
   const redis = createRedisSink(cfg);
   try {
     const recs = await redis.readRecommendations(userId);
     if (!recs) {
-      if (values.json) printJson({ user_id: userId, items: [], model_version: null, updated_at: null });
+      if (values.json)
+        printJson({ user_id: userId, items: [], model_version: null, updated_at: null });
       else process.stderr.write(`no recommendations served for user ${userId}\n`);
       return values.json ? 0 : 1;
     }
     if (values.json) {
       printJson(recs);
     } else {
-      process.stdout.write(`recommendations for ${userId} (model ${recs.model_version}, updated ${recs.updated_at})\n`);
-      for (const it of recs.items) process.stdout.write(`  ${it.item_id.padEnd(14)} ${it.score.toFixed(4)}  ${it.reason}\n`);
+      process.stdout.write(
+        `recommendations for ${userId} (model ${recs.model_version}, updated ${recs.updated_at})\n`,
+      );
+      for (const it of recs.items)
+        process.stdout.write(`  ${it.item_id.padEnd(14)} ${it.score.toFixed(4)}  ${it.reason}\n`);
     }
     return 0;
   } finally {

@@ -19,7 +19,8 @@ export async function replayCommand(args: string[], cfg: Config): Promise<number
   if (!values.input) throw new UsageError('replay needs --input FILE');
   if (!existsSync(values.input)) throw new UsageError(`input file not found: ${values.input}`);
   const format = (values.format ?? formatFromFileName(values.input)) as InputFormat;
-  if (!INPUT_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${INPUT_FORMATS.join(', ')}`);
+  if (!INPUT_FORMATS.includes(format))
+    throw new UsageError(`--format must be one of ${INPUT_FORMATS.join(', ')}`);
   if (values.eval !== undefined && values.eval !== 'prequential') {
     throw new UsageError('--eval supports only "prequential"');
   }
@@ -43,13 +44,16 @@ export async function replayCommand(args: string[], cfg: Config): Promise<number
   if (values.json) {
     printJson(summary);
   } else {
-    const lines = Object.entries(summary).map(([k, v]) => `  ${k.padEnd(20)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+    const lines = Object.entries(summary).map(
+      ([k, v]) => `  ${k.padEnd(20)} ${typeof v === 'object' ? JSON.stringify(v) : v}`,
+    );
     process.stdout.write(`replay summary\n${lines.join('\n')}\n`);
     const example = sink.latestRecommendations.values().next();
     if (!example.done) {
       const r = example.value;
       process.stdout.write(`\nexample: recommendations for user ${r.userId}\n`);
-      for (const it of r.items.slice(0, 5)) process.stdout.write(`  ${it.itemId.padEnd(12)} ${it.score.toFixed(4)}  ${it.reason}\n`);
+      for (const it of r.items.slice(0, 5))
+        process.stdout.write(`  ${it.itemId.padEnd(12)} ${it.score.toFixed(4)}  ${it.reason}\n`);
     }
   }
   return 0;

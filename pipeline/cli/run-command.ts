@@ -47,7 +47,11 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
 
   const server = await startHttpServer(cfg.http.host, httpPort, metrics.registry, async () => {
     const [r, c] = await Promise.allSettled([redis.ping(), clickhouse.ping()]);
-    return { kafka: job.healthy(), redis: r.status === 'fulfilled', clickhouse: c.status === 'fulfilled' };
+    return {
+      kafka: job.healthy(),
+      redis: r.status === 'fulfilled',
+      clickhouse: c.status === 'fulfilled',
+    };
   });
   log.info({ http: `${cfg.http.host}:${boundPort(server)}` }, 'serving /metrics and /healthz');
 

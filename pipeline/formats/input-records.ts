@@ -25,7 +25,9 @@ export async function* readInputRecords(
       else yield { kind: 'message', line, key: row.key, value: row.json };
     } else {
       const key = keyOf(text);
-      yield key === undefined ? { kind: 'message', line, value: text } : { kind: 'message', line, key, value: text };
+      yield key === undefined
+        ? { kind: 'message', line, value: text }
+        : { kind: 'message', line, key, value: text };
     }
   }
 }

@@ -3,18 +3,25 @@
  * Rows without a customer, cancellations and non-positive quantities are filtered (not dead letters).
  */
 export type RetailRow =
-  | { kind: 'event'; key: string; json: string }
-  | { kind: 'filtered' }
-  | { kind: 'header' };
+  { kind: 'event'; key: string; json: string } | { kind: 'filtered' } | { kind: 'header' };
 
 const HEADER_START = 'InvoiceNo,';
 
 export function mapOnlineRetailLine(line: string): RetailRow {
   if (line.startsWith(HEADER_START)) return { kind: 'header' };
   const f = splitCsv(line);
-  const [invoice = '', stockCode = '', description = '', quantityText = '', date = '', priceText = '', customer = ''] = f;
+  const [
+    invoice = '',
+    stockCode = '',
+    description = '',
+    quantityText = '',
+    date = '',
+    priceText = '',
+    customer = '',
+  ] = f;
   const quantity = Number(quantityText);
-  if (customer.trim() === '' || invoice.startsWith('C') || !(quantity > 0)) return { kind: 'filtered' };
+  if (customer.trim() === '' || invoice.startsWith('C') || !(quantity > 0))
+    return { kind: 'filtered' };
   const userId = customer.endsWith('.0') ? customer.slice(0, -2) : customer;
   const price = priceText === '' ? undefined : Number(priceText);
   // Keep unparsable values as they are so validation reports them as dead letters instead of hiding them.

@@ -1,7 +1,13 @@
 import { Observable } from 'rxjs';
 import type { Config } from '../../config/schema.js';
 import type { Batch, CommitPoint, RawMessage } from '../../operators/types.js';
-import { callback, commonKafkaConfig, rdkafka, type KafkaConsumer, type Message } from './rdkafka.js';
+import {
+  callback,
+  commonKafkaConfig,
+  rdkafka,
+  type KafkaConsumer,
+  type Message,
+} from './rdkafka.js';
 
 export interface ConsumerSourceOptions {
   readonly topics: readonly string[];
@@ -64,7 +70,10 @@ export class KafkaConsumerSource {
             continue;
           }
           const messages = await callback<Message[]>((cb) =>
-            this.consumer.consume(this.opts.batchMaxMessages, cb as (err: unknown, m: Message[]) => void),
+            this.consumer.consume(
+              this.opts.batchMaxMessages,
+              cb as (err: unknown, m: Message[]) => void,
+            ),
           );
           if (!active || messages.length === 0) continue;
           this.inFlight++;
@@ -124,7 +133,8 @@ function toBatch(seq: number, messages: readonly Message[]): Batch<RawMessage> {
     };
     const id = `${m.topic}\u0000${m.partition}`;
     const prev = next.get(id);
-    if (!prev || prev.offset < m.offset + 1) next.set(id, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
+    if (!prev || prev.offset < m.offset + 1)
+      next.set(id, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
   }
   return { seq, items, commits: [...next.values()] };
 }

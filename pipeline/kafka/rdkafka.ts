@@ -2,7 +2,12 @@ import { createRequire } from 'node:module';
 import type { Config } from '../../config/schema.js';
 
 type RdKafkaModule = typeof import('@confluentinc/kafka-javascript');
-export type { KafkaConsumer, Producer, LibrdKafkaError, Message } from '@confluentinc/kafka-javascript';
+export type {
+  KafkaConsumer,
+  Producer,
+  LibrdKafkaError,
+  Message,
+} from '@confluentinc/kafka-javascript';
 
 let loaded: RdKafkaModule | undefined;
 
@@ -43,9 +48,13 @@ export function commonKafkaConfig(cfg: Config): Record<string, string | number |
 }
 
 /** Adapts librdkafka's callback style to promises, keeping its error object (code, isFatal...). */
-export function callback<T = unknown>(fn: (cb: (err: unknown, value?: T) => void) => void): Promise<T> {
+export function callback<T = unknown>(
+  fn: (cb: (err: unknown, value?: T) => void) => void,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    fn((err, value) => (err ? reject(err instanceof Error ? err : toError(err)) : resolve(value as T)));
+    fn((err, value) =>
+      err ? reject(err instanceof Error ? err : toError(err)) : resolve(value as T),
+    );
   });
 }
 

@@ -1,6 +1,12 @@
 import type { Config } from '../../config/schema.js';
 import type { CommitPoint } from '../../operators/types.js';
-import { callback, commonKafkaConfig, rdkafka, type KafkaConsumer, type Producer } from './rdkafka.js';
+import {
+  callback,
+  commonKafkaConfig,
+  rdkafka,
+  type KafkaConsumer,
+  type Producer,
+} from './rdkafka.js';
 
 export interface OutMessage {
   readonly topic: string;
@@ -38,15 +44,36 @@ export class TransactionalProducer {
   }
 
   /** Produces `messages` and commits `offsets` for the consumer's group atomically. */
-  async commit(messages: readonly OutMessage[], offsets: readonly CommitPoint[], consumer: KafkaConsumer): Promise<void> {
+  async commit(
+    messages: readonly OutMessage[],
+    offsets: readonly CommitPoint[],
+    consumer: KafkaConsumer,
+  ): Promise<void> {
     await callback((cb) => this.producer.beginTransaction(cb));
     try {
       for (const m of messages) {
-        const headers = m.headers ? Object.entries(m.headers).map(([k, v]) => ({ [k]: v })) : undefined;
-        this.producer.produce(m.topic, null, Buffer.from(m.value), m.key, Date.now(), undefined, headers);
+        const headers = m.headers
+          ? Object.entries(m.headers).map(([k, v]) => ({ [k]: v }))
+          : undefined;
+        this.producer.produce(
+          m.topic,
+          null,
+          Buffer.from(m.value),
+          m.key,
+          Date.now(),
+          undefined,
+          headers,
+        );
       }
       if (offsets.length > 0) {
-        await callback((cb) => this.producer.sendOffsetsToTransaction(offsets.map((o) => ({ ...o })), consumer, 30_000, cb));
+        await callback((cb) =>
+          this.producer.sendOffsetsToTransaction(
+            offsets.map((o) => ({ ...o })),
+            consumer,
+            30_000,
+            cb,
+          ),
+        );
       }
       await callback((cb) => this.producer.commitTransaction(30_000, cb));
     } catch (err) {

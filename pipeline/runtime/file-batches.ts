@@ -28,11 +28,18 @@ export async function* fileBatches(
       stats.filtered++;
       continue;
     }
-    items.push({ topic: file, partition: 0, offset: rec.line, value: rec.value, ...(rec.key !== undefined && { key: rec.key }) });
+    items.push({
+      topic: file,
+      partition: 0,
+      offset: rec.line,
+      value: rec.value,
+      ...(rec.key !== undefined && { key: rec.key }),
+    });
     if (items.length >= batchSize) {
       yield { seq: seq++, items, commits: [{ topic: file, partition: 0, offset: lastLine + 1 }] };
       items = [];
     }
   }
-  if (items.length > 0) yield { seq: seq++, items, commits: [{ topic: file, partition: 0, offset: lastLine + 1 }] };
+  if (items.length > 0)
+    yield { seq: seq++, items, commits: [{ topic: file, partition: 0, offset: lastLine + 1 }] };
 }

@@ -39,7 +39,9 @@ export interface ReplaySummary {
 }
 
 /** Runs the whole graph in-process over a file, with in-memory sinks and no external service. */
-export async function replay(opts: ReplayOptions): Promise<{ summary: ReplaySummary; sink: MemorySink }> {
+export async function replay(
+  opts: ReplayOptions,
+): Promise<{ summary: ReplaySummary; sink: MemorySink }> {
   const recommender = createRecommender(opts.model);
   const history = new PurchaseHistory();
   const evaluator = opts.evaluate ? new PrequentialEvaluator(opts.k) : undefined;
@@ -52,7 +54,10 @@ export async function replay(opts: ReplayOptions): Promise<{ summary: ReplaySumm
   const started = performance.now();
   const rate = (): string => {
     const s = (performance.now() - started) / 1000;
-    const pct = position.totalBytes > 0 ? ` ${((100 * position.bytesRead) / position.totalBytes).toFixed(0)}%` : '';
+    const pct =
+      position.totalBytes > 0
+        ? ` ${((100 * position.bytesRead) / position.totalBytes).toFixed(0)}%`
+        : '';
     const hr = evaluator ? ` HR@${opts.k} ${evaluator.summary().hr.toFixed(4)}` : '';
     return `events,${pct} ${Math.round(stats.records / Math.max(s, 1e-9)).toLocaleString('en-US')} ev/s${hr}`;
   };

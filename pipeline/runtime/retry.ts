@@ -5,7 +5,11 @@
  */
 export async function retryUntilDone<T>(
   fn: () => Promise<T>,
-  opts: { aborted: () => boolean; onError: (err: unknown, attempt: number) => void; maxDelayMs?: number },
+  opts: {
+    aborted: () => boolean;
+    onError: (err: unknown, attempt: number) => void;
+    maxDelayMs?: number;
+  },
 ): Promise<T> {
   const maxDelay = opts.maxDelayMs ?? 5_000;
   for (let attempt = 1; ; attempt++) {

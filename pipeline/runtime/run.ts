@@ -88,7 +88,10 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         }),
       ),
     );
-    const out: OutMessage[] = batch.deadLetters.map((d) => ({ topic: cfg.kafka.dlqTopic, ...deadLetterMessage(d) }));
+    const out: OutMessage[] = batch.deadLetters.map((d) => ({
+      topic: cfg.kafka.dlqTopic,
+      ...deadLetterMessage(d),
+    }));
     await retry('kafka-commit', async () => {
       try {
         await producer.commit(out, batch.commits, source.consumer);
@@ -109,7 +112,8 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     metrics.recommendations.inc(batch.recommendations.length);
     metrics.batchesCommitted.inc();
     metrics.freshnessSeconds.observe((now - readAt) / 1000);
-    for (const { event } of batch.events) metrics.endToEndSeconds.observe(Math.max(0, now - event.ts) / 1000);
+    for (const { event } of batch.events)
+      metrics.endToEndSeconds.observe(Math.max(0, now - event.ts) / 1000);
   };
 
   const readTimes = new Map<number, number>();
@@ -139,8 +143,12 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       finalize(() => log.info('source drained')),
     ),
   ).then(async () => {
-    await producer.disconnect().catch((err: unknown) => log.warn({ err: String(err) }, 'producer disconnect'));
-    await source.disconnect().catch((err: unknown) => log.warn({ err: String(err) }, 'consumer disconnect'));
+    await producer
+      .disconnect()
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'producer disconnect'));
+    await source
+      .disconnect()
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'consumer disconnect'));
   });
 
   return {

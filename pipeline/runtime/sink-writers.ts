@@ -9,7 +9,10 @@ export function clickHouseWriter(ch: ClickHouseSink, metrics: Metrics): SinkWrit
   return {
     name: 'clickhouse',
     write: async (b: GraphBatch) => {
-      metrics.sinkBatchSize.observe({ sink: 'clickhouse' }, b.events.length + b.deadLetters.length + b.recommendations.length);
+      metrics.sinkBatchSize.observe(
+        { sink: 'clickhouse' },
+        b.events.length + b.deadLetters.length + b.recommendations.length,
+      );
       await Promise.all([
         b.events.length > 0 ? ch.insertEvents(b.events) : undefined,
         b.deadLetters.length > 0 ? ch.insertDeadLetters(b.deadLetters) : undefined,
@@ -27,7 +30,9 @@ export function redisWriter(redis: RedisSink, metrics: Metrics): SinkWriter {
       metrics.sinkBatchSize.observe({ sink: 'redis' }, b.recommendations.length);
       // Purchases first: if the rec write fails and is retried, exclusions are already durable.
       if (b.purchases.size > 0) {
-        await redis.addPurchases([...b.purchases].map(([userId, itemIds]) => ({ userId, itemIds })));
+        await redis.addPurchases(
+          [...b.purchases].map(([userId, itemIds]) => ({ userId, itemIds })),
+        );
       }
       if (b.recommendations.length > 0) await redis.writeRecommendations(b.recommendations);
     },

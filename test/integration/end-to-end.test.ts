@@ -59,9 +59,16 @@ describe('end to end on the real stack', () => {
 
     // The job first, then a rate-limited producer, so the kill lands while data is still arriving.
     job = startJob(['--http-port', '0'], env);
-    const produced = runCli(['produce', '--input', input, '--partitions', '3', '--rate', '2500', '--json'], env);
+    const produced = runCli(
+      ['produce', '--input', input, '--partitions', '3', '--rate', '2500', '--json'],
+      env,
+    );
     const first = job;
-    await waitFor('the first events in ClickHouse', async () => (await countEvents()) >= 2500, 120_000).catch((err: Error) => {
+    await waitFor(
+      'the first events in ClickHouse',
+      async () => (await countEvents()) >= 2500,
+      120_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\njob log:\n${first.logs().slice(-3000)}`);
     });
     job.child.kill('SIGKILL');
@@ -78,7 +85,9 @@ describe('end to end on the real stack', () => {
       'committed offsets at the end of the topic',
       async () => {
         const committed = await committedOffsets(cfg, cfg.kafka.groupId, cfg.kafka.inputTopic);
-        return ends.every((e) => (committed.find((c) => c.partition === e.partition)?.offset ?? -1) >= e.high);
+        return ends.every(
+          (e) => (committed.find((c) => c.partition === e.partition)?.offset ?? -1) >= e.high,
+        );
       },
       180_000,
       500,
@@ -93,7 +102,9 @@ describe('end to end on the real stack', () => {
     expect(ids.length).toBe(stream.validIds.size);
     expect(new Set(ids.map((r) => r.event_id))).toEqual(stream.validIds);
 
-    const dead = await ch.query<{ offset: string; reason: string }>(`SELECT toString(offset) AS offset, reason FROM ${run}.dead_letters FINAL`);
+    const dead = await ch.query<{ offset: string; reason: string }>(
+      `SELECT toString(offset) AS offset, reason FROM ${run}.dead_letters FINAL`,
+    );
     expect(dead.length).toBe(stream.malformedLines.length);
     expect(dead.every((d) => d.reason.length > 0)).toBe(true);
     const reasonCodes = new Set(dead.map((d) => d.reason.split(':')[0]));
@@ -101,7 +112,12 @@ describe('end to end on the real stack', () => {
 
     const dlq = await readTopic(cfg.kafka.brokers, cfg.kafka.dlqTopic);
     expect(dlq.length).toBe(stream.malformedLines.length);
-    const dlqSources = new Set(dlq.map((m) => { const v = JSON.parse(m.value) as { partition: number; offset: number }; return `${v.partition}/${v.offset}`; }));
+    const dlqSources = new Set(
+      dlq.map((m) => {
+        const v = JSON.parse(m.value) as { partition: number; offset: number };
+        return `${v.partition}/${v.offset}`;
+      }),
+    );
     expect(dlqSources.size).toBe(stream.malformedLines.length);
     expect(dlq.every((m) => (m.headers.reason ?? '').length > 0)).toBe(true);
 
@@ -112,10 +128,16 @@ describe('end to end on the real stack', () => {
     expect(ttls.filter((t) => t <= 0)).toEqual([]);
 
     // A user's served recommendations, read as a downstream service would, exclude what they bought.
-    const buyer = [...stream.purchases.keys()].find((u) => (stream.purchases.get(u)?.size ?? 0) >= 2) as string;
+    const buyer = [...stream.purchases.keys()].find(
+      (u) => (stream.purchases.get(u)?.size ?? 0) >= 2,
+    ) as string;
     const recs = await runCli(['recs', buyer, '--json'], env);
     expect(recs.code, recs.stderr).toBe(0);
-    const served = lastJson<{ user_id: string; items: { item_id: string; score: number; reason: string }[]; model_version: string }>(recs.stdout);
+    const served = lastJson<{
+      user_id: string;
+      items: { item_id: string; score: number; reason: string }[];
+      model_version: string;
+    }>(recs.stdout);
     expect(served.user_id).toBe(buyer);
     expect(served.items.length).toBeGreaterThan(0);
     expect(served.model_version.length).toBeGreaterThan(0);

@@ -29,18 +29,59 @@ const MALFORMED: ((rnd: () => number, i: number) => string)[] = [
   () => '{"event_id": "broken", "ts": ',
   () => 'not json at all',
   () => '[1, 2, 3]',
-  (_r, i) => JSON.stringify({ event_id: `m${i}`, ts: 1, user_id: 'u', item_id: 'i', type: 'teleport' }),
+  (_r, i) =>
+    JSON.stringify({ event_id: `m${i}`, ts: 1, user_id: 'u', item_id: 'i', type: 'teleport' }),
   (_r, i) => JSON.stringify({ event_id: `m${i}`, user_id: 'u', item_id: 'i', type: 'view' }),
-  (_r, i) => JSON.stringify({ event_id: `m${i}`, ts: 'tomorrow', user_id: 'u', item_id: 'i', type: 'view' }),
-  (_r, i) => JSON.stringify({ event_id: `m${i}`, ts: 1, user_id: 'u', item_id: 'i', type: 'purchase', price: -3 }),
-  (_r, i) => JSON.stringify({ event_id: `m${i}`, ts: 1, user_id: 'u'.repeat(200), item_id: 'i', type: 'view' }),
-  (_r, i) => JSON.stringify({ event_id: `m${i}`, ts: 1, user_id: 'u', item_id: 'i', type: 'view', props: { blob: 'x'.repeat(17_000) } }),
+  (_r, i) =>
+    JSON.stringify({ event_id: `m${i}`, ts: 'tomorrow', user_id: 'u', item_id: 'i', type: 'view' }),
+  (_r, i) =>
+    JSON.stringify({
+      event_id: `m${i}`,
+      ts: 1,
+      user_id: 'u',
+      item_id: 'i',
+      type: 'purchase',
+      price: -3,
+    }),
+  (_r, i) =>
+    JSON.stringify({
+      event_id: `m${i}`,
+      ts: 1,
+      user_id: 'u'.repeat(200),
+      item_id: 'i',
+      type: 'view',
+    }),
+  (_r, i) =>
+    JSON.stringify({
+      event_id: `m${i}`,
+      ts: 1,
+      user_id: 'u',
+      item_id: 'i',
+      type: 'view',
+      props: { blob: 'x'.repeat(17_000) },
+    }),
   (_r, i) => JSON.stringify({ event_id: `m${i}`, ts: 1, user_id: 'u', item_id: '', type: 'view' }),
-  (_r, i) => JSON.stringify({ event_id: `m${i}`, ts: 1, user_id: 'u', item_id: 'i', type: 'purchase', quantity: 0 }),
+  (_r, i) =>
+    JSON.stringify({
+      event_id: `m${i}`,
+      ts: 1,
+      user_id: 'u',
+      item_id: 'i',
+      type: 'purchase',
+      quantity: 0,
+    }),
   () => '',
 ];
 
-export function syntheticStream(opts: { events: number; malformed: number; duplicates: number; seed?: number; users?: number; items?: number; startTs?: number }): SyntheticStream {
+export function syntheticStream(opts: {
+  events: number;
+  malformed: number;
+  duplicates: number;
+  seed?: number;
+  users?: number;
+  items?: number;
+  startTs?: number;
+}): SyntheticStream {
   const rnd = mulberry32(opts.seed ?? 42);
   const nUsers = opts.users ?? 300;
   const nItems = opts.items ?? 400;
@@ -56,7 +97,16 @@ export function syntheticStream(opts: { events: number; malformed: number; dupli
     const itemNo = Math.floor(Math.pow(rnd(), 2) * nItems); // a popularity skew, as in real shops
     const item = `item-${itemNo}`;
     const r = rnd();
-    const type = r < 0.6 ? 'view' : r < 0.75 ? 'click' : r < 0.88 ? 'add_to_cart' : r < 0.92 ? 'remove_from_cart' : 'purchase';
+    const type =
+      r < 0.6
+        ? 'view'
+        : r < 0.75
+          ? 'click'
+          : r < 0.88
+            ? 'add_to_cart'
+            : r < 0.92
+              ? 'remove_from_cart'
+              : 'purchase';
     const id = `ev-${opts.seed ?? 42}-${i}`;
     if (type === 'purchase') {
       let s = purchases.get(user);
@@ -65,12 +115,23 @@ export function syntheticStream(opts: { events: number; malformed: number; dupli
     }
     valid.push({
       id,
-      line: JSON.stringify({ event_id: id, ts, user_id: user, item_id: item, type, category: categories[itemNo % categories.length], price: Math.round(rnd() * 10_000) / 100, session_id: `${user}-s${Math.floor(ts / 1_800_000)}` }),
+      line: JSON.stringify({
+        event_id: id,
+        ts,
+        user_id: user,
+        item_id: item,
+        type,
+        category: categories[itemNo % categories.length],
+        price: Math.round(rnd() * 10_000) / 100,
+        session_id: `${user}-s${Math.floor(ts / 1_800_000)}`,
+      }),
     });
   }
   const lines: string[] = valid.map((v) => v.line);
-  for (let d = 0; d < opts.duplicates; d++) lines.push((valid[Math.floor(rnd() * valid.length)] as { line: string }).line);
-  for (let m = 0; m < opts.malformed; m++) lines.push((MALFORMED[m % MALFORMED.length] as (r: () => number, i: number) => string)(rnd, m));
+  for (let d = 0; d < opts.duplicates; d++)
+    lines.push((valid[Math.floor(rnd() * valid.length)] as { line: string }).line);
+  for (let m = 0; m < opts.malformed; m++)
+    lines.push((MALFORMED[m % MALFORMED.length] as (r: () => number, i: number) => string)(rnd, m));
   // Shuffle lightly so malformed lines and repeats are spread through the stream.
   for (let i = lines.length - 1; i > 0; i--) {
     if (rnd() < 0.5) continue;
@@ -82,7 +143,13 @@ export function syntheticStream(opts: { events: number; malformed: number; dupli
   lines.forEach((l, i) => {
     try {
       const o = JSON.parse(l) as { event_id?: string };
-      if (typeof o === 'object' && o !== null && typeof o.event_id === 'string' && validIds.has(o.event_id)) return;
+      if (
+        typeof o === 'object' &&
+        o !== null &&
+        typeof o.event_id === 'string' &&
+        validIds.has(o.event_id)
+      )
+        return;
     } catch {
       /* malformed */
     }

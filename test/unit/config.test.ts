@@ -17,16 +17,26 @@ describe('loadConfig', () => {
   it('layers file then env, converting env numbers', () => {
     const dir = mkdtempSync(join(tmpdir(), 'recpipe-cfg-'));
     const file = join(dir, 'c.json');
-    writeFileSync(file, JSON.stringify({ kafka: { groupId: 'from-file', inputTopic: 'file-topic' } }));
-    const c = loadConfig(file, { RECPIPE_KAFKA_GROUP_ID: 'from-env', RECPIPE_PIPELINE_BATCH_MAX_MESSAGES: '42' });
+    writeFileSync(
+      file,
+      JSON.stringify({ kafka: { groupId: 'from-file', inputTopic: 'file-topic' } }),
+    );
+    const c = loadConfig(file, {
+      RECPIPE_KAFKA_GROUP_ID: 'from-env',
+      RECPIPE_PIPELINE_BATCH_MAX_MESSAGES: '42',
+    });
     expect(c.kafka.groupId).toBe('from-env');
     expect(c.kafka.inputTopic).toBe('file-topic');
     expect(c.pipeline.batchMaxMessages).toBe(42);
   });
 
   it('names the bad field in a clear error', () => {
-    expect(() => loadConfig(undefined, { RECPIPE_PIPELINE_BATCH_MAX_MESSAGES: 'many' })).toThrow(ConfigError);
-    expect(() => loadConfig(undefined, { RECPIPE_PIPELINE_BATCH_MAX_MESSAGES: 'many' })).toThrow(/pipeline\.batchMaxMessages/);
+    expect(() => loadConfig(undefined, { RECPIPE_PIPELINE_BATCH_MAX_MESSAGES: 'many' })).toThrow(
+      ConfigError,
+    );
+    expect(() => loadConfig(undefined, { RECPIPE_PIPELINE_BATCH_MAX_MESSAGES: 'many' })).toThrow(
+      /pipeline\.batchMaxMessages/,
+    );
   });
 
   it('rejects unknown keys in the file and unreadable files', () => {

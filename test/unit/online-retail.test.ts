@@ -5,7 +5,9 @@ import { validateMessage } from '../../models/validate-event.js';
 
 describe('online-retail format (CONTRACT §2)', () => {
   it('maps a purchase row to a contract event', () => {
-    const row = mapOnlineRetailLine('536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom');
+    const row = mapOnlineRetailLine(
+      '536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom',
+    );
     expect(row.kind).toBe('event');
     if (row.kind !== 'event') return;
     expect(row.key).toBe('17850');
@@ -22,10 +24,21 @@ describe('online-retail format (CONTRACT §2)', () => {
   });
 
   it('filters rows without a customer, cancellations and non-positive quantities', () => {
-    expect(mapOnlineRetailLine('536365,85123A,X,6,2010-12-01 08:26:00,2.55,,United Kingdom').kind).toBe('filtered');
-    expect(mapOnlineRetailLine('C536379,D,Discount,-1,2010-12-01 09:41:00,27.5,14527.0,United Kingdom').kind).toBe('filtered');
-    expect(mapOnlineRetailLine('536365,85123A,X,0,2010-12-01 08:26:00,2.55,17850.0,United Kingdom').kind).toBe('filtered');
-    expect(mapOnlineRetailLine('InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country').kind).toBe('header');
+    expect(
+      mapOnlineRetailLine('536365,85123A,X,6,2010-12-01 08:26:00,2.55,,United Kingdom').kind,
+    ).toBe('filtered');
+    expect(
+      mapOnlineRetailLine('C536379,D,Discount,-1,2010-12-01 09:41:00,27.5,14527.0,United Kingdom')
+        .kind,
+    ).toBe('filtered');
+    expect(
+      mapOnlineRetailLine('536365,85123A,X,0,2010-12-01 08:26:00,2.55,17850.0,United Kingdom').kind,
+    ).toBe('filtered');
+    expect(
+      mapOnlineRetailLine(
+        'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country',
+      ).kind,
+    ).toBe('header');
   });
 
   it('keeps unparsable values so validation turns the row into a dead letter', () => {

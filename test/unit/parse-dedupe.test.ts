@@ -8,7 +8,13 @@ import { parseMessages } from '../../operators/parse-messages.js';
 import type { Batch, GraphBatch, RawMessage } from '../../operators/types.js';
 
 const ev = (id: string, user = 'u1'): string =>
-  JSON.stringify({ event_id: id, ts: 1_700_000_000_000, user_id: user, item_id: 'i', type: 'view' });
+  JSON.stringify({
+    event_id: id,
+    ts: 1_700_000_000_000,
+    user_id: user,
+    item_id: 'i',
+    type: 'view',
+  });
 const batch = (seq: number, values: string[]): Batch<RawMessage> => ({
   seq,
   items: values.map((value, i) => ({ topic: 't', partition: 0, offset: seq * 100 + i, value })),
@@ -29,7 +35,11 @@ describe('parseMessages + dedupeEvents', () => {
         b: batch(1, [ev('e2'), ev('e3'), JSON.stringify({ event_id: 'x' })]),
         c: batch(2, []),
       });
-      const out = input.pipe(parseMessages(() => 0), dedupeEvents(100), map(summary));
+      const out = input.pipe(
+        parseMessages(() => 0),
+        dedupeEvents(100),
+        map(summary),
+      );
       expectObservable(out).toBe('a-b-c|', {
         a: { ids: ['e1', 'e2'], dead: ['1:malformed_json'], dup: 0 },
         b: { ids: ['e3'], dead: ['102:missing_field'], dup: 1 },
@@ -42,7 +52,10 @@ describe('parseMessages + dedupeEvents', () => {
     const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
     scheduler.run(({ cold, expectObservable }) => {
       const b0 = batch(0, [ev('e1'), '']);
-      const out = cold('a|', { a: b0 }).pipe(parseMessages(() => 7), dedupeEvents(10));
+      const out = cold('a|', { a: b0 }).pipe(
+        parseMessages(() => 7),
+        dedupeEvents(10),
+      );
       expectObservable(out).toBe('a|', {
         a: expect.objectContaining({ seq: 0, messages: 2, commits: b0.commits }),
       });
@@ -53,18 +66,22 @@ describe('parseMessages + dedupeEvents', () => {
 describe('BoundedIdSet', () => {
   it('matches a brute-force "last N distinct admitted ids" model', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.integer({ min: 0, max: 12 }), { maxLength: 200 }), (cap, ids) => {
-        const set = new BoundedIdSet(cap);
-        const admitted: string[] = [];
-        for (const n of ids) {
-          const id = String(n);
-          const window = admitted.slice(-cap);
-          const expectedNew = !window.includes(id);
-          expect(set.add(id)).toBe(expectedNew);
-          if (expectedNew) admitted.push(id);
-          expect(set.size).toBe(Math.min(cap, admitted.length));
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.array(fc.integer({ min: 0, max: 12 }), { maxLength: 200 }),
+        (cap, ids) => {
+          const set = new BoundedIdSet(cap);
+          const admitted: string[] = [];
+          for (const n of ids) {
+            const id = String(n);
+            const window = admitted.slice(-cap);
+            const expectedNew = !window.includes(id);
+            expect(set.add(id)).toBe(expectedNew);
+            if (expectedNew) admitted.push(id);
+            expect(set.size).toBe(Math.min(cap, admitted.length));
+          }
+        },
+      ),
     );
   });
 });

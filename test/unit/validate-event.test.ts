@@ -11,10 +11,23 @@ const reasonOf = (raw: string): string => {
 
 describe('validateMessage (CONTRACT §1)', () => {
   it('accepts a minimal event and maps snake_case to the typed event', () => {
-    const v = validateMessage(msg({ ...good, session_id: 's', category: 'c', price: 2.5, quantity: 3, props: { a: 1 } }));
+    const v = validateMessage(
+      msg({ ...good, session_id: 's', category: 'c', price: 2.5, quantity: 3, props: { a: 1 } }),
+    );
     expect(v).toEqual({
       ok: true,
-      event: { eventId: 'e1', ts: 1700000000000, userId: 'u1', itemId: 'i1', type: 'view', sessionId: 's', category: 'c', price: 2.5, quantity: 3, props: { a: 1 } },
+      event: {
+        eventId: 'e1',
+        ts: 1700000000000,
+        userId: 'u1',
+        itemId: 'i1',
+        type: 'view',
+        sessionId: 's',
+        category: 'c',
+        price: 2.5,
+        quantity: 3,
+        props: { a: 1 },
+      },
     });
   });
 
@@ -55,7 +68,10 @@ describe('validateMessage (CONTRACT §1)', () => {
 
   it('accepts a message of exactly 16 KiB', () => {
     const base = msg({ ...good, props: { blob: '' } });
-    const exact = msg({ ...good, props: { blob: 'x'.repeat(MAX_MESSAGE_BYTES - Buffer.byteLength(base)) } });
+    const exact = msg({
+      ...good,
+      props: { blob: 'x'.repeat(MAX_MESSAGE_BYTES - Buffer.byteLength(base)) },
+    });
     expect(Buffer.byteLength(exact)).toBe(MAX_MESSAGE_BYTES);
     expect(validateMessage(exact).ok).toBe(true);
   });
