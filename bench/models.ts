@@ -10,7 +10,11 @@ import { formatFromFileName } from '../pipeline/formats/read-lines.js';
 import type { ClickEvent } from '../models/event.js';
 import { PrequentialEvaluator } from '../models/prequential.js';
 import type { Recommender } from '../models/recommender.js';
-import { RECOMMENDER_NAMES, createRecommender, type RecommenderOptions } from '../models/registry.js';
+import {
+  RECOMMENDER_NAMES,
+  createRecommender,
+  type RecommenderOptions,
+} from '../models/registry.js';
 import { validateMessage } from '../models/validate-event.js';
 
 const DEFAULT_FILE = '/work/shared/data/uci-online-retail/online_retail.csv.gz';
@@ -25,7 +29,14 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { file: DEFAULT_FILE, models: [...RECOMMENDER_NAMES], limit: Infinity, k: 10, opts: {}, json: false };
+  const a: Args = {
+    file: DEFAULT_FILE,
+    models: [...RECOMMENDER_NAMES],
+    limit: Infinity,
+    k: 10,
+    opts: {},
+    json: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const next = (): string => {
@@ -40,12 +51,22 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--opt') {
       const m = /^([\w@/-]+)\.([\w.]+)=(.*)$/.exec(next());
       if (!m) throw new Error('--opt wants model.key=value (key may be a dotted path)');
-      const value: unknown = m[3] === 'true' ? true : m[3] === 'false' ? false : Number.isNaN(Number(m[3])) ? m[3] : Number(m[3]);
+      const value: unknown =
+        m[3] === 'true'
+          ? true
+          : m[3] === 'false'
+            ? false
+            : Number.isNaN(Number(m[3]))
+              ? m[3]
+              : Number(m[3]);
       const path = m[2].split('.');
       let o: Record<string, unknown> = (a.opts[m[1]] ??= {});
       for (const key of path.slice(0, -1)) {
         const next = o[key];
-        o = typeof next === 'object' && next !== null ? (next as Record<string, unknown>) : (o[key] = {});
+        o =
+          typeof next === 'object' && next !== null
+            ? (next as Record<string, unknown>)
+            : (o[key] = {});
       }
       o[path[path.length - 1]] = value;
     } else if (arg.startsWith('--')) throw new Error(`unknown flag ${arg}`);
@@ -135,10 +156,19 @@ async function main(): Promise<void> {
     `[bench] ${lines} lines, ${events} events, ${invalid} invalid, ${duplicates} duplicates, ${wall.toFixed(1)} s wall\n`,
   );
   if (args.json) {
-    process.stdout.write(`${JSON.stringify({ file: args.file, lines, events, k: args.k, models: rows })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ file: args.file, lines, events, k: args.k, models: rows })}\n`,
+    );
     return;
   }
-  const header = ['model', `HR@${args.k}`, `NDCG@${args.k}`, 'evaluated', 'events/s', 'events/cpu-s'];
+  const header = [
+    'model',
+    `HR@${args.k}`,
+    `NDCG@${args.k}`,
+    'evaluated',
+    'events/s',
+    'events/cpu-s',
+  ];
   const table = rows.map((r) => [
     r.model,
     String(r[`hr_at_${args.k}`]),
@@ -153,7 +183,10 @@ async function main(): Promise<void> {
   }
 }
 
-function optionsFor(label: string, opts: Record<string, Record<string, unknown>>): RecommenderOptions {
+function optionsFor(
+  label: string,
+  opts: Record<string, Record<string, unknown>>,
+): RecommenderOptions {
   const base = label.split('@')[0];
   const out: Record<string, Record<string, unknown>> = {};
   for (const [key, o] of Object.entries(opts)) {

@@ -1,4 +1,4 @@
-import type { Recommender } from './recommender.js';
+import type { SnapshotRecommender } from './recommender.js';
 import { ContentRecommender, type ContentOptions } from './content.js';
 import { HybridRecommender, type HybridOptions } from './hybrid.js';
 import { ItemKnnRecommender, type ItemKnnOptions } from './itemknn.js';
@@ -34,7 +34,10 @@ export function isRecommenderName(name: string): name is RecommenderName {
 }
 
 /** A new, untrained recommender; throws on an unknown name, listing the valid ones. */
-export function createRecommender(name: string, opts: RecommenderOptions = {}): Recommender {
+export function createRecommender(
+  name: string,
+  opts: RecommenderOptions = {},
+): SnapshotRecommender {
   switch (name) {
     case 'default':
       return new HybridRecommender({

@@ -224,12 +224,11 @@ export class SparseRows {
     for (let r = 0; r < this.rows; r++) {
       ptr[r] = o;
       const keys = this.keys[r];
-      const vals = this.vals[r];
-      for (let s = 0; s < keys.length; s++) {
-        if (keys[s] === EMPTY) continue;
-        cols[o] = keys[s];
-        ws[o++] = vals[s];
-      }
+      const from = o;
+      for (let s = 0; s < keys.length; s++) if (keys[s] !== EMPTY) cols[o++] = keys[s];
+      // column order, not hash order: equal states give byte-equal snapshots
+      cols.subarray(from, o).sort();
+      for (let x = from; x < o; x++) ws[x] = this.get(r, cols[x]);
       tptr[r] = t;
       for (let p = 0; p < this.topLen[r]; p++) tcols[t++] = this.topIds[r][p];
     }
@@ -264,8 +263,11 @@ export class SparseRows {
     this.rows = 0;
     this.ensureRows(rows);
     for (let row = 0; row < rows; row++) {
-      for (let o = ptr[row]; o < ptr[row + 1]; o++)
-        this.vals[row][this.slotFor(row, cols[o])] = ws[o];
+      for (let o = ptr[row]; o < ptr[row + 1]; o++) {
+        // slotFor may grow the row and replace its arrays: look them up after it
+        const slot = this.slotFor(row, cols[o]);
+        this.vals[row][slot] = ws[o];
+      }
       const n = tptr[row + 1] - tptr[row];
       if (n === 0) continue;
       this.topIds[row] = new Int32Array(this.topM);

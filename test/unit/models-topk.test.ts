@@ -1,0 +1,103 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TopK } from '../../models/core/topk.js';
+import { SparseRows } from '../../models/core/sparse-rows.js';
+
+/** Reference ranking: score desc, then id asc. */
+function bySort(scores: number[], k: number): { ids: number[]; scores: number[] } {
+  const order = scores
+    .map((s, id) => ({ s, id }))
+    .filter((x) => !Number.isNaN(x.s))
+    .sort((a, b) => b.s - a.s || a.id - b.id)
+    .slice(0, k);
+  return { ids: order.map((x) => x.id), scores: order.map((x) => x.s) };
+}
+
+describe('TopK heap', () => {
+  it('matches a full sort for any scores (ties and duplicates included)', () => {
+    fc.assert(
+      fc.property(
+        // small integer scores force many ties; the tie order must still match
+        fc.array(
+          fc.oneof(
+            fc.integer({ min: -5, max: 5 }),
+            fc.double({ noNaN: true, min: -1e6, max: 1e6 }),
+          ),
+          {
+            maxLength: 200,
+          },
+        ),
+        fc.integer({ min: 0, max: 30 }),
+        (scores, k) => {
+          const heap = new TopK(4);
+          heap.reset(k);
+          scores.forEach((s, id) => heap.offer(id, s));
+          const ids = new Int32Array(k);
+          const out = new Float64Array(k);
+          const n = heap.drain(ids, out);
+          const ref = bySort(scores, k);
+          expect(Array.from(ids.subarray(0, n))).toEqual(ref.ids);
+          expect(Array.from(out.subarray(0, n))).toEqual(ref.scores);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is reusable after reset and never admits NaN', () => {
+    const heap = new TopK(2);
+    heap.reset(3);
+    [5, Number.NaN, 1, 7].forEach((s, id) => heap.offer(id, s));
+    const ids = new Int32Array(3);
+    const sc = new Float64Array(3);
+    expect(heap.drain(ids, sc)).toBe(3);
+    expect(Array.from(ids)).toEqual([3, 0, 2]);
+    heap.reset(1);
+    heap.offer(9, 0.5);
+    expect(heap.drain(ids, sc)).toBe(1);
+    expect(ids[0]).toBe(9);
+  });
+});
+
+describe('SparseRows top lists', () => {
+  it('stay the exact top-m of each row under any sequence of non-negative adds and rescales', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.record({ row: fc.nat(3), col: fc.nat(40), w: fc.integer({ min: 0, max: 4 }) }),
+            fc.constant('scale' as const),
+          ),
+          { maxLength: 400 },
+        ),
+        fc.integer({ min: 1, max: 8 }),
+        (ops, m) => {
+          const rows = new SparseRows(m);
+          rows.ensureRows(4);
+          const ref = Array.from({ length: 4 }, () => new Map<number, number>());
+          for (const op of ops) {
+            if (op === 'scale') {
+              // a power of two keeps float32 values exact, so the reference stays comparable
+              rows.scale(0.5);
+              for (const r of ref) for (const [c, v] of r) r.set(c, v * 0.5);
+            } else {
+              rows.add(op.row, op.col, op.w);
+              ref[op.row].set(op.col, (ref[op.row].get(op.col) ?? 0) + op.w);
+            }
+          }
+          for (let r = 0; r < 4; r++) {
+            const want = [...ref[r]].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, m);
+            const n = rows.top(r);
+            const got = Array.from(rows.topIdsOf(r).subarray(0, n)).map((c, t) => [
+              c,
+              rows.topValsOf(r)[t],
+            ]);
+            expect(got).toEqual(want);
+            for (const [c, v] of ref[r]) expect(rows.get(r, c)).toBe(v);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
