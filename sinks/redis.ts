@@ -80,7 +80,9 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
     connectTimeout: 5_000,
     // Bounded, so an unreachable Redis surfaces as an error the job's retry loop can see.
     maxRetriesPerRequest: 3,
-    retryStrategy: (times) => Math.min(times * 200, 2_000),
+    // Reconnect after network trouble, but not after an auth failure: a wrong password will not
+    // get right by retrying, and the next call starts a fresh attempt anyway.
+    retryStrategy: (times) => (AUTH_FAILURE.test(lastError?.message ?? '') ? null : Math.min(times * 200, 2_000)),
   });
   let lastError: Error | undefined;
   // Without a listener ioredis prints "Unhandled error event" to the console on every retry.
@@ -101,6 +103,14 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
     return new Error(`Redis at ${where} is not reachable: ${msg}`, { cause });
   };
 
+  /** Names the real cause: ioredis reports a lost connection as "max retries per request". */
+  const failure = (what: string, err: unknown): Error => {
+    const e = err as Error;
+    if (AUTH_FAILURE.test(e.message) || AUTH_FAILURE.test(lastError?.message ?? '')) return explain(err);
+    if (e.name === 'MaxRetriesPerRequestError') return explain(err, true);
+    return new Error(`Redis ${what} failed: ${e.message}`, { cause: err });
+  };
+
   let connecting: Promise<void> | undefined;
   const ready = async (): Promise<void> => {
     if (redis.status === 'ready') return;
@@ -110,11 +120,9 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
       try {
         await redis.connect();
       } catch (err) {
-        // Stop the background reconnect loop: a wrong password will not get right by retrying,
-        // and the next call starts a fresh attempt anyway.
-        const e = explain(err, true);
-        redis.disconnect();
-        throw e;
+        // ioredis keeps reconnecting in the background after network errors, so the sink heals
+        // once Redis is back; this call still fails now, with the cause.
+        throw explain(err, true);
       }
     })().finally(() => {
       connecting = undefined;
@@ -131,7 +139,7 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
     try {
       res = await chain.exec();
     } catch (err) {
-      throw AUTH_FAILURE.test((err as Error).message) ? explain(err) : new Error(`Redis ${what} failed: ${(err as Error).message}`, { cause: err });
+      throw failure(what, err);
     }
     if (res === null) throw new Error(`Redis ${what}: transaction aborted`);
     const failed = res.find(([err]) => err !== null);
@@ -295,7 +303,7 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
       try {
         await redis.ping();
       } catch (err) {
-        throw explain(err);
+        throw failure('PING', err);
       }
     },
 
