@@ -104,8 +104,8 @@ class RiverMF:
 def main() -> None:
     p = base_args(__doc__.splitlines()[0])
     p.add_argument("--model", choices=["biased", "funk"], required=True)
-    p.add_argument("--factors", type=int, default=10, help="latent factors (River's default 10)")
-    p.add_argument("--lr", type=float, default=0.05, help="SGD learning rate")
+    p.add_argument("--factors", type=int, default=32, help="latent factors")
+    p.add_argument("--lr", type=float, default=0.1, help="SGD learning rate")
     p.add_argument("--l2", type=float, default=0.01, help="L2 on latents (and biases)")
     p.add_argument("--negatives", type=int, default=4, help="sampled negatives (y=0) per event")
     p.add_argument("--negative-pool", type=int, default=20_000, help="recent events negatives are drawn from")
