@@ -5,6 +5,8 @@
  * 2^precision-byte sketch whose relative standard error is 1.04 / sqrt(2^precision).
  */
 export class DistinctCounter {
+  /** The only value while there is one: most windows (one user, a few minutes) never need a Set. */
+  private first: string | undefined = undefined;
   private exactSet: Set<string> | null = null;
   private registers: Uint8Array | null = null;
 
@@ -27,11 +29,21 @@ export class DistinctCounter {
   }
 
   add(value: string): void {
-    if (this.registers !== null) {
+    if (this.registers !== null || this.exactLimit < 1) {
+      if (this.registers === null) this.toSketch();
       this.addHash(hash32(value));
       return;
     }
-    const set = this.exactSet ?? (this.exactSet = new Set());
+    const set = this.exactSet;
+    if (set === null) {
+      if (this.first === undefined || this.first === value) this.first = value;
+      else {
+        this.exactSet = new Set([this.first, value]);
+        this.first = undefined;
+        if (this.exactLimit < 2) this.toSketch();
+      }
+      return;
+    }
     set.add(value);
     if (set.size > this.exactLimit) this.toSketch();
   }
@@ -41,6 +53,7 @@ export class DistinctCounter {
     if (other.precision !== this.precision)
       throw new RangeError('cannot merge sketches of different precision');
     if (other.registers === null) {
+      if (other.first !== undefined) this.add(other.first);
       if (other.exactSet !== null) for (const v of other.exactSet) this.add(v);
       return;
     }
@@ -52,7 +65,10 @@ export class DistinctCounter {
 
   estimate(): number {
     const regs = this.registers;
-    if (regs === null) return this.exactSet === null ? 0 : this.exactSet.size;
+    if (regs === null) {
+      if (this.exactSet !== null) return this.exactSet.size;
+      return this.first === undefined ? 0 : 1;
+    }
     const m = regs.length;
     let sum = 0;
     let zeros = 0;
@@ -73,8 +89,10 @@ export class DistinctCounter {
 
   private toSketch(): void {
     this.registers = new Uint8Array(1 << this.precision);
+    if (this.first !== undefined) this.addHash(hash32(this.first));
     if (this.exactSet !== null) for (const v of this.exactSet) this.addHash(hash32(v));
     this.exactSet = null;
+    this.first = undefined;
   }
 
   private addHash(h: number): void {

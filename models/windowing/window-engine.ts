@@ -22,7 +22,9 @@ interface Win<K, A> {
   alive: boolean;
   /** Time of this window's one valid heap entry (NaN: none); other entries for it are stale. */
   timerAt: number;
-  emitted: WindowBounds | null;
+  /** Bounds of the last emitted result (NaN: none yet); numbers, not an object per emission. */
+  emittedStart: number;
+  emittedEnd: number;
   /** Emitted bounds of sessions merged into this one, to retract with the next result. */
   absorbed: WindowBounds[] | null;
   /** Some content arrived while the watermark was already past `end`. */
@@ -142,7 +144,8 @@ export class WindowEngine<K, V, A, R> {
       }
       const closing = wm >= win.end + this.lateness;
       if (!win.fired) {
-        const updated = win.emitted !== null || win.absorbed !== null || win.hasLate;
+        const updated =
+          win.emittedStart === win.emittedStart || win.absorbed !== null || win.hasLate;
         this.emit(out, win, closing, updated ? 'late' : 'on_time');
         if (closing) this.evict(win);
         else {
@@ -301,9 +304,10 @@ export class WindowEngine<K, V, A, R> {
       for (let i = first + 1; i <= last; i++) {
         const o = sessions[i];
         w.acc = this.agg.merge(w.acc, o.acc);
-        if (o.emitted !== null || o.absorbed !== null) {
+        if (o.emittedStart === o.emittedStart || o.absorbed !== null) {
           const absorbed = w.absorbed ?? (w.absorbed = []);
-          if (o.emitted !== null) absorbed.push(o.emitted);
+          if (o.emittedStart === o.emittedStart)
+            absorbed.push({ start: o.emittedStart, end: o.emittedEnd });
           if (o.absorbed !== null) absorbed.push(...o.absorbed);
         }
         if (o.hasLate) w.hasLate = true;
@@ -330,7 +334,8 @@ export class WindowEngine<K, V, A, R> {
       fired: false,
       alive: true,
       timerAt: NaN,
-      emitted: null,
+      emittedStart: NaN,
+      emittedEnd: NaN,
       absorbed: null,
       hasLate: false,
     };
@@ -359,17 +364,21 @@ export class WindowEngine<K, V, A, R> {
   }
 
   private emit(out: WindowOutput<K, V, R>[], w: Win<K, A>, final: boolean, firing: Firing): void {
-    const retracts: WindowBounds[] = [];
-    if (w.emitted !== null && (w.emitted.start !== w.start || w.emitted.end !== w.end))
-      retracts.push(w.emitted);
-    if (w.absorbed !== null) retracts.push(...w.absorbed);
+    let retracts: WindowBounds[] | null = null;
+    // NaN (never emitted) compares unequal to itself, hence the self-comparison.
+    const wasEmitted = w.emittedStart === w.emittedStart;
+    if (wasEmitted && (w.emittedStart !== w.start || w.emittedEnd !== w.end)) {
+      retracts = [{ start: w.emittedStart, end: w.emittedEnd }];
+    }
+    if (w.absorbed !== null) (retracts ??= []).push(...w.absorbed);
     const agg = this.agg.result(w.acc);
     out.push(
-      retracts.length === 0
+      retracts === null
         ? { kind: 'window', key: w.key, start: w.start, end: w.end, agg, final, firing }
         : { kind: 'window', key: w.key, start: w.start, end: w.end, agg, final, firing, retracts },
     );
-    w.emitted = { start: w.start, end: w.end };
+    w.emittedStart = w.start;
+    w.emittedEnd = w.end;
     w.absorbed = null;
     w.hasLate = false;
     this.emittedCount++;
