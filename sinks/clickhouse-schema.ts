@@ -75,12 +75,13 @@ export const MIGRATIONS: readonly Migration[] = [
         PARTITION BY toYYYYMM(ts)
         ORDER BY event_id`,
         // received_at is wall-clock and differs on a replay, so it cannot be the partition key;
-        // dead letters are few, one partition is fine.
+        // dead letters are few, one partition is fine. Names that are also SQL keywords are quoted:
+        // old and new parsers disagree about where a bare keyword may be a column name.
         `CREATE TABLE IF NOT EXISTS ${d}.${TABLES.deadLetters} (
           topic String,
-          partition UInt32,
-          offset UInt64,
-          key String,
+          \`partition\` UInt32,
+          \`offset\` UInt64,
+          \`key\` String,
           reason_code String,
           reason String,
           payload String,
@@ -89,10 +90,10 @@ export const MIGRATIONS: readonly Migration[] = [
           received_at DateTime('UTC'),
           received_ms UInt64
         ) ENGINE = ReplacingMergeTree(received_ms)
-        ORDER BY (topic, partition, offset)`,
+        ORDER BY (topic, \`partition\`, \`offset\`)`,
         `CREATE TABLE IF NOT EXISTS ${d}.${TABLES.features} (
           entity String,
-          key String,
+          \`key\` String,
           feature String,
           window_start DateTime('UTC'),
           window_start_ms UInt64,
@@ -102,7 +103,7 @@ export const MIGRATIONS: readonly Migration[] = [
           ts_ms UInt64
         ) ENGINE = ReplacingMergeTree(ts_ms)
         PARTITION BY toYYYYMM(window_start)
-        ORDER BY (entity, key, feature, window_start_ms, window_end_ms)`,
+        ORDER BY (entity, \`key\`, feature, window_start_ms, window_end_ms)`,
         // A refresh is identified by the user, the event that triggered it and the model that
         // answered; a replay of that event rewrites the row (latest updated_at wins).
         `CREATE TABLE IF NOT EXISTS ${d}.${TABLES.recommendations} (

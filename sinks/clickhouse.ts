@@ -70,7 +70,8 @@ export function createClickHouseSink(cfg: Config, opts: ClickHouseSinkOptions = 
   const insert = async (table: string, rows: readonly Row[]): Promise<void> => {
     if (rows.length === 0) return;
     // Naming the columns lets this code keep writing after a later migration adds columns.
-    const columns = Object.keys(rows[0]) as [string, ...string[]];
+    // Quoted because some (partition, offset, key) are keywords to one parser or another.
+    const columns = Object.keys(rows[0]).map((c) => `\`${c}\``) as [string, ...string[]];
     await retrying(`insert into ${db}.${table}`, () =>
       client.insert({ table: `${d}.${table}`, values: rows as Row[], format: 'JSONEachRow', columns }),
     );
