@@ -1,7 +1,18 @@
-import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import {
+  ClickHouseError,
+  ClickHouseLogLevel,
+  createClient,
+  type ClickHouseClient,
+} from '@clickhouse/client';
 import type { Config } from '../config/schema.js';
 import type { DeadLetter, ServedRecommendation } from '../operators/types.js';
-import { MIGRATIONS, TABLES, bootstrapStatements, quoteIdent, toDateTime } from './clickhouse-schema.js';
+import {
+  MIGRATIONS,
+  TABLES,
+  bootstrapStatements,
+  quoteIdent,
+  toDateTime,
+} from './clickhouse-schema.js';
 import {
   reasonCode,
   truncatePayload,
@@ -40,7 +51,10 @@ export interface ClickHouseSinkOptions {
 
 type Row = Record<string, string | number | null | readonly string[] | readonly number[]>;
 
-export function createClickHouseSink(cfg: Config, opts: ClickHouseSinkOptions = {}): ClickHouseSink {
+export function createClickHouseSink(
+  cfg: Config,
+  opts: ClickHouseSinkOptions = {},
+): ClickHouseSink {
   const db = opts.database ?? cfg.clickhouse.database;
   const d = quoteIdent(db);
   const attempts = Math.max(1, opts.attempts ?? 3);
@@ -73,7 +87,12 @@ export function createClickHouseSink(cfg: Config, opts: ClickHouseSinkOptions = 
     // Quoted because some (partition, offset, key) are keywords to one parser or another.
     const columns = Object.keys(rows[0]).map((c) => `\`${c}\``) as [string, ...string[]];
     await retrying(`insert into ${db}.${table}`, () =>
-      client.insert({ table: `${d}.${table}`, values: rows as Row[], format: 'JSONEachRow', columns }),
+      client.insert({
+        table: `${d}.${table}`,
+        values: rows as Row[],
+        format: 'JSONEachRow',
+        columns,
+      }),
     );
   };
 
@@ -92,9 +111,11 @@ export function createClickHouseSink(cfg: Config, opts: ClickHouseSinkOptions = 
     async migrate() {
       for (const s of bootstrapStatements(db)) await command(s);
       const done = new Set(
-        (await query<{ version: number }>(`SELECT version FROM ${d}.${TABLES.schemaMigrations} FINAL`)).map((r) =>
-          Number(r.version),
-        ),
+        (
+          await query<{ version: number }>(
+            `SELECT version FROM ${d}.${TABLES.schemaMigrations} FINAL`,
+          )
+        ).map((r) => Number(r.version)),
       );
       const applied: number[] = [];
       for (const m of MIGRATIONS) {
@@ -224,9 +245,12 @@ export function createClickHouseSink(cfg: Config, opts: ClickHouseSinkOptions = 
       // A SELECT, not /ping: only a query proves the credentials are accepted.
       const r = await client.ping({ select: true });
       if (!r.success) {
-        throw new Error(`ClickHouse at ${cfg.clickhouse.url} is not reachable: ${r.error.message}`, {
-          cause: r.error,
-        });
+        throw new Error(
+          `ClickHouse at ${cfg.clickhouse.url} is not reachable: ${r.error.message}`,
+          {
+            cause: r.error,
+          },
+        );
       }
     },
 

@@ -26,7 +26,11 @@ export interface CommittedOffset {
   readonly offset: number;
 }
 
-async function withAdmin<T>(cfg: Config, log: SinkLog | undefined, fn: (admin: KafkaJS.Admin) => Promise<T>): Promise<T> {
+async function withAdmin<T>(
+  cfg: Config,
+  log: SinkLog | undefined,
+  fn: (admin: KafkaJS.Admin) => Promise<T>,
+): Promise<T> {
   const admin = kafkaClient(cfg, log).admin();
   await admin.connect();
   try {
@@ -62,7 +66,9 @@ export async function ensureTopics(
               topic: t.name,
               numPartitions: t.partitions,
               replicationFactor: t.replicationFactor ?? -1,
-              ...(t.config && { configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })) }),
+              ...(t.config && {
+                configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+              }),
             },
           ],
         });
@@ -70,7 +76,10 @@ export async function ensureTopics(
       } catch (err) {
         // Someone else created it between our list and create: that is the outcome we wanted.
         if (isAlreadyExists(err)) existing.push(t.name);
-        else throw new Error(`cannot create Kafka topic ${t.name}: ${(err as Error).message}`, { cause: err });
+        else
+          throw new Error(`cannot create Kafka topic ${t.name}: ${(err as Error).message}`, {
+            cause: err,
+          });
       }
     }
     if (created.length > 0) await waitForLeaders(admin, created, timeout);
@@ -86,24 +95,36 @@ function isAlreadyExists(err: unknown): boolean {
 }
 
 /** A produce right after CreateTopics can race the leader election; wait until it is over. */
-async function waitForLeaders(admin: KafkaJS.Admin, topics: string[], timeoutMs: number): Promise<void> {
+async function waitForLeaders(
+  admin: KafkaJS.Admin,
+  topics: string[],
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       const meta = await admin.fetchTopicMetadata({ topics, timeout: Math.min(5_000, timeoutMs) });
-      if (meta.length === topics.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) {
+      if (
+        meta.length === topics.length &&
+        meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+      ) {
         return;
       }
     } catch {
       // Unknown-topic errors right after creation are expected; retry until the deadline.
     }
-    if (Date.now() > deadline) throw new Error(`Kafka topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`Kafka topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
 /** Log start and end per partition, sorted by partition. */
-export async function endOffsets(cfg: Config, topic: string, opts: { log?: SinkLog } = {}): Promise<PartitionOffsets[]> {
+export async function endOffsets(
+  cfg: Config,
+  topic: string,
+  opts: { log?: SinkLog } = {},
+): Promise<PartitionOffsets[]> {
   return withAdmin(cfg, opts.log, async (admin) => {
     const rows = await admin.fetchTopicOffsets(topic);
     return rows
@@ -122,7 +143,9 @@ export async function committedOffsets(
   return withAdmin(cfg, opts.log, async (admin) => {
     const res = await admin.fetchOffsets({ groupId: group, topics: [topic] });
     const parts = res.find((t) => t.topic === topic)?.partitions ?? [];
-    return parts.map((p) => ({ partition: p.partition, offset: Number(p.offset) })).sort((a, b) => a.partition - b.partition);
+    return parts
+      .map((p) => ({ partition: p.partition, offset: Number(p.offset) }))
+      .sort((a, b) => a.partition - b.partition);
   });
 }
 
@@ -130,8 +153,16 @@ export async function committedOffsets(
  * Messages of `topic` the group has not committed yet. A partition without a commit counts from
  * its log start, matching the contract's "no committed offsets starts from the earliest".
  */
-export async function consumerLag(cfg: Config, group: string, topic: string, opts: { log?: SinkLog } = {}): Promise<number> {
-  const [ends, committed] = await Promise.all([endOffsets(cfg, topic, opts), committedOffsets(cfg, group, topic, opts)]);
+export async function consumerLag(
+  cfg: Config,
+  group: string,
+  topic: string,
+  opts: { log?: SinkLog } = {},
+): Promise<number> {
+  const [ends, committed] = await Promise.all([
+    endOffsets(cfg, topic, opts),
+    committedOffsets(cfg, group, topic, opts),
+  ]);
   const byPartition = new Map(committed.map((c) => [c.partition, c.offset]));
   let lag = 0;
   for (const e of ends) {

@@ -42,10 +42,15 @@ function kafkaLogger(log: SinkLog): KafkaJS.Logger {
 export function kafkaJsConfig(cfg: Config, log: SinkLog = stderrLog): KafkaJS.KafkaConfig {
   const k = cfg.kafka;
   return {
-    brokers: k.brokers.split(',').map((b) => b.trim()).filter((b) => b.length > 0),
+    brokers: k.brokers
+      .split(',')
+      .map((b) => b.trim())
+      .filter((b) => b.length > 0),
     clientId: k.clientId,
     ssl: k.ssl,
-    ...(k.sasl && { sasl: { mechanism: k.sasl.mechanism, username: k.sasl.username, password: k.sasl.password } }),
+    ...(k.sasl && {
+      sasl: { mechanism: k.sasl.mechanism, username: k.sasl.username, password: k.sasl.password },
+    }),
     // INFO so connection-level news reaches the SinkLog; it decides what to print.
     logLevel: kafkaModule().KafkaJS.logLevel.INFO,
     logger: kafkaLogger(log),
@@ -71,7 +76,10 @@ export interface KafkaProducerSink {
    * per partition; rejects if any message failed. The idempotent producer makes internal retries duplicate-free,
    * so a rejected send can be repeated; only the messages it had already written may repeat.
    */
-  send(topic: string, messages: readonly OutgoingMessage[]): Promise<{ partition: number; baseOffset: number }[]>;
+  send(
+    topic: string,
+    messages: readonly OutgoingMessage[],
+  ): Promise<{ partition: number; baseOffset: number }[]>;
   disconnect(): Promise<void>;
 }
 
@@ -79,7 +87,10 @@ export interface KafkaProducerOptions {
   log?: SinkLog;
 }
 
-export function createKafkaProducerSink(cfg: Config, opts: KafkaProducerOptions = {}): KafkaProducerSink {
+export function createKafkaProducerSink(
+  cfg: Config,
+  opts: KafkaProducerOptions = {},
+): KafkaProducerSink {
   const kafka = kafkaClient(cfg, opts.log);
   const producer = kafka.producer({
     kafkaJS: { idempotent: true, acks: -1, allowAutoTopicCreation: false },
@@ -108,8 +119,14 @@ export function createKafkaProducerSink(cfg: Config, opts: KafkaProducerOptions 
         })),
       });
       const failed = meta.find((r) => r.errorCode !== 0);
-      if (failed) throw new Error(`Kafka rejected a message for ${topic}[${failed.partition}]: code ${failed.errorCode}`);
-      return meta.map((r) => ({ partition: r.partition, baseOffset: Number(r.baseOffset ?? r.offset ?? -1) }));
+      if (failed)
+        throw new Error(
+          `Kafka rejected a message for ${topic}[${failed.partition}]: code ${failed.errorCode}`,
+        );
+      return meta.map((r) => ({
+        partition: r.partition,
+        baseOffset: Number(r.baseOffset ?? r.offset ?? -1),
+      }));
     },
 
     async disconnect() {

@@ -54,7 +54,8 @@ export class RedisAuthError extends Error {
 /** Users per MULTI: small enough not to stall Redis, large enough to amortise round trips. */
 const USERS_PER_TX = 64;
 
-const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username-password|AUTH .*without any password/i;
+const AUTH_FAILURE =
+  /WRONGPASS|NOAUTH|invalid password|invalid username-password|AUTH .*without any password/i;
 
 /** The URL without its password, for messages. */
 function redacted(url: string): string {
@@ -82,7 +83,8 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
     maxRetriesPerRequest: 3,
     // Reconnect after network trouble, but not after an auth failure: a wrong password will not
     // get right by retrying, and the next call starts a fresh attempt anyway.
-    retryStrategy: (times) => (AUTH_FAILURE.test(lastError?.message ?? '') ? null : Math.min(times * 200, 2_000)),
+    retryStrategy: (times) =>
+      AUTH_FAILURE.test(lastError?.message ?? '') ? null : Math.min(times * 200, 2_000),
   });
   let lastError: Error | undefined;
   // Without a listener ioredis prints "Unhandled error event" to the console on every retry.
@@ -92,7 +94,8 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
 
   /** `viaEvent`: connect() only says "Connection is closed"; the real cause went to the error event. */
   const explain = (err: unknown, viaEvent = false): Error => {
-    const cause = (viaEvent || AUTH_FAILURE.test(lastError?.message ?? '')) && lastError ? lastError : err;
+    const cause =
+      (viaEvent || AUTH_FAILURE.test(lastError?.message ?? '')) && lastError ? lastError : err;
     const msg = cause instanceof Error ? cause.message : String(cause);
     if (AUTH_FAILURE.test(msg)) {
       return new RedisAuthError(
@@ -106,7 +109,8 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
   /** Names the real cause: ioredis reports a lost connection as "max retries per request". */
   const failure = (what: string, err: unknown): Error => {
     const e = err as Error;
-    if (AUTH_FAILURE.test(e.message) || AUTH_FAILURE.test(lastError?.message ?? '')) return explain(err);
+    if (AUTH_FAILURE.test(e.message) || AUTH_FAILURE.test(lastError?.message ?? ''))
+      return explain(err);
     if (e.name === 'MaxRetriesPerRequestError') return explain(err, true);
     return new Error(`Redis ${what} failed: ${e.message}`, { cause: err });
   };
@@ -131,7 +135,11 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
   };
 
   /** Runs a transaction or pipeline and turns any per-command error into a rejection. */
-  const run = async (what: string, build: (c: ChainableCommander) => void, transaction: boolean): Promise<unknown[]> => {
+  const run = async (
+    what: string,
+    build: (c: ChainableCommander) => void,
+    transaction: boolean,
+  ): Promise<unknown[]> => {
     await ready();
     const chain = transaction ? redis.multi() : redis.pipeline();
     build(chain);
@@ -143,7 +151,8 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
     }
     if (res === null) throw new Error(`Redis ${what}: transaction aborted`);
     const failed = res.find(([err]) => err !== null);
-    if (failed) throw new Error(`Redis ${what} failed: ${failed[0]?.message}`, { cause: failed[0] });
+    if (failed)
+      throw new Error(`Redis ${what} failed: ${failed[0]?.message}`, { cause: failed[0] });
     return res.map(([, v]) => v);
   };
 
@@ -206,7 +215,8 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
       let reasons: Record<string, unknown> = {};
       try {
         const parsed: unknown = JSON.parse(meta.reasons ?? '{}');
-        if (parsed !== null && typeof parsed === 'object') reasons = parsed as Record<string, unknown>;
+        if (parsed !== null && typeof parsed === 'object')
+          reasons = parsed as Record<string, unknown>;
       } catch {
         // A hand-edited or foreign meta hash still yields the ranking, just without reasons.
       }
@@ -214,7 +224,11 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
       for (let i = 0; i + 1 < ranked.length; i += 2) {
         const itemId = ranked[i];
         const reason = reasons[itemId];
-        items.push({ item_id: itemId, score: Number(ranked[i + 1]), reason: typeof reason === 'string' ? reason : '' });
+        items.push({
+          item_id: itemId,
+          score: Number(ranked[i + 1]),
+          reason: typeof reason === 'string' ? reason : '',
+        });
       }
       const updated = meta.updated_at === undefined ? NaN : Number(meta.updated_at);
       return {
@@ -268,7 +282,11 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
         let fields = latest.get(key);
         if (!fields) latest.set(key, (fields = new Map()));
         const prev = fields.get(r.feature);
-        if (!prev || r.windowEnd > prev.windowEnd || (r.windowEnd === prev.windowEnd && r.ts >= prev.ts)) {
+        if (
+          !prev ||
+          r.windowEnd > prev.windowEnd ||
+          (r.windowEnd === prev.windowEnd && r.ts >= prev.ts)
+        ) {
           fields.set(r.feature, r);
         }
       }
@@ -292,9 +310,11 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
     },
 
     async readFeatures(entity, id) {
-      const [h] = (await run('readFeatures', (p) => void p.hgetall(keys.feature(entity, id)), false)) as [
-        Record<string, string>,
-      ];
+      const [h] = (await run(
+        'readFeatures',
+        (p) => void p.hgetall(keys.feature(entity, id)),
+        false,
+      )) as [Record<string, string>];
       return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Number(v)]));
     },
 

@@ -81,11 +81,17 @@ export interface TruncatedPayload {
   readonly truncated: boolean;
 }
 
-export function truncatePayload(payload: string, limit = DEAD_LETTER_PAYLOAD_LIMIT): TruncatedPayload {
+export function truncatePayload(
+  payload: string,
+  limit = DEAD_LETTER_PAYLOAD_LIMIT,
+): TruncatedPayload {
   const bytes = Buffer.byteLength(payload);
   if (bytes <= limit) return { text: payload, bytes, truncated: false };
   // Cut on bytes, then drop a trailing partial UTF-8 sequence so the text stays valid.
-  const head = Buffer.from(payload).subarray(0, limit).toString('utf8').replace(/\uFFFD$/, '');
+  const head = Buffer.from(payload)
+    .subarray(0, limit)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
   return { text: head, bytes, truncated: true };
 }
 

@@ -4,7 +4,12 @@ import { loadConfig } from '../../config/load.js';
 import type { DeadLetter, ServedRecommendation } from '../../operators/types.js';
 import { stackUp } from '../../pipeline/stack/stack.js';
 import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhouse.js';
-import { DEAD_LETTER_PAYLOAD_LIMIT, type FeatureRow, type PushDecision, type StoredEvent } from '../../sinks/types.js';
+import {
+  DEAD_LETTER_PAYLOAD_LIMIT,
+  type FeatureRow,
+  type PushDecision,
+  type StoredEvent,
+} from '../../sinks/types.js';
 
 /** A database of its own per run, so parallel or repeated runs never see each other's rows. */
 const db = `sinks_ch_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
@@ -14,7 +19,9 @@ let sink: ClickHouseSink;
 let admin: ClickHouseClient;
 
 const count = async (table: string, final = true): Promise<number> => {
-  const rows = await sink.query<{ n: string }>(`SELECT count() AS n FROM ${db}.${table}${final ? ' FINAL' : ''}`);
+  const rows = await sink.query<{ n: string }>(
+    `SELECT count() AS n FROM ${db}.${table}${final ? ' FINAL' : ''}`,
+  );
   return Number(rows[0]?.n);
 };
 
@@ -37,7 +44,11 @@ const event = (i: number): StoredEvent => ({
 beforeAll(async () => {
   await stackUp(cfg, () => undefined);
   sink = createClickHouseSink(cfg, { database: db });
-  admin = createClient({ url: cfg.clickhouse.url, username: cfg.clickhouse.username, password: cfg.clickhouse.password });
+  admin = createClient({
+    url: cfg.clickhouse.url,
+    username: cfg.clickhouse.username,
+    password: cfg.clickhouse.password,
+  });
 });
 
 afterAll(async () => {
@@ -99,14 +110,20 @@ describe('ClickHouse sink on the real server', () => {
       source_partition: 0,
       source_offset: '1015',
     });
-    const [plain] = await sink.query<{ price: number | null; quantity: number | null; props: string }>(
-      `SELECT price, quantity, props FROM ${db}.events FINAL WHERE event_id = 'ev-1'`,
-    );
+    const [plain] = await sink.query<{
+      price: number | null;
+      quantity: number | null;
+      props: string;
+    }>(`SELECT price, quantity, props FROM ${db}.events FINAL WHERE event_id = 'ev-1'`);
     expect(plain).toEqual({ price: null, quantity: null, props: '' });
   });
 
   it('deduplicates dead letters by source topic/partition/offset', async () => {
-    const dl = (offset: number, receivedAt: number, payload = `bad line ${offset}`): DeadLetter => ({
+    const dl = (
+      offset: number,
+      receivedAt: number,
+      payload = `bad line ${offset}`,
+    ): DeadLetter => ({
       topic: 'clickstream',
       partition: 1,
       offset,
@@ -119,21 +136,57 @@ describe('ClickHouse sink on the real server', () => {
     // Re-received later (different received_at) after a crash: still one row per offset.
     await sink.insertDeadLetters([dl(1, 9_000), dl(2, 9_000), dl(3, 9_000, huge)]);
     expect(await count('dead_letters')).toBe(3);
-    const rows = await sink.query<{ offset: string; reason_code: string; payload_bytes: number; payload_truncated: number; len: string }>(
+    const rows = await sink.query<{
+      offset: string;
+      reason_code: string;
+      payload_bytes: number;
+      payload_truncated: number;
+      len: string;
+    }>(
       `SELECT offset, reason_code, payload_bytes, payload_truncated, length(payload) AS len FROM ${db}.dead_letters FINAL ORDER BY offset`,
     );
-    expect(rows.map((r) => r.reason_code)).toEqual(['malformed_json', 'malformed_json', 'malformed_json']);
-    expect(rows[2]).toMatchObject({ payload_bytes: huge.length, payload_truncated: 1, len: String(DEAD_LETTER_PAYLOAD_LIMIT) });
+    expect(rows.map((r) => r.reason_code)).toEqual([
+      'malformed_json',
+      'malformed_json',
+      'malformed_json',
+    ]);
+    expect(rows[2]).toMatchObject({
+      payload_bytes: huge.length,
+      payload_truncated: 1,
+      len: String(DEAD_LETTER_PAYLOAD_LIMIT),
+    });
   });
 
   it('makes replays of recommendations, features, push decisions and metrics harmless', async () => {
     const recs: ServedRecommendation[] = [
-      { userId: 'u1', items: [{ itemId: 'a', score: 0.9, reason: 'bought together with b' }], modelVersion: 'm@1', eventTs: 5_000, updatedAt: 6_000 },
+      {
+        userId: 'u1',
+        items: [{ itemId: 'a', score: 0.9, reason: 'bought together with b' }],
+        modelVersion: 'm@1',
+        eventTs: 5_000,
+        updatedAt: 6_000,
+      },
       { userId: 'u2', items: [], modelVersion: 'm@1', eventTs: 5_000, updatedAt: 6_000 },
     ];
     const features: FeatureRow[] = [
-      { entity: 'user', key: 'u1', feature: 'views_1h', windowStart: 0, windowEnd: 3_600_000, value: 3, ts: 10 },
-      { entity: 'item', key: 'a', feature: 'views_1h', windowStart: 0, windowEnd: 3_600_000, value: 8, ts: 10 },
+      {
+        entity: 'user',
+        key: 'u1',
+        feature: 'views_1h',
+        windowStart: 0,
+        windowEnd: 3_600_000,
+        value: 3,
+        ts: 10,
+      },
+      {
+        entity: 'item',
+        key: 'a',
+        feature: 'views_1h',
+        windowStart: 0,
+        windowEnd: 3_600_000,
+        value: 8,
+        ts: 10,
+      },
     ];
     const push = (decision: PushDecision['decision'], ts: number): PushDecision => ({
       userId: 'u1',
@@ -146,20 +199,34 @@ describe('ClickHouse sink on the real server', () => {
       payload: '{"title":"Still thinking about it?"}',
     });
     for (let replay = 0; replay < 2; replay++) {
-      await sink.insertRecommendations(recs.map((r) => ({ ...r, updatedAt: r.updatedAt + replay })));
+      await sink.insertRecommendations(
+        recs.map((r) => ({ ...r, updatedAt: r.updatedAt + replay })),
+      );
       await sink.insertFeatures(features.map((f) => ({ ...f, ts: f.ts + replay })));
       await sink.insertPushDecisions([push('deferred', 100), push('sent', 200)]);
-      await sink.insertModelMetrics([{ ts: 1_000, model: 'itemknn', metric: 'hr_at_10', value: 0.25 }]);
+      await sink.insertModelMetrics([
+        { ts: 1_000, model: 'itemknn', metric: 'hr_at_10', value: 0.25 },
+      ]);
     }
     expect(await count('recommendations')).toBe(2);
     expect(await count('features')).toBe(2);
     expect(await count('push_notifications')).toBe(2); // deferred, then sent: two decisions
     expect(await count('model_metrics')).toBe(1);
 
-    const [rec] = await sink.query<{ items: string[]; scores: number[]; reasons: string[]; updated_at_ms: string }>(
+    const [rec] = await sink.query<{
+      items: string[];
+      scores: number[];
+      reasons: string[];
+      updated_at_ms: string;
+    }>(
       `SELECT items, scores, reasons, updated_at_ms FROM ${db}.recommendations FINAL WHERE user_id = 'u1'`,
     );
-    expect(rec).toEqual({ items: ['a'], scores: [0.9], reasons: ['bought together with b'], updated_at_ms: '6001' });
+    expect(rec).toEqual({
+      items: ['a'],
+      scores: [0.9],
+      reasons: ['bought together with b'],
+      updated_at_ms: '6001',
+    });
     const decisions = await sink.query<{ decision: string; reason: string; trigger: string }>(
       `SELECT decision, reason, trigger FROM ${db}.push_notifications FINAL ORDER BY ts_ms`,
     );
@@ -175,6 +242,8 @@ describe('ClickHouse sink on the real server', () => {
   });
 
   it('refuses a database name that is not a plain identifier', () => {
-    expect(() => createClickHouseSink(cfg, { database: 'bad-name; DROP' })).toThrow(/invalid ClickHouse identifier/);
+    expect(() => createClickHouseSink(cfg, { database: 'bad-name; DROP' })).toThrow(
+      /invalid ClickHouse identifier/,
+    );
   });
 });

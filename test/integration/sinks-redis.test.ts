@@ -26,7 +26,11 @@ const ourKeys = async (): Promise<string[]> => {
 
 const rec = (userId: string, n: number, updatedAt: number): ServedRecommendation => ({
   userId,
-  items: Array.from({ length: n }, (_, i) => ({ itemId: `item-${i}`, score: (n - i) / n + 0.125, reason: `reason ${i} for ${userId}` })),
+  items: Array.from({ length: n }, (_, i) => ({
+    itemId: `item-${i}`,
+    score: (n - i) / n + 0.125,
+    reason: `reason ${i} for ${userId}`,
+  })),
   modelVersion: `itemknn@${updatedAt}`,
   eventTs: updatedAt - 50,
   updatedAt,
@@ -49,7 +53,11 @@ afterAll(async () => {
 describe('Redis sink on the real server', () => {
   it('reads back exactly what was written, best first, and every key has a TTL', async () => {
     await sink.ping();
-    const recs = [rec('alice', 5, 1_700_000_000_000), rec('bob', 3, 1_700_000_000_500), rec('carol:with:colons', 1, 1_700_000_001_000)];
+    const recs = [
+      rec('alice', 5, 1_700_000_000_000),
+      rec('bob', 3, 1_700_000_000_500),
+      rec('carol:with:colons', 1, 1_700_000_001_000),
+    ];
     await sink.writeRecommendations(recs);
     for (const r of recs) {
       expect(await sink.readRecommendations(r.userId)).toEqual({
@@ -70,7 +78,9 @@ describe('Redis sink on the real server', () => {
     }
     // The documented downstream read: ZREVRANGE + HGETALL.
     expect(await raw.zrevrange(keys.rec('alice'), 0, 0)).toEqual(['item-0']);
-    expect(JSON.parse((await raw.hget(keys.recMeta('alice'), 'reasons'))!)).toMatchObject({ 'item-4': 'reason 4 for alice' });
+    expect(JSON.parse((await raw.hget(keys.recMeta('alice'), 'reasons'))!)).toMatchObject({
+      'item-4': 'reason 4 for alice',
+    });
   });
 
   it('replaces the whole list on refresh, leaving no stale items', async () => {
@@ -81,7 +91,12 @@ describe('Redis sink on the real server', () => {
     expect(got?.updated_at).toBe(2);
     // A refresh with nothing to recommend clears the list but keeps (expiring) metadata.
     await sink.writeRecommendations([rec('dave', 0, 3)]);
-    expect(await sink.readRecommendations('dave')).toEqual({ user_id: 'dave', items: [], model_version: 'itemknn@3', updated_at: 3 });
+    expect(await sink.readRecommendations('dave')).toEqual({
+      user_id: 'dave',
+      items: [],
+      model_version: 'itemknn@3',
+      updated_at: 3,
+    });
     expect(await raw.exists(keys.rec('dave'))).toBe(0);
     expect(await raw.ttl(keys.recMeta('dave'))).toBeGreaterThan(0);
   });
@@ -112,10 +127,42 @@ describe('Redis sink on the real server', () => {
 
   it('writes the latest feature window per field, with a TTL', async () => {
     await sink.writeFeatures([
-      { entity: 'user', key: 'alice', feature: 'views_1h', windowStart: 3_600_000, windowEnd: 7_200_000, value: 4, ts: 2 },
-      { entity: 'user', key: 'alice', feature: 'views_1h', windowStart: 0, windowEnd: 3_600_000, value: 99, ts: 3 },
-      { entity: 'user', key: 'alice', feature: 'carts_1d', windowStart: 0, windowEnd: 86_400_000, value: 1.5, ts: 3 },
-      { entity: 'item', key: '85123A', feature: 'views_1h', windowStart: 0, windowEnd: 3_600_000, value: 12, ts: 3 },
+      {
+        entity: 'user',
+        key: 'alice',
+        feature: 'views_1h',
+        windowStart: 3_600_000,
+        windowEnd: 7_200_000,
+        value: 4,
+        ts: 2,
+      },
+      {
+        entity: 'user',
+        key: 'alice',
+        feature: 'views_1h',
+        windowStart: 0,
+        windowEnd: 3_600_000,
+        value: 99,
+        ts: 3,
+      },
+      {
+        entity: 'user',
+        key: 'alice',
+        feature: 'carts_1d',
+        windowStart: 0,
+        windowEnd: 86_400_000,
+        value: 1.5,
+        ts: 3,
+      },
+      {
+        entity: 'item',
+        key: '85123A',
+        feature: 'views_1h',
+        windowStart: 0,
+        windowEnd: 3_600_000,
+        value: 12,
+        ts: 3,
+      },
     ]);
     expect(await sink.readFeatures('user', 'alice')).toEqual({ views_1h: 4, carts_1d: 1.5 });
     expect(await sink.readFeatures('item', '85123A')).toEqual({ views_1h: 12 });
@@ -128,11 +175,16 @@ describe('Redis sink on the real server', () => {
     const url = new URL(cfg.redis.url);
     url.username = `no-such-user-${Date.now()}`;
     url.password = 'definitely-wrong';
-    const bad = createRedisSink({ ...cfg, redis: { ...cfg.redis, url: url.toString() } }, { prefix });
+    const bad = createRedisSink(
+      { ...cfg, redis: { ...cfg.redis, url: url.toString() } },
+      { prefix },
+    );
     const started = Date.now();
     try {
       await expect(bad.ping()).rejects.toThrow(RedisAuthError);
-      await expect(bad.readRecommendations('alice')).rejects.toThrow(/rejected the credentials \(WRONGPASS/);
+      await expect(bad.readRecommendations('alice')).rejects.toThrow(
+        /rejected the credentials \(WRONGPASS/,
+      );
       await expect(bad.ping()).rejects.not.toThrow(/definitely-wrong/);
     } finally {
       await bad.close();
@@ -147,7 +199,10 @@ describe('Redis sink on the real server', () => {
     const url = new URL(cfg.redis.url);
     url.username = user;
     url.password = encodeURIComponent(password);
-    const authed = createRedisSink({ ...cfg, redis: { ...cfg.redis, url: url.toString() } }, { prefix });
+    const authed = createRedisSink(
+      { ...cfg, redis: { ...cfg.redis, url: url.toString() } },
+      { prefix },
+    );
     try {
       await authed.ping();
       await authed.writeRecommendations([rec('erin', 2, 10)]);
