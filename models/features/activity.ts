@@ -5,6 +5,8 @@ import type { Aggregator } from '../windowing/types.js';
 
 /** Incremental state of one window: O(1) per event, merged (not recomputed) when sessions join. */
 export interface ActivityAcc {
+  /** Start of the window or pane this aggregate was created for. */
+  readonly start: number;
   readonly counts: number[];
   units: number;
   revenue: number;
@@ -42,7 +44,8 @@ export function activityAggregator(
   recentMs = 0,
 ): Aggregator<ClickEvent, ActivityAcc, Activity> {
   return {
-    create: (_start, end) => ({
+    create: (start, end) => ({
+      start,
       counts: [0, 0, 0, 0, 0, 0, 0],
       units: 0,
       revenue: 0,
@@ -71,8 +74,9 @@ export function activityAggregator(
       into.revenue += other.revenue;
       if (other.firstTs < into.firstTs) into.firstTs = other.firstTs;
       if (other.lastTs > into.lastTs) into.lastTs = other.lastTs;
-      // Only sessions merge, and they do not track a tail.
-      into.recent += other.recent;
+      // Panes merging into a window: a pane inside the window's tail is recent as a whole
+      // (tails are whole panes, see PaneWindows). Sessions track no tail.
+      if (other.start >= into.recentFrom) for (const n of other.counts) into.recent += n;
       into.distinct.merge(other.distinct);
       return into;
     },

@@ -84,8 +84,14 @@ export function resolveFeatureConfig(overrides: Partial<FeatureConfig> = {}): Fe
   const long = c.itemWindows.find((w) => w.label === c.trending.long);
   if (!short || !long)
     throw new RangeError('trending.short and trending.long must name item windows');
-  if (long.sizeMs <= short.sizeMs) {
-    throw new RangeError('the long trending window must be longer than the short one');
+  if (long.sizeMs <= short.sizeMs || short.sizeMs % long.slideMs !== 0) {
+    throw new RangeError(
+      'the long trending window must be longer than the short one, and slide by a divisor of its size',
+    );
+  }
+  for (const w of [...c.userWindows, ...c.itemWindows, ...c.categoryWindows]) {
+    if (w.sizeMs % w.slideMs !== 0)
+      throw new RangeError(`window ${w.label}: size must be a multiple of slide`);
   }
   const edges = c.priceBandEdges;
   for (let i = 1; i < edges.length; i++) {

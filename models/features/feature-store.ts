@@ -42,9 +42,6 @@ interface Family {
   readonly engine: Engine;
   /** Feature names precomputed so emitting a row never builds a string. */
   readonly names: Readonly<Record<string, string>>;
-  readonly slide: number;
-  /** Per key, the last on-time window considered (emitted or suppressed as unchanged). */
-  readonly last: Map<string, { end: number; agg: Activity }>;
 }
 
 interface SessionSummary {
@@ -105,6 +102,13 @@ export class FeatureStore {
     const byItem = (e: ClickEvent): string => e.itemId;
     const byUser = (e: ClickEvent): string => e.userId;
     const shortSize = (c.itemWindows.find((w) => w.label === c.trending.short) as WindowDef).sizeMs;
+    const hop = (def: WindowDef, tailMs = 0): WindowSpec => ({
+      kind: 'hopping',
+      size: def.sizeMs,
+      slide: def.slideMs,
+      emit: 'on-change',
+      tailMs,
+    });
     const family = (
       entity: FeatureEntity,
       def: WindowDef,
@@ -114,16 +118,17 @@ export class FeatureStore {
       entity,
       def,
       engine: this.engine(
-        { kind: 'hopping', size: def.sizeMs, slide: def.slideMs },
+        // On change: consecutive hopping windows of a quiet key hold the same counts, so
+        // emitting every window would repeat each value size/slide times (24 for a day
+        // sliding hourly); the empty window after a key goes quiet is still emitted, so a
+        // sink keeping the newest window per feature always holds the current value.
+        // The long trending window counts its own short tail (FeatureConfig.trending).
+        hop(def, entity === 'item' && def.label === c.trending.long ? shortSize : 0),
         distinctOf,
-        // The long trending window counts its own short tail (see FeatureConfig.trending).
         entity === 'item' && def.label === c.trending.long ? shortSize : 0,
       ),
       names: featureNames(entity, def.label),
-      slide: def.slideMs,
-      last: new Map(),
     });
-    // Ascending size, so the short trending window has fired before the long one of the same end.
     const bySize = (a: WindowDef, b: WindowDef): number => a.sizeMs - b.sizeMs;
     this.userFams = [...c.userWindows].sort(bySize).map((d) => family('user', d, byItem));
     this.itemFams = [...c.itemWindows].sort(bySize).map((d) => family('item', d, byUser));
@@ -136,8 +141,6 @@ export class FeatureStore {
       def: null,
       engine: this.engine({ kind: 'session', gap: c.sessionGapMs }, byItem),
       names: {},
-      slide: 0,
-      last: new Map(),
     };
     this.allFams = [...this.userFams, this.sessionFam, ...this.itemFams, ...this.categoryFams];
     this.shortFam = this.itemFams.find((f) => f.def?.label === c.trending.short) as Family;
@@ -310,9 +313,8 @@ export class FeatureStore {
       ),
       outOfOrdernessMs: c.outOfOrdernessMs,
       allowedLatenessMs: c.allowedLatenessMs,
-      // Close results carry no new value, but they tell the store when a key's last window is
-      // gone (see advanceAll); with zero lateness the final on-time result says the same.
-      emitOnClose: true,
+      // Rows are upserts: a close result would only repeat a session's last value.
+      emitOnClose: false,
     });
   }
 
@@ -446,14 +448,6 @@ export class FeatureStore {
     };
   }
 
-  /**
-   * Rows are emitted on change: hopping windows overlap, so consecutive windows of a quiet key
-   * usually hold the same counts, and re-emitting them every slide multiplied the rows per event
-   * by up to size/slide (24 for a day sliding hourly). A sink keeping the newest window per
-   * feature therefore still holds the right value. When a closing window is followed by an
-   * empty one, one row set of zeros for that empty window says so; without it that sink would
-   * keep the last non-zero count until the key's next window fires, or forever.
-   */
   private advanceAll(wm: number): {
     rows: FeatureRow[];
     late: LateFeatureEvent[];
@@ -464,31 +458,13 @@ export class FeatureStore {
     const ts = this.maxTs;
     for (const f of this.allFams) {
       const outs: WindowOutput<string, ClickEvent, Activity>[] = f.engine.advanceWatermark(wm);
-      const finals = new Map<string, Result>();
       for (const o of outs) {
         if (o.kind === 'late') {
           late.push({ family: f.name, event: o.value, watermark: o.watermark });
           continue;
         }
-        if (f === this.sessionFam) {
-          if (o.firing !== 'close') this.sessionRows(o, ts, rows);
-          continue;
-        }
-        if (o.final) finals.set(o.key, o);
-        if (o.firing === 'close') continue;
-        this.windowRows(f, o, ts, rows);
-      }
-      // The last window of a key that closed here, followed by a window that does not exist:
-      // that next window is empty, so its counts are zeros.
-      for (const [key, r] of finals) {
-        if (f.engine.hasWindowAt(key, r.start + f.slide)) continue;
-        f.last.delete(key);
-        this.windowRows(
-          f,
-          { ...r, start: r.start + f.slide, end: r.end + f.slide, agg: EMPTY_ACTIVITY },
-          ts,
-          rows,
-        );
+        if (f === this.sessionFam) this.sessionRows(o, ts, rows);
+        else this.windowRows(f, o, ts, rows);
       }
     }
     return { rows, late, watermark: wm };
@@ -526,18 +502,6 @@ export class FeatureStore {
   private windowRows(f: Family, r: Result, ts: number, rows: FeatureRow[]): void {
     const a = r.agg;
     const n = f.names;
-    const prev = f.last.get(r.key);
-    if (
-      r.firing === 'on_time' &&
-      prev &&
-      prev.end === r.end - f.slide &&
-      sameActivity(prev.agg, a)
-    ) {
-      prev.end = r.end;
-      return;
-    }
-    if (a !== EMPTY_ACTIVITY && (!prev || r.end >= prev.end))
-      f.last.set(r.key, { end: r.end, agg: a });
     if (f.entity === 'user') {
       // Every type, zeros included: the Redis sink keeps the newest window per field, and a
       // missing zero would leave an older window's count standing.
@@ -631,19 +595,6 @@ function featureNames(entity: FeatureEntity, label: string): Record<string, stri
     n.distinct = `distinct_users_${label}`;
   }
   return n;
-}
-
-function sameActivity(a: Activity, b: Activity): boolean {
-  if (
-    a.total !== b.total ||
-    a.distinct !== b.distinct ||
-    a.recent !== b.recent ||
-    a.units !== b.units ||
-    a.revenue !== b.revenue
-  )
-    return false;
-  for (const t of EVENT_TYPES) if (a.counts[t] !== b.counts[t]) return false;
-  return true;
 }
 
 function itemWindow(a: Activity): ItemWindowFeatures {

@@ -17,6 +17,18 @@ export type WindowSpec =
       readonly size: number;
       readonly slide: number;
       readonly offset?: number;
+      /**
+       * `every-window` (default): every window fires, as in Flink. `on-change`: windows are kept
+       * as slide-sized panes and a window is emitted only where its content differs from the
+       * previous window of its key, including the empty window after a key goes quiet (see
+       * PaneWindows); needs size to be a multiple of slide.
+       */
+      readonly emit?: 'every-window' | 'on-change';
+      /**
+       * `on-change` only: the aggregate also depends on which events fall in the window's last
+       * `tailMs` (a multiple of slide), so windows where a pane leaves that tail are emitted too.
+       */
+      readonly tailMs?: number;
     }
   | { readonly kind: 'session'; readonly gap: number };
 
@@ -89,13 +101,19 @@ export interface WindowEngineOptions<V, A, R> {
   readonly outOfOrdernessMs?: number;
   /** A window keeps accepting (and re-emitting) late events until watermark >= end + this. */
   readonly allowedLatenessMs?: number;
-  /** Emit a `close` result when a window's lateness period ends unchanged (default true). */
+  /**
+   * Emit a `close` result when a window's lateness period ends unchanged (default true).
+   * Ignored by `on-change` hopping windows, which never emit close results.
+   */
   readonly emitOnClose?: boolean;
 }
 
 export interface WindowEngineStats {
   readonly keys: number;
-  /** Windows holding state: not yet fired, or fired and still within allowed lateness. */
+  /**
+   * Windows holding state: not yet fired, or fired and still within allowed lateness. For
+   * `on-change` hopping windows, the panes holding state.
+   */
   readonly openWindows: number;
   /** Pending timer entries, including superseded ones not popped yet. */
   readonly timers: number;

@@ -1,3 +1,4 @@
+import { PaneWindows } from './pane-windows.js';
 import { TimerHeap } from './timer-heap.js';
 import type {
   Aggregator,
@@ -56,6 +57,8 @@ export class WindowEngine<K, V, A, R> {
   private readonly outOfOrderness: number;
   private readonly emitOnClose: boolean;
 
+  /** Set for `on-change` hopping windows, which live in panes instead of per-window state. */
+  private readonly panes: PaneWindows<K, V, A, R> | null = null;
   private readonly keys = new Map<K, KeyState<K, A>>();
   private readonly timers = new TimerHeap<Win<K, A>>();
   private pending: WindowOutput<K, V, R>[] = [];
@@ -84,6 +87,17 @@ export class WindowEngine<K, V, A, R> {
       // A slide longer than the size would leave gaps whose events belong to no window at all.
       if (this.slide > this.size) throw new RangeError('window slide must not exceed its size');
       this.offset = spec.offset ?? 0;
+      if (spec.kind === 'hopping' && spec.emit === 'on-change') {
+        const tail = spec.tailMs ?? 0;
+        this.panes = new PaneWindows(
+          this.size,
+          this.slide,
+          this.offset,
+          tail,
+          this.lateness,
+          this.agg,
+        );
+      }
     }
   }
 
@@ -107,9 +121,11 @@ export class WindowEngine<K, V, A, R> {
     if (!Number.isFinite(ts)) throw new RangeError(`event time must be a finite number, got ${ts}`);
     if (ts > this.maxTs) this.maxTs = ts;
     const ok =
-      this.spec.kind === 'session'
-        ? this.addSession(key, ts, value)
-        : this.addAligned(key, ts, value);
+      this.panes !== null
+        ? this.panes.add(key, ts, value, this.wm)
+        : this.spec.kind === 'session'
+          ? this.addSession(key, ts, value)
+          : this.addAligned(key, ts, value);
     if (ok) this.accepted++;
     else {
       this.late++;
@@ -130,6 +146,10 @@ export class WindowEngine<K, V, A, R> {
     const out = this.pending;
     this.pending = [];
     const wm = this.wm;
+    if (this.panes !== null) {
+      this.panes.advance(wm, out);
+      return out;
+    }
     const timers = this.timers;
     while (timers.size > 0 && timers.peekTime() <= wm) {
       const time = timers.peekTime();
@@ -167,11 +187,13 @@ export class WindowEngine<K, V, A, R> {
 
   /** Whether `key` has any live window. */
   hasKey(key: K): boolean {
+    if (this.panes !== null) return this.panes.hasKey(key);
     return this.keys.has(key);
   }
 
   /** Whether `key` has a live window starting at `start` (tumbling and hopping). */
   hasWindowAt(key: K, start: number): boolean {
+    if (this.panes !== null) return this.panes.hasWindowAt(key, start);
     const ks = this.keys.get(key);
     if (ks === undefined) return false;
     return Array.isArray(ks) ? ks.some((w) => w.start === start) : ks.has(start);
@@ -179,6 +201,7 @@ export class WindowEngine<K, V, A, R> {
 
   /** Live windows of `key`, oldest start first. */
   windowsOf(key: K): WindowSnapshot<R>[] {
+    if (this.panes !== null) return this.panes.windowsOf(key);
     const ks = this.keys.get(key);
     if (ks === undefined) return [];
     const wins = Array.isArray(ks) ? ks : [...ks.values()].sort((a, b) => a.start - b.start);
@@ -190,6 +213,7 @@ export class WindowEngine<K, V, A, R> {
    * one covering the most history up to `ts` ("the last <size>" to within one slide).
    */
   query(key: K, ts: number): WindowSnapshot<R> | undefined {
+    if (this.panes !== null) return this.panes.query(key, ts);
     const ks = this.keys.get(key);
     if (ks === undefined) return undefined;
     if (Array.isArray(ks)) {
@@ -207,6 +231,7 @@ export class WindowEngine<K, V, A, R> {
 
   /** Most recent live session (or latest-starting window) of `key`. */
   latest(key: K): WindowSnapshot<R> | undefined {
+    if (this.panes !== null) return this.panes.latest(key);
     const ks = this.keys.get(key);
     if (ks === undefined) return undefined;
     let best: Win<K, A> | undefined;
@@ -216,16 +241,17 @@ export class WindowEngine<K, V, A, R> {
   }
 
   stats(): WindowEngineStats {
+    const p = this.panes;
     return {
-      keys: this.keys.size,
-      openWindows: this.open,
-      timers: this.timers.size,
+      keys: p !== null ? p.keyCount : this.keys.size,
+      openWindows: p !== null ? p.panesOpen : this.open,
+      timers: p !== null ? p.timerCount : this.timers.size,
       watermark: this.wm,
       maxTimestamp: this.maxTs,
       eventsAccepted: this.accepted,
       lateEvents: this.late,
-      expiredAssignments: this.expired,
-      resultsEmitted: this.emittedCount,
+      expiredAssignments: p !== null ? p.expired : this.expired,
+      resultsEmitted: p !== null ? p.emitted : this.emittedCount,
     };
   }
 

@@ -168,6 +168,103 @@ describe('aligned windows against a brute-force recomputation', () => {
   });
 });
 
+describe('on-change hopping windows (panes) against a brute-force recomputation', () => {
+  const empty: WindowStats<Ev> = stats().result(stats().create(0, 0));
+
+  it('each result is exact, and the latest result at or before any end equals that window', () => {
+    const cfgArb = fc.record({
+      slide: fc.integer({ min: 1, max: 10 }),
+      panes: fc.integer({ min: 1, max: 5 }),
+      ooo: fc.integer({ min: 0, max: 20 }),
+      lateness: fc.integer({ min: 0, max: 20 }),
+    });
+    fc.assert(
+      fc.property(cfgArb, streamArb(['a', 'b', 'c'], ['x', 'y', 'z']), (cfg, batches) => {
+        const size = cfg.slide * cfg.panes;
+        const engine = new WindowEngine<string, Ev, WindowStatsAcc<Ev>, WindowStats<Ev>>({
+          window: { kind: 'hopping', size, slide: cfg.slide, emit: 'on-change' },
+          aggregator: stats(),
+          outOfOrdernessMs: cfg.ooo,
+          allowedLatenessMs: cfg.lateness,
+        });
+        let wm = -Infinity;
+        let maxTs = -Infinity;
+        let seq = 0;
+        let total = 0;
+        const accepted = new Map<string, Arrived[]>(); // "key|end"
+        const expectedLate: Ev[] = [];
+        const finals = new Set<string>();
+        // The consumer: per key, end -> latest result for that end.
+        const view = new Map<string, Map<number, WindowStats<Ev>>>();
+        const truth = (key: string, end: number): WindowStats<Ev> => {
+          const evs = accepted.get(`${key}|${end}`);
+          return evs ? brute(evs) : empty;
+        };
+
+        const check = (outs: WindowOutput<string, Ev, WindowStats<Ev>>[]): void => {
+          let prevEnd = -Infinity;
+          for (const o of outs) {
+            if (o.kind === 'late') {
+              expect(o.value).toBe(expectedLate.shift());
+              continue;
+            }
+            expect(o.end).toBeGreaterThanOrEqual(prevEnd); // results sorted by end
+            prevEnd = o.end;
+            expect(o.end - o.start).toBe(size);
+            expect(wm).toBeGreaterThanOrEqual(o.end);
+            expect(o.final).toBe(wm >= o.end + cfg.lateness);
+            expect(o.agg).toEqual(truth(o.key, o.end));
+            const id = `${o.key}|${o.end}`;
+            expect(finals.has(id)).toBe(false);
+            if (o.final) finals.add(id);
+            const mine = view.get(o.key) ?? new Map<number, WindowStats<Ev>>();
+            view.set(o.key, mine);
+            mine.set(o.end, o.agg);
+          }
+        };
+
+        for (const batch of batches) {
+          for (const e of batch) {
+            total++;
+            const a = { e, seq: seq++ };
+            let took = false;
+            const pane = Math.floor(e.ts / cfg.slide) * cfg.slide;
+            for (let end = pane + cfg.slide; end <= pane + size; end += cfg.slide) {
+              if (wm >= end + cfg.lateness) continue;
+              const id = `${e.key}|${end}`;
+              accepted.set(id, [...(accepted.get(id) ?? []), a]);
+              took = true;
+            }
+            if (!took) expectedLate.push(e);
+            expect(engine.add(e.key, e.ts, e)).toBe(took);
+            maxTs = Math.max(maxTs, e.ts);
+          }
+          wm = Math.max(wm, maxTs - cfg.ooo);
+          check(engine.advanceWatermark());
+        }
+        wm = Infinity;
+        check(engine.flush());
+
+        expect(expectedLate).toEqual([]);
+        for (const key of ['a', 'b', 'c']) {
+          const mine = view.get(key) ?? new Map<number, WindowStats<Ev>>();
+          const ends = [...mine.keys()].sort((x, y) => x - y);
+          for (let end = 0; end <= 400 + size + cfg.slide; end += cfg.slide) {
+            let seen = empty;
+            for (const e of ends) if (e <= end) seen = mine.get(e)!;
+            expect(seen).toEqual(truth(key, end));
+          }
+        }
+        const st = engine.stats();
+        expect(st.lateEvents + st.eventsAccepted).toBe(total);
+        expect(st.openWindows).toBe(0);
+        expect(st.keys).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('session windows against a brute-force recomputation', () => {
   interface RefSession {
     start: number;
