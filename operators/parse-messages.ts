@@ -36,6 +36,9 @@ export function parseMessages(
       deadLetters,
       recommendations: [],
       purchases: EMPTY_MAP,
+      features: [],
+      lateFeatureEvents: 0,
+      watermark: Number.NEGATIVE_INFINITY,
     };
   });
 }

@@ -1,4 +1,5 @@
 import type { ClickEvent, ItemEvent, ScoredItem } from '../models/event.js';
+import type { FeatureRow } from '../models/features/types.js';
 
 /** One input record as the source saw it; `offset` is the source position (Kafka offset or line number). */
 export interface RawMessage {
@@ -44,7 +45,7 @@ export interface ServedRecommendation {
   readonly updatedAt: number;
 }
 
-export type { ClickEvent, ItemEvent, ScoredItem };
+export type { ClickEvent, FeatureRow, ItemEvent, ScoredItem };
 
 /** An accepted event with the source position it came from (ClickHouse keeps both). */
 export interface SourcedEvent {
@@ -68,4 +69,10 @@ export interface GraphBatch {
   readonly recommendations: readonly ServedRecommendation[];
   /** New purchases per user in this batch, persisted so exclusions survive restarts. */
   readonly purchases: ReadonlyMap<string, readonly string[]>;
+  /** Feature values whose event-time windows fired in this batch. */
+  readonly features: readonly FeatureRow[];
+  /** Events too late for every window of some feature family (counted, never silently lost). */
+  readonly lateFeatureEvents: number;
+  /** Event-time watermark after this batch (max event time − allowed out-of-orderness). */
+  readonly watermark: number;
 }

@@ -1,15 +1,18 @@
 import type { OperatorFunction } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
+import type { FeatureStore } from '../models/features/feature-store.js';
 import type { PurchaseHistory } from '../models/purchase-history.js';
 import type { Recommender } from '../models/recommender.js';
 import { dedupeEvents } from '../operators/dedupe-events.js';
 import { learnAndRecommend } from '../operators/learn-and-recommend.js';
 import { parseMessages } from '../operators/parse-messages.js';
+import { updateFeatures } from '../operators/update-features.js';
 import type { Batch, GraphBatch, RawMessage } from '../operators/types.js';
 
 export interface GraphOptions {
   readonly recommender: Recommender;
   readonly history: PurchaseHistory;
+  readonly features: FeatureStore;
   readonly topK: number;
   readonly dedupeCapacity: number;
   readonly modelVersion: string;
@@ -25,6 +28,7 @@ export function recpipeGraph(opts: GraphOptions): OperatorFunction<Batch<RawMess
     source.pipe(
       parseMessages(),
       dedupeEvents(opts.dedupeCapacity),
+      updateFeatures(opts.features),
       learnAndRecommend({
         recommender: opts.recommender,
         history: opts.history,

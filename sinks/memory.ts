@@ -9,6 +9,8 @@ export class MemorySink {
   readonly deadLetterReasons = new Map<string, number>();
   readonly latestRecommendations = new Map<string, ServedRecommendation>();
   recommendationsServed = 0;
+  featureRows = 0;
+  lateFeatureEvents = 0;
 
   write(batch: GraphBatch): void {
     this.messages += batch.messages;
@@ -21,5 +23,7 @@ export class MemorySink {
     }
     for (const r of batch.recommendations) this.latestRecommendations.set(r.userId, r);
     this.recommendationsServed += batch.recommendations.length;
+    this.featureRows += batch.features.length;
+    this.lateFeatureEvents += batch.lateFeatureEvents;
   }
 }

@@ -1,6 +1,7 @@
 import { from, lastValueFrom, tap, defaultIfEmpty } from 'rxjs';
 import type { ClickEvent } from '../../models/event.js';
 import { PrequentialEvaluator } from '../../models/prequential.js';
+import { FeatureStore } from '../../models/features/feature-store.js';
 import { PurchaseHistory } from '../../models/purchase-history.js';
 import { createRecommender } from '../../models/registry.js';
 import { MemorySink } from '../../sinks/memory.js';
@@ -30,6 +31,8 @@ export interface ReplaySummary {
   duplicates: number;
   unique_events: number;
   users_served: number;
+  feature_rows: number;
+  late_feature_events: number;
   seconds: number;
   events_per_s: number;
   model: string;
@@ -44,6 +47,7 @@ export async function replay(
 ): Promise<{ summary: ReplaySummary; sink: MemorySink }> {
   const recommender = createRecommender(opts.model);
   const history = new PurchaseHistory();
+  const features = new FeatureStore();
   const evaluator = opts.evaluate ? new PrequentialEvaluator(opts.k) : undefined;
   const learn = evaluator ? (e: ClickEvent) => evaluator.step(e, recommender) : undefined;
   const sink = new MemorySink();
@@ -74,6 +78,7 @@ export async function replay(
       recpipeGraph({
         recommender,
         history,
+        features,
         topK: opts.topK,
         dedupeCapacity: opts.dedupeCapacity,
         modelVersion: `${recommender.name}@replay`,
@@ -97,6 +102,8 @@ export async function replay(
     duplicates: sink.duplicates,
     unique_events: sink.valid,
     users_served: sink.latestRecommendations.size,
+    feature_rows: sink.featureRows,
+    late_feature_events: sink.lateFeatureEvents,
     seconds: round(seconds, 3),
     events_per_s: Math.round(stats.records / Math.max(seconds, 1e-9)),
     model: recommender.name,

@@ -1,5 +1,6 @@
 import { concatMap, finalize, lastValueFrom, defaultIfEmpty, tap } from 'rxjs';
 import type { Config } from '../../config/schema.js';
+import { FeatureStore } from '../../models/features/feature-store.js';
 import { PurchaseHistory } from '../../models/purchase-history.js';
 import { createRecommender } from '../../models/registry.js';
 import type { Batch, GraphBatch, RawMessage } from '../../operators/types.js';
@@ -41,6 +42,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const { cfg, log, metrics } = deps;
   const recommender = createRecommender(cfg.pipeline.model);
   const history = new PurchaseHistory();
+  const features = new FeatureStore();
   const modelVersion = `${recommender.name}@${new Date().toISOString()}`;
   let stopping = false;
 
@@ -128,6 +130,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       recpipeGraph({
         recommender,
         history,
+        features,
         topK: cfg.pipeline.topK,
         dedupeCapacity: cfg.pipeline.dedupeCapacity,
         modelVersion,

@@ -22,7 +22,7 @@ export function clickHouseWriter(ch: ClickHouseSink, metrics: Metrics): SinkWrit
   };
 }
 
-/** Redis gets the serving state: each touched user's top-N and the new purchases (exclusions). */
+/** Redis gets the serving state: top-N per touched user, features, and new purchases (exclusions). */
 export function redisWriter(redis: RedisSink, metrics: Metrics): SinkWriter {
   return {
     name: 'redis',
@@ -34,7 +34,10 @@ export function redisWriter(redis: RedisSink, metrics: Metrics): SinkWriter {
           [...b.purchases].map(([userId, itemIds]) => ({ userId, itemIds })),
         );
       }
-      if (b.recommendations.length > 0) await redis.writeRecommendations(b.recommendations);
+      await Promise.all([
+        b.recommendations.length > 0 ? redis.writeRecommendations(b.recommendations) : undefined,
+        b.features.length > 0 ? redis.writeFeatures(b.features) : undefined,
+      ]);
     },
   };
 }
