@@ -5,7 +5,8 @@
 
 Reads every `*.json` in --in (the last JSON line of each file is one model's result: from
 `recpipe replay --eval prequential --json` or from a bench/peers script), draws one line per model
-that has a `series` ([[event_ts_ms, rolling_hr], ...] or [{"ts", "hr"}, ...]), and prints a
+that has a `series` ([[event_ts_ms, rolling_hr], ...] or [{"ts", "hr"}, ...]; windows of 5,000
+evaluated events unless the JSON says `series_window`), and prints a
 markdown table on stdout. With --doc it also replaces the section
 `## Recommenders (prequential, UCI Online Retail)` of that file (up to the next `## ` heading),
 creating the file or the section when missing; the other sections are left as they are.
@@ -95,8 +96,10 @@ def plot(rows: list[dict], png: str, title_note: str) -> list[str]:
             missing.append(r["label"])
             continue
         xs, ys = zip(*pts)
+        window = r.get("series_window", 5000)
+        note = "" if window == 5000 else f", window {window:,}"
         ax.plot(xs, ys, styles[(n // 10) % len(styles)], marker="o", markersize=3, linewidth=1.6,
-                label=f"{r['label']} (HR@10 {r.get('hr_at_10', 0):.3f})")
+                label=f"{r['label']} (HR@10 {r.get('hr_at_10', 0):.3f}{note})")
         n += 1
     ax.set_title(f"Prequential HR@10 over stream time, UCI Online Retail{title_note}")
     ax.set_xlabel("event time (InvoiceDate, UTC)")
