@@ -3,6 +3,10 @@
  * of 500 → computeFeatures (the feature graph alone: no dedupe, no recommender, no sinks).
  *
  *   npx tsc -p tsconfig.json && node dist/bench/features.js FILE [--batch 500] [--limit N] [--every 50000]
+ *     [--jitter-ms J]
+ *
+ * The UCI file is in event-time order; `--jitter-ms J` moves each event back by a pseudo-random
+ * 0..J ms (fixed seed) so the out-of-order, late-update and late-output paths carry load too.
  *
  * Reports events/s end to end and inside the feature graph only, peak RSS, and the window state
  * size sampled over the stream. The last stdout line is one JSON object; the rest goes to stderr.
@@ -47,6 +51,15 @@ if (!file || file.startsWith('--')) {
 const batchSize = arg('batch', 500);
 const limit = arg('limit', Infinity);
 const every = arg('every', 50_000);
+const jitterMs = arg('jitter-ms', 0);
+// xorshift32 with a fixed seed: the same file and J always produce the same disorder.
+let rng = 0x2545f491;
+const jitter = (): number => {
+  rng ^= rng << 13;
+  rng ^= rng >>> 17;
+  rng ^= rng << 5;
+  return ((rng >>> 0) / 2 ** 32) * jitterMs;
+};
 
 const mb = (bytes: number): number => Math.round(bytes / 1e5) / 10;
 const store = new FeatureStore();
@@ -110,7 +123,7 @@ async function* batches(): AsyncGenerator<readonly ClickEvent[]> {
       continue;
     }
     valid++;
-    batch.push(v.event);
+    batch.push(jitterMs > 0 ? { ...v.event, ts: v.event.ts - Math.floor(jitter()) } : v.event);
     if (batch.length >= batchSize) {
       yield batch;
       batch = [];
@@ -152,6 +165,7 @@ const result = {
   dead_letter: deadLetters,
   filtered,
   batch: batchSize,
+  jitter_ms: jitterMs,
   seconds: Math.round(seconds * 100) / 100,
   events_per_s: Math.round(valid / seconds),
   feature_seconds: Math.round(featureMs) / 1000,
@@ -159,6 +173,11 @@ const result = {
   rows,
   rows_per_event: Math.round((rows / Math.max(1, valid)) * 10) / 10,
   late_side_outputs: late,
+  late_by_family: Object.fromEntries(
+    Object.entries(after.families)
+      .filter(([, f]) => f.lateEvents > 0)
+      .map(([name, f]) => [name, f.lateEvents]),
+  ),
   flush_ms: Math.round(flushMs),
   open_windows_after_flush: after.openWindows,
   peak_open_windows: Math.max(...samples.map((s) => s.openWindows)),
