@@ -186,6 +186,12 @@ def main() -> int:
             f"![HR@10 over stream time per model]({a.png_link})",
             "",
         ]
+        refits = [
+            f"{r['label']} {r['retrains']} refits took {r['train_seconds']:.1f} s of its {r['seconds']:.1f} s"
+            for r in rows if r.get("retrains")
+        ]
+        if refits:
+            body += ["Periodic-batch refit time in this run: " + "; ".join(refits) + ".", ""]
         if missing:
             body += [f"Not in the plot (their JSON has no `series`): {', '.join(missing)}.", ""]
         if a.notes and os.path.exists(a.notes):

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole recommender benchmark in one command (prequential HR@10 / NDCG@10 on UCI Online Retail):
 #   bash bench/run.sh [--limit N] [--input FILE] [--skip-recpipe] [--skip-peers] [--docs|--no-docs]
+#   (--skip-recpipe --skip-peers redraws the plot and the docs from the results already in bench/out)
 #
 # 1. creates/updates the Python venv bench/.venv with the pinned peers' packages
 # 2. builds recpipe (npx tsc -p tsconfig.json)
@@ -31,12 +32,13 @@ while [ $# -gt 0 ]; do
     --skip-peers) RUN_PEERS=0; shift ;;
     --docs) DOCS=1; shift ;;
     --no-docs) DOCS=0; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 [ -z "$DOCS" ] && { [ -z "$LIMIT" ] && DOCS=1 || DOCS=0; }
 [ -f "$INPUT" ] || { echo "[bench] input not found: $INPUT" >&2; exit 2; }
+INPUT="$(realpath "$INPUT")"
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 LIMIT_ARGS=()
@@ -65,7 +67,10 @@ npx tsc -p tsconfig.json >&2
 
 OUT="$ROOT/bench/out"
 mkdir -p "$OUT"
-rm -f "$OUT"/*.json "$OUT"/*.time
+rm -f "$OUT"/*.time "$OUT"/*.raw
+# results of the parts that run now are replaced; --skip-recpipe --skip-peers just redraws
+[ "$RUN_RECPIPE" = 1 ] && rm -f "$OUT"/recpipe-*.json
+[ "$RUN_PEERS" = 1 ] && rm -f "$OUT"/river-*.json "$OUT"/implicit-*.json
 
 # 3. recpipe's models
 if [ "$RUN_RECPIPE" = 1 ]; then
@@ -77,9 +82,13 @@ if [ "$RUN_RECPIPE" = 1 ]; then
   for name in $NAMES; do
     log "recpipe replay --model $name ${LIMIT:+--limit $LIMIT}"
     raw="$OUT/recpipe-$name.raw"
-    /usr/bin/time -v -o "$OUT/recpipe-$name.time" \
+    if ! /usr/bin/time -v -o "$OUT/recpipe-$name.time" \
       node bin/recpipe.js replay --input "$INPUT" --eval prequential --model "$name" "${LIMIT_ARGS[@]}" \
-      --json --quiet >"$raw"
+      --json --quiet >"$raw"; then
+      log "recpipe replay --model $name FAILED, left out of the table"
+      rm -f "$raw"
+      continue
+    fi
     # add what the replay JSON lacks for the table: a label, the kind, peak RSS, the limit
     "$PY" - "$raw" "$OUT/recpipe-$name.time" "$name" "$LIMIT" >"$OUT/recpipe-$name.json" <<'PYEOF'
 import json, re, sys
@@ -104,12 +113,17 @@ if [ "$RUN_PEERS" = 1 ]; then
     local file="$1" kind="$2" script="$3"
     shift 3
     log "peer $file: $script $* ${LIMIT:+--limit $LIMIT}"
-    (cd bench/peers && "$PY" "$script" --input "$INPUT" "${LIMIT_ARGS[@]}" "$@") \
-      | "$PY" -c "
+    if ! (cd bench/peers && "$PY" "$script" --input "$INPUT" "${LIMIT_ARGS[@]}" "$@") >"$OUT/$file.raw"; then
+      log "peer $file FAILED, left out of the table"
+      rm -f "$OUT/$file.raw"
+      return 0
+    fi
+    "$PY" -c "
 import json, sys
 r = json.loads([l for l in sys.stdin if l.strip().startswith('{')][-1])
 r['label'] = r['model']; r['kind'] = sys.argv[1]
-print(json.dumps(r))" "$kind" >"$OUT/$file.json"
+print(json.dumps(r))" "$kind" <"$OUT/$file.raw" >"$OUT/$file.json"
+    rm -f "$OUT/$file.raw"
   }
   run_peer river-biasedmf "River (Python, online)" river_mf.py --model biased
   run_peer river-funkmf "River (Python, online)" river_mf.py --model funk
