@@ -19,14 +19,29 @@ export const configSchema = z
         pushTopic: z.string().min(1).default('push-notifications'),
         dlqTopic: z.string().min(1).default('recpipe-dlq'),
         partitions: z.number().int().min(1).default(3),
+        /**
+         * SASL authentication; `none` (the default) connects without it. Every field has a default
+         * so RECPIPE_KAFKA_SASL_PASSWORD etc. can carry the secret instead of the config file.
+         */
         sasl: z
           .object({
-            mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
-            username: z.string(),
-            password: z.string(),
+            mechanism: z.enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512']).default('none'),
+            username: z.string().default(''),
+            password: z.string().default(''),
           })
-          .optional(),
+          .default({}),
+        /** TLS to the brokers; also turned on by any of the `tls` files below. */
         ssl: z.boolean().default(false),
+        tls: z
+          .object({
+            /** PEM file of the CA that signed the brokers' certificates (default: system CAs). */
+            caLocation: z.string().default(''),
+            /** Client certificate and key, for brokers that require mutual TLS. */
+            certLocation: z.string().default(''),
+            keyLocation: z.string().default(''),
+            keyPassword: z.string().default(''),
+          })
+          .default({}),
       })
       .default({}),
     redis: z
@@ -44,6 +59,20 @@ export const configSchema = z
           .int()
           .min(1)
           .default(90 * 24 * 3600),
+        /**
+         * ACL user and password; when set they replace the ones in `url`, so the secret can come
+         * from RECPIPE_REDIS_PASSWORD instead of a URL that may end up in a shell history.
+         */
+        username: z.string().default(''),
+        password: z.string().default(''),
+        /** TLS (also implied by a `rediss://` url): CA file, optional client certificate and key. */
+        tls: z
+          .object({
+            caFile: z.string().default(''),
+            certFile: z.string().default(''),
+            keyFile: z.string().default(''),
+          })
+          .default({}),
       })
       .default({}),
     clickhouse: z
@@ -53,6 +82,14 @@ export const configSchema = z
         database: z.string().min(1).default('recpipe'),
         username: z.string().default('default'),
         password: z.string().default(''),
+        /** For an `https://` url: CA file, optional client certificate and key (mutual TLS). */
+        tls: z
+          .object({
+            caFile: z.string().default(''),
+            certFile: z.string().default(''),
+            keyFile: z.string().default(''),
+          })
+          .default({}),
       })
       .default({}),
     pipeline: z
@@ -64,6 +101,30 @@ export const configSchema = z
         dedupeCapacity: z.number().int().min(1).default(1_000_000),
         topK: z.number().int().min(1).max(1000).default(20),
         model: z.string().default('default'),
+        /** After SIGTERM, how long sinks may keep retrying before the job gives up uncommitted work. */
+        drainTimeoutMs: z.number().int().min(0).default(30_000),
+      })
+      .default({}),
+    monitoring: z
+      .object({
+        /** How often consumer lag (high watermark − committed offset) is refreshed. */
+        lagIntervalMs: z.number().int().min(100).default(5_000),
+        /** Online test-then-train evaluation of the live model (costs one top-K per test case). */
+        onlineEval: z.boolean().default(true),
+        /** Its K and the sliding window of evaluated events the gauges cover. */
+        evalK: z.number().int().min(1).max(1000).default(10),
+        evalWindow: z.number().int().min(1).default(1_000),
+        /** How often the windowed model metrics are written to ClickHouse `model_metrics`. */
+        modelMetricsIntervalMs: z.number().int().min(1_000).default(60_000),
+      })
+      .default({}),
+    privacy: z
+      .object({
+        /**
+         * When set, user ids are replaced by HMAC-SHA256(key, user_id) right after parsing, so no
+         * store or topic downstream of the job holds a raw id. Changing the key splits every user.
+         */
+        userIdHashKey: z.string().default(''),
       })
       .default({}),
     http: z

@@ -78,11 +78,73 @@ export function createMetrics() {
     }),
     consumerLag: new Gauge({
       name: 'recpipe_consumer_lag',
-      help: 'High watermark minus position',
+      help: "Messages not committed yet: the partition's high watermark minus the group's committed offset",
       labelNames: ['topic', 'partition'],
+      ...r,
+    }),
+    consumerCommitted: new Gauge({
+      name: 'recpipe_consumer_committed_offset',
+      help: 'The next offset the group will read (last committed); -1 before the first commit',
+      labelNames: ['topic', 'partition'],
+      ...r,
+    }),
+    consumerHighWatermark: new Gauge({
+      name: 'recpipe_consumer_high_watermark',
+      help: 'The next offset to be written to the partition (log end)',
+      labelNames: ['topic', 'partition'],
+      ...r,
+    }),
+    lagPollErrors: new Counter({
+      name: 'recpipe_consumer_lag_poll_errors_total',
+      help: 'Lag polls that failed (broker unreachable); the lag gauges keep their last value',
+      ...r,
+    }),
+    dependencyUp: new Gauge({
+      name: 'recpipe_dependency_up',
+      help: '1 when the dependency answered its last health probe, else 0',
+      labelNames: ['dependency'],
+      ...r,
+    }),
+    modelHitRate: new Gauge({
+      name: 'recpipe_model_hit_rate',
+      help: 'Prequential HR@K (test, then train) over the last evaluated events of the sliding window',
+      labelNames: ['model', 'k'],
+      ...r,
+    }),
+    modelNdcg: new Gauge({
+      name: 'recpipe_model_ndcg',
+      help: 'Prequential NDCG@K over the same sliding window',
+      labelNames: ['model', 'k'],
+      ...r,
+    }),
+    modelEvaluated: new Counter({
+      name: 'recpipe_model_evaluated_total',
+      help: 'Events the online evaluator tested (purchases and carts of known users, new items)',
+      labelNames: ['model'],
+      ...r,
+    }),
+    modelHits: new Counter({
+      name: 'recpipe_model_hits_total',
+      help: "Evaluated events whose item was in the user's top K before the model learned it",
+      labelNames: ['model'],
+      ...r,
+    }),
+    pushDecisions: new Counter({
+      name: 'recpipe_push_decisions_total',
+      help: 'Push decisions by trigger and outcome (sent, deferred, suppressed)',
+      labelNames: ['trigger', 'decision'],
       ...r,
     }),
   };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** For the push stage: one increment per decision, labelled as ClickHouse stores it. */
+export function countPushDecisions(
+  metrics: Metrics,
+  decisions: readonly { readonly trigger: string; readonly decision: string }[],
+): void {
+  for (const d of decisions)
+    metrics.pushDecisions.inc({ trigger: d.trigger, decision: d.decision });
+}

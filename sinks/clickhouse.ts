@@ -5,6 +5,7 @@ import {
   type ClickHouseClient,
 } from '@clickhouse/client';
 import type { Config } from '../config/schema.js';
+import { readPem, redactUrl } from './security.js';
 import type { DeadLetter, ServedRecommendation } from '../operators/types.js';
 import {
   MIGRATIONS,
@@ -51,6 +52,27 @@ export interface ClickHouseSinkOptions {
 
 type Row = Record<string, string | number | null | readonly string[] | readonly number[]>;
 
+/** TLS for an https:// url with a private CA (and a client certificate for mutual TLS). */
+function clickHouseTls(cfg: Config): { tls?: { ca_cert: Buffer; cert?: Buffer; key?: Buffer } } {
+  const t = cfg.clickhouse.tls;
+  if (!t.caFile) {
+    if (t.certFile || t.keyFile)
+      throw new Error('clickhouse.tls.certFile/keyFile need clickhouse.tls.caFile as well');
+    return {};
+  }
+  const ca_cert = readPem(t.caFile, 'clickhouse.tls.caFile');
+  if (t.certFile && t.keyFile) {
+    return {
+      tls: {
+        ca_cert,
+        cert: readPem(t.certFile, 'clickhouse.tls.certFile'),
+        key: readPem(t.keyFile, 'clickhouse.tls.keyFile'),
+      },
+    };
+  }
+  return { tls: { ca_cert } };
+}
+
 export function createClickHouseSink(
   cfg: Config,
   opts: ClickHouseSinkOptions = {},
@@ -63,6 +85,7 @@ export function createClickHouseSink(
     username: cfg.clickhouse.username,
     password: cfg.clickhouse.password,
     application: 'recpipe',
+    ...clickHouseTls(cfg),
     // Our callers log the errors we reject with; the client's own logger would print them twice.
     log: { level: ClickHouseLogLevel.OFF },
   });
@@ -246,7 +269,7 @@ export function createClickHouseSink(
       const r = await client.ping({ select: true });
       if (!r.success) {
         throw new Error(
-          `ClickHouse at ${cfg.clickhouse.url} is not reachable: ${r.error.message}`,
+          `ClickHouse at ${redactUrl(cfg.clickhouse.url)} is not reachable: ${r.error.message}`,
           {
             cause: r.error,
           },

@@ -38,6 +38,12 @@ function kafkaLogger(log: SinkLog): KafkaJS.Logger {
   return self;
 }
 
+/** A CA or client certificate only makes sense over TLS, so naming one turns TLS on. */
+export function kafkaUsesTls(cfg: Config): boolean {
+  const t = cfg.kafka.tls;
+  return cfg.kafka.ssl || t.caLocation !== '' || t.certLocation !== '' || t.keyLocation !== '';
+}
+
 /** The connection part of the config, shared by producers, consumers and admin clients. */
 export function kafkaJsConfig(cfg: Config, log: SinkLog = stderrLog): KafkaJS.KafkaConfig {
   const k = cfg.kafka;
@@ -47,8 +53,8 @@ export function kafkaJsConfig(cfg: Config, log: SinkLog = stderrLog): KafkaJS.Ka
       .map((b) => b.trim())
       .filter((b) => b.length > 0),
     clientId: k.clientId,
-    ssl: k.ssl,
-    ...(k.sasl && {
+    ssl: kafkaUsesTls(cfg),
+    ...(k.sasl.mechanism !== 'none' && {
       sasl: { mechanism: k.sasl.mechanism, username: k.sasl.username, password: k.sasl.password },
     }),
     // INFO so connection-level news reaches the SinkLog; it decides what to print.
@@ -60,7 +66,22 @@ export function kafkaJsConfig(cfg: Config, log: SinkLog = stderrLog): KafkaJS.Ka
 /** A KafkaJS-compatible client for `cfg`; tests use it for consumers. */
 export function kafkaClient(cfg: Config, log: SinkLog = stderrLog): KafkaJS.Kafka {
   const { Kafka } = kafkaModule().KafkaJS;
-  return new Kafka({ kafkaJS: kafkaJsConfig(cfg, log), 'log.connection.close': false });
+  return new Kafka({
+    kafkaJS: kafkaJsConfig(cfg, log),
+    'log.connection.close': false,
+    // The KafkaJS block only takes `ssl: true`; certificate files are librdkafka properties.
+    ...tlsFiles(cfg),
+  });
+}
+
+function tlsFiles(cfg: Config): Record<string, string> {
+  const t = cfg.kafka.tls;
+  return {
+    ...(t.caLocation && { 'ssl.ca.location': t.caLocation }),
+    ...(t.certLocation && { 'ssl.certificate.location': t.certLocation }),
+    ...(t.keyLocation && { 'ssl.key.location': t.keyLocation }),
+    ...(t.keyPassword && { 'ssl.key.password': t.keyPassword }),
+  };
 }
 
 export interface OutgoingMessage {

@@ -1,6 +1,7 @@
-import { Redis, type ChainableCommander } from 'ioredis';
+import { Redis, type ChainableCommander, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { ServedRecommendation } from '../operators/types.js';
+import { readPem, redactUrl } from './security.js';
 import type { FeatureRow } from './types.js';
 
 /** The Redis keys of CONTRACT §4 (documented for downstream teams in docs/redis-schema.md). */
@@ -57,15 +58,24 @@ const USERS_PER_TX = 64;
 const AUTH_FAILURE =
   /WRONGPASS|NOAUTH|invalid password|invalid username-password|AUTH .*without any password/i;
 
-/** The URL without its password, for messages. */
-function redacted(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable redis.url)';
+/**
+ * Credentials and TLS beyond what the URL says. Explicit redis.username/password win over the
+ * URL's, so the secret can come from the environment alone; certificate files are read once here.
+ */
+export function redisSecurityOptions(cfg: Config): RedisOptions {
+  const r = cfg.redis;
+  const out: RedisOptions = {};
+  if (r.username) out.username = r.username;
+  if (r.password) out.password = r.password;
+  const files = r.tls;
+  if (files.caFile || files.certFile || files.keyFile || /^rediss:/i.test(r.url)) {
+    out.tls = {
+      ...(files.caFile && { ca: readPem(files.caFile, 'redis.tls.caFile') }),
+      ...(files.certFile && { cert: readPem(files.certFile, 'redis.tls.certFile') }),
+      ...(files.keyFile && { key: readPem(files.keyFile, 'redis.tls.keyFile') }),
+    };
   }
+  return out;
 }
 
 export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): RedisSink {
@@ -73,9 +83,10 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
   const keys = redisKeys(prefix);
   const ttl = cfg.redis.ttlSeconds;
   const historyTtl = cfg.redis.historyTtlSeconds;
-  const where = redacted(cfg.redis.url);
+  const where = redactUrl(cfg.redis.url);
 
   const redis = new Redis(cfg.redis.url, {
+    ...redisSecurityOptions(cfg),
     // Connect on first use, so constructing a sink (e.g. for --help paths) does no I/O.
     lazyConnect: true,
     connectTimeout: 5_000,
@@ -99,7 +110,7 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
     const msg = cause instanceof Error ? cause.message : String(cause);
     if (AUTH_FAILURE.test(msg)) {
       return new RedisAuthError(
-        `Redis at ${where} rejected the credentials (${msg}); put the password in redis.url, e.g. redis://:PASSWORD@host:port`,
+        `Redis at ${where} rejected the credentials (${msg}); set redis.password (env RECPIPE_REDIS_PASSWORD, and redis.username for an ACL user) or put them in redis.url, e.g. redis://USER:PASSWORD@host:port`,
         { cause },
       );
     }

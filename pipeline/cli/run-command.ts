@@ -3,6 +3,7 @@ import { createClickHouseSink } from '../../sinks/clickhouse.js';
 import { ensureTopics } from '../../sinks/kafka-admin.js';
 import { createRedisSink } from '../../sinks/redis.js';
 import { boundPort, startHttpServer } from '../http-server.js';
+import { configSecrets } from '../../sinks/security.js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { startRun } from '../runtime/run.js';
@@ -22,7 +23,7 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
   const topic = values.topic ?? cfg.kafka.inputTopic;
   const group = values.group ?? cfg.kafka.groupId;
   const httpPort = intOption(values['http-port'], 'http-port', 0) ?? cfg.http.port;
-  const log = createLogger(cfg.logLevel);
+  const log = createLogger(cfg.logLevel, 'recpipe', { secrets: configSecrets(cfg) });
   const metrics = createMetrics();
 
   const clickhouse = createClickHouseSink(cfg);
@@ -43,16 +44,28 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
     metrics,
     sinks: [clickHouseWriter(clickhouse, metrics), redisWriter(redis, metrics)],
     loadHistory: (users) => redis.loadPurchases(users),
+    writeModelMetrics: (rows) => clickhouse.insertModelMetrics(rows),
   });
 
-  const server = await startHttpServer(cfg.http.host, httpPort, metrics.registry, async () => {
-    const [r, c] = await Promise.allSettled([redis.ping(), clickhouse.ping()]);
-    return {
-      kafka: job.healthy(),
-      redis: r.status === 'fulfilled',
-      clickhouse: c.status === 'fulfilled',
-    };
-  });
+  // A store that hangs instead of refusing must still turn /healthz red, within a probe's budget.
+  const probe = (p: Promise<void>): Promise<boolean> =>
+    withTimeout(p, 2_000).then(
+      () => true,
+      () => false,
+    );
+  const health = async (): Promise<Record<string, boolean>> => {
+    const [r, c] = await Promise.all([probe(redis.ping()), probe(clickhouse.ping())]);
+    const checks = { kafka: job.healthy(), redis: r, clickhouse: c };
+    for (const [dependency, up] of Object.entries(checks))
+      metrics.dependencyUp.set({ dependency }, up ? 1 : 0);
+    return checks;
+  };
+  // Keeps recpipe_dependency_up current for dashboards even when nobody polls /healthz.
+  const healthTimer = setInterval(() => void health(), 5_000);
+  healthTimer.unref();
+  void health();
+
+  const server = await startHttpServer(cfg.http.host, httpPort, metrics.registry, health);
   log.info({ http: `${cfg.http.host}:${boundPort(server)}` }, 'serving /metrics and /healthz');
 
   let signals = 0;
@@ -71,6 +84,7 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
   try {
     await job.done;
   } finally {
+    clearInterval(healthTimer);
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -78,4 +92,12 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
   }
   log.info('stopped cleanly');
   return 0;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

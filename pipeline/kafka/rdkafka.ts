@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Config } from '../../config/schema.js';
+import { kafkaUsesTls } from '../../sinks/kafka.js';
 
 type RdKafkaModule = typeof import('@confluentinc/kafka-javascript');
 export type {
@@ -36,14 +37,18 @@ export function commonKafkaConfig(cfg: Config): Record<string, string | number |
     'client.id': k.clientId,
     'log.connection.close': false,
   };
-  if (k.sasl) {
-    out['security.protocol'] = k.ssl ? 'sasl_ssl' : 'sasl_plaintext';
+  const tls = kafkaUsesTls(cfg);
+  const sasl = k.sasl.mechanism !== 'none';
+  if (sasl) {
     out['sasl.mechanisms'] = k.sasl.mechanism.toUpperCase();
     out['sasl.username'] = k.sasl.username;
     out['sasl.password'] = k.sasl.password;
-  } else if (k.ssl) {
-    out['security.protocol'] = 'ssl';
   }
+  if (sasl || tls) out['security.protocol'] = `${sasl ? 'sasl_' : ''}${tls ? 'ssl' : 'plaintext'}`;
+  if (k.tls.caLocation) out['ssl.ca.location'] = k.tls.caLocation;
+  if (k.tls.certLocation) out['ssl.certificate.location'] = k.tls.certLocation;
+  if (k.tls.keyLocation) out['ssl.key.location'] = k.tls.keyLocation;
+  if (k.tls.keyPassword) out['ssl.key.password'] = k.tls.keyPassword;
   return out;
 }
 

@@ -11,6 +11,9 @@ import { TransactionalProducer } from '../kafka/transactional-producer.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { deadLetterMessage, reasonCode } from '../../sinks/types.js';
+import type { ModelMetric } from '../../sinks/types.js';
+import { startLagMonitor } from './lag-monitor.js';
+import { ModelMonitor } from './model-monitor.js';
 import { retryUntilDone } from './retry.js';
 
 /** One store the job writes each batch to; resolves only when the store acknowledged. */
@@ -28,12 +31,14 @@ export interface RunDependencies {
   readonly sinks: readonly SinkWriter[];
   /** Loads persisted purchase history for users not seen yet by this process. */
   readonly loadHistory: (userIds: readonly string[]) => Promise<Map<string, Set<string>>>;
+  /** Where the windowed online model metrics go (ClickHouse `model_metrics`); optional. */
+  readonly writeModelMetrics?: (rows: readonly ModelMetric[]) => Promise<void>;
 }
 
 export interface RunningJob {
   /** Stops consuming, drains and commits what is in flight, then disconnects. */
   stop(): Promise<void>;
-  /** False once the last commit to Kafka failed (the broker is unreachable). */
+  /** False once the last commit or lag poll failed (the broker is unreachable). */
   healthy(): boolean;
   readonly done: Promise<void>;
 }
@@ -44,6 +49,12 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const history = new PurchaseHistory();
   const features = new FeatureStore();
   const modelVersion = `${recommender.name}@${new Date().toISOString()}`;
+  const quality = cfg.monitoring.onlineEval
+    ? new ModelMonitor(recommender, metrics, {
+        k: cfg.monitoring.evalK,
+        window: cfg.monitoring.evalWindow,
+      })
+    : undefined;
   let stopping = false;
 
   const source = new KafkaConsumerSource(cfg, {
@@ -57,6 +68,25 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const producer = new TransactionalProducer(cfg, `recpipe-${deps.group}-${cfg.kafka.instanceId}`);
   await source.connect();
   await producer.connect();
+  const lag = startLagMonitor(source.consumer, metrics, {
+    intervalMs: cfg.monitoring.lagIntervalMs,
+    onError: (err) => log.warn({ err: (err as Error).message }, 'consumer lag poll failed'),
+  });
+  // A sample of model quality, not a record of every batch: a point lost to an outage is skipped.
+  const writeQuality = async (): Promise<void> => {
+    const rows = quality?.rows(Date.now()) ?? [];
+    if (rows.length === 0 || !deps.writeModelMetrics) return;
+    await deps
+      .writeModelMetrics(rows)
+      .catch((err: unknown) =>
+        log.warn({ err: (err as Error).message }, 'model metrics not written'),
+      );
+  };
+  const qualityTimer = setInterval(
+    () => void writeQuality(),
+    cfg.monitoring.modelMetricsIntervalMs,
+  );
+  qualityTimer.unref();
   log.info({ topic: deps.topic, group: deps.group, model: recommender.name }, 'consuming');
 
   const retry = <T>(sink: string, fn: () => Promise<T>): Promise<T> =>
@@ -112,6 +142,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     metrics.duplicates.inc(batch.duplicates);
     for (const d of batch.deadLetters) metrics.deadLetters.inc({ reason: reasonCode(d.reason) });
     metrics.recommendations.inc(batch.recommendations.length);
+    quality?.publish();
     metrics.batchesCommitted.inc();
     metrics.freshnessSeconds.observe((now - readAt) / 1000);
     for (const { event } of batch.events)
@@ -134,6 +165,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         topK: cfg.pipeline.topK,
         dedupeCapacity: cfg.pipeline.dedupeCapacity,
         modelVersion,
+        ...(quality && { learn: quality.learn }),
       }),
       concatMap(async (batch) => {
         const readAt = readTimes.get(batch.seq) ?? Date.now();
@@ -146,6 +178,9 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       finalize(() => log.info('source drained')),
     ),
   ).then(async () => {
+    lag.stop();
+    clearInterval(qualityTimer);
+    await writeQuality();
     await producer
       .disconnect()
       .catch((err: unknown) => log.warn({ err: String(err) }, 'producer disconnect'));
@@ -156,11 +191,11 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
 
   return {
     done,
-    healthy: () => kafkaHealthy,
+    healthy: () => kafkaHealthy && lag.healthy(),
     stop: async () => {
       if (stopping) return done;
       stopping = true;
-      drainDeadline = Date.now() + 30_000;
+      drainDeadline = Date.now() + cfg.pipeline.drainTimeoutMs;
       log.info('stopping: draining in-flight batches');
       source.stop();
       return done;
