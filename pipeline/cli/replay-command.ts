@@ -44,9 +44,9 @@ export async function replayCommand(args: string[], cfg: Config): Promise<number
   if (values.json) {
     printJson(summary);
   } else {
-    const lines = Object.entries(summary).map(
-      ([k, v]) => `  ${k.padEnd(20)} ${typeof v === 'object' ? JSON.stringify(v) : v}`,
-    );
+    const lines = Object.entries(summary)
+      .filter(([k]) => k !== 'series')
+      .map(([k, v]) => `  ${k.padEnd(20)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);
     process.stdout.write(`replay summary\n${lines.join('\n')}\n`);
     const example = sink.latestRecommendations.values().next();
     if (!example.done) {

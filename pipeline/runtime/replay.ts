@@ -37,7 +37,11 @@ export interface ReplaySummary {
   events_per_s: number;
   model: string;
   dead_letter_reasons: Record<string, number>;
+  peak_rss_mb: number;
   evaluated?: number;
+  /** HR@K per SERIES_WINDOW evaluated events: [event time ms, HR@K in that window]. */
+  series?: [number, number][];
+  series_window?: number;
   [metric: `hr_at_${number}` | `ndcg_at_${number}`]: number;
 }
 
@@ -48,7 +52,9 @@ export async function replay(
   const recommender = createRecommender(opts.model);
   const history = new PurchaseHistory();
   const features = new FeatureStore();
-  const evaluator = opts.evaluate ? new PrequentialEvaluator(opts.k) : undefined;
+  const evaluator = opts.evaluate
+    ? new PrequentialEvaluator(opts.k, { window: SERIES_WINDOW })
+    : undefined;
   const learn = evaluator ? (e: ClickEvent) => evaluator.step(e, recommender) : undefined;
   const sink = new MemorySink();
   const stats: FileReadStats = { records: 0, filtered: 0 };
@@ -108,14 +114,20 @@ export async function replay(
     events_per_s: Math.round(stats.records / Math.max(seconds, 1e-9)),
     model: recommender.name,
     dead_letter_reasons: Object.fromEntries(sink.deadLetterReasons),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   if (evaluator) {
     const s = evaluator.summary();
     summary.evaluated = s.evaluated;
     summary[`hr_at_${opts.k}`] = round(s.hr, 5);
     summary[`ndcg_at_${opts.k}`] = round(s.ndcg, 5);
+    summary.series = evaluator.series().map((p) => [p.ts, round(p.hr, 5)]);
+    summary.series_window = SERIES_WINDOW;
   }
   return { summary, sink };
 }
 
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
+
+/** Evaluated events per learning-curve point; the benchmark plots compare at this resolution. */
+const SERIES_WINDOW = 5000;
