@@ -8,6 +8,14 @@ export interface HoppingWindowOptions<T, K, A, R> extends KeyedWindowOptions<T, 
   /** A new window starts every slide; must not exceed the size. */
   readonly slideMs: number;
   readonly offsetMs?: number;
+  /**
+   * `on-change`: keep slide-sized panes and emit a window only where it differs from the
+   * previous one of its key (including the empty window once the key goes quiet); see
+   * PaneWindows. Default `every-window`.
+   */
+  readonly emit?: 'every-window' | 'on-change';
+  /** `on-change` only: the aggregate depends on the window's last `tailMs` (see WindowSpec). */
+  readonly tailMs?: number;
 }
 
 /**
@@ -19,7 +27,14 @@ export function hoppingWindow<T, K, A, R>(
   options: HoppingWindowOptions<T, K, A, R>,
 ): OperatorFunction<T, WindowOutput<K, T, R>> {
   return engineOperator(
-    { kind: 'hopping', size: options.sizeMs, slide: options.slideMs, offset: options.offsetMs },
+    {
+      kind: 'hopping',
+      size: options.sizeMs,
+      slide: options.slideMs,
+      offset: options.offsetMs,
+      emit: options.emit,
+      tailMs: options.tailMs,
+    },
     options,
   );
 }

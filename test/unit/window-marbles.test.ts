@@ -147,6 +147,42 @@ describe('hoppingWindow', () => {
   });
 });
 
+describe('hoppingWindow on change (panes)', () => {
+  it('emits where a pane enters or leaves, the empty window included, and re-emits on late data', () => {
+    const e = {
+      a: ev('a', 'u', 3), // pane [0,5): windows ending 5 and 10 hold it
+      b: ev('b', 'u', 7), // pane [5,10)
+      c: ev('c', 'u', 21), // wm 21: ends 10, 15 (a left) and 20 (b left) are due
+      d: ev('d', 'u', 18), // late for [10,20), which stays open until 20 + 5
+    };
+    scheduler().run(({ cold, expectObservable }) => {
+      const src = cold('a-b-c------d|', e);
+      const out = src.pipe(
+        hoppingWindow({
+          ...common,
+          sizeMs: 10,
+          slideMs: 5,
+          emit: 'on-change',
+          allowedLatenessMs: 5,
+        }),
+      );
+      // b (wm 7) fires end 5. c (wm 21) fires 10, 15 (a left) and 20 (b left: empty). d is
+      // late in a new pane [15,20): [10,20) is re-emitted with it at once; [15,25) (where it
+      // enters pending windows) and the rest come with the flush.
+      expectObservable(out).toBe('--w-(xyz)--q(rst|)', {
+        w: win('u', -5, 5, ['a'], 'on_time', false),
+        x: win('u', 0, 10, ['a', 'b'], 'on_time', true),
+        y: win('u', 5, 15, ['b'], 'on_time', true),
+        z: win('u', 10, 20, [], 'on_time', false),
+        q: win('u', 10, 20, ['d'], 'late', false),
+        r: win('u', 15, 25, ['c', 'd'], 'on_time', true),
+        s: win('u', 20, 30, ['c'], 'on_time', true),
+        t: win('u', 25, 35, [], 'on_time', true),
+      });
+    });
+  });
+});
+
 describe('sessionWindow', () => {
   it('merges on inactivity gap, re-fires on late data, retracts merged bounds, side-outputs too-late', () => {
     const e = {
