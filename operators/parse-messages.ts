@@ -1,19 +1,34 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { validateMessage } from '../models/validate-event.js';
-import type { Batch, DeadLetter, GraphBatch, RawMessage, SourcedEvent } from './types.js';
+import { validateItemMessage } from '../models/validate-item.js';
+import type {
+  Batch,
+  DeadLetter,
+  GraphBatch,
+  ItemEvent,
+  RawMessage,
+  SourcedEvent,
+} from './types.js';
 
 const EMPTY_MAP: ReadonlyMap<string, readonly string[]> = new Map();
 
-/** Raw messages → accepted events and dead letters (with the reason); nothing is dropped. */
+/**
+ * Raw messages → accepted clickstream events, catalog item updates (messages of `itemsTopic`)
+ * and dead letters with the reason; nothing is dropped.
+ */
 export function parseMessages(
   now: () => number = Date.now,
+  itemsTopic?: string,
 ): OperatorFunction<Batch<RawMessage>, GraphBatch> {
   return map((batch) => {
     const events: SourcedEvent[] = [];
+    const items: ItemEvent[] = [];
     const deadLetters: DeadLetter[] = [];
     for (const m of batch.items) {
-      const v = validateMessage(m.value);
-      if (v.ok) {
+      const v = m.topic === itemsTopic ? validateItemMessage(m.value) : validateMessage(m.value);
+      if (v.ok && 'item' in v) {
+        items.push(v.item);
+      } else if (v.ok) {
         events.push({ event: v.event, topic: m.topic, partition: m.partition, offset: m.offset });
       } else {
         deadLetters.push({
@@ -32,6 +47,7 @@ export function parseMessages(
       commits: batch.commits,
       messages: batch.items.length,
       events,
+      items,
       duplicates: 0,
       deadLetters,
       recommendations: [],

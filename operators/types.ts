@@ -64,6 +64,8 @@ export interface GraphBatch {
   readonly commits: readonly CommitPoint[];
   readonly messages: number;
   readonly events: readonly SourcedEvent[];
+  /** Catalog updates from the items topic (titles, categories, prices, stock), in order. */
+  readonly items: readonly ItemEvent[];
   readonly duplicates: number;
   readonly deadLetters: readonly DeadLetter[];
   readonly recommendations: readonly ServedRecommendation[];

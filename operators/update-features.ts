@@ -10,6 +10,7 @@ import type { GraphBatch } from './types.js';
  */
 export function updateFeatures(store: FeatureStore): OperatorFunction<GraphBatch, GraphBatch> {
   return map((batch) => {
+    for (const item of batch.items) store.observeItem(item);
     const events: ClickEvent[] = new Array<ClickEvent>(batch.events.length);
     for (let i = 0; i < batch.events.length; i++)
       events[i] = (batch.events[i] as GraphBatch['events'][number]).event;

@@ -15,6 +15,8 @@ export interface GraphOptions {
   readonly features: FeatureStore;
   readonly topK: number;
   readonly dedupeCapacity: number;
+  /** Messages of this topic are catalog item events, not clickstream events. */
+  readonly itemsTopic?: string;
   readonly modelVersion: string;
   readonly learn?: (event: ClickEvent) => void;
 }
@@ -26,7 +28,7 @@ export interface GraphOptions {
 export function recpipeGraph(opts: GraphOptions): OperatorFunction<Batch<RawMessage>, GraphBatch> {
   return (source) =>
     source.pipe(
-      parseMessages(),
+      parseMessages(Date.now, opts.itemsTopic),
       dedupeEvents(opts.dedupeCapacity),
       updateFeatures(opts.features),
       learnAndRecommend({

@@ -58,7 +58,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   let stopping = false;
 
   const source = new KafkaConsumerSource(cfg, {
-    topics: [deps.topic],
+    topics: [deps.topic, cfg.kafka.itemsTopic],
     groupId: deps.group,
     batchMaxMessages: cfg.pipeline.batchMaxMessages,
     batchMaxMs: cfg.pipeline.batchMaxMs,
@@ -164,6 +164,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         features,
         topK: cfg.pipeline.topK,
         dedupeCapacity: cfg.pipeline.dedupeCapacity,
+        itemsTopic: cfg.kafka.itemsTopic,
         modelVersion,
         ...(quality && { learn: quality.learn }),
       }),
