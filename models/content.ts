@@ -302,6 +302,21 @@ export class ContentRecommender implements Recommender {
     return this.cand[c];
   }
 
+  /** score(c) for candidates of the last collect(), 0 for anything else. */
+  scoreOrZero(c: number): number {
+    return this.cstamp[c] === this.cepoch ? this.cand[c] : 0;
+  }
+
+  /** Largest candidate score of the last collect(). */
+  maxScore(): number {
+    let max = 0;
+    for (let t = 0; t < this.nTouched; t++) {
+      const v = this.cand[this.touched[t]];
+      if (v > max) max = v;
+    }
+    return max;
+  }
+
   reasonFor(c: number): string {
     const j = this.history.items[this.srcUser * this.history.size + this.src[c]];
     return this.similarTo.get(j, this.ctx.items);

@@ -36,10 +36,10 @@ export interface HybridOptions {
 
 export const DEFAULT_HYBRID_WEIGHTS: Required<HybridWeights> = {
   itemknn: 1,
-  content: 0.3,
+  content: 0.6,
   mf: 0.1,
-  trending: 0.1,
-  popular: 0.05,
+  trending: 0.15,
+  popular: 0.1,
   recency: 0.3,
 };
 
@@ -49,7 +49,6 @@ const CH_MF = 2;
 const CH_TREND = 3;
 const CH_POP = 4;
 const CH_RECENCY = 5;
-const CHANNELS = 6;
 
 /**
  * The default model: candidates from co-visitation, content similarity, trending and the
@@ -75,10 +74,8 @@ export class HybridRecommender implements Recommender {
   private epoch = 0;
   private list = new Int32Array(0);
   private n = 0;
-  /** per channel, per candidate raw score (channel-major: ch * capacity + slot) */
-  private raw = new Float64Array(0);
-  private readonly max = new Float64Array(CHANNELS);
-  private readonly min = new Float64Array(CHANNELS);
+  /** per candidate slot: the recency channel's weighted score */
+  private recency = new Float64Array(0);
   private readonly ranker = new Ranker();
   private readonly pre = new Ranker();
   private readonly rerankDepth: number;
@@ -86,6 +83,8 @@ export class HybridRecommender implements Recommender {
   private preScores = new Float64Array(0);
   private preMf = new Float64Array(0);
   private bestPart = new Float64Array(0);
+  /** per candidate slot: the blend of every component but MF */
+  private cheap = new Float64Array(0);
   private topChannel = new Int32Array(0);
   private slotOf = new Int32Array(0);
   private user = -1;
@@ -93,7 +92,7 @@ export class HybridRecommender implements Recommender {
 
   constructor(opts: HybridOptions = {}) {
     const weights = { ...DEFAULT_HYBRID_WEIGHTS, ...stripUndefined(opts.weights ?? {}) };
-    this.w = new Float64Array(CHANNELS);
+    this.w = new Float64Array(CH_RECENCY + 1);
     this.w[CH_KNN] = weights.itemknn;
     this.w[CH_CONTENT] = weights.content;
     this.w[CH_MF] = weights.mf;
@@ -140,8 +139,9 @@ export class HybridRecommender implements Recommender {
     this.slotOf = growI32(this.slotOf, items);
     this.list = growI32(this.list, items);
     this.bestPart = growF64(this.bestPart, items);
+    this.cheap = growF64(this.cheap, items);
     this.topChannel = growI32(this.topChannel, items);
-    this.raw = new Float64Array(this.list.length * CHANNELS);
+    this.recency = growF64(this.recency, items);
   }
 
   private addCandidate(c: number): void {
@@ -175,59 +175,38 @@ export class HybridRecommender implements Recommender {
     if (this.w[CH_RECENCY] > 0)
       for (let p = 0; p < hLen; p++) this.addCandidate(h.items[u * h.size + p]);
 
-    // raw channel scores
+    // each component's scores are scaled to [0, 1] by its best candidate (popularity by the
+    // catalogue's best), then blended; recency ranks the user's own recent items
     const n = this.n;
-    const cap = this.list.length;
-    const raw = this.raw;
     const list = this.list;
-    this.max.fill(0);
-    for (let s = 0; s < n; s++) {
-      const c = list[s];
-      const vk = knn.isCandidate(c) ? knn.score(c) : 0;
-      raw[CH_KNN * cap + s] = vk;
-      if (vk > this.max[CH_KNN]) this.max[CH_KNN] = vk;
-      if (content) {
-        const vc = content.isCandidate(c) ? content.score(c) : 0;
-        raw[CH_CONTENT * cap + s] = vc;
-        if (vc > this.max[CH_CONTENT]) this.max[CH_CONTENT] = vc;
-      }
-      raw[CH_RECENCY * cap + s] = 0;
-    }
-    // recency: newer and stronger interactions first (purchases are excluded by the caller)
+    const maxK = knn.finalizeScores();
+    const maxC = content ? content.maxScore() : 0;
+    const wk = maxK > 0 ? this.w[CH_KNN] / maxK : 0;
+    const wc = content && maxC > 0 ? this.w[CH_CONTENT] / maxC : 0;
+    const wt = trending && trending.maxScore > 0 ? this.w[CH_TREND] / trending.maxScore : 0;
+    const popular = this.popular;
+    const wp = popular && popular.maxPop > 0 ? this.w[CH_POP] / popular.maxPop : 0;
+    const recency = this.recency;
+    recency.fill(0, 0, n);
     if (this.w[CH_RECENCY] > 0) {
+      // newer first, carts above views (purchases are excluded by the caller anyway)
       for (let p = 0; p < hLen; p++) {
         const e = u * h.size + p;
-        const s = this.slotOf[h.items[e]];
-        const v = (isBuyCode(h.types[e]) ? 1 : 0.5) / (1 + p);
-        raw[CH_RECENCY * cap + s] = v;
-        if (v > this.max[CH_RECENCY]) this.max[CH_RECENCY] = v;
+        recency[this.slotOf[h.items[e]]] =
+          (this.w[CH_RECENCY] * (isBuyCode(h.types[e]) ? 1 : 0.5)) / (1 + p);
       }
     }
-
-    const wk = this.w[CH_KNN] / (this.max[CH_KNN] || 1);
-    const wc = this.w[CH_CONTENT] / (this.max[CH_CONTENT] || 1);
-    const wt = trending ? this.w[CH_TREND] / (trending.maxScore || 1) : 0;
-    const popular = this.popular;
-    const wp = popular ? this.w[CH_POP] / (popular.maxPop || 1) : 0;
-    const wr = this.w[CH_RECENCY] / (this.max[CH_RECENCY] || 1);
     // MF is the costly scorer, so it only re-ranks the best `rerankDepth` of the cheap blend
     const mf = this.mf;
-    const rerank = mf !== undefined && mf.knows(u);
-    const r = rerank ? this.pre : this.ranker;
-    const depth = rerank ? Math.max(k, this.rerankDepth) : k;
-    if (depth > this.preIds.length) {
-      this.preIds = new Int32Array(depth);
-      this.preScores = new Float64Array(depth);
-      this.preMf = new Float64Array(depth);
-    }
-    r.begin(depth);
+    const rerank = mf !== undefined && mf.knows(u) && this.w[CH_MF] > 0;
+    const cheap = this.cheap;
     for (let s = 0; s < n; s++) {
       const c = list[s];
-      let best = wk * raw[CH_KNN * cap + s];
+      let best = wk * knn.scoreOrZero(c);
       let ch = CH_KNN;
       let total = best;
       if (wc > 0) {
-        const v = wc * raw[CH_CONTENT * cap + s];
+        const v = wc * content!.scoreOrZero(c);
         total += v;
         if (v > best) {
           best = v;
@@ -250,7 +229,7 @@ export class HybridRecommender implements Recommender {
           ch = CH_POP;
         }
       }
-      const vr = wr * raw[CH_RECENCY * cap + s];
+      const vr = recency[s];
       if (vr > 0) {
         total += vr;
         if (vr > best) {
@@ -260,11 +239,40 @@ export class HybridRecommender implements Recommender {
       }
       this.topChannel[c] = ch;
       this.bestPart[c] = best;
-      r.offer(c, total, items, exclude);
+      cheap[s] = total;
     }
-    if (!rerank) return r.finish(items, this.reasonOf);
+    if (!rerank) {
+      const r = this.ranker;
+      r.begin(k);
+      for (let s = 0; s < n; s++) r.offer(list[s], cheap[s], items, exclude);
+      return r.finish(items, this.reasonOf);
+    }
 
-    const m = this.pre.heap.drain(this.preIds, this.preScores);
+    // Stage 1 ignores `exclude` (a string lookup per heap entry is the dominant cost) and drops
+    // excluded items afterwards; only when too few survive does it rank again with the checks.
+    const depth = Math.max(k, this.rerankDepth);
+    if (depth > this.preIds.length) {
+      this.preIds = new Int32Array(depth);
+      this.preScores = new Float64Array(depth);
+      this.preMf = new Float64Array(depth);
+    }
+    const pre = this.pre.begin(depth);
+    for (let s = 0; s < n; s++) pre.offer(list[s], cheap[s]);
+    let m = pre.drain(this.preIds, this.preScores);
+    let kept = 0;
+    for (let t = 0; t < m; t++) {
+      const c = this.preIds[t];
+      if (exclude.size > 0 && exclude.has(items.name(c))) continue;
+      this.preIds[kept] = c;
+      this.preScores[kept++] = this.preScores[t];
+    }
+    if (kept < k && n > m) {
+      const r = this.pre;
+      r.begin(depth);
+      for (let s = 0; s < n; s++) r.offer(list[s], cheap[s], items, exclude);
+      kept = r.heap.drain(this.preIds, this.preScores);
+    }
+    m = kept;
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
     for (let t = 0; t < m; t++) {
@@ -275,13 +283,11 @@ export class HybridRecommender implements Recommender {
     }
     const wm = hi > lo ? this.w[CH_MF] / (hi - lo) : 0;
     const out = this.ranker;
-    out.begin(k);
-    const heap = out.heap;
+    const heap = out.begin(k);
     for (let t = 0; t < m; t++) {
       const c = this.preIds[t];
       const v = wm * (this.preMf[t] - lo);
       if (v > this.bestPart[c]) this.topChannel[c] = CH_MF;
-      // already filtered against `exclude` in the first stage
       heap.offer(c, this.preScores[t] + v);
     }
     return out.finish(items, this.reasonOf);
@@ -296,7 +302,7 @@ export class HybridRecommender implements Recommender {
       case CH_MF:
         return 'matches your taste';
       case CH_TREND:
-        return 'trending now';
+        return this.trending!.reasonFor(this.user, c);
       case CH_POP:
         return 'popular now';
       default: {

@@ -28,9 +28,11 @@ export interface ItemKnnOptions {
   positionDecay?: number;
   /**
    * The p-th most recent item contributes only its top neighbors·positionDecay^p neighbours
-   * (at least 10): the votes cut off are tiny, and this bounds the work per call (default true).
+   * (at least minNeighbors): the votes cut off are tiny, and this bounds the work per call (default true).
    */
   taperNeighbors?: boolean;
+  /** Floor of that tapered count (default 2). */
+  minNeighbors?: number;
   /** Two events further apart than this are in different sessions (default 60 min). */
   sessionGapMinutes?: number;
   /** Weight of a pair from different sessions relative to one from the same session (default 0.5). */
@@ -53,6 +55,7 @@ const DEFAULTS: Required<Omit<ItemKnnOptions, 'eventWeights'>> = {
   neighbors: 100,
   positionDecay: 0.5,
   taperNeighbors: true,
+  minNeighbors: 2,
   pairDecay: 0.7,
   sessionGapMinutes: 60,
   crossSessionWeight: 0.5,
@@ -99,6 +102,7 @@ export class ItemKnnRecommender implements Recommender {
   private readonly boughtWith = new ReasonCache('bought together with ');
   private readonly viewedWith = new ReasonCache('viewed together with ');
   private srcUser = 0;
+  private finalized = false;
 
   constructor(opts: ItemKnnOptions = {}, ctx?: ModelContext) {
     this.o = { ...DEFAULTS, ...stripUndefined(opts) };
@@ -114,7 +118,7 @@ export class ItemKnnRecommender implements Recommender {
       this.posWeight[p] = Math.pow(this.o.positionDecay, p);
       this.pairWeight[p] = Math.pow(this.o.pairDecay, p);
       this.posCap[p] = this.o.taperNeighbors
-        ? Math.max(10, Math.ceil(this.o.neighbors * this.posWeight[p]))
+        ? Math.max(this.o.minNeighbors, Math.ceil(this.o.neighbors * this.posWeight[p]))
         : this.o.neighbors;
     }
     this.gapMs = this.o.sessionGapMinutes * 60_000;
@@ -194,6 +198,7 @@ export class ItemKnnRecommender implements Recommender {
     this.epoch++;
     this.nTouched = 0;
     this.srcUser = u;
+    this.finalized = false;
     if (u < 0 || u >= this.history.len.length) return 0;
     const h = this.history;
     const base = u * h.size;
@@ -208,7 +213,7 @@ export class ItemKnnRecommender implements Recommender {
       const j = h.items[base + p];
       const mass = this.rowMass[j];
       if (!(mass > 0)) continue;
-      const wj = this.posWeight[p] / Math.pow(mass, alpha);
+      const wj = this.posWeight[p] / (alpha === 0.5 ? Math.sqrt(mass) : Math.pow(mass, alpha));
       const m = Math.min(this.co.top(j), this.posCap[p]);
       const ids = this.co.topIdsOf(j);
       const vals = this.co.topValsOf(j);
@@ -233,13 +238,35 @@ export class ItemKnnRecommender implements Recommender {
     return this.nTouched;
   }
 
+  /**
+   * After collect(): turns each candidate's votes into its final score (see score()) in place
+   * and returns the largest, so a hybrid can normalise without a second lookup per item.
+   */
+  finalizeScores(): number {
+    let max = 0;
+    const acc = this.acc;
+    const pen = this.penalty;
+    for (let t = 0; t < this.nTouched; t++) {
+      const c = this.touched[t];
+      const v = (acc[c] *= pen[c]);
+      if (v > max) max = v;
+    }
+    this.finalized = true;
+    return max;
+  }
+
   candidate(t: number): number {
     return this.touched[t];
   }
 
   /** Score of a touched candidate after the popularity penalty. */
   score(c: number): number {
-    return this.acc[c] * this.penalty[c];
+    return this.finalized ? this.acc[c] : this.acc[c] * this.penalty[c];
+  }
+
+  /** score(c) for candidates of the last collect(), 0 for anything else. */
+  scoreOrZero(c: number): number {
+    return this.stamp[c] === this.epoch ? this.score(c) : 0;
   }
 
   isCandidate(c: number): boolean {

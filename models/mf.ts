@@ -9,11 +9,16 @@ import { SnapshotReader, SnapshotWriter, decodeSnapshot } from './core/snapshot.
 import { DAY_MS, TYPE_CODE, weightTable, type EventWeights } from './core/weights.js';
 
 export interface MfOptions {
-  /** Latent dimensions (default 32). */
+  /** Latent dimensions (default 16). */
   dim?: number;
-  /** SGD step size η (default 0.05). */
+  /** SGD step size η (default 0.01). */
   learningRate?: number;
-  /** L2 weight λ on the factor rows an event touches (default 0.01). */
+  /**
+   * Step size of user rows relative to item rows (default 1). Users have few events each and
+   * items many, so a faster user step lets a user's row catch up within one pass.
+   */
+  userLearningRateScale?: number;
+  /** L2 weight λ on the factor rows an event touches (default 0.001). */
   regularization?: number;
   /** L2 weight on item biases (default 0.01). */
   biasRegularization?: number;
@@ -21,13 +26,19 @@ export interface MfOptions {
   itemBias?: boolean;
   /** Sampled missing entries per positive event (default 4). */
   negatives?: number;
-  /** Weight c0 of each sampled missing entry in the loss (default 0.5). */
+  /** Weight c0 of each sampled missing entry in the loss (default 0.2). */
   negativeWeight?: number;
   /**
    * Negatives are drawn uniformly from the item ids of the last `negativePool` events, i.e. in
    * proportion to recent popularity (default 20000).
    */
   negativePool?: number;
+  /**
+   * Fraction of negatives drawn uniformly from the catalogue instead of by recent popularity
+   * (default 0). Popularity-weighted negatives teach "what this user picks among what is
+   * popular"; uniform ones let the item bias learn popularity itself.
+   */
+  uniformNegatives?: number;
   /** Standard deviation of new factor rows (default 0.1). */
   initStd?: number;
   /** Half-life of the popularity used for users the model has not seen (days, default 7). */
@@ -37,14 +48,16 @@ export interface MfOptions {
 }
 
 const DEFAULTS: Required<Omit<MfOptions, 'eventWeights'>> = {
-  dim: 32,
-  learningRate: 0.05,
-  regularization: 0.01,
+  dim: 16,
+  learningRate: 0.01,
+  userLearningRateScale: 1,
+  regularization: 0.001,
   biasRegularization: 0.01,
   itemBias: true,
   negatives: 4,
-  negativeWeight: 0.5,
+  negativeWeight: 0.2,
   negativePool: 20_000,
+  uniformNegatives: 0,
   initStd: 0.1,
   coldHalfLifeDays: 7,
   seed: 42,
@@ -121,7 +134,10 @@ export class MfRecommender implements Recommender {
     let n = 0;
     if (this.ringFill > 0) {
       for (let t = 0; t < this.negs.length; t++) {
-        const j = this.ring[this.rng.int(this.ringFill)];
+        const j =
+          this.rng.next() < this.o.uniformNegatives
+            ? this.rng.int(this.Q.rows)
+            : this.ring[this.rng.int(this.ringFill)];
         if (j !== i) this.negs[n++] = j;
       }
     }
@@ -178,7 +194,8 @@ export class MfRecommender implements Recommender {
       }
       if (useBias) b[j] -= lr * (coef + regB * b[j]);
     }
-    for (let d = 0; d < dim; d++) P[pu + d] -= lr * g[d];
+    const lrU = lr * this.o.userLearningRateScale;
+    for (let d = 0; d < dim; d++) P[pu + d] -= lrU * g[d];
   }
 
   predict(u: number, i: number): number {

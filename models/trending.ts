@@ -62,12 +62,7 @@ export class TrendingRecommender implements Recommender {
   private readonly ranker = new Ranker();
   private readonly inCat = new ReasonCache('trending in ');
   private boostedUser = -1;
-  private readonly reasonOf = (c: number): string => {
-    const cat = this.itemCat[c];
-    return cat >= 0 && this.userHasCategory(this.boostedUser, cat)
-      ? this.inCat.get(cat, this.categories)
-      : 'trending now';
-  };
+  private readonly reasonOf = (c: number): string => this.reasonFor(this.boostedUser, c);
 
   constructor(opts: TrendingOptions = {}, ctx?: ModelContext) {
     this.o = { ...DEFAULTS, ...stripUndefined(opts) };
@@ -126,8 +121,16 @@ export class TrendingRecommender implements Recommender {
     uc[base] = cat;
   }
 
+  /** "trending in <category>" when c is in a category u browsed recently, else "trending now". */
+  reasonFor(u: number, c: number): string {
+    const cat = this.itemCat[c];
+    return cat >= 0 && this.userHasCategory(u, cat)
+      ? this.inCat.get(cat, this.categories)
+      : 'trending now';
+  }
+
   private userHasCategory(u: number, cat: number): boolean {
-    if (u < 0) return false;
+    if (u < 0 || (u + 1) * this.o.userCategories > this.userCat.length) return false;
     const n = this.o.userCategories;
     for (let p = u * n; p < (u + 1) * n; p++) if (this.userCat[p] === cat) return true;
     return false;
