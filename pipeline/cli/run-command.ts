@@ -6,7 +6,7 @@ import { boundPort, startHttpServer } from '../http-server.js';
 import { configSecrets } from '../../sinks/security.js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
-import { startRun } from '../runtime/run.js';
+import { DrainTimeoutError, startRun } from '../runtime/run.js';
 import { clickHouseWriter, redisWriter } from '../runtime/sink-writers.js';
 import { intOption, parse } from './args.js';
 
@@ -84,6 +84,12 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
 
   try {
     await job.done;
+  } catch (err) {
+    if (!(err instanceof DrainTimeoutError)) throw err;
+    // Nothing is lost (uncommitted work is replayed on the next start), but the drain did not
+    // finish, so say so with a distinct status (EX_TEMPFAIL) rather than 0 or a crash.
+    log.error({ err: err.message, cause: String(err.cause) }, 'stopped without a full drain');
+    return 75;
   } finally {
     clearInterval(healthTimer);
     process.off('SIGTERM', onSignal);

@@ -43,6 +43,11 @@ export interface RunningJob {
   readonly done: Promise<void>;
 }
 
+/** The drain after stop() ran out of time: uncommitted batches remain (replayed on restart). */
+export class DrainTimeoutError extends Error {
+  override readonly name = 'DrainTimeoutError';
+}
+
 export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const { cfg, log, metrics } = deps;
   const recommender = createRecommender(cfg.pipeline.model);
@@ -149,6 +154,18 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       metrics.endToEndSeconds.observe(Math.max(0, now - event.ts) / 1000);
   };
 
+  const release = async (): Promise<void> => {
+    lag.stop();
+    clearInterval(qualityTimer);
+    await writeQuality();
+    await producer
+      .disconnect()
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'producer disconnect'));
+    await source
+      .disconnect()
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'consumer disconnect'));
+  };
+
   const readTimes = new Map<number, number>();
   const done = lastValueFrom(
     source.batches().pipe(
@@ -178,17 +195,22 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       defaultIfEmpty(undefined),
       finalize(() => log.info('source drained')),
     ),
-  ).then(async () => {
-    lag.stop();
-    clearInterval(qualityTimer);
-    await writeQuality();
-    await producer
-      .disconnect()
-      .catch((err: unknown) => log.warn({ err: String(err) }, 'producer disconnect'));
-    await source
-      .disconnect()
-      .catch((err: unknown) => log.warn({ err: String(err) }, 'consumer disconnect'));
-  });
+  ).then(
+    () => release(),
+    async (err: unknown) => {
+      // Connected librdkafka handles keep the process alive, so a failed drain must close them
+      // too, or the job would hang instead of exiting.
+      await release();
+      if (stopping && Date.now() > drainDeadline) {
+        throw new DrainTimeoutError(
+          `drain deadline (${cfg.pipeline.drainTimeoutMs} ms) passed with batches not acknowledged by every store; ` +
+            'their offsets were not committed, so the next start replays them',
+          { cause: err },
+        );
+      }
+      throw err;
+    },
+  );
 
   return {
     done,

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastJson, runCli } from '../support/cli.js';
+import {
+  OUTAGE_S,
+  downStack,
+  expectExactlyOnce,
+  faultRun,
+  outage,
+  startFaultJob,
+  stores,
+  upStack,
+  writeStream,
+  type RunningJob,
+  type Stores,
+} from '../support/faults.js';
+import { waitFor } from '../support/cli.js';
+import { syntheticStream } from '../support/synthetic-stream.js';
+
+/**
+ * Redis (the serving store) goes away for OUTAGE_S while `recpipe run` consumes a live stream:
+ * the job must stop committing (so nothing unwritten is acknowledged), keep its memory bounded,
+ * report the outage on /healthz, and after Redis returns catch up with every event exactly once.
+ */
+const run = faultRun('redis');
+const stream = syntheticStream({ events: 6_000, malformed: 60, duplicates: 150, seed: 11 });
+let s: Stores;
+let job: RunningJob | undefined;
+
+beforeAll(async () => {
+  await upStack(run.cfg);
+  s = stores(run);
+});
+
+afterAll(async () => {
+  if (job && job.child.exitCode === null) job.child.kill('SIGKILL');
+  await s?.close();
+  await downStack(run.cfg);
+});
+
+describe(`Redis down for ${OUTAGE_S} s mid-stream`, () => {
+  it('pauses consumption, stays bounded, then delivers every event and dead letter once', async () => {
+    const input = writeStream(stream.lines);
+    job = await startFaultJob(run);
+    const rate = Math.ceil(stream.lines.length / (OUTAGE_S + 12));
+    const produced = runCli(
+      ['produce', '--input', input, '--partitions', '3', '--rate', String(rate), '--json'],
+      run.env,
+      (OUTAGE_S + 120) * 1000,
+    );
+    await waitFor('the first events in ClickHouse', async () => (await s.events()) >= 600);
+
+    const r = await outage(run, job, 'redis', produced);
+    const p = await produced;
+    expect(p.code, p.stderr).toBe(0);
+    expect(lastJson<{ produced: number }>(p.stdout).produced).toBe(stream.lines.length);
+
+    console.log(
+      `faults-redis: outage ${r.outageSeconds.toFixed(1)} s, committed ${r.committedEarly} → ${r.committedLate} during it, ` +
+        `lag at end of outage ${r.lagAtEnd}, RSS before ${(r.rssBefore / 2 ** 20).toFixed(0)} MiB, ` +
+        `during ${(r.rss.min / 2 ** 20).toFixed(0)}–${(r.rss.max / 2 ** 20).toFixed(0)} MiB (${r.rss.samples} samples), ` +
+        `caught up ${r.recoverySeconds.toFixed(1)} s after restart`,
+    );
+    expect(r.outageSeconds).toBeGreaterThanOrEqual(OUTAGE_S);
+    expect(r.healthDuring.status).toBe(503);
+    expect(r.healthDuring.checks).toMatchObject({ redis: false, clickhouse: true, kafka: true });
+    expect(r.healthAfter.checks).toEqual({ redis: true, clickhouse: true, kafka: true });
+    expect(r.committedLate).toBe(r.committedEarly);
+    expect(r.lagAtEnd).toBeGreaterThan(0);
+    expect(r.rss.max).toBeLessThan(r.rssBefore + 64 * 2 ** 20);
+    expect(r.rss.max).toBeLessThan(512 * 2 ** 20);
+
+    const running = job;
+    running.child.kill('SIGTERM');
+    expect(await running.exited, running.logs().slice(-3000)).toBe(0);
+    const counts = await expectExactlyOnce(s, stream);
+    console.log(
+      `faults-redis: ${counts.events} events and ${counts.deadLetters} dead letters exactly once`,
+    );
+  });
+});
