@@ -35,6 +35,11 @@ export interface FeatureConfig {
   readonly distinctPrecision: number;
   readonly distinctExactLimit: number;
   readonly eventWeights: EventWeights;
+  /**
+   * Build feature rows for sinks (default true). Replay has no feature sink and turns this off:
+   * every window and aggregate is still maintained and readable, only the rows are not built.
+   */
+  readonly emitRows: boolean;
 }
 
 /**
@@ -58,6 +63,7 @@ export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
     { label: '24h', sizeMs: DAY, slideMs: HOUR },
   ],
   sessionGapMs: 30 * MIN,
+  emitRows: true,
   trending: { short: '1h', long: '24h', prior: 1 },
   // Events of one user share a partition, so disorder comes from producers and partition skew:
   // seconds, not minutes. A minute of lateness covers a lagging partition without holding

@@ -192,8 +192,10 @@ export class FeatureStore {
     if (target > this.wm) this.wm = target;
     const out = this.advanceAll(this.wm);
     const ts = this.maxTs;
-    for (const id of touchedIds)
-      this.userStateRows(id, this.users.get(id) as UserState, ts, out.rows);
+    if (this.config.emitRows) {
+      for (const id of touchedIds)
+        this.userStateRows(id, this.users.get(id) as UserState, ts, out.rows);
+    }
     this.sweep();
     return out;
   }
@@ -464,7 +466,7 @@ export class FeatureStore {
           continue;
         }
         if (f === this.sessionFam) this.sessionRows(o, ts, rows);
-        else this.windowRows(f, o, ts, rows);
+        else if (this.config.emitRows) this.windowRows(f, o, ts, rows);
       }
     }
     return { rows, late, watermark: wm };

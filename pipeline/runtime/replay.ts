@@ -31,7 +31,6 @@ export interface ReplaySummary {
   duplicates: number;
   unique_events: number;
   users_served: number;
-  feature_rows: number;
   late_feature_events: number;
   seconds: number;
   events_per_s: number;
@@ -51,7 +50,8 @@ export async function replay(
 ): Promise<{ summary: ReplaySummary; sink: MemorySink }> {
   const recommender = createRecommender(opts.model);
   const history = new PurchaseHistory();
-  const features = new FeatureStore();
+  // No feature sink in replay: keep every window and aggregate, but build no sink rows.
+  const features = new FeatureStore({ emitRows: false });
   const evaluator = opts.evaluate
     ? new PrequentialEvaluator(opts.k, { window: SERIES_WINDOW })
     : undefined;
@@ -108,7 +108,6 @@ export async function replay(
     duplicates: sink.duplicates,
     unique_events: sink.valid,
     users_served: sink.latestRecommendations.size,
-    feature_rows: sink.featureRows,
     late_feature_events: sink.lateFeatureEvents,
     seconds: round(seconds, 3),
     events_per_s: Math.round(stats.records / Math.max(seconds, 1e-9)),
