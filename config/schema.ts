@@ -1,6 +1,18 @@
 import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)');
+const isTimeZone = (tz: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 export const configSchema = z
   .object({
@@ -116,6 +128,81 @@ export const configSchema = z
         evalWindow: z.number().int().min(1).default(1_000),
         /** How often the windowed model metrics are written to ClickHouse `model_metrics`. */
         modelMetricsIntervalMs: z.number().int().min(1_000).default(60_000),
+      })
+      .default({}),
+    /** Push decisioning (docs/push.md): triggers run on event time, so durations are event time. */
+    push: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** A cart add with no purchase or removal of that item this long after it fires. */
+        abandonedCartDelayMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(30 * MINUTE),
+        /** Views, clicks and carts this recent make a user interested in an item's price and stock. */
+        interestTtlMs: z
+          .number()
+          .int()
+          .min(1)
+          .default(7 * DAY),
+        /** A catalog price at least this many percent below the last known price is a drop. */
+        priceDropMinPct: z.number().min(0).max(100).default(10),
+        /** Interest burst: the user's weighted events in one category within this window... */
+        burstWindowMs: z.number().int().min(MINUTE).default(HOUR),
+        /** ...reach at least this many events... */
+        burstMinEvents: z.number().int().min(1).default(5),
+        /** ...and this many times what their decayed category affinity predicts for the window. */
+        burstRatio: z.number().min(1).default(3),
+        /** A new top recommendation is pushed only at or above this score. */
+        recommendationMinScore: z.number().default(1),
+        /** Sent pushes per user per rolling `frequencyWindowMs`. */
+        frequencyCap: z.number().int().min(0).default(3),
+        frequencyWindowMs: z.number().int().min(1).default(DAY),
+        /** Minimum gap between two sent pushes of one trigger to one user. */
+        cooldownMs: z
+          .object({
+            abandonedCart: z.number().int().min(0).default(DAY),
+            priceDrop: z
+              .number()
+              .int()
+              .min(0)
+              .default(12 * HOUR),
+            backInStock: z
+              .number()
+              .int()
+              .min(0)
+              .default(12 * HOUR),
+            interestBurst: z.number().int().min(0).default(DAY),
+            newRecommendation: z.number().int().min(0).default(DAY),
+          })
+          .default({}),
+        /** Local wall-clock [start, end) of the user's time zone; a start after the end spans midnight. */
+        quietHours: z
+          .object({
+            start: hhmm.default('22:00'),
+            end: hhmm.default('08:00'),
+            /** For users whose events carry no `props.tz`. */
+            timeZone: z
+              .string()
+              .refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Paris')
+              .default('UTC'),
+          })
+          .default({}),
+        /** Sent pushes over all users per event-time minute. */
+        globalRatePerMinute: z.number().int().min(1).default(1_000),
+        /** Items listed in one notification. */
+        maxItems: z.number().int().min(1).max(20).default(3),
+        /** `{item_id}` is replaced by the first item's id (URL-encoded). */
+        deepLink: z.string().min(1).default('app://item/{item_id}'),
+        /** expires_at = decision time + this. */
+        ttlMs: z.number().int().min(1).default(DAY),
+        /** How long Redis keeps idempotency claims, so a replay of an old batch re-sends nothing new. */
+        claimTtlSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .default(7 * 24 * 3600),
       })
       .default({}),
     privacy: z
