@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastJson, runCli } from '../support/cli.js';
+import { lastJson, runCli, waitFor, type CliResult } from '../support/cli.js';
 import {
   OUTAGE_S,
   downStack,
@@ -13,13 +13,12 @@ import {
   type RunningJob,
   type Stores,
 } from '../support/faults.js';
-import { waitFor } from '../support/cli.js';
 import { syntheticStream } from '../support/synthetic-stream.js';
 
 /**
- * Redis (the serving store) goes away for OUTAGE_S while `recpipe run` consumes a live stream:
- * the job must stop committing (so nothing unwritten is acknowledged), keep its memory bounded,
- * report the outage on /healthz, and after Redis returns catch up with every event exactly once.
+ * Redis (the serving store) goes away for OUTAGE_S while `recpipe run` consumes a live stream: the job
+ * must stop committing (nothing unwritten is acknowledged), keep its memory bounded, report the
+ * outage on /healthz, and once Redis is back deliver every event and dead letter exactly once.
  */
 const run = faultRun('redis');
 const stream = syntheticStream({ events: 6_000, malformed: 60, duplicates: 150, seed: 11 });
@@ -37,35 +36,59 @@ afterAll(async () => {
   await downStack(run.cfg);
 });
 
+const produce = (lines: readonly string[], rate: number): Promise<CliResult> =>
+  runCli(
+    [
+      'produce',
+      '--input',
+      writeStream(lines),
+      '--partitions',
+      '3',
+      '--rate',
+      String(rate),
+      '--json',
+    ],
+    run.env,
+    (OUTAGE_S + 120) * 1000,
+  );
+
 describe(`Redis down for ${OUTAGE_S} s mid-stream`, () => {
   it('pauses consumption, stays bounded, then delivers every event and dead letter once', async () => {
-    const input = writeStream(stream.lines);
     job = await startFaultJob(run);
-    const rate = Math.ceil(stream.lines.length / (OUTAGE_S + 12));
-    const produced = runCli(
-      ['produce', '--input', input, '--partitions', '3', '--rate', String(rate), '--json'],
-      run.env,
-      (OUTAGE_S + 120) * 1000,
-    );
+    // Part of the stream before the outage, the rest while Redis is down.
+    const cut = Math.floor(stream.lines.length * 0.4);
+    const before = await produce(stream.lines.slice(0, cut), 2_000);
+    expect(before.code, before.stderr).toBe(0);
     await waitFor('the first events in ClickHouse', async () => (await s.events()) >= 600);
 
-    const r = await outage(run, job, 'redis', produced);
-    const p = await produced;
-    expect(p.code, p.stderr).toBe(0);
-    expect(lastJson<{ produced: number }>(p.stdout).produced).toBe(stream.lines.length);
+    let during: CliResult | undefined;
+    const r = await outage(run, job, 'redis', async () => {
+      during = await produce(
+        stream.lines.slice(cut),
+        Math.ceil((stream.lines.length - cut) / (OUTAGE_S / 2)),
+      );
+    });
+    expect(during?.code, during?.stderr).toBe(0);
+    expect(
+      lastJson<{ produced: number }>(before.stdout).produced +
+        lastJson<{ produced: number }>(during?.stdout ?? '').produced,
+    ).toBe(stream.lines.length);
 
     console.log(
       `faults-redis: outage ${r.outageSeconds.toFixed(1)} s, committed ${r.committedEarly} → ${r.committedLate} during it, ` +
-        `lag at end of outage ${r.lagAtEnd}, RSS before ${(r.rssBefore / 2 ** 20).toFixed(0)} MiB, ` +
+        `lag at its end ${r.lagAtEnd}, RSS before ${(r.rssBefore / 2 ** 20).toFixed(0)} MiB, ` +
         `during ${(r.rss.min / 2 ** 20).toFixed(0)}–${(r.rss.max / 2 ** 20).toFixed(0)} MiB (${r.rss.samples} samples), ` +
-        `caught up ${r.recoverySeconds.toFixed(1)} s after restart`,
+        `caught up ${r.recoverySeconds.toFixed(1)} s after the restart`,
     );
     expect(r.outageSeconds).toBeGreaterThanOrEqual(OUTAGE_S);
     expect(r.healthDuring.status).toBe(503);
     expect(r.healthDuring.checks).toMatchObject({ redis: false, clickhouse: true, kafka: true });
     expect(r.healthAfter.checks).toEqual({ redis: true, clickhouse: true, kafka: true });
+    // Consumption paused: nothing committed during the outage while the backlog grew.
     expect(r.committedLate).toBe(r.committedEarly);
+    expect(r.committedLate).toBeLessThan(stream.lines.length);
     expect(r.lagAtEnd).toBeGreaterThan(0);
+    // Memory bounded: the in-flight bound holds a few batches, not the backlog.
     expect(r.rss.max).toBeLessThan(r.rssBefore + 64 * 2 ** 20);
     expect(r.rss.max).toBeLessThan(512 * 2 ** 20);
 

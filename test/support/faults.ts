@@ -265,21 +265,23 @@ export interface OutageReport {
 }
 
 /**
- * Takes `service` down for OUTAGE_S while the job runs and a producer keeps writing, then brings
- * it back and waits until the group has committed everything. Measures what the fault tests assert.
+ * Takes `service` down for `seconds` (from the moment it has stopped to the moment it is asked to
+ * start) while the job runs; `during` starts a producer as soon as it is down, so new data keeps
+ * arriving. Then brings it back and waits until the group has committed everything.
  */
 export async function outage(
   run: FaultRun,
   job: RunningJob,
   service: 'redis' | 'clickhouse',
-  producerDone: Promise<unknown>,
+  during: () => Promise<unknown>,
   seconds = OUTAGE_S,
 ): Promise<OutageReport> {
   const { startService, stopService } = await import('../../pipeline/stack/stack.js');
   const pid = job.child.pid as number;
   const rssBefore = rssBytes(pid) ?? 0;
-  const t0 = Date.now();
   await stopService(run.cfg, service);
+  const t0 = Date.now();
+  const producerDone = during();
   const rss = sampleRss(pid);
   // In-flight batches that already passed the store may still commit; after that, nothing may.
   await sleep(Math.min(4_000, (seconds * 1000) / 3));
