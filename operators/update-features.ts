@@ -2,6 +2,7 @@ import { map, type OperatorFunction } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
 import type { FeatureStore } from '../models/features/feature-store.js';
 import type { FeatureRow } from '../models/features/types.js';
+import { PartitionWatermarks } from '../models/partition-watermarks.js';
 import type { GraphBatch } from './types.js';
 
 /**
@@ -11,14 +12,24 @@ import type { GraphBatch } from './types.js';
  * the sinks only need each feature's newest window as of this batch, so that is what is kept:
  * Redis serves current values and ClickHouse keeps one snapshot per window and batch.
  */
-export function updateFeatures(store: FeatureStore): OperatorFunction<GraphBatch, GraphBatch> {
+export function updateFeatures(
+  store: FeatureStore,
+  opts: { idlePartitionMs?: number; now?: () => number } = {},
+): OperatorFunction<GraphBatch, GraphBatch> {
+  const now = opts.now ?? Date.now;
+  const partitions = new PartitionWatermarks(opts.idlePartitionMs ?? 5_000);
   return map((batch) => {
     for (const item of batch.items) store.observeItem(item);
+    const t = now();
     const events: ClickEvent[] = new Array<ClickEvent>(batch.events.length);
     for (let i = 0; i < batch.events.length; i++) {
-      events[i] = (batch.events[i] as GraphBatch['events'][number]).event;
+      const e = batch.events[i] as GraphBatch['events'][number];
+      events[i] = e.event;
+      partitions.observe(`${e.topic}/${e.partition}`, e.event.ts, t);
     }
-    const out = store.ingest(events);
+    // The cap is the slowest active partition's newest event; the store subtracts nothing from
+    // it, so out-of-orderness inside a partition is still allowed by the store's own bound.
+    const out = store.ingest(events, partitions.cap(t) - store.config.outOfOrdernessMs);
     return {
       ...batch,
       features: newestPerFeature(out.rows),

@@ -166,9 +166,10 @@ export class FeatureStore {
 
   /**
    * Adds a batch, then advances the watermark to max event time − out-of-orderness once, so all
-   * events of the batch are judged against the previous batch's watermark.
+   * events of the batch are judged against the previous batch's watermark. `watermarkCap` lets
+   * a multi-partition source hold the watermark at its slowest active partition.
    */
-  ingest(events: readonly ClickEvent[]): FeatureBatch {
+  ingest(events: readonly ClickEvent[], watermarkCap = Number.POSITIVE_INFINITY): FeatureBatch {
     const touched = new Set<UserState>();
     const touchedIds: string[] = [];
     for (const e of events) {
@@ -188,7 +189,7 @@ export class FeatureStore {
         touchedIds.push(e.userId);
       }
     }
-    const target = this.maxTs - this.config.outOfOrdernessMs;
+    const target = Math.min(this.maxTs - this.config.outOfOrdernessMs, watermarkCap);
     if (target > this.wm) this.wm = target;
     const out = this.advanceAll(this.wm);
     const ts = this.maxTs;

@@ -1,0 +1,28 @@
+/**
+ * Event-time progress per source partition. The stream's watermark may only advance as far as
+ * its slowest partition, or a partition read later (a backfill, a slow broker) would find all its
+ * windows already closed. A partition with no new event for `idleMs` of processing time stops
+ * holding the others back (as Flink's idleness does), and counts again once it has data.
+ */
+export class PartitionWatermarks {
+  private readonly maxTs = new Map<string, number>();
+  private readonly lastSeen = new Map<string, number>();
+
+  constructor(private readonly idleMs: number) {}
+
+  observe(partitionId: string, ts: number, now: number): void {
+    const prev = this.maxTs.get(partitionId);
+    if (prev === undefined || ts > prev) this.maxTs.set(partitionId, ts);
+    this.lastSeen.set(partitionId, now);
+  }
+
+  /** The minimum max-event-time over active partitions; +Infinity when none is active. */
+  cap(now: number): number {
+    let cap = Number.POSITIVE_INFINITY;
+    for (const [id, ts] of this.maxTs) {
+      if (now - (this.lastSeen.get(id) ?? 0) > this.idleMs) continue;
+      if (ts < cap) cap = ts;
+    }
+    return cap;
+  }
+}
