@@ -34,10 +34,14 @@ export interface FaultRun {
 }
 
 /** Unique topics, group, database and prefix for one test, on the fault stack. */
-export function faultRun(label: string, extra: Record<string, string> = {}): FaultRun {
+export function faultRun(
+  label: string,
+  extra: Record<string, string> = {},
+  opts: { sharedStack?: boolean } = {},
+): FaultRun {
   const name = `f${label}${Date.now().toString(36)}`;
   const stack =
-    process.env.RECPIPE_FAULT_SHARED_STACK === '1'
+    process.env.RECPIPE_FAULT_SHARED_STACK === '1' || opts.sharedStack
       ? {}
       : Object.fromEntries(
           Object.entries(PRIVATE_STACK).filter(([k]) => process.env[k] === undefined),
