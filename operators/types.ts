@@ -1,5 +1,6 @@
 import type { ClickEvent, ItemEvent, ScoredItem } from '../models/event.js';
 import type { FeatureRow } from '../models/features/types.js';
+import type { PushDecision, PushMessage } from '../models/push/types.js';
 
 /** One input record as the source saw it; `offset` is the source position (Kafka offset or line number). */
 export interface RawMessage {
@@ -45,7 +46,7 @@ export interface ServedRecommendation {
   readonly updatedAt: number;
 }
 
-export type { ClickEvent, FeatureRow, ItemEvent, ScoredItem };
+export type { ClickEvent, FeatureRow, ItemEvent, PushDecision, PushMessage, ScoredItem };
 
 /** An accepted event with the source position it came from (ClickHouse keeps both). */
 export interface SourcedEvent {
@@ -77,4 +78,11 @@ export interface GraphBatch {
   readonly lateFeatureEvents: number;
   /** Event-time watermark after this batch (max event time − allowed out-of-orderness). */
   readonly watermark: number;
+  /**
+   * Push decisions of this batch (sent, deferred, suppressed). In `run`, the Redis claim may turn
+   * a sent one into suppressed before the sinks see the batch. Absent when pushes are off.
+   */
+  readonly pushes?: readonly PushDecision[];
+  /** The push topic's messages of the sent decisions (the runtime names the topic). */
+  readonly pushMessages?: readonly PushMessage[];
 }

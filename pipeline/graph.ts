@@ -1,8 +1,10 @@
 import type { OperatorFunction } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
 import type { FeatureStore } from '../models/features/feature-store.js';
+import type { PushEngine } from '../models/push/engine.js';
 import type { PurchaseHistory } from '../models/purchase-history.js';
 import type { Recommender } from '../models/recommender.js';
+import { decidePushes } from '../operators/decide-pushes.js';
 import { dedupeEvents } from '../operators/dedupe-events.js';
 import { learnAndRecommend } from '../operators/learn-and-recommend.js';
 import { parseMessages } from '../operators/parse-messages.js';
@@ -19,6 +21,8 @@ export interface GraphOptions {
   readonly itemsTopic?: string;
   readonly modelVersion: string;
   readonly learn?: (event: ClickEvent) => void;
+  /** Push decisioning (docs/push.md); without it batches carry no push decisions. */
+  readonly push?: PushEngine;
 }
 
 /**
@@ -38,5 +42,6 @@ export function recpipeGraph(opts: GraphOptions): OperatorFunction<Batch<RawMess
         modelVersion: opts.modelVersion,
         ...(opts.learn && { learn: opts.learn }),
       }),
+      opts.push ? decidePushes(opts.push) : (b) => b,
     );
 }
