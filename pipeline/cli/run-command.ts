@@ -77,7 +77,8 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
       process.exit(130);
     }
     log.info({ sig }, 'shutting down');
-    void job.stop();
+    // The outcome (including a failed drain) is handled where job.done is awaited below.
+    job.stop().catch(() => undefined);
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
