@@ -4,17 +4,18 @@ import type { RedisSink } from '../../sinks/redis.js';
 import type { Metrics } from '../metrics.js';
 import type { SinkWriter } from './run.js';
 
-/** ClickHouse gets the analytics record of the batch: events, dead letters, what was served. */
+/** ClickHouse gets the analytics record of the batch: events, dead letters, features, what was served. */
 export function clickHouseWriter(ch: ClickHouseSink, metrics: Metrics): SinkWriter {
   return {
     name: 'clickhouse',
     write: async (b: GraphBatch) => {
       metrics.sinkBatchSize.observe(
         { sink: 'clickhouse' },
-        b.events.length + b.deadLetters.length + b.recommendations.length,
+        b.events.length + b.deadLetters.length + b.recommendations.length + b.features.length,
       );
       await Promise.all([
         b.events.length > 0 ? ch.insertEvents(b.events) : undefined,
+        b.features.length > 0 ? ch.insertFeatures(b.features) : undefined,
         b.deadLetters.length > 0 ? ch.insertDeadLetters(b.deadLetters) : undefined,
         b.recommendations.length > 0 ? ch.insertRecommendations(b.recommendations) : undefined,
       ]);

@@ -81,6 +81,10 @@ export function syntheticStream(opts: {
   users?: number;
   items?: number;
   startTs?: number;
+  /** How far (in lines) a line may move from event-time order; default 50. */
+  displacement?: number;
+  /** Largest gap between consecutive events, ms; default 2000. */
+  maxGapMs?: number;
 }): SyntheticStream {
   const rnd = mulberry32(opts.seed ?? 42);
   const nUsers = opts.users ?? 300;
@@ -92,7 +96,7 @@ export function syntheticStream(opts: {
   const valid: { id: string; line: string }[] = [];
   const purchases = new Map<string, Set<string>>();
   for (let i = 0; i < opts.events; i++) {
-    ts += Math.floor(rnd() * 2000);
+    ts += Math.floor(rnd() * (opts.maxGapMs ?? 2000));
     const user = pick(users);
     const itemNo = Math.floor(Math.pow(rnd(), 2) * nItems); // a popularity skew, as in real shops
     const item = `item-${itemNo}`;
@@ -135,7 +139,7 @@ export function syntheticStream(opts: {
   // Shuffle lightly so malformed lines and repeats are spread through the stream.
   for (let i = lines.length - 1; i > 0; i--) {
     if (rnd() < 0.5) continue;
-    const j = Math.max(0, i - Math.floor(rnd() * 50));
+    const j = Math.max(0, i - Math.floor(rnd() * (opts.displacement ?? 50)));
     [lines[i], lines[j]] = [lines[j] as string, lines[i] as string];
   }
   const malformedLines: number[] = [];
