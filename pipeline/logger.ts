@@ -10,8 +10,13 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
-/** Field names whose values never reach a log line, at any depth the code logs them. */
-const SECRET_KEYS = ['password', 'sasl', 'keyPassword', 'userIdHashKey', 'authorization'];
+/**
+ * Field names whose values never reach a log line, at any depth the code logs them. Leaves only:
+ * pino's redaction censors in place and restores after serializing, and with nested paths (a
+ * whole `sasl` object and the `password` inside it) the restore left the LIVE config's password
+ * as "[redacted]"; passwords are strings, so leaf names cannot nest.
+ */
+const SECRET_KEYS = ['password', 'keyPassword', 'userIdHashKey', 'authorization'];
 const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`]);
 
 /**
