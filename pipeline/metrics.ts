@@ -135,6 +135,12 @@ export function createMetrics() {
       labelNames: ['trigger', 'decision'],
       ...r,
     }),
+    pushFeedback: new Counter({
+      name: 'recpipe_push_feedback_total',
+      help: 'push_open and push_click events by the trigger of the push (props.trigger); with recpipe_push_decisions_total{decision="sent"} this gives open and click rates per trigger',
+      labelNames: ['trigger', 'type'],
+      ...r,
+    }),
   };
 }
 
@@ -147,4 +153,24 @@ export function countPushDecisions(
 ): void {
   for (const d of decisions)
     metrics.pushDecisions.inc({ trigger: d.trigger, decision: d.decision });
+}
+
+/**
+ * For push feedback: one increment per push_open / push_click event, labelled with the trigger
+ * named in its props. Labels come from client input, so anything but a known trigger is `unknown`.
+ */
+export function countPushFeedback(
+  metrics: Metrics,
+  events: readonly {
+    readonly type: string;
+    readonly props?: Readonly<Record<string, unknown>>;
+  }[],
+  triggers: readonly string[],
+): void {
+  for (const e of events) {
+    if (e.type !== 'push_open' && e.type !== 'push_click') continue;
+    const t = e.props?.trigger;
+    const trigger = typeof t === 'string' && triggers.includes(t) ? t : 'unknown';
+    metrics.pushFeedback.inc({ trigger, type: e.type });
+  }
 }

@@ -1,6 +1,8 @@
 import { concatMap, finalize, lastValueFrom, defaultIfEmpty, tap } from 'rxjs';
 import type { Config } from '../../config/schema.js';
 import { FeatureStore } from '../../models/features/feature-store.js';
+import { PushEngine, featureStoreBaseline } from '../../models/push/engine.js';
+import { PUSH_TRIGGERS } from '../../models/push/types.js';
 import { PurchaseHistory } from '../../models/purchase-history.js';
 import { createRecommender } from '../../models/registry.js';
 import type { Batch, GraphBatch, RawMessage } from '../../operators/types.js';
@@ -9,7 +11,8 @@ import { KafkaConsumerSource } from '../kafka/consumer-source.js';
 import type { OutMessage } from '../kafka/transactional-producer.js';
 import { TransactionalProducer } from '../kafka/transactional-producer.js';
 import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
+import { countPushDecisions, countPushFeedback, type Metrics } from '../metrics.js';
+import { createRedisPushClaims, type PushClaims } from '../../sinks/redis-push-policy.js';
 import { deadLetterMessage, reasonCode } from '../../sinks/types.js';
 import type { ModelMetric } from '../../sinks/types.js';
 import { startLagMonitor } from './lag-monitor.js';
@@ -33,6 +36,8 @@ export interface RunDependencies {
   readonly loadHistory: (userIds: readonly string[]) => Promise<Map<string, Set<string>>>;
   /** Where the windowed online model metrics go (ClickHouse `model_metrics`); optional. */
   readonly writeModelMetrics?: (rows: readonly ModelMetric[]) => Promise<void>;
+  /** Cross-instance push claims; by default Redis at cfg.redis (sinks/redis-push-policy.ts). */
+  readonly pushClaims?: PushClaims;
 }
 
 export interface RunningJob {
@@ -53,6 +58,10 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const recommender = createRecommender(cfg.pipeline.model);
   const history = new PurchaseHistory();
   const features = new FeatureStore();
+  const push = cfg.push.enabled
+    ? new PushEngine(cfg.push, featureStoreBaseline(features))
+    : undefined;
+  const claims = push ? (deps.pushClaims ?? createRedisPushClaims(cfg)) : undefined;
   const modelVersion = `${recommender.name}@${new Date().toISOString()}`;
   const quality = cfg.monitoring.onlineEval
     ? new ModelMonitor(recommender, metrics, {
@@ -115,7 +124,18 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     return batch;
   };
 
-  const writeAndCommit = async (batch: GraphBatch, readAt: number): Promise<void> => {
+  // Claimed before any sink sees the batch, so ClickHouse stores the final decisions; a replay
+  // after a crash re-claims the same keys as success and re-sends exactly what was sent.
+  const claimPushes = async (batch: GraphBatch): Promise<GraphBatch> => {
+    if (!claims || !(batch.pushes ?? []).some((d) => d.decision === 'sent')) return batch;
+    const final = await retry('redis-push-claims', () =>
+      claims.claim(batch.pushes ?? [], batch.pushMessages ?? []),
+    );
+    return { ...batch, pushes: final.decisions, pushMessages: final.messages };
+  };
+
+  const writeAndCommit = async (graphBatch: GraphBatch, readAt: number): Promise<void> => {
+    const batch = await claimPushes(graphBatch);
     await Promise.all(
       deps.sinks.map((s) =>
         retry(s.name, async () => {
@@ -129,6 +149,8 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       topic: cfg.kafka.dlqTopic,
       ...deadLetterMessage(d),
     }));
+    for (const m of batch.pushMessages ?? [])
+      out.push({ topic: cfg.kafka.pushTopic, key: m.key, value: m.value, headers: m.headers });
     await retry('kafka-commit', async () => {
       try {
         await producer.commit(out, batch.commits, source.consumer);
@@ -147,6 +169,12 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     metrics.duplicates.inc(batch.duplicates);
     for (const d of batch.deadLetters) metrics.deadLetters.inc({ reason: reasonCode(d.reason) });
     metrics.recommendations.inc(batch.recommendations.length);
+    countPushDecisions(metrics, batch.pushes ?? []);
+    countPushFeedback(
+      metrics,
+      batch.events.map((s) => s.event),
+      PUSH_TRIGGERS,
+    );
     quality?.publish();
     metrics.batchesCommitted.inc();
     metrics.freshnessSeconds.observe((now - readAt) / 1000);
@@ -158,6 +186,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     lag.stop();
     clearInterval(qualityTimer);
     await writeQuality();
+    await claims?.close();
     await producer
       .disconnect()
       .catch((err: unknown) => log.warn({ err: String(err) }, 'producer disconnect'));
@@ -184,6 +213,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         itemsTopic: cfg.kafka.itemsTopic,
         modelVersion,
         ...(quality && { learn: quality.learn }),
+        ...(push && { push }),
       }),
       concatMap(async (batch) => {
         const readAt = readTimes.get(batch.seq) ?? Date.now();

@@ -4,7 +4,7 @@ import type { RedisSink } from '../../sinks/redis.js';
 import type { Metrics } from '../metrics.js';
 import type { SinkWriter } from './run.js';
 
-/** ClickHouse gets the analytics record of the batch: events, dead letters, features, what was served. */
+/** ClickHouse gets the analytics record of the batch: events, dead letters, features, what was served, push decisions. */
 export function clickHouseWriter(ch: ClickHouseSink, metrics: Metrics): SinkWriter {
   return {
     name: 'clickhouse',
@@ -18,6 +18,8 @@ export function clickHouseWriter(ch: ClickHouseSink, metrics: Metrics): SinkWrit
         b.features.length > 0 ? ch.insertFeatures(b.features) : undefined,
         b.deadLetters.length > 0 ? ch.insertDeadLetters(b.deadLetters) : undefined,
         b.recommendations.length > 0 ? ch.insertRecommendations(b.recommendations) : undefined,
+        // `run` hands over the batch after the Redis push claim: these are the final decisions.
+        b.pushes && b.pushes.length > 0 ? ch.insertPushDecisions(b.pushes) : undefined,
       ]);
     },
   };

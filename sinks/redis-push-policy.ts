@@ -1,0 +1,168 @@
+import { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { cooldownOf } from '../models/push/policy.js';
+import type { PushDecision, PushMessage } from '../models/push/types.js';
+import { redisSecurityOptions } from './redis.js';
+import { redactUrl } from './security.js';
+
+/**
+ * The cross-instance half of the push policy. The graph decides pushes with each process's own
+ * state; before a batch's sent pushes are produced, each is claimed here in one atomic script:
+ * its idempotency key (SET NX), the user's rolling frequency cap (a ZSET of sent pushes scored by
+ * event time), the per-trigger cooldown, "never pushed before" for recommendations, and the
+ * global per-minute rate. A key claimed before counts as success, so a batch replayed after a
+ * crash re-sends the same pushes (in the new Kafka transaction) and nothing more.
+ *
+ * Keys (under the Redis prefix, all with TTLs): `push:claim:{idempotency_key}`,
+ * `push:sent:{user}`, `push:cooldown:{user}:{trigger}`, `push:items:{user}`,
+ * `push:rate:{event-time minute}`. The rate key is shared by all users, so this needs one Redis
+ * (or a cluster with hash tags around it), not a sharded keyspace.
+ */
+export interface PushClaims {
+  /**
+   * Returns the final decisions (a sent push that loses its claim becomes suppressed, with the
+   * rule that stopped it) and the messages of the pushes still sent, in input order.
+   */
+  claim(
+    decisions: readonly PushDecision[],
+    messages: readonly PushMessage[],
+  ): Promise<{ decisions: PushDecision[]; messages: PushMessage[] }>;
+  close(): Promise<void>;
+}
+
+// Bounds are computed by the caller (exact integers in ARGV) so Lua's float formatting never
+// touches a timestamp.
+const CLAIM = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return {1, 'already_claimed'} end
+local ttl = tonumber(ARGV[7])
+local n = redis.call('ZCOUNT', KEYS[2], '(' .. ARGV[2], '+inf')
+if n >= tonumber(ARGV[3]) then return {0, 'frequency_cap'} end
+local last = redis.call('GET', KEYS[3])
+local ts = tonumber(ARGV[1])
+if last and math.abs(ts - tonumber(last)) < tonumber(ARGV[4]) then return {0, 'cooldown'} end
+if ARGV[5] ~= '' and redis.call('SISMEMBER', KEYS[4], ARGV[5]) == 1 then
+  return {0, 'already_pushed'}
+end
+local used = tonumber(redis.call('GET', KEYS[5]) or '0')
+if used >= tonumber(ARGV[6]) then return {0, 'rate_limit'} end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[8])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[9])
+redis.call('EXPIRE', KEYS[2], ttl)
+if not last or ts > tonumber(last) then redis.call('SET', KEYS[3], ARGV[1], 'EX', ttl)
+else redis.call('EXPIRE', KEYS[3], ttl) end
+if ARGV[5] ~= '' then
+  redis.call('SADD', KEYS[4], ARGV[5])
+  redis.call('EXPIRE', KEYS[4], ttl)
+end
+redis.call('INCR', KEYS[5])
+redis.call('EXPIRE', KEYS[5], ttl)
+return {1, 'claimed'}
+`;
+
+const REASONS: Readonly<Record<string, string>> = {
+  frequency_cap: 'frequency_cap: cap reached across instances (Redis claim)',
+  cooldown: 'cooldown: trigger sent recently by another instance (Redis claim)',
+  already_pushed: 'already_pushed: item pushed to this user before (Redis claim)',
+  rate_limit: 'rate_limit: global per-minute rate reached (Redis claim)',
+};
+
+export function createRedisPushClaims(cfg: Config, opts: { prefix?: string } = {}): PushClaims {
+  const prefix = opts.prefix ?? cfg.redis.prefix;
+  const p = cfg.push;
+  const ttl = Math.max(
+    p.claimTtlSeconds,
+    Math.ceil(p.frequencyWindowMs / 1000),
+    Math.ceil(Math.max(...Object.values(p.cooldownMs)) / 1000),
+  );
+  const redis = new Redis(cfg.redis.url, {
+    ...redisSecurityOptions(cfg),
+    lazyConnect: true,
+    connectTimeout: 5_000,
+    maxRetriesPerRequest: 3,
+  });
+  let lastError: Error | undefined;
+  redis.on('error', (err: Error) => {
+    lastError = err;
+  });
+  let sha: string | undefined;
+
+  const load = async (): Promise<string> => {
+    if (redis.status === 'wait' || redis.status === 'end') await redis.connect();
+    sha = (await redis.script('LOAD', CLAIM)) as string;
+    return sha;
+  };
+
+  const claimAll = async (sent: readonly PushDecision[]): Promise<[number, string][]> => {
+    const script = sha ?? (await load());
+    const pipe = redis.pipeline();
+    for (const d of sent) {
+      const ts = Math.round(d.ts);
+      pipe.evalsha(
+        script,
+        5,
+        `${prefix}push:claim:${d.idempotencyKey}`,
+        `${prefix}push:sent:${d.userId}`,
+        `${prefix}push:cooldown:${d.userId}:${d.trigger}`,
+        `${prefix}push:items:${d.userId}`,
+        `${prefix}push:rate:${Math.floor(ts / 60_000)}`,
+        String(ts),
+        String(ts - p.frequencyWindowMs),
+        String(p.frequencyCap),
+        String(cooldownOf(p, d.trigger)),
+        d.trigger === 'new_recommendation' ? (d.items[0] ?? '') : '',
+        String(p.globalRatePerMinute),
+        String(ttl),
+        d.idempotencyKey,
+        String(ts - 2 * p.frequencyWindowMs),
+      );
+    }
+    const res = await pipe.exec();
+    if (res === null) throw new Error('Redis push claim: pipeline aborted');
+    return res.map(([err, v]) => {
+      if (err) {
+        // Redis restarted and forgot the script: load it again on the caller's retry.
+        if (/NOSCRIPT/.test(err.message)) sha = undefined;
+        throw new Error(`Redis push claim failed: ${err.message}`, { cause: err });
+      }
+      return v as [number, string];
+    });
+  };
+
+  return {
+    async claim(decisions, messages) {
+      const sent = decisions.filter((d) => d.decision === 'sent');
+      if (sent.length === 0) return { decisions: [...decisions], messages: [] };
+      let results: [number, string][];
+      try {
+        results = await claimAll(sent);
+      } catch (err) {
+        const cause = lastError ?? err;
+        throw new Error(
+          `Redis at ${redactUrl(cfg.redis.url)}: push claim failed: ${(cause as Error).message}`,
+          { cause },
+        );
+      }
+      const lost = new Map<string, string>();
+      sent.forEach((d, i) => {
+        const [ok, code] = results[i] as [number, string];
+        if (ok !== 1) lost.set(d.idempotencyKey, REASONS[code] ?? `${code}: Redis claim`);
+      });
+      if (lost.size === 0) return { decisions: [...decisions], messages: [...messages] };
+      return {
+        decisions: decisions.map((d) => {
+          const reason = d.decision === 'sent' ? lost.get(d.idempotencyKey) : undefined;
+          if (reason === undefined) return d;
+          const { payload: _payload, ...rest } = d;
+          return { ...rest, decision: 'suppressed', reason };
+        }),
+        messages: messages.filter((m) => !lost.has(m.idempotencyKey)),
+      };
+    },
+
+    async close() {
+      if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+      else redis.disconnect();
+    },
+  };
+}
