@@ -113,6 +113,8 @@ export const configSchema = z
         dedupeCapacity: z.number().int().min(1).default(1_000_000),
         topK: z.number().int().min(1).max(1000).default(20),
         model: z.string().default('default'),
+        /** How often `run` saves the model snapshot to Redis (and always after a clean drain). */
+        snapshotIntervalMs: z.number().int().min(1000).default(30_000),
         /** After SIGTERM, how long sinks may keep retrying before the job gives up uncommitted work. */
         drainTimeoutMs: z.number().int().min(0).default(30_000),
       })

@@ -15,6 +15,8 @@ export function redisKeys(prefix: string) {
     bought: (userId: string) => `${prefix}hist:bought:${userId}`,
     /** HASH feature → value (latest window). */
     feature: (entity: FeatureRow['entity'], id: string) => `${prefix}feat:${entity}:${id}`,
+    /** STRING (binary): a model snapshot, so a restarted job does not start cold. */
+    snapshot: (name: string) => `${prefix}snapshot:${name}`,
   };
 }
 
@@ -37,6 +39,9 @@ export interface RedisSink {
   /** Latest value per (entity, key, feature); an older window in the same batch never wins. */
   writeFeatures(rows: readonly FeatureRow[]): Promise<void>;
   readFeatures(entity: FeatureRow['entity'], id: string): Promise<Record<string, number>>;
+  /** Stores a model snapshot (binary) under `snapshot:{name}` with the history TTL. */
+  saveSnapshot(name: string, bytes: Uint8Array): Promise<void>;
+  loadSnapshot(name: string): Promise<Uint8Array | null>;
   /** Resolves when Redis answers PING; rejects fast with a clear message on auth or connection errors. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -318,6 +323,20 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
           ),
         ),
       );
+    },
+
+    async saveSnapshot(name, bytes) {
+      await redis.set(
+        keys.snapshot(name),
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        'EX',
+        historyTtl,
+      );
+    },
+
+    async loadSnapshot(name) {
+      const buf = await redis.getBuffer(keys.snapshot(name));
+      return buf === null ? null : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     },
 
     async readFeatures(entity, id) {

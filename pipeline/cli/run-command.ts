@@ -46,6 +46,7 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
     sinks: [clickHouseWriter(clickhouse, metrics), redisWriter(redis, metrics)],
     loadHistory: (users) => redis.loadPurchases(users),
     writeModelMetrics: (rows) => clickhouse.insertModelMetrics(rows),
+    snapshots: { save: (n, b) => redis.saveSnapshot(n, b), load: (n) => redis.loadSnapshot(n) },
   });
 
   // A store that hangs instead of refusing must still turn /healthz red, within a probe's budget.

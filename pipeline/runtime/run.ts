@@ -38,6 +38,13 @@ export interface RunDependencies {
   readonly writeModelMetrics?: (rows: readonly ModelMetric[]) => Promise<void>;
   /** Cross-instance push claims; by default Redis at cfg.redis (sinks/redis-push-policy.ts). */
   readonly pushClaims?: PushClaims;
+  /** Where model snapshots live, so a restarted job does not start cold; optional. */
+  readonly snapshots?: SnapshotStore;
+}
+
+export interface SnapshotStore {
+  save(name: string, bytes: Uint8Array): Promise<void>;
+  load(name: string): Promise<Uint8Array | null>;
 }
 
 export interface RunningJob {
@@ -63,6 +70,27 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     : undefined;
   const claims = push ? (deps.pushClaims ?? createRedisPushClaims(cfg)) : undefined;
   const modelVersion = `${recommender.name}@${new Date().toISOString()}`;
+  // One snapshot per instance of the group: each owns its partitions' users.
+  const snapshotName = `${deps.group}:${cfg.kafka.instanceId}:${recommender.name}`;
+  if (deps.snapshots && recommender.restore) {
+    const bytes = await deps.snapshots.load(snapshotName);
+    if (bytes) {
+      recommender.restore(bytes);
+      log.info({ snapshot: snapshotName, bytes: bytes.byteLength }, 'model restored from snapshot');
+    }
+  }
+  let lastSnapshot = Date.now();
+  const saveSnapshot = async (): Promise<void> => {
+    if (!deps.snapshots || !recommender.snapshot) return;
+    lastSnapshot = Date.now();
+    const bytes = recommender.snapshot();
+    await deps.snapshots
+      .save(snapshotName, bytes)
+      .then(() =>
+        log.debug({ snapshot: snapshotName, bytes: bytes.byteLength }, 'model snapshot saved'),
+      )
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'model snapshot not saved'));
+  };
   const quality = cfg.monitoring.onlineEval
     ? new ModelMonitor(recommender, metrics, {
         k: cfg.monitoring.evalK,
@@ -182,7 +210,9 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       metrics.endToEndSeconds.observe(Math.max(0, now - event.ts) / 1000);
   };
 
-  const release = async (): Promise<void> => {
+  const release = async (clean: boolean): Promise<void> => {
+    // Only after a clean drain does the model reflect exactly what was committed.
+    if (clean) await saveSnapshot();
     lag.stop();
     clearInterval(qualityTimer);
     await writeQuality();
@@ -221,16 +251,17 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         await writeAndCommit(batch, readAt);
         source.release();
         metrics.inFlightBatches.set(source.pendingBatches);
+        if (Date.now() - lastSnapshot >= cfg.pipeline.snapshotIntervalMs) await saveSnapshot();
       }),
       defaultIfEmpty(undefined),
       finalize(() => log.info('source drained')),
     ),
   ).then(
-    () => release(),
+    () => release(true),
     async (err: unknown) => {
       // Connected librdkafka handles keep the process alive, so a failed drain must close them
       // too, or the job would hang instead of exiting.
-      await release();
+      await release(false);
       if (stopping && Date.now() > drainDeadline) {
         throw new DrainTimeoutError(
           `drain deadline (${cfg.pipeline.drainTimeoutMs} ms) passed with batches not acknowledged by every store; ` +
