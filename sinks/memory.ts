@@ -11,6 +11,13 @@ export class MemorySink {
   recommendationsServed = 0;
   featureRows = 0;
   lateFeatureEvents = 0;
+  /** Push decisions per trigger and outcome (replay has no Redis claim: these are final). */
+  readonly pushes = new Map<string, { sent: number; deferred: number; suppressed: number }>();
+  /** Distinct users that were sent at least one push. */
+  readonly pushedUsers = new Set<string>();
+  /** Event-time span of the accepted events, for per-day rates. */
+  firstEventTs = Infinity;
+  lastEventTs = -Infinity;
 
   write(batch: GraphBatch): void {
     this.messages += batch.messages;
@@ -25,5 +32,15 @@ export class MemorySink {
     this.recommendationsServed += batch.recommendations.length;
     this.featureRows += batch.features.length;
     this.lateFeatureEvents += batch.lateFeatureEvents;
+    for (const { event } of batch.events) {
+      if (event.ts < this.firstEventTs) this.firstEventTs = event.ts;
+      if (event.ts > this.lastEventTs) this.lastEventTs = event.ts;
+    }
+    for (const d of batch.pushes ?? []) {
+      let c = this.pushes.get(d.trigger);
+      if (!c) this.pushes.set(d.trigger, (c = { sent: 0, deferred: 0, suppressed: 0 }));
+      c[d.decision]++;
+      if (d.decision === 'sent') this.pushedUsers.add(d.userId);
+    }
   }
 }

@@ -13,6 +13,7 @@ export async function replayCommand(args: string[], cfg: Config): Promise<number
     eval: { type: 'string' },
     k: { type: 'string' },
     limit: { type: 'string' },
+    items: { type: 'string' },
     json: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
   });
@@ -29,6 +30,8 @@ export async function replayCommand(args: string[], cfg: Config): Promise<number
     throw new UsageError(`unknown --model "${model}": one of ${RECOMMENDER_NAMES.join(', ')}`);
   }
   const limit = intOption(values.limit, 'limit', 1);
+  if (values.items !== undefined && !existsSync(values.items))
+    throw new UsageError(`items file not found: ${values.items}`);
   const { summary, sink } = await replay({
     input: values.input,
     format,
@@ -40,6 +43,8 @@ export async function replayCommand(args: string[], cfg: Config): Promise<number
     batchSize: cfg.pipeline.batchMaxMessages,
     dedupeCapacity: cfg.pipeline.dedupeCapacity,
     progress: !values.quiet,
+    push: cfg.push,
+    ...(values.items !== undefined && { items: values.items }),
   });
   if (values.json) {
     printJson(summary);

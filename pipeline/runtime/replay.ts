@@ -2,6 +2,12 @@ import { from, lastValueFrom, tap, defaultIfEmpty } from 'rxjs';
 import type { ClickEvent } from '../../models/event.js';
 import { PrequentialEvaluator } from '../../models/prequential.js';
 import { FeatureStore } from '../../models/features/feature-store.js';
+import { PushEngine, featureStoreBaseline } from '../../models/push/engine.js';
+import type { PushOverrides } from '../../models/push/options.js';
+import { parseTimestamp } from '../../models/validate-event.js';
+import { validateItemMessage } from '../../models/validate-item.js';
+import type { Batch, RawMessage } from '../../operators/types.js';
+import { readInputRecords } from '../formats/input-records.js';
 import { PurchaseHistory } from '../../models/purchase-history.js';
 import { createRecommender } from '../../models/registry.js';
 import { MemorySink } from '../../sinks/memory.js';
@@ -21,6 +27,10 @@ export interface ReplayOptions {
   readonly batchSize: number;
   readonly dedupeCapacity: number;
   readonly progress: boolean;
+  /** Push settings (the config's `push` section); defaults when absent. */
+  readonly push?: PushOverrides;
+  /** A JSONL file of catalog events (the `items` topic), merged into the input by event time. */
+  readonly items?: string;
 }
 
 export interface ReplaySummary {
@@ -36,6 +46,10 @@ export interface ReplaySummary {
   events_per_s: number;
   model: string;
   dead_letter_reasons: Record<string, number>;
+  /** Catalog lines read from --items. */
+  catalog_updates?: number;
+  /** Push decisions per trigger: what `run` would decide, before the cross-instance claim. */
+  pushes: Record<string, { sent: number; deferred: number; suppressed: number }>;
   peak_rss_mb: number;
   evaluated?: number;
   /** HR@K per SERIES_WINDOW evaluated events: [event time ms, HR@K in that window]. */
@@ -52,6 +66,8 @@ export async function replay(
   const history = new PurchaseHistory();
   // No feature sink in replay: keep every window and aggregate, but build no sink rows.
   const features = new FeatureStore({ emitRows: false });
+  const push = new PushEngine(opts.push ?? {}, featureStoreBaseline(features));
+  const catalog = { lines: 0 };
   const evaluator = opts.evaluate
     ? new PrequentialEvaluator(opts.k, { window: SERIES_WINDOW })
     : undefined;
@@ -74,12 +90,16 @@ export async function replay(
 
   await lastValueFrom(
     from(
-      fileBatches(opts.input, opts.format, {
-        batchSize: opts.batchSize,
-        ...(opts.limit !== undefined && { limit: opts.limit }),
-        position,
-        stats,
-      }),
+      withCatalog(
+        fileBatches(opts.input, opts.format, {
+          batchSize: opts.batchSize,
+          ...(opts.limit !== undefined && { limit: opts.limit }),
+          position,
+          stats,
+        }),
+        opts.items,
+        catalog,
+      ),
     ).pipe(
       recpipeGraph({
         recommender,
@@ -89,6 +109,8 @@ export async function replay(
         dedupeCapacity: opts.dedupeCapacity,
         modelVersion: `${recommender.name}@replay`,
         ...(learn && { learn }),
+        ...(opts.items !== undefined && { itemsTopic: opts.items }),
+        push,
       }),
       tap((batch) => {
         sink.write(batch);
@@ -102,7 +124,7 @@ export async function replay(
 
   const summary: ReplaySummary = {
     events: stats.records,
-    valid: sink.messages - sink.deadLetters,
+    valid: sink.messages - sink.deadLetters - catalog.lines,
     dead_letter: sink.deadLetters,
     filtered: stats.filtered,
     duplicates: sink.duplicates,
@@ -113,6 +135,8 @@ export async function replay(
     events_per_s: Math.round(stats.records / Math.max(seconds, 1e-9)),
     model: recommender.name,
     dead_letter_reasons: Object.fromEntries(sink.deadLetterReasons),
+    ...(opts.items !== undefined && { catalog_updates: catalog.lines }),
+    pushes: Object.fromEntries([...sink.pushes].sort(([a], [b]) => a.localeCompare(b))),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   if (evaluator) {
@@ -130,3 +154,58 @@ const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 
 /** Evaluated events per learning-curve point; the benchmark plots compare at this resolution. */
 const SERIES_WINDOW = 5000;
+
+/** Event time of a JSON line, or -Infinity when it has none (it will be a dead letter anyway). */
+function lineTs(value: string): number {
+  try {
+    const o = JSON.parse(value) as { ts?: unknown };
+    const ts = parseTimestamp(o.ts);
+    return typeof ts === 'number' ? ts : -Infinity;
+  } catch {
+    return -Infinity;
+  }
+}
+
+/**
+ * Replay's stand-in for the `items` topic: catalog lines (topic = the items file) are put in
+ * front of the first input batch whose last event is not older than them, so the graph sees
+ * catalog updates in event-time order with the clickstream, at batch granularity.
+ */
+async function* withCatalog(
+  batches: AsyncGenerator<Batch<RawMessage>>,
+  itemsFile: string | undefined,
+  counter: { lines: number },
+): AsyncGenerator<Batch<RawMessage>> {
+  if (itemsFile === undefined) {
+    yield* batches;
+    return;
+  }
+  const catalog: { ts: number; msg: RawMessage }[] = [];
+  for await (const rec of readInputRecords(itemsFile, 'jsonl')) {
+    if (rec.kind !== 'message') continue;
+    const v = validateItemMessage(rec.value);
+    catalog.push({
+      ts: v.ok ? v.item.ts : -Infinity,
+      msg: { topic: itemsFile, partition: 0, offset: rec.line, value: rec.value },
+    });
+  }
+  catalog.sort((a, b) => a.ts - b.ts);
+  counter.lines = catalog.length;
+  let next = 0;
+  let seq = 0;
+  for await (const b of batches) {
+    let until = -Infinity;
+    for (let i = b.items.length - 1; i >= 0 && until === -Infinity; i--) {
+      const raw = (b.items[i] as RawMessage).value;
+      until = lineTs(typeof raw === 'string' ? raw : raw.toString('utf8'));
+    }
+    const due: RawMessage[] = [];
+    while (next < catalog.length && (catalog[next] as { ts: number }).ts <= until)
+      due.push((catalog[next++] as { msg: RawMessage }).msg);
+    yield { ...b, seq: seq++, items: due.length > 0 ? [...due, ...b.items] : b.items };
+  }
+  if (next < catalog.length) {
+    const rest = catalog.slice(next).map((c) => c.msg);
+    yield { seq: seq++, items: rest, commits: [] };
+  }
+}
