@@ -43,6 +43,12 @@ export interface MfOptions {
   initStd?: number;
   /** Half-life of the popularity used for users the model has not seen (days, default 7). */
   coldHalfLifeDays?: number;
+  /**
+   * Item biases fade toward 0 with this event-time half-life, in days (default 7; Infinity
+   * keeps them). An item that stopped selling is rarely drawn as a negative any more, so
+   * without fading it would keep the bias it earned while it was popular.
+   */
+  biasHalfLifeDays?: number;
   eventWeights?: Partial<EventWeights>;
   seed?: number;
 }
@@ -60,6 +66,7 @@ const DEFAULTS: Required<Omit<MfOptions, 'eventWeights'>> = {
   uniformNegatives: 0,
   initStd: 0.1,
   coldHalfLifeDays: 7,
+  biasHalfLifeDays: 7,
   seed: 42,
 };
 
@@ -85,7 +92,12 @@ export class MfRecommender implements Recommender {
   private readonly weights: Float64Array;
   readonly P: RowStore;
   readonly Q: RowStore;
-  bias = new Float32Array(0);
+  /** item biases times biasClock's inflation (see DecayClock): fading costs nothing per item */
+  private bias = new Float32Array(0);
+  private readonly biasClock: DecayClock;
+  private biasNow = Number.NEGATIVE_INFINITY;
+  private biasInfl = 1;
+  private biasScale = 1;
   private readonly rng: Rng;
   private ring: Int32Array;
   private ringPos = 0;
@@ -114,6 +126,21 @@ export class MfRecommender implements Recommender {
     this.negs = new Int32Array(Math.max(0, this.o.negatives));
     this.gradP = new Float64Array(this.o.dim);
     this.clock = new DecayClock(this.o.coldHalfLifeDays * DAY_MS);
+    this.biasClock = new DecayClock(this.o.biasHalfLifeDays * DAY_MS);
+  }
+
+  /** The current (faded) bias of item i. */
+  biasOf(i: number): number {
+    return this.bias[i] * this.biasScale;
+  }
+
+  private advanceBias(ts: number): void {
+    if (ts <= this.biasNow) return;
+    this.biasNow = ts;
+    const f = this.biasClock.advance(ts);
+    if (f !== 1) for (let c = 0; c < this.bias.length; c++) this.bias[c] *= f;
+    this.biasInfl = this.biasClock.weight(ts);
+    this.biasScale = 1 / this.biasInfl;
   }
 
   learn(event: ClickEvent): void {
@@ -126,6 +153,7 @@ export class MfRecommender implements Recommender {
     if (w === 0) return;
     const f = this.clock.advance(event.ts);
     if (f !== 1) for (let c = 0; c < this.pop.length; c++) this.pop[c] *= f;
+    this.advanceBias(event.ts);
     if (w < 0) {
       this.step(u, i, 0, -w, this.negs, 0);
       return;
@@ -162,13 +190,15 @@ export class MfRecommender implements Recommender {
     const P = this.P.data;
     const Q = this.Q.data;
     const b = this.bias;
+    const bs = this.biasScale;
+    const bi = this.biasInfl;
     const pu = u * dim;
     const g = this.gradP;
     for (let d = 0; d < dim; d++) g[d] = reg * P[pu + d];
 
     // positive (or explicit) entry
     let qi = i * dim;
-    let dot = useBias ? b[i] : 0;
+    let dot = useBias ? b[i] * bs : 0;
     for (let d = 0; d < dim; d++) dot += P[pu + d] * Q[qi + d];
     let coef = w * (dot - target); // ∂L/∂ŷ
     for (let d = 0; d < dim; d++) {
@@ -177,13 +207,16 @@ export class MfRecommender implements Recommender {
       g[d] += coef * q;
       Q[qi + d] = q - lr * (coef * p + reg * q);
     }
-    if (useBias) b[i] -= lr * (coef + regB * b[i]);
+    if (useBias) {
+      const bias = b[i] * bs;
+      b[i] = (bias - lr * (coef + regB * bias)) * bi;
+    }
 
     // sampled missing entries, target 0
     for (let t = 0; t < nNeg; t++) {
       const j = negs[t];
       qi = j * dim;
-      dot = useBias ? b[j] : 0;
+      dot = useBias ? b[j] * bs : 0;
       for (let d = 0; d < dim; d++) dot += P[pu + d] * Q[qi + d];
       coef = c0 * dot;
       for (let d = 0; d < dim; d++) {
@@ -192,7 +225,10 @@ export class MfRecommender implements Recommender {
         g[d] += coef * q;
         Q[qi + d] = q - lr * (coef * p + reg * q);
       }
-      if (useBias) b[j] -= lr * (coef + regB * b[j]);
+      if (useBias) {
+        const bias = b[j] * bs;
+        b[j] = (bias - lr * (coef + regB * bias)) * bi;
+      }
     }
     const lrU = lr * this.o.userLearningRateScale;
     for (let d = 0; d < dim; d++) P[pu + d] -= lrU * g[d];
@@ -204,7 +240,7 @@ export class MfRecommender implements Recommender {
     const Q = this.Q.data;
     const pu = u * dim;
     const qi = i * dim;
-    let dot = this.o.itemBias ? this.bias[i] : 0;
+    let dot = this.o.itemBias ? this.bias[i] * this.biasScale : 0;
     for (let d = 0; d < dim; d++) dot += P[pu + d] * Q[qi + d];
     return dot;
   }
@@ -236,11 +272,12 @@ export class MfRecommender implements Recommender {
     const P = this.P.data;
     const Q = this.Q.data;
     const b = this.bias;
+    const bs = this.biasScale;
     const useBias = this.o.itemBias;
     const pu = u * dim;
     for (let c = 0; c < n; c++) {
       const qc = c * dim;
-      let dot = useBias ? b[c] : 0;
+      let dot = useBias ? b[c] * bs : 0;
       for (let d = 0; d < dim; d++) dot += P[pu + d] * Q[qc + d];
       r.offer(c, dot, items, exclude);
     }
@@ -255,6 +292,8 @@ export class MfRecommender implements Recommender {
     w.set('ringPos', this.ringPos);
     w.set('ringFill', this.ringFill);
     w.set('origin', this.clock.origin);
+    w.set('biasOrigin', this.biasClock.origin);
+    w.set('biasNow', Number.isFinite(this.biasNow) ? this.biasNow : null);
     w.array('P', this.P.data, this.P.rows * this.o.dim);
     w.array('Q', this.Q.data, this.Q.rows * this.o.dim);
     w.array('bias', this.bias, this.Q.rows);
@@ -283,6 +322,11 @@ export class MfRecommender implements Recommender {
     this.ringFill = Math.min(r.num('ringFill'), this.ring.length);
     this.rng.state = r.num('rng');
     this.clock.origin = r.num('origin');
+    this.biasClock.origin = r.num('biasOrigin');
+    const now = r.num('biasNow');
+    this.biasNow = Number.isNaN(now) ? Number.NEGATIVE_INFINITY : now;
+    this.biasInfl = Number.isNaN(now) ? 1 : this.biasClock.weight(now);
+    this.biasScale = 1 / this.biasInfl;
   }
 
   snapshot(): Uint8Array {

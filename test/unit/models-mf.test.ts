@@ -78,7 +78,7 @@ describe('MF SGD step', () => {
       rows.forEach((r, n) => {
         const off = dim + n * (dim + 1);
         theta.set(mf.Q.data.subarray(r * dim, (r + 1) * dim), off);
-        theta[off + dim] = mf.bias[r];
+        theta[off + dim] = mf.biasOf(r);
       });
       const L = (th: Float64Array): number =>
         loss(
@@ -109,7 +109,7 @@ describe('MF SGD step', () => {
       rows.forEach((r, n) => {
         const off = dim + n * (dim + 1);
         after.set(mf.Q.data.subarray(r * dim, (r + 1) * dim), off);
-        after[off + dim] = mf.bias[r];
+        after[off + dim] = mf.biasOf(r);
       });
       for (let x = 0; x < theta.length; x++) {
         const step = after[x] - theta[x];
