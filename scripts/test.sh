@@ -23,8 +23,13 @@ npx vitest run --reporter=default --reporter=json --outputFile.json=.state/test/
 
 node -e '
   const r = require("./.state/test/results.json");
-  const failed = r.numFailedTests, passed = r.numPassedTests, skipped = r.numPendingTests + r.numTodoTests;
-  console.log(`tests: ${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  // A file that fails outside any test (e.g. in beforeAll) has no failed test: count it as one.
+  const brokenFiles = r.testResults.filter(
+    (f) => f.status === "failed" && !f.assertionResults.some((a) => a.status === "failed"),
+  ).length;
+  const failed = r.numFailedTests + brokenFiles;
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`tests: ${r.numPassedTests} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
 ' || true
 log "total $(( $(date +%s) - started )) s"
 exit $status
