@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what recpipe needs and builds it. Idempotent: fast when everything is already there.
-#   scripts/setup.sh           npm packages (without the native Kafka client) + build: enough for `replay`
+#   scripts/setup.sh           npm packages (native addons not built) + build: enough for `replay`
 #   scripts/setup.sh --full    also system packages (Redis, ClickHouse, Java, Maven, -dev libs) and the
 #                              Kafka client's native addon: what `stack`, `produce`, `run` and the tests need
 set -euo pipefail
@@ -19,21 +19,21 @@ fi
 # librdkafka is built from source against the Debian -dev libraries (no prebuilt download here).
 export CKJS_LINKING=dynamic
 stamp=node_modules/.recpipe-install-stamp
-if [[ ! -f $stamp || package-lock.json -nt $stamp ]] || { [[ $full -eq 1 ]] && ! kafka_client_ok; }; then
-  if [[ $full -eq 1 ]]; then
-    # npm install, not npm ci: npm 11 with omit-lockfile-registry-resolved writes lockfiles that
-    # its own `npm ci` rejects (platform-specific optional packages are never recorded).
-    log "npm install (builds the Kafka client's native addon: about 2 minutes the first time)"
-    npm install --no-audit --no-fund --loglevel=error
-  else
-    log "npm install (without optional native modules)"
-    npm install --no-audit --no-fund --loglevel=error --omit=optional
-  fi
+if [[ ! -f $stamp || package-lock.json -nt $stamp ]]; then
+  # Packages only, no install scripts: every module and its types are there for the build and
+  # `replay`; native addons are built below when the services are wanted. npm install, not
+  # npm ci: npm 11 with omit-lockfile-registry-resolved writes lockfiles its own `npm ci` rejects.
+  log "npm install (packages only)"
+  npm install --no-audit --no-fund --loglevel=error --ignore-scripts
   touch "$stamp"
 fi
 if [[ $full -eq 1 ]] && ! kafka_client_ok; then
-  log "the Kafka client did not build; see README 'Troubleshooting'"
-  exit 1
+  log "building the Kafka client's native addon (librdkafka; about 2 minutes the first time)"
+  npm rebuild @confluentinc/kafka-javascript --loglevel=error >/dev/null
+  if ! kafka_client_ok; then
+    log "the Kafka client did not build; see README 'Troubleshooting'"
+    exit 1
+  fi
 fi
 
 if [[ ! -f dist/.build-stamp ]] || [[ -n $(find pipeline operators sinks config models bench -name '*.ts' -newer dist/.build-stamp -print -quit 2>/dev/null) ]] || [[ tsconfig.json -nt dist/.build-stamp ]]; then
