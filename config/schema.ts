@@ -132,6 +132,24 @@ export const configSchema = z
         modelMetricsIntervalMs: z.number().int().min(1_000).default(60_000),
       })
       .default({}),
+    /** Many instances of one consumer group (docs/scaling.md). */
+    scale: z
+      .object({
+        /**
+         * Also learn from the partitions other instances own (a second, non-committing consumer),
+         * so shared item state converges and a partition that moves here is already warm.
+         */
+        follow: z.boolean().default(true),
+        /** A batch is served only once what the follower has not learned yet is at most this old. */
+        stalenessMs: z.number().int().min(0).default(1_000),
+        /** ...but it waits no longer than this for it (then it serves and counts a timeout). */
+        maxHoldMs: z.number().int().min(0).default(10_000),
+        /** How long a partition that moved here waits for the follower to reach its first offset. */
+        handoffTimeoutMs: z.number().int().min(0).default(60_000),
+        /** How long a revoked partition's in-flight batches may take to commit before it is let go. */
+        revokeTimeoutMs: z.number().int().min(0).default(15_000),
+      })
+      .default({}),
     /** Push decisioning (docs/push.md): triggers run on event time, so durations are event time. */
     push: z
       .object({
