@@ -47,6 +47,9 @@ export class KafkaConsumerSource {
         'session.timeout.ms': 10_000,
         'heartbeat.interval.ms': 1_000,
         'fetch.wait.max.ms': Math.min(100, opts.batchMaxMs),
+        // librdkafka prefetches in the background whether or not the job pulls; its default cap
+        // (64 MiB) would let a paused job (a store down, a big backlog) grow by that much.
+        'queued.max.messages.kbytes': 16_384,
       },
       { 'auto.offset.reset': 'earliest' },
     );

@@ -88,8 +88,10 @@ describe(`ClickHouse down for ${OUTAGE_S} s mid-stream`, () => {
     expect(r.committedLate).toBe(r.committedEarly);
     expect(r.committedLate).toBeLessThan(stream.lines.length);
     expect(r.lagAtEnd).toBeGreaterThan(0);
-    // Memory bounded: the in-flight bound holds a few batches, not the backlog.
-    expect(r.rss.max).toBeLessThan(r.rssBefore + 64 * 2 ** 20);
+    // Memory bounded: the in-flight bound holds a few batches and librdkafka's prefetch is
+    // capped at 16 MiB, not the backlog. The margin is for garbage from retried writes (each
+    // retry serializes the batch again) that V8 collects lazily.
+    expect(r.rss.max).toBeLessThan(r.rssBefore + 128 * 2 ** 20);
     expect(r.rss.max).toBeLessThan(512 * 2 ** 20);
 
     const running = job;
