@@ -17,11 +17,11 @@ import type { SyntheticStream } from './synthetic-stream.js';
  */
 const PRIVATE_STACK: Record<string, string> = {
   RECPIPE_STATE_DIR: join(ROOT, '.state', 'faults'),
-  RECPIPE_KAFKA_BROKERS: '127.0.0.1:29092',
-  RECPIPE_KAFKA_CONTROLLER_PORT: '29093',
-  RECPIPE_REDIS_URL: 'redis://127.0.0.1:26379',
-  RECPIPE_CLICKHOUSE_URL: 'http://127.0.0.1:28123',
-  RECPIPE_CLICKHOUSE_NATIVE_PORT: '29000',
+  RECPIPE_KAFKA_BROKERS: '127.0.0.1:39092',
+  RECPIPE_KAFKA_CONTROLLER_PORT: '39093',
+  RECPIPE_REDIS_URL: 'redis://127.0.0.1:36379',
+  RECPIPE_CLICKHOUSE_URL: 'http://127.0.0.1:38123',
+  RECPIPE_CLICKHOUSE_NATIVE_PORT: '39000',
 };
 
 /** The outage length; the acceptance figure is 60 s, CI uses a shorter default. */
