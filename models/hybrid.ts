@@ -85,20 +85,24 @@ export class HybridRecommender implements Recommender {
   private epoch = 0;
   private list = new Int32Array(0);
   private n = 0;
-  /** per candidate slot: the recency channel's weighted score */
-  private recency = new Float64Array(0);
+  private slotOf = new Int32Array(0);
+  /** per candidate slot: the blend of every component but MF */
+  private cheap = new Float64Array(0);
   private readonly ranker = new Ranker();
   private readonly pre = new Ranker();
   private readonly rerankDepth: number;
   private preIds = new Int32Array(0);
   private preScores = new Float64Array(0);
   private preMf = new Float64Array(0);
-  private bestPart = new Float64Array(0);
-  /** per candidate slot: the blend of every component but MF */
-  private cheap = new Float64Array(0);
-  private topChannel = new Int32Array(0);
-  private slotOf = new Int32Array(0);
+  /** MF's weighted contribution per item, valid where mfStamp equals epoch */
+  private mfPart = new Float64Array(0);
+  private mfStamp = new Int32Array(0);
+  // the last call's normalisers, so reasons can be worked out for the winners only
   private user = -1;
+  private wk = 0;
+  private wc = 0;
+  private wt = 0;
+  private wp = 0;
   private readonly reasonOf = (c: number): string => this.reasonFor(c);
 
   constructor(opts: HybridOptions = {}) {
@@ -152,10 +156,9 @@ export class HybridRecommender implements Recommender {
     this.stamp = growI32(this.stamp, items);
     this.slotOf = growI32(this.slotOf, items);
     this.list = growI32(this.list, items);
-    this.bestPart = growF64(this.bestPart, items);
     this.cheap = growF64(this.cheap, items);
-    this.topChannel = growI32(this.topChannel, items);
-    this.recency = growF64(this.recency, items);
+    this.mfPart = growF64(this.mfPart, items);
+    this.mfStamp = growI32(this.mfStamp, items);
   }
 
   private addCandidate(c: number): void {
@@ -173,6 +176,7 @@ export class HybridRecommender implements Recommender {
     this.epoch++;
     this.n = 0;
 
+    // candidates; item-kNN's come first, so slots [0, nk) are exactly its candidates
     const knn = this.knn;
     const nk = knn.collect(u);
     for (let t = 0; t < nk; t++) this.addCandidate(knn.candidate(t));
@@ -186,76 +190,47 @@ export class HybridRecommender implements Recommender {
     }
     const h = knn.history;
     const hLen = u >= 0 && u < h.len.length ? h.len[u] : 0;
-    if (this.w[CH_RECENCY] > 0)
-      for (let p = 0; p < hLen; p++) this.addCandidate(h.items[u * h.size + p]);
+    const wr = this.w[CH_RECENCY];
+    if (wr > 0) for (let p = 0; p < hLen; p++) this.addCandidate(h.items[u * h.size + p]);
 
     // each component's scores are scaled to [0, 1] by its best candidate (popularity by the
-    // catalogue's best), then blended; recency ranks the user's own recent items
+    // catalogue's best), then blended
     const n = this.n;
     const list = this.list;
+    const cheap = this.cheap;
     const maxK = knn.finalizeScores();
     const maxC = content ? content.maxScore() : 0;
-    const wk = maxK > 0 ? this.w[CH_KNN] / maxK : 0;
-    const wc = content && maxC > 0 ? this.w[CH_CONTENT] / maxC : 0;
-    const wt = trending && trending.maxScore > 0 ? this.w[CH_TREND] / trending.maxScore : 0;
     const popular = this.popular;
-    const wp = popular && popular.maxPop > 0 ? this.w[CH_POP] / popular.maxPop : 0;
-    const recency = this.recency;
-    recency.fill(0, 0, n);
-    if (this.w[CH_RECENCY] > 0) {
-      // newer first, carts above views (purchases are excluded by the caller anyway)
+    const wk = (this.wk = maxK > 0 ? this.w[CH_KNN] / maxK : 0);
+    const wc = (this.wc = content && maxC > 0 ? this.w[CH_CONTENT] / maxC : 0);
+    const wt = (this.wt =
+      trending && trending.maxScore > 0 ? this.w[CH_TREND] / trending.maxScore : 0);
+    const wp = (this.wp = popular && popular.maxPop > 0 ? this.w[CH_POP] / popular.maxPop : 0);
+    for (let s = 0; s < nk; s++) cheap[s] = wk * knn.score(list[s]);
+    for (let s = nk; s < n; s++) cheap[s] = 0;
+    if (wc > 0)
+      for (let t = 0; t < nc; t++) {
+        const c = content!.candidate(t);
+        cheap[this.slotOf[c]] += wc * content!.score(c);
+      }
+    if (wt > 0) {
+      const ts = trending!.score;
+      for (let s = 0; s < n; s++) cheap[s] += wt * ts[list[s]];
+    }
+    if (wp > 0) {
+      const ps = popular!.pop;
+      for (let s = 0; s < n; s++) cheap[s] += wp * ps[list[s]];
+    }
+    if (wr > 0) {
       for (let p = 0; p < hLen; p++) {
         const e = u * h.size + p;
-        recency[this.slotOf[h.items[e]]] =
-          (this.w[CH_RECENCY] * (isBuyCode(h.types[e]) ? 1 : 0.5)) / (1 + p);
+        cheap[this.slotOf[h.items[e]]] += this.recencyPart(p, h.types[e]);
       }
     }
+
     // MF is the costly scorer, so it only re-ranks the best `rerankDepth` of the cheap blend
     const mf = this.mf;
-    const rerank = mf !== undefined && mf.knows(u) && this.w[CH_MF] > 0;
-    const cheap = this.cheap;
-    for (let s = 0; s < n; s++) {
-      const c = list[s];
-      let best = wk * knn.scoreOrZero(c);
-      let ch = CH_KNN;
-      let total = best;
-      if (wc > 0) {
-        const v = wc * content!.scoreOrZero(c);
-        total += v;
-        if (v > best) {
-          best = v;
-          ch = CH_CONTENT;
-        }
-      }
-      if (wt > 0) {
-        const v = wt * trending!.score[c];
-        total += v;
-        if (v > best) {
-          best = v;
-          ch = CH_TREND;
-        }
-      }
-      if (wp > 0) {
-        const v = wp * popular!.pop[c];
-        total += v;
-        if (v > best) {
-          best = v;
-          ch = CH_POP;
-        }
-      }
-      const vr = recency[s];
-      if (vr > 0) {
-        total += vr;
-        if (vr > best) {
-          best = vr;
-          ch = CH_RECENCY;
-        }
-      }
-      this.topChannel[c] = ch;
-      this.bestPart[c] = best;
-      cheap[s] = total;
-    }
-    if (!rerank) {
+    if (mf === undefined || !mf.knows(u) || !(this.w[CH_MF] > 0)) {
       const r = this.ranker;
       r.begin(k);
       for (let s = 0; s < n; s++) r.offer(list[s], cheap[s], items, exclude);
@@ -301,33 +276,76 @@ export class HybridRecommender implements Recommender {
     for (let t = 0; t < m; t++) {
       const c = this.preIds[t];
       const v = wm * (this.preMf[t] - lo);
-      if (v > this.bestPart[c]) this.topChannel[c] = CH_MF;
+      this.mfPart[c] = v;
+      this.mfStamp[c] = this.epoch;
       heap.offer(c, this.preScores[t] + v);
     }
     return out.finish(items, this.reasonOf);
   }
 
+  /** Recency bonus of the p-th most recent item: newer first, carts above views. */
+  private recencyPart(p: number, type: number): number {
+    return (this.w[CH_RECENCY] * (isBuyCode(type) ? 1 : 0.5)) / (1 + p);
+  }
+
+  /**
+   * The reason of the component that contributed most to c's score in the last call, worked
+   * out only for the items actually returned.
+   */
   private reasonFor(c: number): string {
-    switch (this.topChannel[c]) {
+    let best = this.wk * this.knn.scoreOrZero(c);
+    let ch = CH_KNN;
+    const content = this.content;
+    if (content && this.wc > 0) {
+      const v = this.wc * content.scoreOrZero(c);
+      if (v > best) {
+        best = v;
+        ch = CH_CONTENT;
+      }
+    }
+    if (this.trending && this.wt > 0) {
+      const v = this.wt * this.trending.score[c];
+      if (v > best) {
+        best = v;
+        ch = CH_TREND;
+      }
+    }
+    if (this.popular && this.wp > 0) {
+      const v = this.wp * this.popular.pop[c];
+      if (v > best) {
+        best = v;
+        ch = CH_POP;
+      }
+    }
+    if (this.mfStamp[c] === this.epoch && this.mfPart[c] > best) {
+      best = this.mfPart[c];
+      ch = CH_MF;
+    }
+    const h = this.knn.history;
+    const u = this.user;
+    let recent = '';
+    if (this.w[CH_RECENCY] > 0 && u >= 0 && u < h.len.length) {
+      for (let p = 0, base = u * h.size; p < h.len[u]; p++) {
+        if (h.items[base + p] !== c) continue;
+        const type = h.types[base + p];
+        if (this.recencyPart(p, type) > best) {
+          recent = isBuyCode(type) ? 'still in your cart' : 'you viewed this recently';
+        }
+        break;
+      }
+    }
+    if (recent !== '') return recent;
+    switch (ch) {
       case CH_KNN:
         return this.knn.reasonFor(c);
       case CH_CONTENT:
-        return this.content!.reasonFor(c);
+        return content!.reasonFor(c);
       case CH_MF:
         return 'matches your taste';
       case CH_TREND:
-        return this.trending!.reasonFor(this.user, c);
-      case CH_POP:
+        return this.trending!.reasonFor(u, c);
+      default:
         return 'popular now';
-      default: {
-        const h = this.knn.history;
-        const base = this.user * h.size;
-        for (let p = 0; p < h.len[this.user]; p++) {
-          if (h.items[base + p] === c)
-            return isBuyCode(h.types[base + p]) ? 'still in your cart' : 'you viewed this recently';
-        }
-        return 'you viewed this recently';
-      }
     }
   }
 

@@ -5,7 +5,7 @@ import { ModelContext, Ranker, ReasonCache } from './core/context.js';
 import { DecayClock } from './core/decay.js';
 import { UserHistory } from './core/history.js';
 import { SnapshotReader, SnapshotWriter, decodeSnapshot } from './core/snapshot.js';
-import { SparseRows } from './core/sparse-rows.js';
+import { SparseRows, TOP_STRIDE } from './core/sparse-rows.js';
 import { checkModel, stripUndefined } from './core/options.js';
 import { DAY_MS, TYPE_CODE, isBuyCode, weightTable, type EventWeights } from './core/weights.js';
 
@@ -22,7 +22,7 @@ export interface ItemKnnOptions {
   pairWindow?: number;
   /** A pair p+1 positions apart in the user's sequence counts pairDecay^p (default 0.7). */
   pairDecay?: number;
-  /** Neighbours kept per item for scoring (default 100). */
+  /** Neighbours kept per item for scoring (default 50). */
   neighbors?: number;
   /** Vote of the p-th most recent history item is positionDecay^p (default 0.5). */
   positionDecay?: number;
@@ -52,7 +52,7 @@ const DEFAULTS: Required<Omit<ItemKnnOptions, 'eventWeights'>> = {
   historySize: 20,
   pairWindow: 8,
   halfLifeDays: 120,
-  neighbors: 100,
+  neighbors: 50,
   positionDecay: 0.5,
   taperNeighbors: true,
   minNeighbors: 2,
@@ -215,11 +215,11 @@ export class ItemKnnRecommender implements Recommender {
       if (!(mass > 0)) continue;
       const wj = this.posWeight[p] / (alpha === 0.5 ? Math.sqrt(mass) : Math.pow(mass, alpha));
       const m = Math.min(this.co.top(j), this.posCap[p]);
-      const ids = this.co.topIdsOf(j);
-      const vals = this.co.topValsOf(j);
-      for (let t = 0; t < m; t++) {
+      const ids = this.co.topInts(j);
+      const vals = this.co.topFloats(j);
+      for (let t = 0; t < m * TOP_STRIDE; t += TOP_STRIDE) {
         const c = ids[t];
-        const v = wj * vals[t];
+        const v = wj * vals[t + 1];
         if (stamp[c] !== epoch) {
           stamp[c] = epoch;
           acc[c] = v;

@@ -3,6 +3,8 @@ import type { SnapshotReader, SnapshotWriter } from './snapshot.js';
 
 const EMPTY = -1;
 const HASH = 0x9e3779b1;
+/** Slot layout: [column, weight (float bits), position in the top list or -1]. */
+const S = 3;
 
 /**
  * A sparse, growable square matrix of non-negative weights (row item -> column item), each row
@@ -13,24 +15,25 @@ const HASH = 0x9e3779b1;
  * rescale), so a column can only enter a top list through its own update: checking the updated
  * column against the list's last entry keeps every list exact in O(1) amortised per update,
  * with no periodic rebuilds.
+ *
+ * Column, weight and top-list position share one interleaved buffer per row (and id, weight and
+ * slot one per top list): an update then touches one cache line instead of three arrays.
  */
 export class SparseRows {
-  private keys: Int32Array[] = [];
-  private vals: Float32Array[] = [];
-  /** per slot: position in the row's top list, or -1 */
-  private topPos: Int16Array[] = [];
+  /** per row: the hash table, as int and float views of one buffer */
+  private ti: Int32Array[] = [];
+  private tf: Float32Array[] = [];
   private nnz = new Int32Array(0);
-  /** per row, sorted by (weight desc, column asc) */
-  private topIds: Int32Array[] = [];
-  private topVals: Float32Array[] = [];
-  /** per top position: the hash slot holding that column */
-  private topSlot: Int32Array[] = [];
+  /** per row: the top list [column, weight, slot] sorted by (weight desc, column asc) */
+  private li: Int32Array[] = [];
+  private lf: Float32Array[] = [];
   private topLen = new Int32Array(0);
   private rows = 0;
 
   constructor(readonly topM: number) {
-    if (!(topM >= 1 && topM <= 32767))
-      throw new RangeError(`neighbours per item must be 1..32767, got ${topM}`);
+    if (!(topM >= 1 && topM <= 1 << 20)) {
+      throw new RangeError(`neighbours per item must be 1..${1 << 20}, got ${topM}`);
+    }
   }
 
   ensureRows(n: number): void {
@@ -38,12 +41,11 @@ export class SparseRows {
     this.nnz = growI32(this.nnz, n);
     this.topLen = growI32(this.topLen, n);
     for (let r = this.rows; r < n; r++) {
-      this.keys.push(new Int32Array(8).fill(EMPTY));
-      this.vals.push(new Float32Array(8));
-      this.topPos.push(new Int16Array(8).fill(-1));
-      this.topIds.push(EMPTY_I32);
-      this.topVals.push(EMPTY_F32);
-      this.topSlot.push(EMPTY_I32);
+      const buf = new ArrayBuffer(8 * S * 4);
+      this.ti.push(new Int32Array(buf).fill(EMPTY));
+      this.tf.push(new Float32Array(buf));
+      this.li.push(EMPTY_I32);
+      this.lf.push(EMPTY_F32);
     }
     this.rows = n;
   }
@@ -51,19 +53,23 @@ export class SparseRows {
   /** Adds w (>= 0) to (row, col). */
   add(row: number, col: number, w: number): void {
     const s = this.slotFor(row, col);
-    const v = (this.vals[row][s] += w);
-    const pos = this.topPos[row][s];
+    const tf = this.tf[row];
+    const v = (tf[s * S + 1] += w);
+    const pos = this.ti[row][s * S + 2];
+    const lf = this.lf[row];
     if (pos >= 0) {
-      this.topVals[row][pos] = v;
+      lf[pos * S + 1] = v;
+      // the common case: still ranked below its predecessor, nothing moves
+      if (pos > 0 && !(v >= lf[(pos - 1) * S + 1])) return;
       this.bubbleUp(row, pos);
       return;
     }
     const len = this.topLen[row];
     if (len < this.topM) {
-      if (this.topIds[row].length === 0) {
-        this.topIds[row] = new Int32Array(this.topM);
-        this.topVals[row] = new Float32Array(this.topM);
-        this.topSlot[row] = new Int32Array(this.topM);
+      if (this.li[row].length === 0) {
+        const buf = new ArrayBuffer(this.topM * S * 4);
+        this.li[row] = new Int32Array(buf);
+        this.lf[row] = new Float32Array(buf);
       }
       this.place(row, len, col, v, s);
       this.topLen[row] = len + 1;
@@ -71,62 +77,65 @@ export class SparseRows {
       return;
     }
     const last = len - 1;
-    const lv = this.topVals[row][last];
-    if (v > lv || (v === lv && col < this.topIds[row][last])) {
-      this.topPos[row][this.topSlot[row][last]] = -1;
+    const lv = lf[last * S + 1];
+    if (v > lv || (v === lv && col < this.li[row][last * S])) {
+      this.ti[row][this.li[row][last * S + 2] * S + 2] = -1;
       this.place(row, last, col, v, s);
       this.bubbleUp(row, last);
     }
   }
 
   private place(row: number, pos: number, col: number, v: number, slot: number): void {
-    this.topIds[row][pos] = col;
-    this.topVals[row][pos] = v;
-    this.topSlot[row][pos] = slot;
-    this.topPos[row][slot] = pos;
+    const li = this.li[row];
+    li[pos * S] = col;
+    this.lf[row][pos * S + 1] = v;
+    li[pos * S + 2] = slot;
+    this.ti[row][slot * S + 2] = pos;
   }
 
   /** Moves the entry at `pos` toward the front while it outranks its predecessor. */
   private bubbleUp(row: number, pos: number): void {
-    const ids = this.topIds[row];
-    const tv = this.topVals[row];
-    const ts = this.topSlot[row];
-    const tp = this.topPos[row];
-    const col = ids[pos];
-    const v = tv[pos];
-    const slot = ts[pos];
+    const li = this.li[row];
+    const lf = this.lf[row];
+    const ti = this.ti[row];
+    const col = li[pos * S];
+    const v = lf[pos * S + 1];
+    const slot = li[pos * S + 2];
     let p = pos;
     while (p > 0) {
-      const pv = tv[p - 1];
-      if (!(v > pv || (v === pv && col < ids[p - 1]))) break;
-      ids[p] = ids[p - 1];
-      tv[p] = pv;
-      ts[p] = ts[p - 1];
-      tp[ts[p]] = p;
+      const q = (p - 1) * S;
+      const pv = lf[q + 1];
+      if (!(v > pv || (v === pv && col < li[q]))) break;
+      li[p * S] = li[q];
+      lf[p * S + 1] = pv;
+      li[p * S + 2] = li[q + 2];
+      ti[li[q + 2] * S + 2] = p;
       p--;
     }
     if (p !== pos) {
-      ids[p] = col;
-      tv[p] = v;
-      ts[p] = slot;
-      tp[slot] = p;
+      li[p * S] = col;
+      lf[p * S + 1] = v;
+      li[p * S + 2] = slot;
+      ti[slot * S + 2] = p;
     }
   }
 
   /** The slot of (row, col), inserting it with weight 0 if absent. */
   private slotFor(row: number, col: number): number {
     for (;;) {
-      const keys = this.keys[row];
-      const mask = keys.length - 1;
+      const ti = this.ti[row];
+      const cap = ti.length / S;
+      const mask = cap - 1;
       let h = Math.imul(col, HASH) >>> 0;
       for (;;) {
         const s = h & mask;
-        const k = keys[s];
+        const k = ti[s * S];
         if (k === col) return s;
         if (k === EMPTY) {
-          if ((this.nnz[row] + 1) * 4 > keys.length * 3) break;
-          keys[s] = col;
-          this.vals[row][s] = 0;
+          if ((this.nnz[row] + 1) * 4 > cap * 3) break;
+          ti[s * S] = col;
+          this.tf[row][s * S + 1] = 0;
+          ti[s * S + 2] = -1;
           this.nnz[row]++;
           return s;
         }
@@ -138,55 +147,55 @@ export class SparseRows {
 
   get(row: number, col: number): number {
     if (row >= this.rows) return 0;
-    const keys = this.keys[row];
-    const mask = keys.length - 1;
+    const ti = this.ti[row];
+    const mask = ti.length / S - 1;
     let h = Math.imul(col, HASH) >>> 0;
     for (;;) {
       const s = h & mask;
-      const k = keys[s];
-      if (k === col) return this.vals[row][s];
+      const k = ti[s * S];
+      if (k === col) return this.tf[row][s * S + 1];
       if (k === EMPTY) return 0;
       h++;
     }
   }
 
   private grow(row: number): void {
-    const oldK = this.keys[row];
-    const oldV = this.vals[row];
-    const oldP = this.topPos[row];
-    const cap = oldK.length * 2;
-    const keys = new Int32Array(cap).fill(EMPTY);
-    const vals = new Float32Array(cap);
-    const tp = new Int16Array(cap).fill(-1);
-    const ts = this.topSlot[row];
+    const oi = this.ti[row];
+    const of = this.tf[row];
+    const oldCap = oi.length / S;
+    const cap = oldCap * 2;
+    const buf = new ArrayBuffer(cap * S * 4);
+    const ti = new Int32Array(buf).fill(EMPTY);
+    const tf = new Float32Array(buf);
+    const li = this.li[row];
     const mask = cap - 1;
-    for (let s = 0; s < oldK.length; s++) {
-      const col = oldK[s];
+    for (let s = 0; s < oldCap; s++) {
+      const col = oi[s * S];
       if (col === EMPTY) continue;
       let h = Math.imul(col, HASH) >>> 0;
-      while (keys[h & mask] !== EMPTY) h++;
+      while (ti[(h & mask) * S] !== EMPTY) h++;
       const ns = h & mask;
-      keys[ns] = col;
-      vals[ns] = oldV[s];
-      const pos = oldP[s];
-      tp[ns] = pos;
-      if (pos >= 0) ts[pos] = ns;
+      ti[ns * S] = col;
+      tf[ns * S + 1] = of[s * S + 1];
+      const pos = oi[s * S + 2];
+      ti[ns * S + 2] = pos;
+      if (pos >= 0) li[pos * S + 2] = ns;
     }
-    this.keys[row] = keys;
-    this.vals[row] = vals;
-    this.topPos[row] = tp;
+    this.ti[row] = ti;
+    this.tf[row] = tf;
   }
 
   /** Multiplies every weight (decay rescaling). */
   scale(f: number): void {
     for (let r = 0; r < this.rows; r++) {
-      const v = this.vals[r];
-      for (let s = 0; s < v.length; s++) v[s] *= f;
-      const t = this.topVals[r];
+      const tf = this.tf[r];
+      const ti = this.ti[r];
+      for (let s = 0; s < tf.length; s += S) if (ti[s] !== EMPTY) tf[s + 1] *= f;
+      const lf = this.lf[r];
       const n = this.topLen[r];
       // rounding may create ties; re-establish the (weight desc, column asc) order
       for (let p = 0; p < n; p++) {
-        t[p] *= f;
+        lf[p * S + 1] *= f;
         this.bubbleUp(r, p);
       }
     }
@@ -197,13 +206,17 @@ export class SparseRows {
     return row < this.rows ? this.topLen[row] : 0;
   }
 
-  /** Columns of the top list, best first (valid until the next add). */
-  topIdsOf(row: number): Int32Array {
-    return this.topIds[row];
+  /**
+   * The top list of `row` as int and float views with stride TOP_STRIDE: entry t has its
+   * column at ints[t * TOP_STRIDE] and its weight at floats[t * TOP_STRIDE + 1]. Valid until
+   * the next add().
+   */
+  topInts(row: number): Int32Array {
+    return this.li[row];
   }
 
-  topValsOf(row: number): Float32Array {
-    return this.topVals[row];
+  topFloats(row: number): Float32Array {
+    return this.lf[row];
   }
 
   save(w: SnapshotWriter): void {
@@ -223,14 +236,14 @@ export class SparseRows {
     let t = 0;
     for (let r = 0; r < this.rows; r++) {
       ptr[r] = o;
-      const keys = this.keys[r];
+      const ti = this.ti[r];
       const from = o;
-      for (let s = 0; s < keys.length; s++) if (keys[s] !== EMPTY) cols[o++] = keys[s];
+      for (let s = 0; s < ti.length; s += S) if (ti[s] !== EMPTY) cols[o++] = ti[s];
       // column order, not hash order: equal states give byte-equal snapshots
       cols.subarray(from, o).sort();
       for (let x = from; x < o; x++) ws[x] = this.get(r, cols[x]);
       tptr[r] = t;
-      for (let p = 0; p < this.topLen[r]; p++) tcols[t++] = this.topIds[r][p];
+      for (let p = 0; p < this.topLen[r]; p++) tcols[t++] = this.li[r][p * S];
     }
     ptr[this.rows] = o;
     tptr[this.rows] = t;
@@ -244,20 +257,19 @@ export class SparseRows {
   }
 
   load(r: SnapshotReader): void {
-    if (r.num('topM') !== this.topM)
+    if (r.num('topM') !== this.topM) {
       throw new Error(`snapshot keeps ${r.num('topM')} neighbours, model ${this.topM}`);
+    }
     const rows = r.num('rows');
     const ptr = r.i32('ptr');
     const cols = r.i32('cols');
     const ws = r.f32('w');
     const tptr = r.i32('tptr');
     const tcols = r.i32('tcols');
-    this.keys = [];
-    this.vals = [];
-    this.topPos = [];
-    this.topIds = [];
-    this.topVals = [];
-    this.topSlot = [];
+    this.ti = [];
+    this.tf = [];
+    this.li = [];
+    this.lf = [];
     this.nnz = new Int32Array(0);
     this.topLen = new Int32Array(0);
     this.rows = 0;
@@ -266,22 +278,25 @@ export class SparseRows {
       for (let o = ptr[row]; o < ptr[row + 1]; o++) {
         // slotFor may grow the row and replace its arrays: look them up after it
         const slot = this.slotFor(row, cols[o]);
-        this.vals[row][slot] = ws[o];
+        this.tf[row][slot * S + 1] = ws[o];
       }
       const n = tptr[row + 1] - tptr[row];
       if (n === 0) continue;
-      this.topIds[row] = new Int32Array(this.topM);
-      this.topVals[row] = new Float32Array(this.topM);
-      this.topSlot[row] = new Int32Array(this.topM);
+      const buf = new ArrayBuffer(this.topM * S * 4);
+      this.li[row] = new Int32Array(buf);
+      this.lf[row] = new Float32Array(buf);
       for (let p = 0; p < n; p++) {
         const col = tcols[tptr[row] + p];
         const s = this.slotFor(row, col);
-        this.place(row, p, col, this.vals[row][s], s);
+        this.place(row, p, col, this.tf[row][s * S + 1], s);
       }
       this.topLen[row] = n;
     }
   }
 }
+
+/** Stride of the views returned by topInts()/topFloats(). */
+export const TOP_STRIDE = S;
 
 const EMPTY_I32 = new Int32Array(0);
 const EMPTY_F32 = new Float32Array(0);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TopK } from '../../models/core/topk.js';
-import { SparseRows } from '../../models/core/sparse-rows.js';
+import { SparseRows, TOP_STRIDE } from '../../models/core/sparse-rows.js';
 
 /** Reference ranking: score desc, then id asc. */
 function bySort(scores: number[], k: number): { ids: number[]; scores: number[] } {
@@ -88,9 +88,9 @@ describe('SparseRows top lists', () => {
           for (let r = 0; r < 4; r++) {
             const want = [...ref[r]].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, m);
             const n = rows.top(r);
-            const got = Array.from(rows.topIdsOf(r).subarray(0, n)).map((c, t) => [
-              c,
-              rows.topValsOf(r)[t],
+            const got = Array.from({ length: n }, (_, t) => [
+              rows.topInts(r)[t * TOP_STRIDE],
+              rows.topFloats(r)[t * TOP_STRIDE + 1],
             ]);
             expect(got).toEqual(want);
             for (const [c, v] of ref[r]) expect(rows.get(r, c)).toBe(v);
