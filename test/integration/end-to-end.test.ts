@@ -3,30 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config/load.js';
 import { stackUp } from '../../pipeline/stack/stack.js';
 import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhouse.js';
-import { committedOffsets, endOffsets } from '../../sinks/kafka-admin.js';
 import { lastJson, runCli, startJob, waitFor, type Job } from '../support/cli.js';
 import { readTopic } from '../support/kafka-read.js';
+import { isolatedRun, waitForCommittedToEnd } from '../support/run-env.js';
 import { syntheticStream } from '../support/synthetic-stream.js';
 
 /**
  * The Foundation acceptance test: real Kafka, Redis and ClickHouse; 10,000 events (plus repeats and
  * 120 malformed lines of 12 kinds) through `recpipe run`, SIGKILLed midway, restarted, then SIGTERMed.
  */
-const run = `e2e${Date.now().toString(36)}`;
-const env: Record<string, string> = {
-  RECPIPE_KAFKA_INPUT_TOPIC: `${run}-clickstream`,
-  RECPIPE_KAFKA_DLQ_TOPIC: `${run}-dlq`,
-  RECPIPE_KAFKA_PUSH_TOPIC: `${run}-push`,
-  RECPIPE_KAFKA_GROUP_ID: `${run}-group`,
-  RECPIPE_CLICKHOUSE_DATABASE: run,
-  RECPIPE_REDIS_PREFIX: `${run}:`,
-  RECPIPE_PIPELINE_BATCH_MAX_MESSAGES: '200',
-  RECPIPE_LOG_LEVEL: 'warn',
-};
-const cfg = loadConfig(undefined, { ...process.env, ...env });
+const { name: run, env, cfg } = isolatedRun('e2e', { RECPIPE_PIPELINE_BATCH_MAX_MESSAGES: '200' });
 const stream = syntheticStream({ events: 10_000, malformed: 120, duplicates: 300, seed: 7 });
 
 let ch: ClickHouseSink;
@@ -80,18 +68,7 @@ describe('end to end on the real stack', () => {
     expect(lastJson<{ produced: number }>(p.stdout).produced).toBe(stream.lines.length);
 
     // Every partition's committed offset reaches the end of the topic.
-    const ends = await endOffsets(cfg, cfg.kafka.inputTopic);
-    await waitFor(
-      'committed offsets at the end of the topic',
-      async () => {
-        const committed = await committedOffsets(cfg, cfg.kafka.groupId, cfg.kafka.inputTopic);
-        return ends.every(
-          (e) => (committed.find((c) => c.partition === e.partition)?.offset ?? -1) >= e.high,
-        );
-      },
-      180_000,
-      500,
-    );
+    await waitForCommittedToEnd(cfg);
 
     // SIGTERM: flush, commit, exit 0.
     const running = job;

@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config/load.js';
 import { stackUp } from '../../pipeline/stack/stack.js';
 import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhouse.js';
-import { committedOffsets, endOffsets } from '../../sinks/kafka-admin.js';
-import { runCli, startJob, waitFor, type Job } from '../support/cli.js';
+import { runCli, startJob, type Job } from '../support/cli.js';
+import { isolatedRun, waitForCommittedToEnd } from '../support/run-env.js';
 import { syntheticStream } from '../support/synthetic-stream.js';
 
 /**
@@ -15,18 +14,7 @@ import { syntheticStream } from '../support/synthetic-stream.js';
  * `features` and in the Redis `feat:` hashes of sampled users and items equal a brute-force
  * recount of the produced events over the same windows.
  */
-const run = `feat${Date.now().toString(36)}`;
-const env: Record<string, string> = {
-  RECPIPE_KAFKA_INPUT_TOPIC: `${run}-clickstream`,
-  RECPIPE_KAFKA_ITEMS_TOPIC: `${run}-items`,
-  RECPIPE_KAFKA_DLQ_TOPIC: `${run}-dlq`,
-  RECPIPE_KAFKA_PUSH_TOPIC: `${run}-push`,
-  RECPIPE_KAFKA_GROUP_ID: `${run}-group`,
-  RECPIPE_CLICKHOUSE_DATABASE: run,
-  RECPIPE_REDIS_PREFIX: `${run}:`,
-  RECPIPE_LOG_LEVEL: 'warn',
-};
-const cfg = loadConfig(undefined, { ...process.env, ...env });
+const { name: run, env, cfg } = isolatedRun('feat');
 // In event-time order, gaps up to 30 s: about 16 hours of shopping, so 5 min, 1 h and the
 // first 24 h windows close during the run.
 const stream = syntheticStream({
@@ -109,13 +97,7 @@ describe('windowed features on the real stack', () => {
       env,
     );
     expect(p.code, p.stderr).toBe(0);
-    const ends = await endOffsets(cfg, cfg.kafka.inputTopic);
-    await waitFor('the job to commit the whole topic', async () => {
-      const c = await committedOffsets(cfg, cfg.kafka.groupId, cfg.kafka.inputTopic);
-      return ends.every(
-        (e) => (c.find((x) => x.partition === e.partition)?.offset ?? -1) >= e.high,
-      );
-    });
+    await waitForCommittedToEnd(cfg);
     const running = job;
     running.child.kill('SIGTERM');
     expect(await running.exited, running.logs().slice(-2000)).toBe(0);

@@ -3,25 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config/load.js';
 import { stackUp } from '../../pipeline/stack/stack.js';
-import { committedOffsets, endOffsets } from '../../sinks/kafka-admin.js';
 import { runCli, startJob, waitFor, type Job } from '../support/cli.js';
+import { isolatedRun, waitForCommittedToEnd } from '../support/run-env.js';
 import { syntheticStream } from '../support/synthetic-stream.js';
 
 /** Issue 4: a restarted job restores its model from the snapshot the previous run left in Redis. */
-const run = `snap${Date.now().toString(36)}`;
-const env: Record<string, string> = {
-  RECPIPE_KAFKA_INPUT_TOPIC: `${run}-clickstream`,
-  RECPIPE_KAFKA_ITEMS_TOPIC: `${run}-items`,
-  RECPIPE_KAFKA_DLQ_TOPIC: `${run}-dlq`,
-  RECPIPE_KAFKA_PUSH_TOPIC: `${run}-push`,
-  RECPIPE_KAFKA_GROUP_ID: `${run}-group`,
-  RECPIPE_CLICKHOUSE_DATABASE: run,
-  RECPIPE_REDIS_PREFIX: `${run}:`,
-  RECPIPE_LOG_LEVEL: 'info',
-};
-const cfg = loadConfig(undefined, { ...process.env, ...env });
+const { name: run, env, cfg } = isolatedRun('snap', { RECPIPE_LOG_LEVEL: 'info' });
 let redis: Redis;
 let job: Job | undefined;
 
@@ -43,13 +31,7 @@ describe('model snapshots', () => {
     expect(p.code, p.stderr).toBe(0);
 
     job = startJob(['--http-port', '0'], env);
-    const ends = await endOffsets(cfg, cfg.kafka.inputTopic);
-    await waitFor('the whole topic committed', async () => {
-      const c = await committedOffsets(cfg, cfg.kafka.groupId, cfg.kafka.inputTopic);
-      return ends.every(
-        (e) => (c.find((x) => x.partition === e.partition)?.offset ?? -1) >= e.high,
-      );
-    });
+    await waitForCommittedToEnd(cfg);
     const first = job;
     first.child.kill('SIGTERM');
     expect(await first.exited, first.logs().slice(-2000)).toBe(0);

@@ -1,0 +1,47 @@
+import { loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
+import { committedOffsets, endOffsets } from '../../sinks/kafka-admin.js';
+import { waitFor } from './cli.js';
+
+export interface IsolatedRun {
+  readonly name: string;
+  /** RECPIPE_* overrides for child processes (`recpipe run`, `produce`, `recs`). */
+  readonly env: Record<string, string>;
+  readonly cfg: Config;
+}
+
+/**
+ * Topics, consumer group, ClickHouse database and Redis prefix of their own, so test files on the
+ * shared stack never see each other's data.
+ */
+export function isolatedRun(label: string, extra: Record<string, string> = {}): IsolatedRun {
+  const name = `${label}${Date.now().toString(36)}`;
+  const env: Record<string, string> = {
+    RECPIPE_KAFKA_INPUT_TOPIC: `${name}-clickstream`,
+    RECPIPE_KAFKA_ITEMS_TOPIC: `${name}-items`,
+    RECPIPE_KAFKA_DLQ_TOPIC: `${name}-dlq`,
+    RECPIPE_KAFKA_PUSH_TOPIC: `${name}-push`,
+    RECPIPE_KAFKA_GROUP_ID: `${name}-group`,
+    RECPIPE_CLICKHOUSE_DATABASE: name,
+    RECPIPE_REDIS_PREFIX: `${name}:`,
+    RECPIPE_LOG_LEVEL: 'warn',
+    ...extra,
+  };
+  return { name, env, cfg: loadConfig(undefined, { ...process.env, ...env }) };
+}
+
+/** Resolves once the run's consumer group has committed every partition to its log end. */
+export async function waitForCommittedToEnd(cfg: Config, timeoutMs = 180_000): Promise<void> {
+  const ends = await endOffsets(cfg, cfg.kafka.inputTopic);
+  await waitFor(
+    'committed offsets at the end of the topic',
+    async () => {
+      const committed = await committedOffsets(cfg, cfg.kafka.groupId, cfg.kafka.inputTopic);
+      return ends.every(
+        (e) => (committed.find((c) => c.partition === e.partition)?.offset ?? -1) >= e.high,
+      );
+    },
+    timeoutMs,
+    500,
+  );
+}
