@@ -5,9 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
-log() { printf '[test] %s\n' "$*" >&2; }
+log() { printf '[test] %s (%d s)\n' "$*" $(($(date +%s) - started)) >&2; }
 
 bash scripts/setup.sh --full
+log "set-up done"
 
 log "lint and type check"
 npx eslint . --max-warnings=0
@@ -16,6 +17,7 @@ npx tsc -p tsconfig.json --noEmit
 
 log "starting the local stack (Kafka KRaft, Redis, ClickHouse)"
 node bin/recpipe.js stack up
+log "stack up"
 
 mkdir -p .state/test
 status=0
@@ -31,5 +33,5 @@ node -e '
   const skipped = r.numPendingTests + r.numTodoTests;
   console.log(`tests: ${r.numPassedTests} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
 ' || true
-log "total $(( $(date +%s) - started )) s"
+log "done"
 exit $status
