@@ -13,15 +13,17 @@ import type { SyntheticStream } from './synthetic-stream.js';
  * Fault tests stop and restart real services. They do it on a stack of their own (own state dir
  * and ports), so a service they take down is never one another test file, or a colleague's
  * session on the same machine, is using. RECPIPE_FAULT_SHARED_STACK=1 runs them on the default
- * stack instead; any RECPIPE_* already in the environment wins over these.
+ * stack instead; any RECPIPE_* already in the environment wins over these. The ports are below
+ * Linux's ephemeral range (32768+), where an outgoing connection can hold a port a restarting
+ * service needs.
  */
 const PRIVATE_STACK: Record<string, string> = {
   RECPIPE_STATE_DIR: join(ROOT, '.state', 'faults'),
-  RECPIPE_KAFKA_BROKERS: '127.0.0.1:39092',
-  RECPIPE_KAFKA_CONTROLLER_PORT: '39093',
-  RECPIPE_REDIS_URL: 'redis://127.0.0.1:36379',
-  RECPIPE_CLICKHOUSE_URL: 'http://127.0.0.1:38123',
-  RECPIPE_CLICKHOUSE_NATIVE_PORT: '39000',
+  RECPIPE_KAFKA_BROKERS: '127.0.0.1:12092',
+  RECPIPE_KAFKA_CONTROLLER_PORT: '12093',
+  RECPIPE_REDIS_URL: 'redis://127.0.0.1:12379',
+  RECPIPE_CLICKHOUSE_URL: 'http://127.0.0.1:12123',
+  RECPIPE_CLICKHOUSE_NATIVE_PORT: '12000',
 };
 
 /** The outage length; the acceptance figure is 60 s, CI uses a shorter default. */
