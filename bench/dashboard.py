@@ -123,7 +123,7 @@ def dashboard(run, out):
     t = run.t
     W1, W5 = 60, 60  # the job's panels use 1m/5m; a 10-min run reads better with 1 min throughout
     fig = plt.figure(figsize=(16, 34))
-    gs = fig.add_gridspec(10, 4, height_ratios=[0.45] + [1] * 9, hspace=0.45, wspace=0.3)
+    gs = fig.add_gridspec(8, 4, height_ratios=[0.35] + [1] * 7, hspace=0.4, wspace=0.3, top=0.965, bottom=0.02)
 
     def last(groups):
         vals = [v for vals in groups.values() for v in vals[-3:] if not math.isnan(v)]
@@ -174,7 +174,11 @@ def dashboard(run, out):
     finish(ax, ax._title, ax._unit)
 
     ax = panel(3, 0, "Sink errors (retried) by sink", "per second")
-    plot_lines(ax, t, run.rate("recpipe_sink_errors_total", W5, ("sink",)), "{{sink}}", ("sink",))
+    groups = run.rate("recpipe_sink_errors_total", W5, ("sink",))
+    plot_lines(ax, t, groups, "{{sink}}", ("sink",))
+    if not groups:
+        ax.plot(t, [0] * len(t), color="grey", linewidth=1)
+        ax.text(0.5, 0.5, "no failed writes in this run", ha="center", transform=ax.transAxes, fontsize=9, color="grey")
     finish(ax, ax._title, ax._unit)
 
     ax = panel(3, 1, "Rows per sink write (avg)", "rows")
@@ -184,7 +188,9 @@ def dashboard(run, out):
     finish(ax, ax._title, ax._unit)
 
     ax = panel(4, 0, "Consumer lag by partition", "messages")
-    plot_lines(ax, t, run.grouped("recpipe_consumer_lag", ("topic", "partition")), "partition {{partition}}", ("topic", "partition"))
+    lag = run.grouped("recpipe_consumer_lag", ("topic", "partition"))
+    # Topic names carry the run's unique prefix; the part after it says which stream it is.
+    plot_lines(ax, t, {(g[0].rsplit("-", 1)[-1], g[1]): v for g, v in lag.items()}, "{{topic}} {{partition}}", ("topic", "partition"))
     finish(ax, ax._title, ax._unit)
 
     ax = panel(4, 1, "Backpressure")
