@@ -9,7 +9,7 @@ import { dedupeEvents } from '../operators/dedupe-events.js';
 import { learnAndRecommend } from '../operators/learn-and-recommend.js';
 import { parseMessages } from '../operators/parse-messages.js';
 import { updateFeatures } from '../operators/update-features.js';
-import type { Batch, GraphBatch, RawMessage } from '../operators/types.js';
+import type { Batch, GraphBatch, RawMessage, SourcedEvent } from '../operators/types.js';
 
 export interface GraphOptions {
   readonly recommender: Recommender;
@@ -21,8 +21,16 @@ export interface GraphOptions {
   readonly itemsTopic?: string;
   readonly modelVersion: string;
   readonly learn?: (event: ClickEvent) => void;
+  /** False for events the model already learned (see learnAndRecommend); default: learn all. */
+  readonly shouldLearn?: (event: SourcedEvent) => boolean;
   /** Push decisioning (docs/push.md); without it batches carry no push decisions. */
   readonly push?: PushEngine;
+  /**
+   * Processing time after which a silent source partition stops holding the event-time
+   * watermark back (default 5 s). 0 for a single ordered source such as replay's file, which
+   * also makes replay independent of wall-clock time.
+   */
+  readonly idlePartitionMs?: number;
 }
 
 /**
@@ -34,13 +42,16 @@ export function recpipeGraph(opts: GraphOptions): OperatorFunction<Batch<RawMess
     source.pipe(
       parseMessages(Date.now, opts.itemsTopic),
       dedupeEvents(opts.dedupeCapacity),
-      updateFeatures(opts.features),
+      updateFeatures(opts.features, {
+        ...(opts.idlePartitionMs !== undefined && { idlePartitionMs: opts.idlePartitionMs }),
+      }),
       learnAndRecommend({
         recommender: opts.recommender,
         history: opts.history,
         topK: opts.topK,
         modelVersion: opts.modelVersion,
         ...(opts.learn && { learn: opts.learn }),
+        ...(opts.shouldLearn && { shouldLearn: opts.shouldLearn }),
       }),
       opts.push ? decidePushes(opts.push) : (b) => b,
     );

@@ -108,6 +108,7 @@ export async function replay(
         topK: opts.topK,
         dedupeCapacity: opts.dedupeCapacity,
         modelVersion: `${recommender.name}@replay`,
+        idlePartitionMs: 0,
         ...(learn && { learn }),
         ...(opts.items !== undefined && { itemsTopic: opts.items }),
         push,
