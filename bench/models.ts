@@ -1,7 +1,9 @@
 /**
  * Prequential benchmark of the recommenders on an input file (default: UCI Online Retail).
  *   npx tsc -p tsconfig.json && node dist/bench/models.js [FILE] [--models a,b] [--limit N]
- *     [--k 10] [--opt model.key=value ...] [--json]
+ *     [--k 10] [--opt model.key=value ...] [--series-window N] [--json]
+ * --json prints one line with every model's metrics and its learning curve (`series`: HR@K per
+ * window of N evaluated events, as [event time ms, hr]; default N = 5000).
  * Every model sees the same deduplicated event stream; each one's time covers only its own
  * learn + recommend calls, so "events/s" is the model's in-process throughput.
  */
@@ -26,6 +28,7 @@ interface Args {
   k: number;
   opts: Record<string, Record<string, unknown>>;
   json: boolean;
+  seriesWindow: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -36,6 +39,7 @@ function parseArgs(argv: string[]): Args {
     k: 10,
     opts: {},
     json: false,
+    seriesWindow: 5000,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -48,6 +52,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--limit') a.limit = Number(next());
     else if (arg === '--k') a.k = Number(next());
     else if (arg === '--json') a.json = true;
+    else if (arg === '--series-window') a.seriesWindow = Number(next());
     else if (arg === '--opt') {
       const m = /^([\w@/-]+)\.([\w.]+)=(.*)$/.exec(next());
       if (!m) throw new Error('--opt wants model.key=value (key may be a dotted path)');
@@ -89,7 +94,7 @@ async function main(): Promise<void> {
   const runs: Run[] = args.models.map((name) => ({
     name,
     rec: createRecommender(name.split('@')[0], optionsFor(name, args.opts)),
-    ev: new PrequentialEvaluator(args.k),
+    ev: new PrequentialEvaluator(args.k, { window: args.seriesWindow }),
     ns: 0n,
     cpuUs: 0,
   }));
@@ -150,6 +155,8 @@ async function main(): Promise<void> {
       events_per_s: Math.round(events / sec),
       // the machine is shared: CPU time is the steadier measure of the model's own cost
       events_per_cpu_s: Math.round(events / (r.cpuUs / 1e6)),
+      series_window: args.seriesWindow,
+      series: r.ev.series().map((p) => [p.ts, round(p.hr, 4)]),
     };
   });
   process.stderr.write(

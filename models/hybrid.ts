@@ -234,6 +234,7 @@ export class HybridRecommender implements Recommender {
       const r = this.ranker;
       r.begin(k);
       for (let s = 0; s < n; s++) r.offer(list[s], cheap[s], items, exclude);
+      if (r.heap.size < k) this.backfill(r, exclude);
       return r.finish(items, this.reasonOf);
     }
 
@@ -280,7 +281,23 @@ export class HybridRecommender implements Recommender {
       this.mfStamp[c] = this.epoch;
       heap.offer(c, this.preScores[t] + v);
     }
+    if (heap.size < k) this.backfill(out, exclude);
     return out.finish(items, this.reasonOf);
+  }
+
+  /**
+   * Too few candidates (a new user, a tiny catalogue, a long exclusion list): rank the rest of
+   * the catalogue by the popularity part of the blend so the list still has k items.
+   */
+  private backfill(r: Ranker, exclude: ReadonlySet<string>): void {
+    const items = this.ctx.items;
+    const ts = this.trending?.score;
+    const ps = this.popular?.pop;
+    for (let c = 0, n = items.size; c < n; c++) {
+      if (this.stamp[c] === this.epoch) continue;
+      const v = (ts ? this.wt * ts[c] : 0) + (ps ? this.wp * ps[c] : 0);
+      r.offer(c, v, items, exclude);
+    }
   }
 
   /** Recency bonus of the p-th most recent item: newer first, carts above views. */
@@ -293,8 +310,13 @@ export class HybridRecommender implements Recommender {
    * out only for the items actually returned.
    */
   private reasonFor(c: number): string {
-    let best = this.wk * this.knn.scoreOrZero(c);
-    let ch = CH_KNN;
+    let best = 0;
+    let ch = -1;
+    const vk = this.wk * this.knn.scoreOrZero(c);
+    if (vk > best) {
+      best = vk;
+      ch = CH_KNN;
+    }
     const content = this.content;
     if (content && this.wc > 0) {
       const v = this.wc * content.scoreOrZero(c);
@@ -345,6 +367,7 @@ export class HybridRecommender implements Recommender {
       case CH_TREND:
         return this.trending!.reasonFor(u, c);
       default:
+        // popularity, or a backfilled item nothing in particular speaks for
         return 'popular now';
     }
   }

@@ -136,6 +136,17 @@ describe('reasons', () => {
     expect(recs[0].itemId).toBe('HOT');
   });
 
+  it('the hybrid fills the list from popularity when it has too few candidates', () => {
+    const h = new HybridRecommender();
+    for (const e of stream(500, 3)) h.learn(e);
+    const catalogue = new Set(stream(500, 3).map((e) => e.itemId));
+    for (const user of ['u1', 'new-user']) {
+      const recs = h.recommend(user, catalogue.size, new Set(['10000']));
+      expect(recs.length).toBe(catalogue.size - 1);
+      expect(recs.some((r) => r.reason === 'popular now')).toBe(true);
+    }
+  });
+
   it('the hybrid re-surfaces what the user carted but did not buy', () => {
     const h = new HybridRecommender();
     const base = { ts: 1_700_000_000_000, type: 'view' as const };
