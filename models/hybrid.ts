@@ -248,7 +248,8 @@ export class HybridRecommender implements Recommender {
     }
     const pre = this.pre.begin(depth);
     for (let s = 0; s < n; s++) pre.offer(list[s], cheap[s]);
-    let m = pre.drain(this.preIds, this.preScores);
+    // only the set matters here: the final heap orders the survivors
+    let m = pre.copyTo(this.preIds, this.preScores);
     let kept = 0;
     for (let t = 0; t < m; t++) {
       const c = this.preIds[t];

@@ -15,7 +15,7 @@ export interface ItemKnnOptions {
   /** Event-time half-life of co-visitation counts, in days (default 120). */
   halfLifeDays?: number;
   /**
-   * A new event pairs with this many of the user's most recent items (default 8, at most
+   * A new event pairs with this many of the user's most recent items (default 6, at most
    * historySize). In basket data the neighbours in the sequence are the related ones; far
    * pairs mostly add noise, and pair updates are the main cost of learning.
    */
@@ -50,7 +50,7 @@ export interface ItemKnnOptions {
 
 const DEFAULTS: Required<Omit<ItemKnnOptions, 'eventWeights'>> = {
   historySize: 20,
-  pairWindow: 8,
+  pairWindow: 6,
   halfLifeDays: 120,
   neighbors: 50,
   positionDecay: 0.5,

@@ -80,6 +80,19 @@ export class TopK {
   }
 
   /**
+   * Copies the kept candidates in no particular order (cheaper than drain() when only the set
+   * matters); returns the count and leaves the heap as it was.
+   */
+  copyTo(outIds: Int32Array, outScores: Float64Array): number {
+    const n = this.n;
+    for (let j = 0; j < n; j++) {
+      outIds[j] = this.ids[j];
+      outScores[j] = this.scores[j];
+    }
+    return n;
+  }
+
+  /**
    * Empties the heap into `outIds`/`outScores`, best first; returns the count.
    * Destroys the heap order, so call reset() before reuse.
    */

@@ -34,7 +34,12 @@ describe('TopK heap', () => {
           scores.forEach((s, id) => heap.offer(id, s));
           const ids = new Int32Array(k);
           const out = new Float64Array(k);
+          const unordered = new Int32Array(k);
+          const m = heap.copyTo(unordered, new Float64Array(k));
           const n = heap.drain(ids, out);
+          expect(Array.from(unordered.subarray(0, m)).sort((a, b) => a - b)).toEqual(
+            Array.from(ids.subarray(0, n)).sort((a, b) => a - b),
+          );
           const ref = bySort(scores, k);
           expect(Array.from(ids.subarray(0, n))).toEqual(ref.ids);
           expect(Array.from(out.subarray(0, n))).toEqual(ref.scores);
