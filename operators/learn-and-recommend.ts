@@ -2,7 +2,7 @@ import { map, type OperatorFunction } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
 import type { PurchaseHistory } from '../models/purchase-history.js';
 import type { Recommender } from '../models/recommender.js';
-import type { GraphBatch, ServedRecommendation } from './types.js';
+import type { GraphBatch, ServedRecommendation, SourcedEvent } from './types.js';
 
 export interface LearnAndRecommendOptions {
   readonly recommender: Recommender;
@@ -11,6 +11,11 @@ export interface LearnAndRecommendOptions {
   readonly modelVersion: string;
   /** How an event is learned; replay's prequential evaluator tests before it trains here. */
   readonly learn?: (event: ClickEvent) => void;
+  /**
+   * False for an event the model already holds (learned before its partition moved here, or
+   * before the snapshot it was restored from): it is served and recorded, not learned again.
+   */
+  readonly shouldLearn?: (event: SourcedEvent) => boolean;
   readonly now?: () => number;
 }
 
@@ -24,11 +29,13 @@ export function learnAndRecommend(
   const { recommender, history, topK, modelVersion } = opts;
   const learn = opts.learn ?? ((e: ClickEvent) => recommender.learn(e));
   const now = opts.now ?? Date.now;
+  const shouldLearn = opts.shouldLearn;
   return map((batch) => {
     const touched = new Map<string, number>();
     const purchases = new Map<string, string[]>();
-    for (const { event } of batch.events) {
-      learn(event);
+    for (const sourced of batch.events) {
+      const event = sourced.event;
+      if (shouldLearn === undefined || shouldLearn(sourced)) learn(event);
       if (history.record(event)) {
         const list = purchases.get(event.userId);
         if (list) list.push(event.itemId);

@@ -9,6 +9,8 @@ export interface RawMessage {
   readonly offset: number;
   readonly key?: string;
   readonly value: string | Buffer;
+  /** Kafka: when the message was appended (producer or broker time, epoch ms). */
+  readonly timestamp?: number;
 }
 
 /** The next offset to commit per topic-partition once the batch is fully acknowledged. */
