@@ -41,7 +41,8 @@ class Run:
         for i, s in enumerate(self.samples):
             for key, v in s["metrics"].items():
                 name, labels = parse_key(key)
-                self.series[name][frozenset(labels.items())][i] = v
+                # JSON has no NaN: the scraper's NaN (an empty gauge) arrives as null.
+                self.series[name][frozenset(labels.items())][i] = math.nan if v is None else v
 
     def grouped(self, name, by=()):
         """sum by (by) (name): {label tuple: [values]}"""

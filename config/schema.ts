@@ -238,6 +238,8 @@ export const configSchema = z
       .object({
         host: z.string().default('127.0.0.1'),
         port: port.default(9464),
+        /** Per dependency probe of /healthz; a store slower than this counts as down. */
+        healthTimeoutMs: z.number().int().min(100).default(2_000),
       })
       .default({}),
     logLevel: z

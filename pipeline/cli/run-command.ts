@@ -51,7 +51,7 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
 
   // A store that hangs instead of refusing must still turn /healthz red, within a probe's budget.
   const probe = (p: Promise<void>): Promise<boolean> =>
-    withTimeout(p, 2_000).then(
+    withTimeout(p, cfg.http.healthTimeoutMs).then(
       () => true,
       () => false,
     );
