@@ -4,6 +4,7 @@ import type { Batch, CommitPoint, RawMessage } from '../../operators/types.js';
 import {
   callback,
   commonKafkaConfig,
+  cooperative,
   rdkafka,
   type KafkaConsumer,
   type Message,
@@ -17,7 +18,24 @@ export interface ConsumerSourceOptions {
   /** Batches handed out but not yet released: the backpressure bound (memory stays bounded). */
   readonly maxInFlight: number;
   readonly onLog?: (msg: string) => void;
+  /** Partitions assigned to this member (eager protocols: all of them; cooperative: the added ones). */
+  readonly onAssign?: (partitions: readonly TopicPartition[]) => void;
+  /**
+   * Partitions being taken away. They are released to the group only when the returned promise
+   * settles, so the runtime can first commit the batches that hold them (no two owners, no
+   * commit landing after the next owner's). `lost`: the group already gave them to someone else.
+   */
+  readonly onRevoke?: (partitions: readonly TopicPartition[], lost: boolean) => Promise<void>;
 }
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+const ERR_ASSIGN_PARTITIONS = -175;
+const ERR_REVOKE_PARTITIONS = -174;
+const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 /**
  * A pull-based Kafka source: it asks librdkafka for the next batch only while fewer than
@@ -30,6 +48,10 @@ export class KafkaConsumerSource {
   private stopped = false;
   private wake: (() => void) | undefined;
   private seq = 0;
+  /** Assigned until unassigned: commits for these are still this member's to make. */
+  private readonly assigned = new Set<string>();
+  /** Being revoked: messages fetched from them are no longer handed out. */
+  private readonly revoking = new Set<string>();
 
   constructor(
     cfg: Config,
@@ -43,13 +65,18 @@ export class KafkaConsumerSource {
         'enable.auto.commit': false,
         'enable.auto.offset.store': false,
         'auto.offset.reset': 'earliest',
-        'partition.assignment.strategy': 'cooperative-sticky',
+        // Range balances each topic on its own. The sticky assignors balance the total count over
+        // both subscribed topics, so one instance could own every clickstream partition and
+        // another every items partition: no scale-out at all (docs/scaling.md).
+        'partition.assignment.strategy': 'range',
         'session.timeout.ms': 10_000,
         'heartbeat.interval.ms': 1_000,
         'fetch.wait.max.ms': Math.min(100, opts.batchMaxMs),
         // librdkafka prefetches in the background whether or not the job pulls; its default cap
         // (64 MiB) would let a paused job (a store down, a big backlog) grow by that much.
         'queued.max.messages.kbytes': 16_384,
+        rebalance_cb: (err: { code?: number } | undefined, assignment: TopicPartition[]) =>
+          this.rebalance(err?.code, assignment),
       },
       { 'auto.offset.reset': 'earliest' },
     );
@@ -60,6 +87,59 @@ export class KafkaConsumerSource {
     await callback((cb) => this.consumer.connect({ timeout: 30_000 }, cb));
     this.consumer.setDefaultConsumeTimeout(this.opts.batchMaxMs);
     this.consumer.subscribe([...this.opts.topics]);
+  }
+
+  /** Whether this member may still commit offsets for the partition. */
+  owns(topic: string, partition: number): boolean {
+    return this.assigned.has(tpKey(topic, partition));
+  }
+
+  private incremental(): boolean {
+    return cooperative(this.consumer).rebalanceProtocol() === 'COOPERATIVE';
+  }
+
+  private rebalance(code: number | undefined, assignment: TopicPartition[]): void {
+    const parts = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
+    try {
+      if (code === ERR_ASSIGN_PARTITIONS) {
+        for (const p of parts) {
+          this.assigned.add(tpKey(p.topic, p.partition));
+          this.revoking.delete(tpKey(p.topic, p.partition));
+        }
+        this.opts.onAssign?.(parts);
+        if (this.incremental()) cooperative(this.consumer).incrementalAssign(parts);
+        else this.consumer.assign(parts);
+        return;
+      }
+      if (code !== ERR_REVOKE_PARTITIONS) {
+        this.opts.onLog?.(`kafka rebalance error ${String(code)}`);
+        return;
+      }
+      const lost = cooperative(this.consumer).assignmentLost();
+      for (const p of parts) {
+        this.revoking.add(tpKey(p.topic, p.partition));
+        // A lost partition already belongs to another member: its commits would be refused.
+        if (lost) this.assigned.delete(tpKey(p.topic, p.partition));
+      }
+      const done = this.opts.onRevoke?.(parts, lost) ?? Promise.resolve();
+      done
+        .catch((err: unknown) => this.opts.onLog?.(`revoke handler failed: ${String(err)}`))
+        .finally(() => {
+          for (const p of parts) {
+            this.assigned.delete(tpKey(p.topic, p.partition));
+            this.revoking.delete(tpKey(p.topic, p.partition));
+          }
+          try {
+            if (this.incremental()) cooperative(this.consumer).incrementalUnassign(parts);
+            else this.consumer.unassign();
+          } catch (err) {
+            // Only fails once the consumer is closed, when there is nothing left to give back.
+            this.opts.onLog?.(`unassign failed: ${String(err)}`);
+          }
+        });
+    } catch (err) {
+      this.opts.onLog?.(`rebalance failed: ${String(err)}`);
+    }
   }
 
   /** Emits batches until stop(); each must be release()d once its work is committed. */
@@ -78,9 +158,13 @@ export class KafkaConsumerSource {
               cb as (err: unknown, m: Message[]) => void,
             ),
           );
-          if (!active || messages.length === 0) continue;
+          const kept =
+            this.revoking.size === 0
+              ? messages
+              : messages.filter((m) => !this.revoking.has(tpKey(m.topic, m.partition)));
+          if (!active || kept.length === 0) continue;
           this.inFlight++;
-          subscriber.next(toBatch(this.seq++, messages));
+          subscriber.next(toBatch(this.seq++, kept));
         }
         subscriber.complete();
       };
@@ -133,6 +217,7 @@ function toBatch(seq: number, messages: readonly Message[]): Batch<RawMessage> {
       offset: m.offset,
       value: m.value ?? '',
       ...(key !== undefined && { key }),
+      ...(m.timestamp !== undefined && { timestamp: m.timestamp }),
     };
     const id = `${m.topic}\u0000${m.partition}`;
     const prev = next.get(id);

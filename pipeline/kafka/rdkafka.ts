@@ -10,6 +10,25 @@ export type {
   Message,
 } from '@confluentinc/kafka-javascript';
 
+/**
+ * Rebalancing calls the bundled typings leave out; the native client has
+ * them (lib/kafka-consumer.js). Cast a KafkaConsumer with `cooperative()` to reach them.
+ */
+export interface CooperativeCalls {
+  incrementalAssign(partitions: { topic: string; partition: number; offset?: number }[]): unknown;
+  incrementalUnassign(partitions: { topic: string; partition: number }[]): unknown;
+  /** Inside a revoke: whether the group already gave the partitions to another member. */
+  assignmentLost(): boolean;
+  /** `COOPERATIVE`, `EAGER`, or `NONE` before joining and while closing. */
+  rebalanceProtocol(): string;
+}
+
+export function cooperative(
+  consumer: import('@confluentinc/kafka-javascript').KafkaConsumer,
+): CooperativeCalls {
+  return consumer as unknown as CooperativeCalls;
+}
+
 let loaded: RdKafkaModule | undefined;
 
 /**

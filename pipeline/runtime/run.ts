@@ -8,6 +8,7 @@ import { createRecommender } from '../../models/registry.js';
 import type { Batch, GraphBatch, RawMessage } from '../../operators/types.js';
 import { recpipeGraph } from '../graph.js';
 import { KafkaConsumerSource } from '../kafka/consumer-source.js';
+import { callback } from '../kafka/rdkafka.js';
 import type { OutMessage } from '../kafka/transactional-producer.js';
 import { TransactionalProducer } from '../kafka/transactional-producer.js';
 import type { Logger } from '../logger.js';
@@ -15,9 +16,11 @@ import { countPushDecisions, countPushFeedback, type Metrics } from '../metrics.
 import { createRedisPushClaims, type PushClaims } from '../../sinks/redis-push-policy.js';
 import { deadLetterMessage, reasonCode } from '../../sinks/types.js';
 import type { ModelMetric } from '../../sinks/types.js';
+import { Follower, LearnLedger, packSnapshot, unpackSnapshot } from './follower.js';
 import { startLagMonitor } from './lag-monitor.js';
 import { ModelMonitor } from './model-monitor.js';
 import { retryUntilDone } from './retry.js';
+import { CurrentUsers } from './user-state.js';
 
 /** One store the job writes each batch to; resolves only when the store acknowledged. */
 export interface SinkWriter {
@@ -70,12 +73,15 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     : undefined;
   const claims = push ? (deps.pushClaims ?? createRedisPushClaims(cfg)) : undefined;
   const modelVersion = `${recommender.name}@${new Date().toISOString()}`;
-  // One snapshot per instance of the group: each owns its partitions' users.
+  // What the model has learned, per input partition (docs/scaling.md): saved with the snapshot.
+  const ledger = new LearnLedger();
+  const users = new CurrentUsers();
+  // One snapshot per instance of the group (with the follower, each holds every partition's state).
   const snapshotName = `${deps.group}:${cfg.kafka.instanceId}:${recommender.name}`;
   if (deps.snapshots && recommender.restore) {
     const bytes = await deps.snapshots.load(snapshotName);
     if (bytes) {
-      recommender.restore(bytes);
+      recommender.restore(unpackSnapshot(bytes, ledger));
       log.info({ snapshot: snapshotName, bytes: bytes.byteLength }, 'model restored from snapshot');
     }
   }
@@ -83,7 +89,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const saveSnapshot = async (): Promise<void> => {
     if (!deps.snapshots || !recommender.snapshot) return;
     lastSnapshot = Date.now();
-    const bytes = recommender.snapshot();
+    const bytes = packSnapshot(ledger, recommender.snapshot());
     await deps.snapshots
       .save(snapshotName, bytes)
       .then(() =>
@@ -99,6 +105,60 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     : undefined;
   let stopping = false;
 
+  const follower = cfg.scale.follow
+    ? new Follower(cfg, {
+        topic: deps.topic,
+        groupId: deps.group,
+        instanceId: cfg.kafka.instanceId,
+        ledger,
+        learn: (e) => recommender.learn(e),
+        dedupeCapacity: cfg.pipeline.dedupeCapacity,
+        registry: metrics.registry,
+        onLog: (msg, fields) => log.warn(fields ?? {}, msg),
+      })
+    : undefined;
+  // Batches commit in order, so "everything emitted so far is committed" is one number.
+  let emittedSeq = -1;
+  let committedSeq = -1;
+  let ended = false;
+  const commitWaiters = new Set<() => void>();
+  const committedThrough = (seq: number, maxMs: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (!ended && committedSeq < seq) return;
+        clearTimeout(timer);
+        commitWaiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        log.warn({ seq, committedSeq }, 'revoke: in-flight batches not committed in time');
+        commitWaiters.delete(check);
+        resolve();
+      }, maxMs);
+      commitWaiters.add(check);
+      check();
+    });
+  const inputPartitions = (parts: readonly { topic: string; partition: number }[]): number[] =>
+    parts.filter((p) => p.topic === deps.topic).map((p) => p.partition);
+
+  // Where the group resumes each newly assigned partition: the follower learns up to there while
+  // the consumer fetches, instead of on the partition's first batch.
+  const prepareFollower = async (partitions: number[]): Promise<void> => {
+    try {
+      const offsets = await callback<{ partition: number; offset: number }[]>((cb) =>
+        source.consumer.committed(
+          partitions.map((partition) => ({ topic: deps.topic, partition })),
+          10_000,
+          cb as (err: unknown, offsets: unknown) => void,
+        ),
+      );
+      for (const o of offsets) if (o.offset >= 0) follower?.prepare(o.partition, o.offset);
+    } catch (err) {
+      // The first batch's handoff still catches up; this only starts it early.
+      log.debug({ err: String(err) }, 'committed offsets not read');
+    }
+  };
+
   const source = new KafkaConsumerSource(cfg, {
     topics: [deps.topic, cfg.kafka.itemsTopic],
     groupId: deps.group,
@@ -106,8 +166,24 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     batchMaxMs: cfg.pipeline.batchMaxMs,
     maxInFlight: cfg.pipeline.maxInFlightBatches,
     onLog: (msg) => log.warn(msg),
+    onAssign: (parts) => {
+      const mine = inputPartitions(parts);
+      if (parts.length > 0) log.info({ partitions: mine }, 'partitions assigned');
+      follower?.assigned(mine);
+      if (follower && mine.length > 0) void prepareFollower(mine);
+    },
+    // Kafka Streams' rule: commit what was processed of a partition before giving it up, so the
+    // next owner starts exactly where this one stopped and no late commit moves it backwards.
+    onRevoke: async (parts, lost) => {
+      const mine = inputPartitions(parts);
+      log.info({ partitions: mine, lost }, 'partitions revoked');
+      if (!lost) await committedThrough(emittedSeq, cfg.scale.revokeTimeoutMs);
+      users.forget(mine);
+      follower?.released(mine);
+    },
   });
   const producer = new TransactionalProducer(cfg, `recpipe-${deps.group}-${cfg.kafka.instanceId}`);
+  await follower?.connect();
   await source.connect();
   await producer.connect();
   const lag = startLagMonitor(source.consumer, metrics, {
@@ -143,13 +219,39 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   let kafkaHealthy = true;
 
   const hydrate = async (batch: Batch<RawMessage>): Promise<Batch<RawMessage>> => {
-    const missing = new Set<string>();
-    for (const m of batch.items) if (m.key !== undefined && !history.has(m.key)) missing.add(m.key);
+    const missing = new Map<string, number>();
+    for (const m of batch.items)
+      if (m.topic === deps.topic && m.key !== undefined && !users.isCurrent(m.key))
+        missing.set(m.key, m.partition);
     if (missing.size > 0) {
-      const loaded = await retry('redis-history', () => deps.loadHistory([...missing]));
-      for (const user of missing) history.hydrate(user, loaded.get(user) ?? []);
+      const loaded = await retry('redis-history', () => deps.loadHistory([...missing.keys()]));
+      for (const [user, partition] of missing) {
+        history.hydrate(user, loaded.get(user) ?? []);
+        users.markCurrent(user, partition);
+      }
     }
     return batch;
+  };
+
+  // Before a batch is served: a partition that just moved here is learned up to the batch, and
+  // what other instances own is learned to within the staleness bound (docs/scaling.md).
+  const prepare = async (batch: Batch<RawMessage>): Promise<Batch<RawMessage>> => {
+    if (follower) {
+      const first = new Map<number, number>();
+      let appendedAt = 0;
+      for (const m of batch.items) {
+        if (m.topic !== deps.topic) continue;
+        if (!first.has(m.partition)) first.set(m.partition, m.offset);
+        if (m.timestamp !== undefined && m.timestamp > appendedAt) appendedAt = m.timestamp;
+      }
+      // Not for a partition already given up (lost): the follower learns it again meanwhile.
+      for (const [partition, offset] of first)
+        if (!follower.isOwned(partition) && source.owns(deps.topic, partition))
+          await follower.handoff(partition, offset, cfg.scale.handoffTimeoutMs);
+      if (appendedAt > 0)
+        await follower.waitFresh(appendedAt, cfg.scale.stalenessMs, cfg.scale.maxHoldMs);
+    }
+    return hydrate(batch);
   };
 
   // Claimed before any sink sees the batch, so ClickHouse stores the final decisions; a replay
@@ -181,7 +283,9 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       out.push({ topic: cfg.kafka.pushTopic, key: m.key, value: m.value, headers: m.headers });
     await retry('kafka-commit', async () => {
       try {
-        await producer.commit(out, batch.commits, source.consumer);
+        // A partition lost to another member is theirs to commit now.
+        const commits = batch.commits.filter((c) => source.owns(c.topic, c.partition));
+        await producer.commit(out, commits, source.consumer);
         kafkaHealthy = true;
       } catch (err) {
         kafkaHealthy = false;
@@ -211,6 +315,9 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   };
 
   const release = async (clean: boolean): Promise<void> => {
+    ended = true;
+    for (const w of [...commitWaiters]) w();
+    await follower?.stop();
     // Only after a clean drain does the model reflect exactly what was committed.
     if (clean) await saveSnapshot();
     lag.stop();
@@ -229,11 +336,12 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const done = lastValueFrom(
     source.batches().pipe(
       tap((b) => {
+        emittedSeq = b.seq;
         readTimes.set(b.seq, Date.now());
         metrics.messagesIn.inc({ topic: deps.topic }, b.items.length);
         metrics.inFlightBatches.set(source.pendingBatches);
       }),
-      concatMap(hydrate),
+      concatMap(prepare),
       recpipeGraph({
         recommender,
         history,
@@ -243,12 +351,18 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         itemsTopic: cfg.kafka.itemsTopic,
         modelVersion,
         ...(quality && { learn: quality.learn }),
+        shouldLearn: (e) => e.topic !== deps.topic || ledger.claim(e.partition, e.offset),
         ...(push && { push }),
       }),
       concatMap(async (batch) => {
         const readAt = readTimes.get(batch.seq) ?? Date.now();
         readTimes.delete(batch.seq);
+        // Also past dead letters and repeats: the follower resumes a released partition here.
+        for (const c of batch.commits)
+          if (c.topic === deps.topic) ledger.advance(c.partition, c.offset);
         await writeAndCommit(batch, readAt);
+        committedSeq = batch.seq;
+        for (const w of [...commitWaiters]) w();
         source.release();
         metrics.inFlightBatches.set(source.pendingBatches);
         if (Date.now() - lastSnapshot >= cfg.pipeline.snapshotIntervalMs) await saveSnapshot();

@@ -1,0 +1,463 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Config } from '../../config/schema.js';
+import { BoundedIdSet } from '../../models/bounded-id-set.js';
+import type { ClickEvent } from '../../models/event.js';
+import { validateMessage } from '../../models/validate-event.js';
+import {
+  callback,
+  commonKafkaConfig,
+  cooperative,
+  rdkafka,
+  type KafkaConsumer,
+  type Message,
+} from '../kafka/rdkafka.js';
+
+/**
+ * Per partition of the input topic, the next offset this process has not learned from yet. The
+ * main pipeline and the follower both learn through it, so an event is learned at most once per
+ * process however its partition moves between them, and a restart from a snapshot does not learn
+ * again what the snapshot already holds.
+ */
+export class LearnLedger {
+  private readonly next = new Map<number, number>();
+
+  get(partition: number): number | undefined {
+    return this.next.get(partition);
+  }
+
+  /** True when `offset` has not been learned yet; it then counts as learned. */
+  claim(partition: number, offset: number): boolean {
+    const n = this.next.get(partition);
+    if (n !== undefined && offset < n) return false;
+    this.next.set(partition, offset + 1);
+    return true;
+  }
+
+  /** Everything before `next` counts as learned (never moves backwards). */
+  advance(partition: number, next: number): void {
+    const n = this.next.get(partition);
+    if (n === undefined || n < next) this.next.set(partition, next);
+  }
+
+  toJSON(): Record<string, number> {
+    return Object.fromEntries([...this.next].map(([p, o]) => [String(p), o]));
+  }
+
+  load(state: Readonly<Record<string, number>>): void {
+    this.next.clear();
+    for (const [p, o] of Object.entries(state)) {
+      const partition = Number(p);
+      if (Number.isInteger(partition) && Number.isFinite(o)) this.next.set(partition, o);
+    }
+  }
+}
+
+const MAGIC = [0x52, 0x50, 0x4c, 0x31]; // "RPL1": a ledger travels in front of the model bytes
+
+/**
+ * The model and the ledger are saved as ONE value, so a snapshot never pairs a model with the
+ * positions of another moment (that would learn events twice or skip them after a restore).
+ */
+export function packSnapshot(ledger: LearnLedger, model: Uint8Array): Uint8Array {
+  const head = new TextEncoder().encode(JSON.stringify(ledger.toJSON()));
+  const out = new Uint8Array(8 + head.byteLength + model.byteLength);
+  out.set(MAGIC, 0);
+  new DataView(out.buffer).setUint32(4, head.byteLength, true);
+  out.set(head, 8);
+  out.set(model, 8 + head.byteLength);
+  return out;
+}
+
+/** The model bytes, with the ledger restored when the value carries one (older snapshots do not). */
+export function unpackSnapshot(bytes: Uint8Array, ledger: LearnLedger): Uint8Array {
+  if (bytes.byteLength < 8 || MAGIC.some((b, i) => bytes[i] !== b)) return bytes;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const len = view.getUint32(4, true);
+  const head = bytes.subarray(8, 8 + len);
+  ledger.load(JSON.parse(new TextDecoder().decode(head)) as Record<string, number>);
+  return bytes.subarray(8 + len);
+}
+
+export interface FollowerOptions {
+  readonly topic: string;
+  /** The job's consumer group; the follower's own group id is derived from it and never commits. */
+  readonly groupId: string;
+  readonly instanceId: string;
+  readonly ledger: LearnLedger;
+  /** What the main graph does with an accepted event's model side (recommender.learn). */
+  readonly learn: (event: ClickEvent) => void;
+  readonly dedupeCapacity: number;
+  readonly registry: Registry;
+  readonly batchMaxMessages?: number;
+  readonly pollMs?: number;
+  readonly onLog?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/**
+ * Where a partition of the input topic is learned in this process:
+ *  - follow: another instance owns it; the follower learns it;
+ *  - held: the main pipeline was just assigned it and has not read from it yet;
+ *  - catchup: the main pipeline waits while the follower learns up to its first offset;
+ *  - owned: the main pipeline learns it.
+ */
+type PartitionState = 'follow' | 'held' | 'catchup' | 'owned';
+
+/**
+ * Learns from the partitions of the input topic that other instances of the group own, through a
+ * second consumer that assigns partitions itself and never commits. So every instance learns
+ * every event: item-side state (co-visitation, item factors, trending) converges across instances
+ * with the follower's lag as staleness, and the user-side state of a partition that moves here is
+ * already in memory when it arrives. The price is that learning is replicated on every instance.
+ */
+export class Follower {
+  readonly consumer: KafkaConsumer;
+  private readonly state = new Map<number, PartitionState>();
+  private readonly seen: BoundedIdSet;
+  private partitions: number[] = [];
+  private readonly low = new Map<number, number>();
+  private readonly high = new Map<number, number>();
+  /** Bounds of catch-ups: learn a held partition only below the main pipeline's first offset. */
+  private readonly limit = new Map<number, number>();
+  /** Counts releases per partition, so a handoff that outlived its assignment changes nothing. */
+  private readonly releases = new Map<number, number>();
+  private started = false;
+  private following = false;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  /**
+   * Per followed partition, the log-append time up to which it is learned: the timestamp of the
+   * last message learned, or the time of the last poll that found it learned to its end.
+   */
+  private readonly horizon = new Map<number, number>();
+  private readonly waiters = new Set<() => void>();
+  private readonly m: FollowerMetrics;
+
+  constructor(
+    cfg: Config,
+    private readonly opts: FollowerOptions,
+  ) {
+    const rd = rdkafka();
+    this.consumer = new rd.KafkaConsumer(
+      {
+        ...commonKafkaConfig(cfg),
+        'group.id': `${opts.groupId}-follower-${opts.instanceId}`,
+        'enable.auto.commit': false,
+        'enable.auto.offset.store': false,
+        'fetch.wait.max.ms': 50,
+        'queued.max.messages.kbytes': 16_384,
+      },
+      { 'auto.offset.reset': 'earliest' },
+    );
+    this.consumer.on('event.error', (err) => opts.onLog?.(`kafka follower error: ${err.message}`));
+    this.seen = new BoundedIdSet(Math.max(1, Math.min(opts.dedupeCapacity, 100_000)));
+    this.m = followerMetrics(opts.registry);
+  }
+
+  /** Connects and learns where each partition starts; reading begins with the first assignment. */
+  async connect(): Promise<void> {
+    await callback((cb) => this.consumer.connect({ timeout: 30_000 }, cb));
+    this.consumer.setDefaultConsumeTimeout(this.opts.pollMs ?? 50);
+    const meta = await callback<{ topics: { name: string; partitions: { id: number }[] }[] }>(
+      (cb) =>
+        this.consumer.getMetadata(
+          { topic: this.opts.topic, timeout: 10_000 },
+          cb as (err: unknown, m: unknown) => void,
+        ),
+    );
+    const topic = meta.topics.find((t) => t.name === this.opts.topic);
+    this.partitions = (topic?.partitions ?? []).map((p) => p.id).sort((a, b) => a - b);
+    await Promise.all(
+      this.partitions.map(async (p) => {
+        const wm = await callback<{ lowOffset: number; highOffset: number }>((cb) =>
+          this.consumer.queryWatermarkOffsets(
+            this.opts.topic,
+            p,
+            10_000,
+            cb as (err: unknown, w: unknown) => void,
+          ),
+        );
+        this.low.set(p, wm.lowOffset);
+        this.high.set(p, wm.highOffset);
+        // Nothing learned here yet: the model knows this partition from its log start onwards.
+        if (this.opts.ledger.get(p) === undefined) this.opts.ledger.advance(p, wm.lowOffset);
+        if (!this.state.has(p)) this.state.set(p, 'follow');
+      }),
+    );
+  }
+
+  /**
+   * Called with every assignment of the main consumer (also an empty one). Until the first one,
+   * the follower reads nothing: otherwise it would race the main pipeline through partitions
+   * this instance is about to own, and those events would be learned untested.
+   */
+  assigned(partitions: readonly number[]): void {
+    for (const p of partitions) this.setState(p, 'held');
+    if (!this.started) {
+      this.started = true;
+      this.following = true;
+      const initial = this.partitions.filter((p) => this.state.get(p) === 'follow');
+      this.consumer.assign(initial.map((p) => this.at(p)));
+      this.loop = this.run().catch((err: unknown) =>
+        this.opts.onLog?.(`follower stopped: ${(err as Error).message}`),
+      );
+    }
+    this.m.followed.set(this.followedCount());
+  }
+
+  /**
+   * The main pipeline will start `partition` at `offset` (the group's committed offset): learn up
+   * to it right away, so the handoff of its first batch finds the state already there.
+   */
+  prepare(partition: number, offset: number): void {
+    if (this.state.get(partition) !== 'held' || this.covered(partition, offset)) return;
+    this.limit.set(partition, offset);
+    this.setState(partition, 'catchup');
+  }
+
+  /** The main pipeline let these partitions go (after committing them): follow them again. */
+  released(partitions: readonly number[]): void {
+    for (const p of partitions) {
+      this.limit.delete(p);
+      this.releases.set(p, (this.releases.get(p) ?? 0) + 1);
+      this.setState(p, 'follow');
+    }
+    this.m.followed.set(this.followedCount());
+  }
+
+  isOwned(partition: number): boolean {
+    return this.state.get(partition) === 'owned';
+  }
+
+  /**
+   * Before the main pipeline processes `partition` from `firstOffset` on, every event before it
+   * must be in the model: the follower learns the gap (a partition that moved here from an
+   * instance that died or left), then hands the partition over. Bounded by `timeoutMs`.
+   */
+  async handoff(partition: number, firstOffset: number, timeoutMs: number): Promise<void> {
+    if (this.state.get(partition) === 'owned') return;
+    const gen = this.releases.get(partition) ?? 0;
+    const started = Date.now();
+    if (!this.covered(partition, firstOffset)) {
+      this.limit.set(partition, firstOffset);
+      if (this.state.get(partition) !== 'catchup') this.setState(partition, 'catchup');
+      const reached = await this.until(() => this.covered(partition, firstOffset), timeoutMs);
+      if (!reached) {
+        this.m.handoffTimeouts.inc();
+        this.opts.onLog?.('partition taken over before its state was learned up to it', {
+          partition,
+          firstOffset,
+          learnedUpTo: this.opts.ledger.get(partition),
+        });
+      }
+    }
+    this.limit.delete(partition);
+    // A revoke that gave up waiting for this batch may have handed the partition back meanwhile.
+    if ((this.releases.get(partition) ?? 0) === gen) this.setState(partition, 'owned');
+    this.m.handoff.observe((Date.now() - started) / 1000);
+  }
+
+  /**
+   * Log-append time up to which every partition other instances own is learned (+Infinity when
+   * there is none). Staleness is measured on the log's clock rather than the wall clock, so a
+   * backlog produced long ago is not "stale" merely for being old: what counts is whether the
+   * follower has learned what was appended before the events being served.
+   */
+  learnedThrough(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const p of this.partitions) {
+      if (!this.reads(this.state.get(p))) continue;
+      const h = this.horizon.get(p) ?? Number.NEGATIVE_INFINITY;
+      if (h < min) min = h;
+    }
+    return min;
+  }
+
+  /**
+   * Holds a batch whose newest message was appended at `appendedAt` until every message other
+   * instances appended before `appendedAt - boundMs` is learned; at most `maxMs`.
+   */
+  async waitFresh(appendedAt: number, boundMs: number, maxMs: number): Promise<void> {
+    const fresh = (): boolean => this.learnedThrough() >= appendedAt - boundMs;
+    if (!fresh()) {
+      const started = Date.now();
+      const ok = await this.until(fresh, maxMs);
+      this.m.hold.observe((Date.now() - started) / 1000);
+      if (!ok) this.m.holdTimeouts.inc();
+    }
+    this.m.served.observe(Math.max(0, appendedAt - this.learnedThrough()) / 1000);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeAll();
+    await this.loop;
+    if (this.consumer.isConnected())
+      await callback((cb) => this.consumer.disconnect(cb)).catch(() => undefined);
+  }
+
+  private at(p: number): { topic: string; partition: number; offset: number } {
+    return { topic: this.opts.topic, partition: p, offset: this.opts.ledger.get(p) ?? -2 };
+  }
+
+  private reads(st: PartitionState | undefined): boolean {
+    return st === 'follow' || st === 'catchup';
+  }
+
+  private followedCount(): number {
+    let n = 0;
+    for (const st of this.state.values()) if (this.reads(st)) n++;
+    return n;
+  }
+
+  private setState(p: number, next: PartitionState): void {
+    const prev = this.state.get(p);
+    this.state.set(p, next);
+    if (!this.following || this.stopped) return;
+    const was = this.reads(prev);
+    const is = this.reads(next);
+    // Incremental (re)assignment moves one partition without refetching the others; a partition
+    // comes back at the ledger, i.e. right after what the main pipeline learned from it.
+    if (was && !is)
+      cooperative(this.consumer).incrementalUnassign([{ topic: this.opts.topic, partition: p }]);
+    else if (!was && is) cooperative(this.consumer).incrementalAssign([this.at(p)]);
+  }
+
+  private covered(p: number, offset: number): boolean {
+    const learned = this.opts.ledger.get(p) ?? this.low.get(p) ?? 0;
+    return learned >= offset;
+  }
+
+  /** Messages of a followed partition not learned yet (0 for partitions it does not read). */
+  private behind(p: number): number {
+    if (!this.reads(this.state.get(p))) return 0;
+    const learned = this.opts.ledger.get(p) ?? 0;
+    const end = this.limit.get(p) ?? this.high.get(p) ?? 0;
+    return Math.max(0, end - learned);
+  }
+
+  private async run(): Promise<void> {
+    const max = this.opts.batchMaxMessages ?? 1000;
+    const topic = this.opts.topic;
+    while (!this.stopped) {
+      const messages = await callback<Message[]>((cb) =>
+        this.consumer.consume(max, cb as (err: unknown, m: Message[]) => void),
+      ).catch((err: unknown) => {
+        this.opts.onLog?.(`follower consume failed: ${(err as Error).message}`);
+        return new Promise<Message[]>((r) => setTimeout(() => r([]), 500));
+      });
+      for (const m of messages) this.apply(m);
+      // Log ends as of the last fetch responses: no broker round trip per poll.
+      for (const p of this.partitions) {
+        if (!this.reads(this.state.get(p))) continue;
+        try {
+          const wm = this.consumer.getWatermarkOffsets(topic, p);
+          if (wm.highOffset >= 0 && wm.highOffset > (this.high.get(p) ?? -1))
+            this.high.set(p, wm.highOffset);
+        } catch {
+          // Not fetched yet: the end queried at connect stands.
+        }
+      }
+      const now = Date.now();
+      let lag = 0;
+      for (const p of this.partitions) {
+        const behind = this.behind(p);
+        if (behind === 0) this.horizon.set(p, now);
+        lag += behind;
+      }
+      this.m.lag.set(lag);
+      this.m.staleness.set(Math.max(0, now - this.learnedThrough()) / 1000);
+      this.wakeAll();
+    }
+  }
+
+  private apply(m: Message): void {
+    const p = m.partition;
+    const st = this.state.get(p);
+    if (!this.reads(st)) return;
+    if (st === 'catchup' && m.offset >= (this.limit.get(p) ?? Number.POSITIVE_INFINITY)) return;
+    if (!this.opts.ledger.claim(p, m.offset)) return;
+    if (m.timestamp !== undefined && m.timestamp > 0) this.horizon.set(p, m.timestamp);
+    if (m.offset + 1 > (this.high.get(p) ?? 0)) this.high.set(p, m.offset + 1);
+    const v = validateMessage(m.value ?? '');
+    if (!v.ok || !this.seen.add(v.event.eventId)) return;
+    this.opts.learn(v.event);
+    this.m.learned.inc();
+  }
+
+  private until(done: () => boolean, maxMs: number): Promise<boolean> {
+    if (done()) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const check = (): void => {
+        if (done()) finish(true);
+        else if (this.stopped) finish(false);
+      };
+      const finish = (ok: boolean): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(ok);
+      };
+      const timer = setTimeout(() => finish(done()), maxMs);
+      this.waiters.add(check);
+    });
+  }
+
+  private wakeAll(): void {
+    for (const w of [...this.waiters]) w();
+  }
+}
+
+type FollowerMetrics = ReturnType<typeof followerMetrics>;
+
+function followerMetrics(registry: Registry) {
+  const r = { registers: [registry] };
+  return {
+    lag: new Gauge({
+      name: 'recpipe_follower_lag_messages',
+      help: 'Messages of partitions other instances own that this instance has not learned yet',
+      ...r,
+    }),
+    staleness: new Gauge({
+      name: 'recpipe_follower_staleness_seconds',
+      help: 'Wall time minus the log-append time up to which partitions other instances own are learned',
+      ...r,
+    }),
+    served: new Histogram({
+      name: 'recpipe_serving_staleness_seconds',
+      help: 'Per served batch: its newest append time minus the append time the follower had learned through',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      ...r,
+    }),
+    learned: new Counter({
+      name: 'recpipe_follower_learned_total',
+      help: 'Events of partitions other instances own, learned by this instance',
+      ...r,
+    }),
+    followed: new Gauge({
+      name: 'recpipe_follower_partitions',
+      help: 'Input partitions the follower is reading',
+      ...r,
+    }),
+    hold: new Histogram({
+      name: 'recpipe_serving_hold_seconds',
+      help: 'Time a batch waited before serving for the follower to be within the staleness bound',
+      buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      ...r,
+    }),
+    holdTimeouts: new Counter({
+      name: 'recpipe_serving_hold_timeouts_total',
+      help: 'Batches served although the follower was still beyond the staleness bound',
+      ...r,
+    }),
+    handoff: new Histogram({
+      name: 'recpipe_handoff_seconds',
+      help: 'Time a partition that moved here waited for its state to be learned up to its first offset',
+      buckets: [0.001, 0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60],
+      ...r,
+    }),
+    handoffTimeouts: new Counter({
+      name: 'recpipe_handoff_timeouts_total',
+      help: 'Partitions taken over before the follower reached their first offset (served partly cold)',
+      ...r,
+    }),
+  };
+}

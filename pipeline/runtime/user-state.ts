@@ -1,0 +1,42 @@
+/**
+ * Which users' Redis-backed state (purchase history, the exclusions) this process holds a current
+ * copy of. A copy stays current only while the user's partition stays here: once it moves away,
+ * another instance adds to the user's history, so revoking a partition forgets its users and
+ * they are loaded again (batched, before their batch) if the partition ever comes back.
+ */
+export class CurrentUsers {
+  private readonly byPartition = new Map<number, Set<string>>();
+  private readonly partitionOf = new Map<string, number>();
+
+  isCurrent(userId: string): boolean {
+    return this.partitionOf.has(userId);
+  }
+
+  /** `userId`'s state was loaded (or first seen) on `partition` of the input topic. */
+  markCurrent(userId: string, partition: number): void {
+    const prev = this.partitionOf.get(userId);
+    if (prev === partition) return;
+    if (prev !== undefined) this.byPartition.get(prev)?.delete(userId);
+    this.partitionOf.set(userId, partition);
+    let users = this.byPartition.get(partition);
+    if (!users) this.byPartition.set(partition, (users = new Set()));
+    users.add(userId);
+  }
+
+  /** Forgets the users of partitions this process no longer owns; returns how many. */
+  forget(partitions: Iterable<number>): number {
+    let n = 0;
+    for (const p of partitions) {
+      const users = this.byPartition.get(p);
+      if (!users) continue;
+      for (const u of users) this.partitionOf.delete(u);
+      n += users.size;
+      this.byPartition.delete(p);
+    }
+    return n;
+  }
+
+  get size(): number {
+    return this.partitionOf.size;
+  }
+}
