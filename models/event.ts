@@ -40,4 +40,6 @@ export interface ScoredItem {
   readonly score: number;
   /** Human-readable why, e.g. "bought together with 85123A" or "trending in HOME". */
   readonly reason: string;
+  /** The ranking features the score came from, when the model logs them (nearline training). */
+  readonly features?: readonly number[];
 }

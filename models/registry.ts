@@ -4,6 +4,7 @@ import { HybridRecommender, type HybridOptions } from './hybrid.js';
 import { ItemKnnRecommender, type ItemKnnOptions } from './itemknn.js';
 import { MfRecommender, type MfOptions } from './mf.js';
 import { PopularRecommender, type PopularOptions } from './popular.js';
+import { RankedRecommender, type RankedOptions } from './ranking/ranked-recommender.js';
 import { TrendingRecommender, type TrendingOptions } from './trending.js';
 
 /**
@@ -17,6 +18,8 @@ export interface RecommenderOptions {
   itemknn?: ItemKnnOptions;
   mf?: MfOptions;
   content?: ContentOptions;
+  /** The learned ranker over every generator (models/ranking). */
+  ranked?: RankedOptions;
 }
 
 export const RECOMMENDER_NAMES = [
@@ -26,6 +29,7 @@ export const RECOMMENDER_NAMES = [
   'itemknn',
   'mf',
   'content',
+  'ranked',
 ] as const;
 export type RecommenderName = (typeof RECOMMENDER_NAMES)[number];
 
@@ -58,6 +62,15 @@ export function createRecommender(
       return new MfRecommender(opts.mf);
     case 'content':
       return new ContentRecommender(opts.content);
+    case 'ranked':
+      return new RankedRecommender({
+        ...opts.ranked,
+        itemknn: { ...opts.itemknn, ...opts.ranked?.itemknn },
+        content: { ...opts.content, ...opts.ranked?.content },
+        mf: { ...opts.mf, ...opts.ranked?.mf },
+        trending: { ...opts.trending, ...opts.ranked?.trending },
+        popular: { ...opts.popular, ...opts.ranked?.popular },
+      });
     default:
       throw new Error(`unknown model "${name}": valid names are ${RECOMMENDER_NAMES.join(', ')}`);
   }
