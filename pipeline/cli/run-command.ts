@@ -25,6 +25,14 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
   const httpPort = intOption(values['http-port'], 'http-port', 0) ?? cfg.http.port;
   const log = createLogger(cfg.logLevel, 'recpipe', { secrets: configSecrets(cfg) });
   const metrics = createMetrics();
+  // A signal during start-up (scripts/run-instances.sh stopping a group that is still joining)
+  // is kept and acted on once the job exists, so it still drains and exits 0; a second one exits.
+  const early: NodeJS.Signals[] = [];
+  const onEarlySignal = (sig: NodeJS.Signals): void => {
+    if (early.push(sig) > 1) process.exit(130);
+  };
+  process.on('SIGTERM', onEarlySignal);
+  process.on('SIGINT', onEarlySignal);
 
   const clickhouse = createClickHouseSink(cfg);
   const redis = createRedisSink(cfg);
@@ -83,6 +91,9 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.off('SIGTERM', onEarlySignal);
+  process.off('SIGINT', onEarlySignal);
+  if (early[0]) onSignal(early[0]);
 
   try {
     await job.done;

@@ -94,6 +94,28 @@ export class KafkaConsumerSource {
     return this.assigned.has(tpKey(topic, partition));
   }
 
+  /**
+   * True when every batch handed out is released and every assigned partition of `topic` has
+   * been read to its end as of the last fetch (no broker round trip).
+   */
+  caughtUp(topic: string): boolean {
+    if (this.inFlight > 0) return false;
+    for (const key of this.assigned) {
+      const [t, p] = key.split('\u0000');
+      if (t !== topic) continue;
+      const partition = Number(p);
+      try {
+        const wm = this.consumer.getWatermarkOffsets(topic, partition);
+        if (wm.highOffset <= wm.lowOffset) continue;
+        const [pos] = this.consumer.position([{ topic, partition }]);
+        if (pos === undefined || pos.offset < 0 || pos.offset < wm.highOffset) return false;
+      } catch {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private incremental(): boolean {
     return cooperative(this.consumer).rebalanceProtocol() === 'COOPERATIVE';
   }

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../../config/schema.js';
 import { BoundedIdSet } from '../../models/bounded-id-set.js';
 import type { ClickEvent } from '../../models/event.js';
-import { validateMessage } from '../../models/validate-event.js';
+import { validateMessage, type Validation } from '../../models/validate-event.js';
 import {
   callback,
   commonKafkaConfig,
@@ -88,6 +88,11 @@ export interface FollowerOptions {
   readonly learn: (event: ClickEvent) => void;
   readonly dedupeCapacity: number;
   readonly registry: Registry;
+  /**
+   * Event time the follower may learn up to (default: no limit). The main pipeline sets it to
+   * what it is serving plus the bound, so learning runs ahead of serving by at most that much.
+   */
+  readonly frontier?: () => number;
   readonly batchMaxMessages?: number;
   readonly pollMs?: number;
   readonly onLog?: (msg: string, fields?: Record<string, unknown>) => void;
@@ -124,11 +129,10 @@ export class Follower {
   private following = false;
   private stopped = false;
   private loop: Promise<void> | undefined;
-  /**
-   * Per followed partition, the log-append time up to which it is learned: the timestamp of the
-   * last message learned, or the time of the last poll that found it learned to its end.
-   */
-  private readonly horizon = new Map<number, number>();
+  /** Per partition, the newest event time learned from it. */
+  private readonly newest = new Map<number, number>();
+  /** Per partition paused at the frontier: messages read but not learned yet, in order. */
+  private readonly waiting = new Map<number, { m: Message; v: Validation }[]>();
   private readonly waiters = new Set<() => void>();
   private readonly m: FollowerMetrics;
 
@@ -257,34 +261,40 @@ export class Follower {
   }
 
   /**
-   * Log-append time up to which every partition other instances own is learned (+Infinity when
-   * there is none). Staleness is measured on the log's clock rather than the wall clock, so a
-   * backlog produced long ago is not "stale" merely for being old: what counts is whether the
-   * follower has learned what was appended before the events being served.
+   * Event time up to which every partition other instances own is learned: +Infinity for a
+   * partition learned to its end (as of the last fetch), else the newest event time learned from
+   * it. Event time rather than wall time, so a replay of old data keeps the same bound.
    */
   learnedThrough(): number {
     let min = Number.POSITIVE_INFINITY;
     for (const p of this.partitions) {
       if (!this.reads(this.state.get(p))) continue;
-      const h = this.horizon.get(p) ?? Number.NEGATIVE_INFINITY;
+      const queue = this.waiting.get(p);
+      if (this.behind(p) === 0 && !queue) continue;
+      let h = this.newest.get(p) ?? Number.NEGATIVE_INFINITY;
+      // Paused at the frontier: what comes next is past it, so p is learned up to there.
+      const head = queue?.[0]?.v;
+      if (head?.ok) h = Math.max(h, Math.min(head.event.ts, this.opts.frontier?.() ?? h));
       if (h < min) min = h;
     }
     return min;
   }
 
   /**
-   * Holds a batch whose newest message was appended at `appendedAt` until every message other
-   * instances appended before `appendedAt - boundMs` is learned; at most `maxMs`.
+   * Holds a batch whose newest event time is `eventTime` until the follower has learned other
+   * instances' partitions up to `eventTime - boundMs`; at most `maxMs`.
    */
-  async waitFresh(appendedAt: number, boundMs: number, maxMs: number): Promise<void> {
-    const fresh = (): boolean => this.learnedThrough() >= appendedAt - boundMs;
+  async waitFresh(eventTime: number, boundMs: number, maxMs: number): Promise<void> {
+    const fresh = (): boolean => this.learnedThrough() >= eventTime - boundMs;
     if (!fresh()) {
       const started = Date.now();
+      this.drain();
       const ok = await this.until(fresh, maxMs);
       this.m.hold.observe((Date.now() - started) / 1000);
       if (!ok) this.m.holdTimeouts.inc();
     }
-    this.m.served.observe(Math.max(0, appendedAt - this.learnedThrough()) / 1000);
+    const through = this.learnedThrough();
+    this.m.served.observe(through >= eventTime ? 0 : (eventTime - through) / 1000);
   }
 
   async stop(): Promise<void> {
@@ -315,6 +325,8 @@ export class Follower {
     if (!this.following || this.stopped) return;
     const was = this.reads(prev);
     const is = this.reads(next);
+    // Messages held at the frontier are refetched from the ledger when the partition comes back.
+    if (was && !is) this.waiting.delete(p);
     // Incremental (re)assignment moves one partition without refetching the others; a partition
     // comes back at the ledger, i.e. right after what the main pipeline learned from it.
     if (was && !is)
@@ -345,6 +357,7 @@ export class Follower {
         this.opts.onLog?.(`follower consume failed: ${(err as Error).message}`);
         return new Promise<Message[]>((r) => setTimeout(() => r([]), 500));
       });
+      this.drain();
       for (const m of messages) this.apply(m);
       // Log ends as of the last fetch responses: no broker round trip per poll.
       for (const p of this.partitions) {
@@ -357,15 +370,14 @@ export class Follower {
           // Not fetched yet: the end queried at connect stands.
         }
       }
-      const now = Date.now();
       let lag = 0;
-      for (const p of this.partitions) {
-        const behind = this.behind(p);
-        if (behind === 0) this.horizon.set(p, now);
-        lag += behind;
-      }
+      for (const p of this.partitions) lag += this.behind(p);
       this.m.lag.set(lag);
-      this.m.staleness.set(Math.max(0, now - this.learnedThrough()) / 1000);
+      const through = this.learnedThrough();
+      const newestAnywhere = Math.max(...this.newest.values(), Number.NEGATIVE_INFINITY);
+      this.m.staleness.set(
+        through >= newestAnywhere ? 0 : Math.min(newestAnywhere - through, 1e12) / 1000,
+      );
       this.wakeAll();
     }
   }
@@ -375,13 +387,47 @@ export class Follower {
     const st = this.state.get(p);
     if (!this.reads(st)) return;
     if (st === 'catchup' && m.offset >= (this.limit.get(p) ?? Number.POSITIVE_INFINITY)) return;
-    if (!this.opts.ledger.claim(p, m.offset)) return;
-    if (m.timestamp !== undefined && m.timestamp > 0) this.horizon.set(p, m.timestamp);
+    if (m.offset < (this.opts.ledger.get(p) ?? Number.NEGATIVE_INFINITY)) return;
     if (m.offset + 1 > (this.high.get(p) ?? 0)) this.high.set(p, m.offset + 1);
-    const v = validateMessage(m.value ?? '');
-    if (!v.ok || !this.seen.add(v.event.eventId)) return;
-    this.opts.learn(v.event);
-    this.m.learned.inc();
+    const item = { m, v: validateMessage(m.value ?? '') };
+    const queue = this.waiting.get(p);
+    if (queue) queue.push(item);
+    else if (!this.learnOne(item)) {
+      // Ahead of what the main pipeline serves: stop fetching here until serving catches up.
+      this.waiting.set(p, [item]);
+      this.consumer.pause([{ topic: this.opts.topic, partition: p }]);
+    }
+  }
+
+  /** Learns one message unless its event time is past the frontier; false when it must wait. */
+  private learnOne({ m, v }: { m: Message; v: Validation }): boolean {
+    const p = m.partition;
+    const st = this.state.get(p);
+    if (st === 'catchup' && m.offset >= (this.limit.get(p) ?? Number.POSITIVE_INFINITY))
+      return true;
+    // A partition catching up for a handoff is behind what is served by definition: no bound.
+    if (v.ok && st === 'follow' && v.event.ts > (this.opts.frontier?.() ?? Infinity)) return false;
+    if (!this.opts.ledger.claim(p, m.offset)) return true;
+    if (!v.ok) return true;
+    if (v.event.ts > (this.newest.get(p) ?? Number.NEGATIVE_INFINITY))
+      this.newest.set(p, v.event.ts);
+    if (this.seen.add(v.event.eventId)) {
+      this.opts.learn(v.event);
+      this.m.learned.inc();
+    }
+    return true;
+  }
+
+  /** Learns what waited at the frontier and has come within it; resumes drained partitions. */
+  private drain(): void {
+    for (const [p, queue] of this.waiting) {
+      let n = 0;
+      while (n < queue.length && this.learnOne(queue[n] as { m: Message; v: Validation })) n++;
+      if (n === queue.length) {
+        this.waiting.delete(p);
+        this.consumer.resume([{ topic: this.opts.topic, partition: p }]);
+      } else if (n > 0) queue.splice(0, n);
+    }
   }
 
   private until(done: () => boolean, maxMs: number): Promise<boolean> {

@@ -21,6 +21,7 @@ import { startLagMonitor } from './lag-monitor.js';
 import { ModelMonitor } from './model-monitor.js';
 import { retryUntilDone } from './retry.js';
 import { CurrentUsers } from './user-state.js';
+import { parseTimestamp } from '../../models/validate-event.js';
 
 /** One store the job writes each batch to; resolves only when the store acknowledged. */
 export interface SinkWriter {
@@ -114,9 +115,17 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         learn: (e) => recommender.learn(e),
         dedupeCapacity: cfg.pipeline.dedupeCapacity,
         registry: metrics.registry,
+        // Learning of other partitions runs ahead of serving by at most the bound, unless this
+        // instance has nothing left to serve (then there is nothing to be ahead of).
+        frontier: () =>
+          source.caughtUp(deps.topic)
+            ? Number.POSITIVE_INFINITY
+            : servingFrontier + cfg.scale.stalenessMs,
         onLog: (msg, fields) => log.warn(fields ?? {}, msg),
       })
     : undefined;
+  /** Newest event time of the batches served or about to be. */
+  let servingFrontier = Number.NEGATIVE_INFINITY;
   // Batches commit in order, so "everything emitted so far is committed" is one number.
   let emittedSeq = -1;
   let committedSeq = -1;
@@ -238,18 +247,20 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const prepare = async (batch: Batch<RawMessage>): Promise<Batch<RawMessage>> => {
     if (follower) {
       const first = new Map<number, number>();
-      let appendedAt = 0;
+      let newest = Number.NEGATIVE_INFINITY;
       for (const m of batch.items) {
         if (m.topic !== deps.topic) continue;
         if (!first.has(m.partition)) first.set(m.partition, m.offset);
-        if (m.timestamp !== undefined && m.timestamp > appendedAt) appendedAt = m.timestamp;
+        const ts = eventTime(m.value);
+        if (ts > newest) newest = ts;
       }
+      if (newest > servingFrontier) servingFrontier = newest;
       // Not for a partition already given up (lost): the follower learns it again meanwhile.
       for (const [partition, offset] of first)
         if (!follower.isOwned(partition) && source.owns(deps.topic, partition))
           await follower.handoff(partition, offset, cfg.scale.handoffTimeoutMs);
-      if (appendedAt > 0)
-        await follower.waitFresh(appendedAt, cfg.scale.stalenessMs, cfg.scale.maxHoldMs);
+      if (newest > Number.NEGATIVE_INFINITY)
+        await follower.waitFresh(newest, cfg.scale.stalenessMs, cfg.scale.maxHoldMs);
     }
     return hydrate(batch);
   };
@@ -399,4 +410,15 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       return done;
     },
   };
+}
+
+/** The event time of a raw clickstream message, or -Infinity when it has none (a dead letter). */
+function eventTime(value: string | Buffer): number {
+  try {
+    const v: unknown = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
+    const ts = typeof v === 'object' && v !== null ? parseTimestamp((v as { ts?: unknown }).ts) : 0;
+    return typeof ts === 'number' ? ts : Number.NEGATIVE_INFINITY;
+  } catch {
+    return Number.NEGATIVE_INFINITY;
+  }
 }

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Horizontal scale benchmark: how fast 1 and 2 (or more) `recpipe run` instances of one consumer
+# group drain the same backlog on the real local stack (docs/BENCHMARKS.md, "Horizontal scale").
+#
+#   bash bench/scale.sh [--input FILE] [--instances "1 2"] [--partitions 6] [--limit N] [--no-build]
+#
+# 1. produces FILE (default: the bundled Online Retail sample) into a fresh 6-partition topic;
+# 2. for each instance count N: starts scripts/run-instances.sh N with its own group, database
+#    and Redis prefix, and times from launch (and from the moment every instance owns partitions)
+#    until the group's committed offsets reach the end of the topic; then SIGTERMs them;
+# 3. prints one JSON line per N (messages, seconds, events/s, CPU seconds per instance) and
+#    writes them to bench/out/scale-N.json.
+# Needs the local stack (`recpipe stack up`). Progress goes to stderr.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+INPUT=examples/online-retail-sample.csv.gz
+COUNTS="1 2"
+PARTITIONS=6
+LIMIT=""
+BUILD=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --input) INPUT="$2"; shift 2 ;;
+    --instances) COUNTS="$2"; shift 2 ;;
+    --partitions) PARTITIONS="$2"; shift 2 ;;
+    --limit) LIMIT="$2"; shift 2 ;;
+    --no-build) BUILD=0; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+log() { printf '[scale] %s\n' "$*" >&2; }
+
+[ "$BUILD" = 1 ] && { log "building"; npx tsc -p tsconfig.json >&2 || true; }
+node bin/recpipe.js stack status >/dev/null
+
+RUN="scalebench$(date +%s)"
+export RECPIPE_KAFKA_INPUT_TOPIC="$RUN-clickstream" RECPIPE_KAFKA_ITEMS_TOPIC="$RUN-items"
+export RECPIPE_KAFKA_DLQ_TOPIC="$RUN-dlq" RECPIPE_KAFKA_PUSH_TOPIC="$RUN-push"
+export RECPIPE_KAFKA_PARTITIONS="$PARTITIONS" RECPIPE_LOG_LEVEL=info
+
+log "producing $INPUT into $RECPIPE_KAFKA_INPUT_TOPIC ($PARTITIONS partitions)"
+node bin/recpipe.js produce --input "$INPUT" --partitions "$PARTITIONS" ${LIMIT:+--limit "$LIMIT"} --json \
+  2>/dev/null | tail -1 >&2
+
+# Prints "messages committed_total" for the group, from the broker (no recpipe state involved).
+progress() {
+  node --input-type=module -e '
+    import { loadConfig } from "./dist/config/load.js";
+    import { committedOffsets, endOffsets } from "./dist/sinks/kafka-admin.js";
+    const cfg = loadConfig();
+    const ends = await endOffsets(cfg, cfg.kafka.inputTopic);
+    const done = await committedOffsets(cfg, cfg.kafka.groupId, cfg.kafka.inputTopic);
+    let total = 0, committed = 0;
+    for (const e of ends) {
+      total += e.high - e.low;
+      const c = done.find((x) => x.partition === e.partition)?.offset ?? -1;
+      committed += Math.max(0, Math.min(c, e.high) - e.low);
+    }
+    console.log(`${total} ${committed}`);
+  ' 2>/dev/null
+}
+
+cpu_seconds() { # utime + stime of a pid, in seconds
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+mkdir -p bench/out
+for n in $COUNTS; do
+  export RECPIPE_KAFKA_GROUP_ID="$RUN-g$n" RECPIPE_CLICKHOUSE_DATABASE="${RUN}_g$n"
+  export RECPIPE_REDIS_PREFIX="$RUN:g$n:"
+  dir=$(mktemp -d)
+  log "$n instance(s): group $RECPIPE_KAFKA_GROUP_ID"
+  start=$(date +%s.%N)
+  RECPIPE_INSTANCES_DIR="$dir" RECPIPE_INSTANCES_BASE_PORT=0 RECPIPE_INSTANCES_ID_PREFIX="g$n-" \
+    bash scripts/run-instances.sh "$n" 2>"$dir/script.err" &
+  script=$!
+  assigned=""
+  while :; do
+    now=$(date +%s.%N)
+    if [ -z "$assigned" ]; then
+      owners=0
+      for ((i = 0; i < n; i++)); do
+        grep -q '"msg":"partitions assigned"' "$dir/instance-$i.log" 2>/dev/null && owners=$((owners + 1))
+      done
+      [ "$owners" = "$n" ] && assigned=$now
+    fi
+    read -r total committed < <(progress)
+    if [ "${total:-0}" -gt 0 ] && [ "$committed" -ge "$total" ]; then break; fi
+    if (($(echo "$now - $start > 900" | bc))); then log "timed out"; break; fi
+    sleep 0.5
+  done
+  end=$(date +%s.%N)
+  cpus=()
+  for ((i = 0; i < n; i++)); do cpus+=("$(cpu_seconds "$(cat "$dir/instance-$i.pid")")"); done
+  kill -TERM "$script"
+  wait "$script" || true
+  wall=$(echo "$end - $start" | bc -l)
+  drain=$(echo "$end - ${assigned:-$start}" | bc -l)
+  json=$(printf '{"instances":%d,"messages":%d,"seconds":%.2f,"events_per_s":%.0f,"seconds_from_assignment":%.2f,"events_per_s_from_assignment":%.0f,"cpu_seconds":[%s],"load_average":"%s"}' \
+    "$n" "$total" "$wall" "$(echo "$total / $wall" | bc -l)" "$drain" "$(echo "$total / $drain" | bc -l)" \
+    "$(IFS=,; echo "${cpus[*]}")" "$(cut -d' ' -f1-3 /proc/loadavg)")
+  echo "$json" | tee "bench/out/scale-$n.json"
+  rm -rf "$dir"
+done
