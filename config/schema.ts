@@ -225,6 +225,47 @@ export const configSchema = z
           .default(7 * 24 * 3600),
       })
       .default({}),
+    /** Serving policy and the learned ranker (docs/ranking.md). */
+    ranking: z
+      .object({
+        /** The model is asked for pipeline.topK × this, so filters leave enough to serve. */
+        overfetch: z.number().min(1).max(10).default(2),
+        /** Drop items whose latest catalog event says `in_stock: false`. */
+        excludeOutOfStock: z.boolean().default(true),
+        /** Score multipliers (1: none; 0: never served), per category and per item id. */
+        boosts: z
+          .object({
+            categories: z.record(z.number().min(0)).default({}),
+            items: z.record(z.number().min(0)).default({}),
+          })
+          .default({}),
+        /** At most this many items of one category in a served list (0: no cap). */
+        maxPerCategory: z.number().int().min(0).default(0),
+        /** Maximal marginal relevance: 1 = relevance only (off); lower trades it for diversity. */
+        mmrLambda: z.number().min(0).max(1).default(1),
+        /** Nearline training of the ranker from ClickHouse (model `ranked` in `run`). */
+        trainer: z
+          .object({
+            enabled: z.boolean().default(true),
+            /** Time between fits; the first one runs this long after start. */
+            intervalMs: z
+              .number()
+              .int()
+              .min(1_000)
+              .default(10 * MINUTE),
+            /** Served lists of this period (by serving time) are the training data. */
+            lookbackMs: z.number().int().min(MINUTE).default(DAY),
+            /** An item acted on within this long after it was served is a positive. */
+            horizonMs: z.number().int().min(1_000).default(HOUR),
+            /** Fewer labelled rows (or no positive) than this: keep the current model. */
+            minExamples: z.number().int().min(1).default(500),
+            /** At most this many served lists per fit (the newest). */
+            maxLists: z.number().int().min(1).default(20_000),
+            epochs: z.number().int().min(1).max(100).default(8),
+          })
+          .default({}),
+      })
+      .default({}),
     privacy: z
       .object({
         /**

@@ -11,6 +11,8 @@ export interface Recommender {
   recommend(userId: string, k: number, exclude: ReadonlySet<string>): ScoredItem[];
   /** Catalog events (titles, categories) for models with content features; optional. */
   learnItem?(item: ItemEvent): void;
+  /** The item's learned factor vector, for diversity by similarity; optional. */
+  itemVector?(itemId: string): Float32Array | undefined;
   /** The whole learned state, so a restarted job does not start cold; optional. */
   snapshot?(): Uint8Array;
   /** Replaces the state with a snapshot() of the same model and options; optional. */

@@ -31,6 +31,8 @@ export function learnAndRecommend(
   const now = opts.now ?? Date.now;
   const shouldLearn = opts.shouldLearn;
   return map((batch) => {
+    // catalog first: a title or category that arrives with the batch counts for its refreshes
+    if (recommender.learnItem) for (const item of batch.items) recommender.learnItem(item);
     const touched = new Map<string, number>();
     const purchases = new Map<string, string[]>();
     for (const sourced of batch.events) {

@@ -4,8 +4,15 @@ import type { FeatureStore } from '../models/features/feature-store.js';
 import type { PushEngine } from '../models/push/engine.js';
 import type { PurchaseHistory } from '../models/purchase-history.js';
 import type { Recommender } from '../models/recommender.js';
+import {
+  CatalogState,
+  DEFAULT_POLICY,
+  type ServingPolicyConfig,
+} from '../models/ranking/policy.js';
 import { decidePushes } from '../operators/decide-pushes.js';
 import { dedupeEvents } from '../operators/dedupe-events.js';
+import { diversifyRecommendations } from '../operators/diversify-recommendations.js';
+import { filterRecommendations } from '../operators/filter-recommendations.js';
 import { learnAndRecommend } from '../operators/learn-and-recommend.js';
 import { parseMessages } from '../operators/parse-messages.js';
 import { updateFeatures } from '../operators/update-features.js';
@@ -31,6 +38,8 @@ export interface GraphOptions {
    * also makes replay independent of wall-clock time.
    */
   readonly idlePartitionMs?: number;
+  /** Serving filters, boosts and diversity (config `ranking`); default: DEFAULT_POLICY. */
+  readonly policy?: ServingPolicyConfig;
 }
 
 /**
@@ -38,6 +47,10 @@ export interface GraphOptions {
  * memory, `run` feeds it Kafka batches and drains it into Redis, ClickHouse and Kafka.
  */
 export function recpipeGraph(opts: GraphOptions): OperatorFunction<Batch<RawMessage>, GraphBatch> {
+  const policy = opts.policy ?? DEFAULT_POLICY;
+  const catalog = new CatalogState();
+  const rec = opts.recommender;
+  const vectorOf = rec.itemVector ? (id: string) => rec.itemVector?.(id) : undefined;
   return (source) =>
     source.pipe(
       parseMessages(Date.now, opts.itemsTopic),
@@ -48,11 +61,14 @@ export function recpipeGraph(opts: GraphOptions): OperatorFunction<Batch<RawMess
       learnAndRecommend({
         recommender: opts.recommender,
         history: opts.history,
-        topK: opts.topK,
+        // the policy below drops and re-ranks items, so it gets more than it serves
+        topK: Math.ceil(opts.topK * Math.max(1, policy.overfetch)),
         modelVersion: opts.modelVersion,
         ...(opts.learn && { learn: opts.learn }),
         ...(opts.shouldLearn && { shouldLearn: opts.shouldLearn }),
       }),
+      filterRecommendations(catalog, policy),
+      diversifyRecommendations(catalog, policy, opts.topK, vectorOf),
       opts.push ? decidePushes(opts.push) : (b) => b,
     );
 }

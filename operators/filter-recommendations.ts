@@ -1,0 +1,30 @@
+import { map, type OperatorFunction } from 'rxjs';
+import {
+  filterAndBoost,
+  type CatalogState,
+  type ServingPolicyConfig,
+} from '../models/ranking/policy.js';
+import type { GraphBatch } from './types.js';
+
+/**
+ * Serving filters on each refreshed list: out-of-stock items (from catalog events of this batch
+ * and earlier ones) and repeats are dropped, configured boosts re-rank. The catalog state is
+ * updated from the batch first, so a stock change and a refresh in one batch agree.
+ */
+export function filterRecommendations(
+  catalog: CatalogState,
+  policy: ServingPolicyConfig,
+): OperatorFunction<GraphBatch, GraphBatch> {
+  return map((batch) => {
+    for (const item of batch.items) catalog.observeItem(item);
+    for (const { event } of batch.events) catalog.observeEvent(event);
+    if (batch.recommendations.length === 0) return batch;
+    return {
+      ...batch,
+      recommendations: batch.recommendations.map((r) => {
+        const items = filterAndBoost(r.items, catalog, policy);
+        return items === r.items ? r : { ...r, items };
+      }),
+    };
+  });
+}
