@@ -8,8 +8,9 @@
 # 2. for each instance count N: starts scripts/run-instances.sh N with its own group, database
 #    and Redis prefix, and times from launch (and from the moment every instance owns partitions)
 #    until the group's committed offsets reach the end of the topic; then SIGTERMs them;
-# 3. prints one JSON line per N (messages, seconds, events/s, CPU seconds per instance) and
-#    writes them to bench/out/scale-N.json.
+# 3. prints one JSON line per N (messages, seconds, events/s, CPU seconds and serving hold per
+#    instance, prequential HR@10 summed over the instances' online evaluators) and writes them to
+#    bench/out/scale-N.json.
 # Needs the local stack (`recpipe stack up`). Progress goes to stderr.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -63,6 +64,12 @@ progress() {
   ' 2>/dev/null
 }
 
+metric() { # sum of a Prometheus sample over instance i's /metrics
+  local port
+  port=$(grep -o '"http":"[^"]*"' "$1" | head -1 | sed 's/.*://; s/"//')
+  curl -s "http://127.0.0.1:$port/metrics" | awk -v n="$2" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%.2f", s }'
+}
+
 cpu_seconds() { # utime + stime of a pid, in seconds
   awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
@@ -94,14 +101,23 @@ for n in $COUNTS; do
   done
   end=$(date +%s.%N)
   cpus=()
-  for ((i = 0; i < n; i++)); do cpus+=("$(cpu_seconds "$(cat "$dir/instance-$i.pid")")"); done
+  holds=()
+  hits=0
+  evaluated=0
+  for ((i = 0; i < n; i++)); do
+    hits=$(echo "$hits + $(metric "$dir/instance-$i.log" recpipe_model_hits_total)" | bc -l)
+    evaluated=$(echo "$evaluated + $(metric "$dir/instance-$i.log" recpipe_model_evaluated_total)" | bc -l)
+    cpus+=("$(cpu_seconds "$(cat "$dir/instance-$i.pid")")")
+    holds+=("$(metric "$dir/instance-$i.log" recpipe_serving_hold_seconds_sum)")
+  done
   kill -TERM "$script"
   wait "$script" || true
   wall=$(echo "$end - $start" | bc -l)
   drain=$(echo "$end - ${assigned:-$start}" | bc -l)
-  json=$(printf '{"instances":%d,"messages":%d,"seconds":%.2f,"events_per_s":%.0f,"seconds_from_assignment":%.2f,"events_per_s_from_assignment":%.0f,"cpu_seconds":[%s],"load_average":"%s"}' \
+  json=$(printf '{"instances":%d,"messages":%d,"seconds":%.2f,"events_per_s":%.0f,"seconds_from_assignment":%.2f,"events_per_s_from_assignment":%.0f,"cpu_seconds":[%s],"hold_seconds":[%s],"hr_at_10":%.4f,"evaluated":%.0f,"load_average":"%s"}' \
     "$n" "$total" "$wall" "$(echo "$total / $wall" | bc -l)" "$drain" "$(echo "$total / $drain" | bc -l)" \
-    "$(IFS=,; echo "${cpus[*]}")" "$(cut -d' ' -f1-3 /proc/loadavg)")
+    "$(IFS=,; echo "${cpus[*]}")" "$(IFS=,; echo "${holds[*]}")" \
+    "$(echo "if ($evaluated > 0) $hits / $evaluated else 0" | bc -l)" "$evaluated" "$(cut -d' ' -f1-3 /proc/loadavg)")
   echo "$json" | tee "bench/out/scale-$n.json"
   rm -rf "$dir"
 done

@@ -52,6 +52,9 @@ export class LearnLedger {
   }
 }
 
+/** Messages held per partition at the frontier before it stops being fetched. */
+const HOLD_MAX = 2000;
+
 const MAGIC = [0x52, 0x50, 0x4c, 0x31]; // "RPL1": a ledger travels in front of the model bytes
 
 /**
@@ -131,8 +134,12 @@ export class Follower {
   private loop: Promise<void> | undefined;
   /** Per partition, the newest event time learned from it. */
   private readonly newest = new Map<number, number>();
-  /** Per partition paused at the frontier: messages read but not learned yet, in order. */
+  /** Per partition held at the frontier: messages read but not learned yet, in order. */
   private readonly waiting = new Map<number, { m: Message; v: Validation }[]>();
+  /** Partitions not fetched while their held messages are more than enough to go on with. */
+  private readonly paused = new Set<number>();
+  /** The frontier as of the current pass (it costs a look at the main consumer's positions). */
+  private frontierNow = Number.POSITIVE_INFINITY;
   private readonly waiters = new Set<() => void>();
   private readonly m: FollowerMetrics;
 
@@ -274,7 +281,7 @@ export class Follower {
       let h = this.newest.get(p) ?? Number.NEGATIVE_INFINITY;
       // Paused at the frontier: what comes next is past it, so p is learned up to there.
       const head = queue?.[0]?.v;
-      if (head?.ok) h = Math.max(h, Math.min(head.event.ts, this.opts.frontier?.() ?? h));
+      if (head?.ok) h = Math.max(h, Math.min(head.event.ts, this.frontierNow));
       if (h < min) min = h;
     }
     return min;
@@ -286,9 +293,9 @@ export class Follower {
    */
   async waitFresh(eventTime: number, boundMs: number, maxMs: number): Promise<void> {
     const fresh = (): boolean => this.learnedThrough() >= eventTime - boundMs;
+    this.drain();
     if (!fresh()) {
       const started = Date.now();
-      this.drain();
       const ok = await this.until(fresh, maxMs);
       this.m.hold.observe((Date.now() - started) / 1000);
       if (!ok) this.m.holdTimeouts.inc();
@@ -326,7 +333,10 @@ export class Follower {
     const was = this.reads(prev);
     const is = this.reads(next);
     // Messages held at the frontier are refetched from the ledger when the partition comes back.
-    if (was && !is) this.waiting.delete(p);
+    if (was && !is) {
+      this.waiting.delete(p);
+      this.paused.delete(p);
+    }
     // Incremental (re)assignment moves one partition without refetching the others; a partition
     // comes back at the ledger, i.e. right after what the main pipeline learned from it.
     if (was && !is)
@@ -391,12 +401,14 @@ export class Follower {
     if (m.offset + 1 > (this.high.get(p) ?? 0)) this.high.set(p, m.offset + 1);
     const item = { m, v: validateMessage(m.value ?? '') };
     const queue = this.waiting.get(p);
-    if (queue) queue.push(item);
-    else if (!this.learnOne(item)) {
-      // Ahead of what the main pipeline serves: stop fetching here until serving catches up.
-      this.waiting.set(p, [item]);
-      this.consumer.pause([{ topic: this.opts.topic, partition: p }]);
-    }
+    if (queue) {
+      queue.push(item);
+      // Enough held to go on with when serving moves on: stop fetching (memory stays bounded).
+      if (queue.length >= HOLD_MAX && !this.paused.has(p)) {
+        this.paused.add(p);
+        this.consumer.pause([{ topic: this.opts.topic, partition: p }]);
+      }
+    } else if (!this.learnOne(item)) this.waiting.set(p, [item]);
   }
 
   /** Learns one message unless its event time is past the frontier; false when it must wait. */
@@ -406,7 +418,7 @@ export class Follower {
     if (st === 'catchup' && m.offset >= (this.limit.get(p) ?? Number.POSITIVE_INFINITY))
       return true;
     // A partition catching up for a handoff is behind what is served by definition: no bound.
-    if (v.ok && st === 'follow' && v.event.ts > (this.opts.frontier?.() ?? Infinity)) return false;
+    if (v.ok && st === 'follow' && v.event.ts > this.frontierNow) return false;
     if (!this.opts.ledger.claim(p, m.offset)) return true;
     if (!v.ok) return true;
     if (v.event.ts > (this.newest.get(p) ?? Number.NEGATIVE_INFINITY))
@@ -418,15 +430,17 @@ export class Follower {
     return true;
   }
 
-  /** Learns what waited at the frontier and has come within it; resumes drained partitions. */
+  /** Learns what waited at the frontier and has come within it; refetches where little is left. */
   private drain(): void {
+    this.frontierNow = this.opts.frontier?.() ?? Number.POSITIVE_INFINITY;
     for (const [p, queue] of this.waiting) {
       let n = 0;
       while (n < queue.length && this.learnOne(queue[n] as { m: Message; v: Validation })) n++;
-      if (n === queue.length) {
-        this.waiting.delete(p);
+      const left = queue.length - n;
+      if (left === 0) this.waiting.delete(p);
+      else if (n > 0) queue.splice(0, n);
+      if (left < HOLD_MAX / 4 && this.paused.delete(p))
         this.consumer.resume([{ topic: this.opts.topic, partition: p }]);
-      } else if (n > 0) queue.splice(0, n);
     }
   }
 
