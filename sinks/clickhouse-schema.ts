@@ -19,6 +19,7 @@ export const TABLES = {
   recommendations: 'recommendations',
   pushNotifications: 'push_notifications',
   modelMetrics: 'model_metrics',
+  servedFeatures: 'served_features',
   schemaMigrations: 'schema_migrations',
 } as const;
 
@@ -144,6 +145,26 @@ export const MIGRATIONS: readonly Migration[] = [
         ORDER BY (model, metric, ts_ms)`,
       ];
     },
+  },
+  {
+    version: 2,
+    name: 'served feature vectors',
+    statements: (db) => [
+      // The ranker's input for each served item, so the nearline trainer can join what was shown
+      // with what the user did next. Same identity as `recommendations`; items[i] has
+      // features[i] (the FEATURES order of models/ranking/model.ts).
+      `CREATE TABLE IF NOT EXISTS ${quoteIdent(db)}.${TABLES.servedFeatures} (
+        user_id String,
+        event_ts DateTime('UTC'),
+        event_ts_ms UInt64,
+        model_version String,
+        updated_at_ms UInt64,
+        items Array(String),
+        features Array(Array(Float32))
+      ) ENGINE = ReplacingMergeTree(updated_at_ms)
+      PARTITION BY toYYYYMM(event_ts)
+      ORDER BY (user_id, event_ts_ms, model_version)`,
+    ],
   },
 ];
 

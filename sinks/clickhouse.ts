@@ -50,7 +50,10 @@ export interface ClickHouseSinkOptions {
   attempts?: number;
 }
 
-type Row = Record<string, string | number | null | readonly string[] | readonly number[]>;
+type Row = Record<
+  string,
+  string | number | null | readonly string[] | readonly number[] | readonly (readonly number[])[]
+>;
 
 /** TLS for an https:// url with a private CA (and a client certificate for mutual TLS). */
 function clickHouseTls(cfg: Config): { tls?: { ca_cert: Buffer; cert?: Buffer; key?: Buffer } } {
@@ -198,21 +201,39 @@ export function createClickHouseSink(
       );
     },
 
-    insertRecommendations(rows) {
-      return insert(
-        TABLES.recommendations,
-        rows.map((r) => ({
-          user_id: r.userId,
-          event_ts: toDateTime(r.eventTs),
-          event_ts_ms: r.eventTs,
-          model_version: r.modelVersion,
-          updated_at: toDateTime(r.updatedAt),
-          updated_at_ms: r.updatedAt,
-          items: r.items.map((i) => i.itemId),
-          scores: r.items.map((i) => i.score),
-          reasons: r.items.map((i) => i.reason),
-        })),
+    async insertRecommendations(rows) {
+      // lists whose model logged its ranking features also go to served_features (trainer input)
+      const withFeatures = rows.filter(
+        (r) => r.items.length > 0 && r.items.every((i) => i.features !== undefined),
       );
+      await Promise.all([
+        insert(
+          TABLES.recommendations,
+          rows.map((r) => ({
+            user_id: r.userId,
+            event_ts: toDateTime(r.eventTs),
+            event_ts_ms: r.eventTs,
+            model_version: r.modelVersion,
+            updated_at: toDateTime(r.updatedAt),
+            updated_at_ms: r.updatedAt,
+            items: r.items.map((i) => i.itemId),
+            scores: r.items.map((i) => i.score),
+            reasons: r.items.map((i) => i.reason),
+          })),
+        ),
+        insert(
+          TABLES.servedFeatures,
+          withFeatures.map((r) => ({
+            user_id: r.userId,
+            event_ts: toDateTime(r.eventTs),
+            event_ts_ms: r.eventTs,
+            model_version: r.modelVersion,
+            updated_at_ms: r.updatedAt,
+            items: r.items.map((i) => i.itemId),
+            features: r.items.map((i) => i.features ?? []),
+          })),
+        ),
+      ]);
     },
 
     insertFeatures(rows) {
