@@ -8,7 +8,8 @@ export interface LearnAndRecommendOptions {
   readonly recommender: Recommender;
   readonly history: PurchaseHistory;
   readonly topK: number;
-  readonly modelVersion: string;
+  /** A function when the model can change under the stream (a hot-swapped ranker). */
+  readonly modelVersion: string | (() => string);
   /** How an event is learned; replay's prequential evaluator tests before it trains here. */
   readonly learn?: (event: ClickEvent) => void;
   /**
@@ -47,9 +48,10 @@ export function learnAndRecommend(
     }
     const recommendations: ServedRecommendation[] = [];
     const updatedAt = now();
+    const version = typeof modelVersion === 'string' ? modelVersion : modelVersion();
     for (const [userId, eventTs] of touched) {
       const items = recommender.recommend(userId, topK, history.boughtBy(userId));
-      recommendations.push({ userId, items, modelVersion, eventTs, updatedAt });
+      recommendations.push({ userId, items, modelVersion: version, eventTs, updatedAt });
     }
     return { ...batch, recommendations, purchases };
   });

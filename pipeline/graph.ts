@@ -26,7 +26,7 @@ export interface GraphOptions {
   readonly dedupeCapacity: number;
   /** Messages of this topic are catalog item events, not clickstream events. */
   readonly itemsTopic?: string;
-  readonly modelVersion: string;
+  readonly modelVersion: string | (() => string);
   readonly learn?: (event: ClickEvent) => void;
   /** False for events the model already learned (see learnAndRecommend); default: learn all. */
   readonly shouldLearn?: (event: SourcedEvent) => boolean;

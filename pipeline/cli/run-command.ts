@@ -54,6 +54,7 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
     sinks: [clickHouseWriter(clickhouse, metrics), redisWriter(redis, metrics)],
     loadHistory: (users) => redis.loadPurchases(users),
     writeModelMetrics: (rows) => clickhouse.insertModelMetrics(rows),
+    clickhouse,
     snapshots: { save: (n, b) => redis.saveSnapshot(n, b), load: (n) => redis.loadSnapshot(n) },
   });
 

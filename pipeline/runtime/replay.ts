@@ -10,6 +10,7 @@ import type { Batch, RawMessage } from '../../operators/types.js';
 import { readInputRecords } from '../formats/input-records.js';
 import { PurchaseHistory } from '../../models/purchase-history.js';
 import { createRecommender } from '../../models/registry.js';
+import type { ServingPolicyConfig } from '../../models/ranking/policy.js';
 import { MemorySink } from '../../sinks/memory.js';
 import { newReadPosition, type InputFormat } from '../formats/read-lines.js';
 import { recpipeGraph } from '../graph.js';
@@ -31,6 +32,8 @@ export interface ReplayOptions {
   readonly push?: PushOverrides;
   /** A JSONL file of catalog events (the `items` topic), merged into the input by event time. */
   readonly items?: string;
+  /** Serving filters, boosts and diversity (the config's `ranking` section); defaults when absent. */
+  readonly policy?: ServingPolicyConfig;
 }
 
 export interface ReplaySummary {
@@ -112,6 +115,7 @@ export async function replay(
         ...(learn && { learn }),
         ...(opts.items !== undefined && { itemsTopic: opts.items }),
         push,
+        ...(opts.policy && { policy: opts.policy }),
       }),
       tap((batch) => {
         sink.write(batch);

@@ -5,6 +5,9 @@ import { PushEngine, featureStoreBaseline } from '../../models/push/engine.js';
 import { PUSH_TRIGGERS } from '../../models/push/types.js';
 import { PurchaseHistory } from '../../models/purchase-history.js';
 import { createRecommender } from '../../models/registry.js';
+import { RankedRecommender } from '../../models/ranking/ranked-recommender.js';
+import type { ClickHouseSink } from '../../sinks/clickhouse.js';
+import { startRankerTrainer } from './ranker-trainer.js';
 import type { Batch, GraphBatch, RawMessage } from '../../operators/types.js';
 import { recpipeGraph } from '../graph.js';
 import { KafkaConsumerSource } from '../kafka/consumer-source.js';
@@ -44,6 +47,8 @@ export interface RunDependencies {
   readonly pushClaims?: PushClaims;
   /** Where model snapshots live, so a restarted job does not start cold; optional. */
   readonly snapshots?: SnapshotStore;
+  /** Served lists and events for the nearline ranker trainer (model `ranked`); optional. */
+  readonly clickhouse?: Pick<ClickHouseSink, 'query' | 'database'>;
 }
 
 export interface SnapshotStore {
@@ -66,14 +71,24 @@ export class DrainTimeoutError extends Error {
 
 export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const { cfg, log, metrics } = deps;
-  const recommender = createRecommender(cfg.pipeline.model);
+  // the ranked model logs its features with each served list: the nearline trainer's input
+  const recommender = createRecommender(cfg.pipeline.model, { ranked: { logFeatures: true } });
+  const ranker = recommender instanceof RankedRecommender ? recommender : undefined;
   const history = new PurchaseHistory();
   const features = new FeatureStore();
   const push = cfg.push.enabled
     ? new PushEngine(cfg.push, featureStoreBaseline(features))
     : undefined;
   const claims = push ? (deps.pushClaims ?? createRedisPushClaims(cfg)) : undefined;
-  const modelVersion = `${recommender.name}@${new Date().toISOString()}`;
+  const startedVersion = `${recommender.name}@${new Date().toISOString()}`;
+  // a swapped-in ranker shows in every list served after the swap
+  const modelVersion = ranker
+    ? (): string => `${startedVersion}/${ranker.modelVersion}`
+    : startedVersion;
+  const trainer =
+    ranker && deps.clickhouse && cfg.ranking.trainer.enabled
+      ? startRankerTrainer(deps.clickhouse, ranker, cfg.ranking.trainer, log)
+      : undefined;
   // What the model has learned, per input partition (docs/scaling.md): saved with the snapshot.
   const ledger = new LearnLedger();
   const users = new CurrentUsers();
@@ -327,6 +342,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
 
   const release = async (clean: boolean): Promise<void> => {
     ended = true;
+    await trainer?.stop();
     for (const w of [...commitWaiters]) w();
     await follower?.stop();
     // Only after a clean drain does the model reflect exactly what was committed.
@@ -361,6 +377,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         dedupeCapacity: cfg.pipeline.dedupeCapacity,
         itemsTopic: cfg.kafka.itemsTopic,
         modelVersion,
+        policy: cfg.ranking,
         ...(quality && { learn: quality.learn }),
         shouldLearn: (e) => e.topic !== deps.topic || ledger.claim(e.partition, e.offset),
         ...(push && { push }),
