@@ -3,8 +3,8 @@
  * exact scan, plus a norm-ordered scan with a Cauchy–Schwarz early exit as the other candidate.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/retrieval.js [--items 1000000] [--dim 64]
- *     [--queries 1000] [--k 10] [--nlist 0] [--nprobe 16,32,64,128] [--radius 0.5] [--seed 1]
- *     [--storage pq|flat] [--rerank 256] [--mips 1]
+ *     [--queries 1000] [--k 10] [--nlist 0] [--nprobe 32,48,64,96] [--radius 0.5] [--seed 1]
+ *     [--storage flat|pq] [--rerank 256] [--mips 1] [--mips-scale 3] [--pq-subspaces 8]
  *     [--skip-norm-scan] [--update-frac 0.01]
  *
  * The catalogue is a seeded Gaussian mixture shaped like learned embeddings: 1,000 topics of
@@ -30,11 +30,11 @@ const DIM = Number(arg('dim', '64'));
 const Q = Number(arg('queries', '1000'));
 const K = Number(arg('k', '10'));
 const NLIST = Number(arg('nlist', '0'));
-const NPROBES = arg('nprobe', '16,32,64,128').split(',').map(Number);
+const NPROBES = arg('nprobe', '32,48,64,96').split(',').map(Number);
 const RADIUS = Number(arg('radius', '0.5'));
 const SEED = Number(arg('seed', '1'));
 const MIPS = arg('mips', '1') !== '0';
-const STORAGE = arg('storage', 'pq') === 'flat' ? 'flat' : 'pq';
+const STORAGE = arg('storage', 'flat') === 'pq' ? 'pq' : 'flat';
 const RERANK = Number(arg('rerank', '256'));
 const MIPS_SCALE = Number(arg('mips-scale', '3'));
 const PQ_M = Number(arg('pq-subspaces', '8'));
