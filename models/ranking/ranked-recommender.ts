@@ -32,7 +32,11 @@ export interface RankedOptions {
   mf?: MfOptions;
   trending?: TrendingOptions;
   popular?: PopularOptions;
-  /** Best candidates of the wide (linear) stage that the MLP and MF re-score (default 40). */
+  /**
+   * Best candidates of the wide (linear) stage that the MLP and MF re-score, and the rows of a
+   * served list kept for online learning (default 20: 40 measured the same HR@10 on Online
+   * Retail, 0.3375 against 0.3370, at 15% less throughput).
+   */
   depth?: number;
   /** Global trending items added to every candidate set (default 20). */
   trendingCandidates?: number;
@@ -44,7 +48,10 @@ export interface RankedOptions {
   userCategories?: number;
   /** Items retrieved by MF inner product (IVF index; default 0 = off). */
   mfCandidates?: number;
-  /** Learn MF and use its score as a feature (default true). */
+  /**
+   * Learn MF and use its score as a feature (default false: on Online Retail it moved HR@10 by
+   * less than 0.001 and cost 15% of the throughput; catalogues with richer histories may differ).
+   */
   useMf?: boolean;
   /** Gap after which a user's next event starts a new session, minutes (default 60). */
   sessionGapMinutes?: number;
@@ -62,13 +69,13 @@ export interface RankedOptions {
 }
 
 const DEFAULTS = {
-  depth: 40,
+  depth: 20,
   trendingCandidates: 20,
   popularCandidates: 30,
   categoryCandidates: 10,
   userCategories: 3,
   mfCandidates: 0,
-  useMf: true,
+  useMf: false,
   sessionGapMinutes: 60,
   hidden: 8,
   servedCache: 4096,
@@ -131,6 +138,10 @@ export class RankedRecommender implements Recommender {
   private readonly pending: PendingExamples | undefined;
   private readonly learnPending = (e: number): void => this.learnEntry(e);
   private entry = 0;
+  private chkUser = 0;
+  private chkBase = 0;
+  private readonly notTakenCached = (r: number): boolean =>
+    this.knn.history.indexOf(this.chkUser, this.cacheIds[this.chkBase + r]) < 0;
   /** A row of the pending entry is a negative unless the user has taken its item since. */
   private readonly notTakenSince = (r: number): boolean => {
     const p = this.pending as PendingExamples;
@@ -293,6 +304,16 @@ export class RankedRecommender implements Recommender {
     const base = slot * depth;
     for (let r = 0; r < count; r++) {
       if (this.cacheIds[base + r] !== i) continue;
+      const learner = this.learner as OnlineRankLearner;
+      if (learner.o.delayMs <= 0) {
+        // no delay: learn from the cached rows in place, no copy through the queue
+        this.chkUser = u;
+        this.chkBase = base;
+        const rows = this.cacheRows.subarray(base * F, (base + count) * F);
+        learner.update(this.model, rows, count, r, this.notTakenCached);
+        if (!this.model.version.endsWith('+online')) this.model.version += '+online';
+        return;
+      }
       (this.pending as PendingExamples).push(
         u,
         ts,
@@ -563,19 +584,28 @@ export class RankedRecommender implements Recommender {
       const inv = hi > lo ? 1 / (hi - lo) : 0;
       for (let t = 0; t < pre; t++) X[t * F + FI.mf] = (this.mfScratch[t] - lo) * inv;
     }
-    const stage2 = this.stage2;
-    stage2.reset(pre);
     if (pre > this.finalSlots.length) {
       this.finalSlots = new Int32Array(pre);
       this.finalScores = new Float64Array(pre);
     }
     const wMf = w[FI.mf];
     const deep = hasDeep(m);
-    for (let t = 0; t < pre; t++) {
-      const d = deep ? deepScore(m, X, t * F, this.act) : 0;
-      stage2.push(t, this.preScores[t] + wMf * X[t * F + FI.mf] + d);
+    let count = pre;
+    if (deep || (mfKnows && wMf !== 0)) {
+      const stage2 = this.stage2;
+      stage2.reset(pre);
+      for (let t = 0; t < pre; t++) {
+        const d = deep ? deepScore(m, X, t * F, this.act) : 0;
+        stage2.push(t, this.preScores[t] + wMf * X[t * F + FI.mf] + d);
+      }
+      count = stage2.drain(this.finalSlots, this.finalScores);
+    } else {
+      // nothing re-scores: the wide stage's order is final
+      for (let t = 0; t < pre; t++) {
+        this.finalSlots[t] = t;
+        this.finalScores[t] = this.preScores[t];
+      }
     }
-    const count = stage2.drain(this.finalSlots, this.finalScores);
     if (this.learner && u >= 0) this.remember(u, count);
 
     const out = new Array<ScoredItem>(Math.min(k, count));

@@ -186,8 +186,9 @@ describe('RankedRecommender', () => {
       expect(copy.recommend(u, 10, new Set())).toEqual(r.recommend(u, 10, new Set()));
   });
 
-  it('exposes item factors and categories for the serving policy', () => {
-    const r = trained();
+  it('exposes item factors (when MF is on) and categories for the serving policy', () => {
+    expect(trained().itemVector('a0')).toBeUndefined();
+    const r = trained({ useMf: true });
     expect(r.itemVector('a0')?.length).toBeGreaterThan(0);
     expect(r.itemVector('missing')).toBeUndefined();
     expect(r.itemCategory('a0')).toBe('A');
