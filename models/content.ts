@@ -96,21 +96,22 @@ export class ContentRecommender implements Recommender {
   learnItem(item: ItemEvent): void {
     const i = this.ctx.items.intern(item.itemId);
     this.ensure(this.ctx.users.size, this.ctx.items.size);
-    if (item.title !== undefined) this.index(i, item.title);
+    if (item.title !== undefined || item.category !== undefined)
+      this.index(i, item.title ?? '', item.category);
   }
 
   observe(u: number, i: number, event: ClickEvent): void {
     this.ensure(this.ctx.users.size, this.ctx.items.size);
     if (this.itemTokens[i] === NO_TOKENS) {
       const title = event.props?.title;
-      this.index(i, typeof title === 'string' ? title : '');
+      this.index(i, typeof title === 'string' ? title : '', event.category);
     }
     if (TYPE_CODE[event.type] !== TYPE_CODE.remove_from_cart)
       this.history.push(u, i, event.ts, TYPE_CODE[event.type]);
   }
 
   /** Tokens are fixed at an item's first sight: re-indexing would invalidate cached lists. */
-  private index(i: number, title: string): void {
+  private index(i: number, title: string, category?: string): void {
     if (this.itemTokens[i] !== NO_TOKENS) return;
     const id = this.ctx.items.name(i);
     const words = title.toUpperCase().split(/[^A-Z0-9]+/);
@@ -132,6 +133,9 @@ export class ContentRecommender implements Recommender {
       post[n - 1] = i;
     };
     for (const w of words) if (w.length >= 3 && !/^\d+$/.test(w)) add(w);
+    // the category is one more token: new items of a small category find their siblings even
+    // with unrelated titles (large categories pass maxDocFrequency and stop linking)
+    if (category !== undefined && category.length > 0) add(`#c:${category}`);
     if (this.o.idPrefixTokens && id.length >= 5) {
       add(`#4:${id.slice(0, 4)}`);
       add(`#5:${id.slice(0, 5)}`);

@@ -140,6 +140,15 @@ describe('RankedRecommender', () => {
     expect(hit?.reason).toBe('similar to lamp-red');
   });
 
+  it('links new items of the user category even when titles share nothing', () => {
+    const r = trained();
+    r.learnItem({ itemId: 'kettle-1', ts: T0, title: 'COPPER KETTLE', category: 'TEA' });
+    r.learnItem({ itemId: 'pot-9', ts: T0, title: 'PORCELAIN POT', category: 'TEA' });
+    r.learn(ev('tea-fan', 'kettle-1', T0 + 10_000_000, 'view', { category: 'TEA' }));
+    const hit = r.recommend('tea-fan', 20, new Set()).find((x) => x.itemId === 'pot-9');
+    expect(hit?.reason).toBe('similar to kettle-1');
+  });
+
   it('swaps the scoring weights atomically and serves with them at once', () => {
     const r = trained({ online: { enabled: false } });
     const before = r.recommend('u0', 5, new Set());
