@@ -4,10 +4,12 @@
 #
 #   bash bench/scale.sh [--input FILE] [--instances "1 2"] [--partitions 6] [--limit N] [--no-build]
 #
-# 1. produces FILE (default: the bundled Online Retail sample) into a fresh 6-partition topic;
-# 2. for each instance count N: starts scripts/run-instances.sh N with its own group, database
-#    and Redis prefix, and times from launch (and from the moment every instance owns partitions)
-#    until the group's committed offsets reach the end of the topic; then SIGTERMs them;
+# For each instance count N, on a fresh 6-partition topic of its own:
+# 1. starts scripts/run-instances.sh N (own group, database, Redis prefix) and waits until every
+#    instance owns input partitions (the start-up and group join are timed apart);
+# 2. produces FILE (default: the bundled Online Retail sample) at full speed and times from the
+#    first message until the group's committed offsets reach the end of the topic (a backlog
+#    drain, since producing takes about a second); then SIGTERMs the instances;
 # 3. prints one JSON line per N (messages, seconds, events/s, CPU seconds and serving hold per
 #    instance, prequential HR@10 summed over the instances' online evaluators) and writes them to
 #    bench/out/scale-N.json.
@@ -38,13 +40,9 @@ log() { printf '[scale] %s\n' "$*" >&2; }
 node bin/recpipe.js stack status >/dev/null
 
 RUN="scalebench$(date +%s)"
-export RECPIPE_KAFKA_INPUT_TOPIC="$RUN-clickstream" RECPIPE_KAFKA_ITEMS_TOPIC="$RUN-items"
+export RECPIPE_KAFKA_ITEMS_TOPIC="$RUN-items"
 export RECPIPE_KAFKA_DLQ_TOPIC="$RUN-dlq" RECPIPE_KAFKA_PUSH_TOPIC="$RUN-push"
 export RECPIPE_KAFKA_PARTITIONS="$PARTITIONS" RECPIPE_LOG_LEVEL=info
-
-log "producing $INPUT into $RECPIPE_KAFKA_INPUT_TOPIC ($PARTITIONS partitions)"
-node bin/recpipe.js produce --input "$INPUT" --partitions "$PARTITIONS" ${LIMIT:+--limit "$LIMIT"} --json \
-  2>/dev/null | tail -1 >&2
 
 # Prints "messages committed_total" for the group, from the broker (no recpipe state involved).
 progress() {
@@ -70,36 +68,57 @@ metric() { # sum of a Prometheus sample over instance i's /metrics
   curl -s "http://127.0.0.1:$port/metrics" | awk -v n="$2" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%.2f", s }'
 }
 
+machine_ticks() { # "busy total" jiffies of the whole machine, from /proc/stat
+  awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6 }' /proc/stat
+}
+
 cpu_seconds() { # utime + stime of a pid, in seconds
   awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
 mkdir -p bench/out
+script=""
+# Whatever happens, the instances this run started are stopped (SIGTERM: they drain and exit).
+trap '[ -n "$script" ] && kill -TERM "$script" 2>/dev/null; wait' EXIT
 for n in $COUNTS; do
-  export RECPIPE_KAFKA_GROUP_ID="$RUN-g$n" RECPIPE_CLICKHOUSE_DATABASE="${RUN}_g$n"
-  export RECPIPE_REDIS_PREFIX="$RUN:g$n:"
+  export RECPIPE_KAFKA_INPUT_TOPIC="$RUN-g$n-clickstream" RECPIPE_KAFKA_GROUP_ID="$RUN-g$n"
+  export RECPIPE_CLICKHOUSE_DATABASE="${RUN}_g$n" RECPIPE_REDIS_PREFIX="$RUN:g$n:"
   dir=$(mktemp -d)
   log "$n instance(s): group $RECPIPE_KAFKA_GROUP_ID"
-  start=$(date +%s.%N)
+  launched=$(date +%s.%N)
   RECPIPE_INSTANCES_DIR="$dir" RECPIPE_INSTANCES_BASE_PORT=0 RECPIPE_INSTANCES_ID_PREFIX="g$n-" \
     bash scripts/run-instances.sh "$n" 2>"$dir/script.err" &
   script=$!
-  assigned=""
+  # Joined: every instance's latest assignment line names partitions (range gives each one some
+  # when N <= partitions), and no rebalance for a second.
+  while :; do
+    owners=0
+    for ((i = 0; i < n; i++)); do
+      last=$(grep -E '"msg":"partitions (assigned|revoked)"' "$dir/instance-$i.log" 2>/dev/null | tail -1 || true)
+      [[ "$last" == *'"partitions assigned"'* && "$last" != *'"partitions":[]'* ]] && owners=$((owners + 1))
+    done
+    [ "$owners" = "$n" ] && break
+    sleep 0.2
+  done
+  sleep 1
+  joined=$(date +%s.%N)
+  log "producing $INPUT into $RECPIPE_KAFKA_INPUT_TOPIC ($PARTITIONS partitions)"
+  start=$(date +%s.%N)
+  read -r busy0 total0 < <(machine_ticks)
+  node bin/recpipe.js produce --input "$INPUT" --partitions "$PARTITIONS" ${LIMIT:+--limit "$LIMIT"} \
+    --json 2>/dev/null | tail -1 >&2 &
+  producer=$!
   while :; do
     now=$(date +%s.%N)
-    if [ -z "$assigned" ]; then
-      owners=0
-      for ((i = 0; i < n; i++)); do
-        grep -q '"msg":"partitions assigned"' "$dir/instance-$i.log" 2>/dev/null && owners=$((owners + 1))
-      done
-      [ "$owners" = "$n" ] && assigned=$now
-    fi
     read -r total committed < <(progress)
-    if [ "${total:-0}" -gt 0 ] && [ "$committed" -ge "$total" ]; then break; fi
+    if [ "${total:-0}" -gt 0 ] && [ "$committed" -ge "$total" ] && ! kill -0 "$producer" 2>/dev/null; then
+      break
+    fi
     if (($(echo "$now - $start > 900" | bc))); then log "timed out"; break; fi
     sleep 0.5
   done
   end=$(date +%s.%N)
+  read -r busy1 total1 < <(machine_ticks)
   cpus=()
   holds=()
   hits=0
@@ -112,12 +131,14 @@ for n in $COUNTS; do
   done
   kill -TERM "$script"
   wait "$script" || true
+  script=""
   wall=$(echo "$end - $start" | bc -l)
-  drain=$(echo "$end - ${assigned:-$start}" | bc -l)
-  json=$(printf '{"instances":%d,"messages":%d,"seconds":%.2f,"events_per_s":%.0f,"seconds_from_assignment":%.2f,"events_per_s_from_assignment":%.0f,"cpu_seconds":[%s],"hold_seconds":[%s],"hr_at_10":%.4f,"evaluated":%.0f,"load_average":"%s"}' \
-    "$n" "$total" "$wall" "$(echo "$total / $wall" | bc -l)" "$drain" "$(echo "$total / $drain" | bc -l)" \
+  startup=$(echo "$joined - $launched" | bc -l)
+  json=$(printf '{"instances":%d,"messages":%d,"seconds":%.2f,"events_per_s":%.0f,"startup_and_join_seconds":%.2f,"cpu_seconds":[%s],"hold_seconds":[%s],"hr_at_10":%.4f,"evaluated":%.0f,"machine_cpu_busy":%.2f,"load_average":"%s"}' \
+    "$n" "$total" "$wall" "$(echo "$total / $wall" | bc -l)" "$startup" \
     "$(IFS=,; echo "${cpus[*]}")" "$(IFS=,; echo "${holds[*]}")" \
-    "$(echo "if ($evaluated > 0) $hits / $evaluated else 0" | bc -l)" "$evaluated" "$(cut -d' ' -f1-3 /proc/loadavg)")
+    "$(echo "if ($evaluated > 0) $hits / $evaluated else 0" | bc -l)" "$evaluated" \
+    "$(echo "($busy1 - $busy0) / ($total1 - $total0)" | bc -l)" "$(cut -d' ' -f1-3 /proc/loadavg)")
   echo "$json" | tee "bench/out/scale-$n.json"
   rm -rf "$dir"
 done

@@ -36,6 +36,8 @@ export interface TopicPartition {
 const ERR_ASSIGN_PARTITIONS = -175;
 const ERR_REVOKE_PARTITIONS = -174;
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+/** How long the source waits at the in-flight bound before it polls with partitions paused. */
+const BLOCKED_POLL_AFTER_MS = 1_000;
 
 /**
  * A pull-based Kafka source: it asks librdkafka for the next batch only while fewer than
@@ -52,6 +54,10 @@ export class KafkaConsumerSource {
   private readonly assigned = new Set<string>();
   /** Being revoked: messages fetched from them are no longer handed out. */
   private readonly revoking = new Set<string>();
+  /** Per partition, the offset after the last message this process handed out. */
+  private readonly handedOut = new Map<string, number>();
+  /** Partitions paused by pollBlocked(), resumed once batches flow again. */
+  private pausedWhileBlocked = false;
 
   constructor(
     cfg: Config,
@@ -106,6 +112,8 @@ export class KafkaConsumerSource {
       const partition = Number(p);
       try {
         const wm = this.consumer.getWatermarkOffsets(topic, partition);
+        // Not fetched since it was assigned: unknown, which is not the same as empty.
+        if (wm.highOffset < 0) return false;
         if (wm.highOffset <= wm.lowOffset) continue;
         const [pos] = this.consumer.position([{ topic, partition }]);
         if (pos === undefined || pos.offset < 0 || pos.offset < wm.highOffset) return false;
@@ -170,20 +178,31 @@ export class KafkaConsumerSource {
       let active = true;
       const loop = async (): Promise<void> => {
         while (active && !this.stopped) {
+          let messages: Message[];
           if (this.inFlight >= this.opts.maxInFlight) {
-            await new Promise<void>((resolve) => (this.wake = resolve));
-            continue;
+            // Short waits are ordinary backpressure. A long one (a store down) must still let
+            // librdkafka run its callbacks: after a broker restart the group has forgotten this
+            // member, only a poll lets it rejoin, and until then every offset commit fails with
+            // "Unknown member" while the batches holding the bound wait for that commit.
+            const woke = await new Promise<boolean>((resolve) => {
+              const timer = setTimeout(() => resolve(false), BLOCKED_POLL_AFTER_MS);
+              this.wake = () => {
+                clearTimeout(timer);
+                resolve(true);
+              };
+            });
+            if (woke || this.inFlight < this.opts.maxInFlight || !active || this.stopped) continue;
+            messages = await this.pollBlocked();
+          } else {
+            this.resumeAfterBlocked();
+            messages = await callback<Message[]>((cb) =>
+              this.consumer.consume(
+                this.opts.batchMaxMessages,
+                cb as (err: unknown, m: Message[]) => void,
+              ),
+            );
           }
-          const messages = await callback<Message[]>((cb) =>
-            this.consumer.consume(
-              this.opts.batchMaxMessages,
-              cb as (err: unknown, m: Message[]) => void,
-            ),
-          );
-          const kept =
-            this.revoking.size === 0
-              ? messages
-              : messages.filter((m) => !this.revoking.has(tpKey(m.topic, m.partition)));
+          const kept = this.fresh(messages);
           if (!active || kept.length === 0) continue;
           this.inFlight++;
           subscriber.next(toBatch(this.seq++, kept));
@@ -196,6 +215,57 @@ export class KafkaConsumerSource {
         this.wake?.();
       };
     });
+  }
+
+  /**
+   * Drops messages of partitions being revoked, and messages this process already handed out:
+   * a rejoin after a lost membership restarts fetching at the committed offset, behind batches
+   * still in flight. Their effects (stores, DLQ messages) are done or will be, so a second pass
+   * would only duplicate the DLQ topic.
+   */
+  private fresh(messages: readonly Message[]): Message[] {
+    const kept: Message[] = [];
+    for (const m of messages) {
+      const key = tpKey(m.topic, m.partition);
+      if (this.revoking.has(key) || m.offset < (this.handedOut.get(key) ?? -1)) continue;
+      this.handedOut.set(key, m.offset + 1);
+      kept.push(m);
+    }
+    return kept;
+  }
+
+  /** One poll with every assigned partition paused: serves callbacks, fetches nothing new. */
+  private async pollBlocked(): Promise<Message[]> {
+    const parts = [...this.assigned].map((k) => {
+      const [topic, p] = k.split('\u0000');
+      return { topic: topic as string, partition: Number(p) };
+    });
+    try {
+      // Again on every poll: partitions assigned during the wait start unpaused.
+      if (parts.length > 0) this.consumer.pause(parts);
+      this.pausedWhileBlocked = true;
+    } catch (err) {
+      this.opts.onLog?.(`pause failed: ${String(err)}`);
+    }
+    // Whatever was fetched before the pause may still come back; it is handed out (one batch
+    // over the bound at most per poll, and librdkafka's queue is capped) rather than dropped.
+    return callback<Message[]>((cb) =>
+      this.consumer.consume(this.opts.batchMaxMessages, cb as (err: unknown, m: Message[]) => void),
+    );
+  }
+
+  private resumeAfterBlocked(): void {
+    if (!this.pausedWhileBlocked) return;
+    this.pausedWhileBlocked = false;
+    const parts = [...this.assigned].map((k) => {
+      const [topic, p] = k.split('\u0000');
+      return { topic: topic as string, partition: Number(p) };
+    });
+    try {
+      if (parts.length > 0) this.consumer.resume(parts);
+    } catch (err) {
+      this.opts.onLog?.(`resume failed: ${String(err)}`);
+    }
   }
 
   release(): void {

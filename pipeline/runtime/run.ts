@@ -139,7 +139,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         onLog: (msg, fields) => log.warn(fields ?? {}, msg),
       })
     : undefined;
-  /** Newest event time of the batches served or about to be. */
+  /** Event time being served: the newest of the batches' median event times. */
   let servingFrontier = Number.NEGATIVE_INFINITY;
   // Batches commit in order, so "everything emitted so far is committed" is one number.
   let emittedSeq = -1;
@@ -262,20 +262,24 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const prepare = async (batch: Batch<RawMessage>): Promise<Batch<RawMessage>> => {
     if (follower) {
       const first = new Map<number, number>();
-      let newest = Number.NEGATIVE_INFINITY;
+      // The batch's event time is the median of its events': a backlog batch can span hours of
+      // event time, and its events are learned one by one, so the median keeps the follower as
+      // much ahead of the batch's first half as behind its second (docs/scaling.md).
+      const times: number[] = [];
       for (const m of batch.items) {
         if (m.topic !== deps.topic) continue;
         if (!first.has(m.partition)) first.set(m.partition, m.offset);
         const ts = eventTime(m.value);
-        if (ts > newest) newest = ts;
+        if (ts > Number.NEGATIVE_INFINITY) times.push(ts);
       }
-      if (newest > servingFrontier) servingFrontier = newest;
+      const at = median(times);
+      if (at > servingFrontier) servingFrontier = at;
       // Not for a partition already given up (lost): the follower learns it again meanwhile.
       for (const [partition, offset] of first)
         if (!follower.isOwned(partition) && source.owns(deps.topic, partition))
           await follower.handoff(partition, offset, cfg.scale.handoffTimeoutMs);
-      if (newest > Number.NEGATIVE_INFINITY)
-        await follower.waitFresh(newest, cfg.scale.stalenessMs, cfg.scale.maxHoldMs);
+      if (times.length > 0)
+        await follower.waitFresh(at, cfg.scale.stalenessMs, cfg.scale.maxHoldMs);
     }
     return hydrate(batch);
   };
@@ -438,4 +442,10 @@ function eventTime(value: string | Buffer): number {
   } catch {
     return Number.NEGATIVE_INFINITY;
   }
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return Number.NEGATIVE_INFINITY;
+  xs.sort((a, b) => a - b);
+  return xs[xs.length >> 1] as number;
 }
