@@ -139,6 +139,8 @@ export class KafkaConsumerSource {
         this.opts.onAssign?.(parts);
         if (this.incremental()) cooperative(this.consumer).incrementalAssign(parts);
         else this.consumer.assign(parts);
+        // librdkafka keeps a partition's pause flag across a lost-and-regained assignment.
+        if (!this.pausedWhileBlocked) this.resumeQuietly(parts);
         return;
       }
       if (code !== ERR_REVOKE_PARTITIONS) {
@@ -257,12 +259,13 @@ export class KafkaConsumerSource {
   private resumeAfterBlocked(): void {
     if (!this.pausedWhileBlocked) return;
     this.pausedWhileBlocked = false;
-    const parts = [...this.assigned].map((k) => {
-      const [topic, p] = k.split('\u0000');
-      return { topic: topic as string, partition: Number(p) };
-    });
+    this.resumeQuietly(this.consumer.assignments());
+  }
+
+  private resumeQuietly(parts: readonly TopicPartition[]): void {
     try {
-      if (parts.length > 0) this.consumer.resume(parts);
+      if (parts.length > 0)
+        this.consumer.resume(parts.map((p) => ({ topic: p.topic, partition: p.partition })));
     } catch (err) {
       this.opts.onLog?.(`resume failed: ${String(err)}`);
     }

@@ -22,13 +22,22 @@ export interface OutMessage {
  * predecessor and abort its open transaction at once instead of waiting for the timeout.
  */
 export class TransactionalProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
+  /** The last transaction failed: start the next one on a fresh producer (see commit()). */
+  private stale = false;
 
-  constructor(cfg: Config, transactionalId: string) {
+  constructor(
+    private readonly cfg: Config,
+    private readonly transactionalId: string,
+  ) {
+    this.producer = this.create();
+  }
+
+  private create(): Producer {
     const rd = rdkafka();
-    this.producer = new rd.Producer({
-      ...commonKafkaConfig(cfg),
-      'transactional.id': transactionalId,
+    return new rd.Producer({
+      ...commonKafkaConfig(this.cfg),
+      'transactional.id': this.transactionalId,
       'enable.idempotence': true,
       acks: -1,
       'transaction.timeout.ms': 30_000,
@@ -37,10 +46,26 @@ export class TransactionalProducer {
     });
   }
 
-  async connect(): Promise<void> {
-    await callback((cb) => this.producer.connect({ timeout: 30_000 }, cb));
+  async connect(timeoutMs = 30_000): Promise<void> {
+    await callback((cb) => this.producer.connect({ timeout: timeoutMs }, cb));
     this.producer.setPollInterval(50);
-    await callback((cb) => this.producer.initTransactions(30_000, cb));
+    await callback((cb) => this.producer.initTransactions(timeoutMs, cb));
+  }
+
+  /**
+   * Replaces the producer by a new one with the same transactional.id. Its initTransactions
+   * bumps the epoch, which fences the old one and aborts whatever transaction it left open.
+   */
+  private async renew(): Promise<void> {
+    const old = this.producer;
+    await Promise.race([
+      callback((cb) => old.disconnect(cb)).catch(() => undefined),
+      new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
+    ]);
+    this.producer = this.create();
+    // Short: during an outage this runs once per retry, and the retry loop must stay responsive.
+    await this.connect(10_000);
+    this.stale = false;
   }
 
   /** Produces `messages` and commits `offsets` for the consumer's group atomically. */
@@ -49,6 +74,7 @@ export class TransactionalProducer {
     offsets: readonly CommitPoint[],
     consumer: KafkaConsumer,
   ): Promise<void> {
+    if (this.stale) await this.renew();
     await callback((cb) => this.producer.beginTransaction(cb));
     try {
       for (const m of messages) {
@@ -78,6 +104,10 @@ export class TransactionalProducer {
       await callback((cb) => this.producer.commitTransaction(30_000, cb));
     } catch (err) {
       await callback((cb) => this.producer.abortTransaction(30_000, cb)).catch(() => undefined);
+      // A failed transaction is retried on a fresh producer. After a broker restart the
+      // coordinator may have aborted the open transaction on its own: the old producer's abort
+      // succeeds locally, yet every later commit fails with INVALID_TXN_STATE, forever.
+      this.stale = true;
       throw err;
     }
   }

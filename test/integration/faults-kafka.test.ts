@@ -78,7 +78,13 @@ describe(`Kafka broker down for ${OUTAGE_S} s under a running job`, () => {
       lastJson<{ produced: number }>(first.stdout).produced +
         lastJson<{ produced: number }>(second.stdout).produced,
     ).toBe(stream.lines.length);
-    await waitCommittedAtEnd(run);
+    const running0 = job;
+    await waitCommittedAtEnd(run).catch(async (err: Error) => {
+      const committed = await committedTotal(run).catch(() => -1);
+      throw new Error(
+        `${err.message} (committed ${committed} of ${stream.lines.length})\njob log:\n${running0.logs().slice(-6000)}`,
+      );
+    });
     const recoverySeconds = (Date.now() - t1) / 1000;
     await waitFor('/healthz green again', async () => (await job?.healthz())?.status === 200);
     console.log(
