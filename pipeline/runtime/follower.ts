@@ -349,6 +349,21 @@ export class Follower {
     return learned >= offset;
   }
 
+  /**
+   * A catch-up whose consumer position passed the handoff point is done even when no message sits
+   * right before it (transaction markers and compaction leave gaps in the offsets).
+   */
+  private reachedLimit(p: number): void {
+    const limit = this.limit.get(p);
+    if (limit === undefined || this.state.get(p) !== 'catchup' || this.waiting.has(p)) return;
+    try {
+      const [pos] = this.consumer.position([{ topic: this.opts.topic, partition: p }]);
+      if (pos !== undefined && pos.offset >= limit) this.opts.ledger.advance(p, limit);
+    } catch {
+      // Not fetched yet.
+    }
+  }
+
   /** Messages of a followed partition not learned yet (0 for partitions it does not read). */
   private behind(p: number): number {
     if (!this.reads(this.state.get(p))) return 0;
@@ -372,6 +387,7 @@ export class Follower {
       // Log ends as of the last fetch responses: no broker round trip per poll.
       for (const p of this.partitions) {
         if (!this.reads(this.state.get(p))) continue;
+        this.reachedLimit(p);
         try {
           const wm = this.consumer.getWatermarkOffsets(topic, p);
           if (wm.highOffset >= 0 && wm.highOffset > (this.high.get(p) ?? -1))
@@ -396,7 +412,12 @@ export class Follower {
     const p = m.partition;
     const st = this.state.get(p);
     if (!this.reads(st)) return;
-    if (st === 'catchup' && m.offset >= (this.limit.get(p) ?? Number.POSITIVE_INFINITY)) return;
+    const limit = this.limit.get(p);
+    if (st === 'catchup' && limit !== undefined && m.offset >= limit) {
+      // Read past the handoff point: all before it is learned, even where offsets have gaps.
+      this.opts.ledger.advance(p, limit);
+      return;
+    }
     if (m.offset < (this.opts.ledger.get(p) ?? Number.NEGATIVE_INFINITY)) return;
     if (m.offset + 1 > (this.high.get(p) ?? 0)) this.high.set(p, m.offset + 1);
     const item = { m, v: validateMessage(m.value ?? '') };
@@ -415,8 +436,11 @@ export class Follower {
   private learnOne({ m, v }: { m: Message; v: Validation }): boolean {
     const p = m.partition;
     const st = this.state.get(p);
-    if (st === 'catchup' && m.offset >= (this.limit.get(p) ?? Number.POSITIVE_INFINITY))
+    const limit = this.limit.get(p);
+    if (st === 'catchup' && limit !== undefined && m.offset >= limit) {
+      this.opts.ledger.advance(p, limit);
       return true;
+    }
     // A partition catching up for a handoff is behind what is served by definition: no bound.
     if (v.ok && st === 'follow' && v.event.ts > this.frontierNow) return false;
     if (!this.opts.ledger.claim(p, m.offset)) return true;
