@@ -48,6 +48,7 @@ const queries = (m: number, seed = 9): Float32Array[] => {
 describe.each<[string, IvfOptions]>([
   ['flat', { storage: 'flat' }],
   ['pq', { storage: 'pq', pqSubspaces: 4, rerank: 400 }],
+  ['sq8', { storage: 'sq8', rerank: 400 }],
   ['flat, no sphere coordinate', { storage: 'flat', mips: false }],
 ])('IvfIndex (%s)', (_name, opts) => {
   const n = 4000;
