@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/load.js';
 import type { DeadLetter, ServedRecommendation } from '../../operators/types.js';
 import { stackUp } from '../../pipeline/stack/stack.js';
 import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhouse.js';
+import { MIGRATIONS } from '../../sinks/clickhouse-schema.js';
 import {
   DEAD_LETTER_PAYLOAD_LIMIT,
   type FeatureRow,
@@ -62,7 +63,7 @@ describe('ClickHouse sink on the real server', () => {
     await sink.ping();
     const first = await sink.migrate();
     const second = await sink.migrate();
-    expect(first.applied).toEqual([1]);
+    expect(first.applied).toEqual(MIGRATIONS.map((m) => m.version));
     expect(second.applied).toEqual([]);
     const tables = await sink.query<{ name: string }>(
       `SELECT name FROM system.tables WHERE database = '${db}' ORDER BY name`,
@@ -75,8 +76,9 @@ describe('ClickHouse sink on the real server', () => {
       'push_notifications',
       'recommendations',
       'schema_migrations',
+      'served_features',
     ]);
-    expect(await count('schema_migrations')).toBe(1);
+    expect(await count('schema_migrations')).toBe(MIGRATIONS.length);
   });
 
   it('keeps every event exactly once (with FINAL) when a batch is inserted twice', async () => {
