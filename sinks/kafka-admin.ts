@@ -1,6 +1,6 @@
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Config } from '../config/schema.js';
-import { kafkaClient } from './kafka.js';
+import { kafkaClient, watchKafkaAuth } from './kafka.js';
 import type { SinkLog } from './types.js';
 
 export interface TopicSpec {
@@ -31,11 +31,22 @@ async function withAdmin<T>(
   log: SinkLog | undefined,
   fn: (admin: KafkaJS.Admin) => Promise<T>,
 ): Promise<T> {
-  const admin = kafkaClient(cfg, log).admin();
-  await admin.connect();
+  const auth = watchKafkaAuth(cfg, log);
+  const admin = kafkaClient(cfg, auth.log).admin();
+  const connecting = admin.connect();
   try {
-    return await fn(admin);
+    await Promise.race([connecting, auth.failed]);
+  } catch (err) {
+    auth.stop();
+    // Disconnecting a client whose connect() is still pending or failed kills the process
+    // (native abort): let a refused login finish on its own instead.
+    connecting.then(() => admin.disconnect()).catch(() => undefined);
+    throw err;
+  }
+  try {
+    return await Promise.race([fn(admin), auth.failed]);
   } finally {
+    auth.stop();
     await admin.disconnect();
   }
 }

@@ -63,6 +63,58 @@ export function kafkaJsConfig(cfg: Config, log: SinkLog = stderrLog): KafkaJS.Ka
   };
 }
 
+/** The broker refused the configured SASL credentials (or the TLS handshake). */
+export class KafkaAuthError extends Error {
+  override readonly name = 'KafkaAuthError';
+}
+
+const AUTH_FAILURE = /SASL authentication error|Authentication failed|SSL handshake failed/i;
+
+/**
+ * librdkafka treats a refused login as transient and retries it until the caller's timeout, so a
+ * wrong password would look like a 30 s hang. Its log says what happened at once: this watches
+ * the log for it and rejects `failed` with a message naming the settings to fix.
+ */
+export function watchKafkaAuth(
+  cfg: Config,
+  log: SinkLog = stderrLog,
+): { log: SinkLog; failed: Promise<never>; stop(): void } {
+  let reject: ((err: Error) => void) | undefined;
+  const failed = new Promise<never>((_, r) => (reject = r));
+  // Nobody may be waiting on it (the operation finished first): never an unhandled rejection.
+  failed.catch(() => undefined);
+  const check = (obj: object, msg: string): void => {
+    if (!reject || !AUTH_FAILURE.test(`${msg} ${JSON.stringify(obj)}`)) return;
+    const k = cfg.kafka;
+    const who =
+      k.sasl.mechanism === 'none'
+        ? 'the connection (no SASL configured; set kafka.sasl.mechanism)'
+        : `the ${k.sasl.mechanism.toUpperCase()} credentials of user "${k.sasl.username}"`;
+    reject(
+      new KafkaAuthError(
+        `Kafka at ${k.brokers} rejected ${who}: ${msg}; set kafka.sasl.username and kafka.sasl.password (env RECPIPE_KAFKA_SASL_USERNAME, RECPIPE_KAFKA_SASL_PASSWORD)`,
+      ),
+    );
+    reject = undefined;
+  };
+  return {
+    failed,
+    stop: () => (reject = undefined),
+    log: {
+      debug: (o, m) => log.debug(o, m),
+      info: (o, m) => log.info(o, m),
+      warn: (o, m) => {
+        check(o, m);
+        log.warn(o, m);
+      },
+      error: (o, m) => {
+        check(o, m);
+        log.error(o, m);
+      },
+    },
+  };
+}
+
 /** A KafkaJS-compatible client for `cfg`; tests use it for consumers. */
 export function kafkaClient(cfg: Config, log: SinkLog = stderrLog): KafkaJS.Kafka {
   const { Kafka } = kafkaModule().KafkaJS;
