@@ -5,7 +5,7 @@
  *   npx tsc -p tsconfig.json && node dist/bench/retrieval.js [--items 1000000] [--dim 64]
  *     [--queries 1000] [--k 10] [--nlist 0] [--nprobe 40,48,56,64,96] [--radius 0.5] [--seed 1]
  *     [--storage sq8|flat|pq] [--rerank 64] [--mips 1] [--mips-scale 3] [--pq-subspaces 8]
- *     [--skip-norm-scan] [--update-frac 0.01] [--truth-cache FILE] [--repeats 1]
+ *     [--skip-norm-scan] [--update-frac 0.01] [--truth-cache FILE] [--repeats 3] [--probe-groups 16]
  *
  * The catalogue is a seeded Gaussian mixture shaped like learned embeddings: 1,000 topics of
  * Zipf-distributed size, a per-topic spread, and per-item norms that vary log-normally (popular
@@ -44,7 +44,8 @@ const PQ_M = Number(arg('pq-subspaces', '8'));
 const TRUTH_CACHE = arg('truth-cache', '');
 // Each query runs this many times; p*_best_ms take each query's fastest run, which removes the
 // time the process was preempted on a shared machine (a query is rarely preempted every time).
-const REPEATS = Number(arg('repeats', '1'));
+const REPEATS = Number(arg('repeats', '3'));
+const GROUPS = Number(arg('probe-groups', '16'));
 const UPDATE_FRAC = Number(arg('update-frac', '0.01'));
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
@@ -307,6 +308,7 @@ function main(): void {
     rerank: RERANK,
     mipsScale: MIPS_SCALE,
     pqSubspaces: PQ_M,
+    probeGroups: GROUPS,
     seed: SEED,
   });
   index.build(items, N);
@@ -414,6 +416,7 @@ function main(): void {
     rerank: RERANK,
     mips_scale: MIPS_SCALE,
     pq_subspaces: PQ_M,
+    probe_groups: GROUPS,
     rows,
     probe_by_centroid_only: radius0,
     ...(update && { update }),

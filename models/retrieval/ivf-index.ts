@@ -49,6 +49,13 @@ export interface IvfOptions {
    * 1M benchmark: recall@10 0.86 → 0.97 at nprobe 64; on live MF factors 0.62 → 1.0.
    */
   mipsScale?: number;
+  /**
+   * Groups whose cells are considered for probing (default 16; 0: every cell's centre is
+   * scored). A query scores the √nlist group centres, then only the cells of the best G groups
+   * (ranked by q·g + radiusWeight·‖q‖·R, R bounding the group's spread): on the 1M benchmark
+   * 0.3 ms less per query for 0.3 points of recall@10.
+   */
+  probeGroups?: number;
   seed?: number;
 }
 
@@ -72,6 +79,7 @@ const DEFAULTS = {
   radiusWeight: 0.5,
   mips: true,
   mipsScale: 3,
+  probeGroups: 16,
   seed: 7,
 };
 
@@ -129,6 +137,12 @@ export class IvfIndex {
   private listLen = new Int32Array(0);
   /** RMS distance of a cell's members to its centre, refreshed by build and recenter */
   private radius = EMPTY_F32;
+  /** per group: the largest ‖cell centre − group centre‖ + cell radius among its cells */
+  private groupRadius = EMPTY_F32;
+  private readonly groupProbe = new TopK(16);
+  private groupIds = new Int32Array(16);
+  private groupScores = new Float64Array(16);
+  probeGroups: number;
   private itemList = new Int32Array(0);
   private itemSlot = new Int32Array(0);
   private count = 0;
@@ -161,6 +175,7 @@ export class IvfIndex {
     this.nprobe = this.o.nprobe;
     this.radiusWeight = this.o.radiusWeight;
     this.rerank = this.o.rerank;
+    this.probeGroups = this.o.probeGroups;
     this.rng = new Rng(this.o.seed);
     this.D = this.o.mips ? dim + 1 : dim;
     this.pq = this.o.storage === 'pq';
@@ -581,6 +596,16 @@ export class IvfIndex {
       }
       this.radius[c] = n > 0 ? Math.sqrt(s / n) : 0;
     }
+    this.groupRadius = new Float32Array(this.ngroups);
+    for (let g = 0; g < this.ngroups; g++) {
+      let r = 0;
+      for (let c = this.groupStart[g]; c < this.groupStart[g + 1]; c++) {
+        const v =
+          Math.sqrt(dist2(this.centroids, c * D, this.groupCentroids, g * D, D)) + this.radius[c];
+        if (v > r) r = v;
+      }
+      this.groupRadius[g] = r;
+    }
   }
 
   /**
@@ -616,11 +641,34 @@ export class IvfIndex {
     const cents = this.centroids;
     const radius = this.radius;
     const qc = this.qc;
-    for (let c = 0; c < this.nlist; c++) {
-      if (this.listLen[c] === 0) continue;
-      const s = dot(cents, c * D, qb, 0, D);
-      qc[c] = s;
-      probe.offer(c, s + qn * radius[c]);
+    const G = Math.min(this.probeGroups, this.ngroups);
+    if (G > 0 && G < this.ngroups) {
+      // two-level probe: the best groups first, then only their cells
+      if (G > this.groupIds.length) {
+        this.groupIds = new Int32Array(G);
+        this.groupScores = new Float64Array(G);
+      }
+      const gp = this.groupProbe;
+      gp.reset(G);
+      for (let g = 0; g < this.ngroups; g++)
+        gp.offer(g, dot(this.groupCentroids, g * D, qb, 0, D) + qn * this.groupRadius[g]);
+      const ng = gp.drain(this.groupIds, this.groupScores);
+      for (let x = 0; x < ng; x++) {
+        const g = this.groupIds[x];
+        for (let c = this.groupStart[g]; c < this.groupStart[g + 1]; c++) {
+          if (this.listLen[c] === 0) continue;
+          const s = dot(cents, c * D, qb, 0, D);
+          qc[c] = s;
+          probe.offer(c, s + qn * radius[c]);
+        }
+      }
+    } else {
+      for (let c = 0; c < this.nlist; c++) {
+        if (this.listLen[c] === 0) continue;
+        const s = dot(cents, c * D, qb, 0, D);
+        qc[c] = s;
+        probe.offer(c, s + qn * radius[c]);
+      }
     }
     const m = probe.drain(this.probeIds, this.probeScores);
     const scanned = this.pq
