@@ -1,4 +1,4 @@
-import type { OperatorFunction } from 'rxjs';
+import { identity, type OperatorFunction } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
 import type { FeatureStore } from '../models/features/feature-store.js';
 import type { PushEngine } from '../models/push/engine.js';
@@ -14,6 +14,7 @@ import { dedupeEvents } from '../operators/dedupe-events.js';
 import { diversifyRecommendations } from '../operators/diversify-recommendations.js';
 import { filterRecommendations } from '../operators/filter-recommendations.js';
 import { learnAndRecommend } from '../operators/learn-and-recommend.js';
+import { hashUserIds } from '../operators/hash-user-ids.js';
 import { parseMessages } from '../operators/parse-messages.js';
 import { updateFeatures } from '../operators/update-features.js';
 import type { Batch, GraphBatch, RawMessage, SourcedEvent } from '../operators/types.js';
@@ -40,6 +41,8 @@ export interface GraphOptions {
   readonly idlePartitionMs?: number;
   /** Serving filters, boosts and diversity (config `ranking`); default: DEFAULT_POLICY. */
   readonly policy?: ServingPolicyConfig;
+  /** When set, user ids are replaced by their keyed pseudonym right after parsing (privacy). */
+  readonly userIdHashKey?: string;
 }
 
 /**
@@ -54,6 +57,7 @@ export function recpipeGraph(opts: GraphOptions): OperatorFunction<Batch<RawMess
   return (source) =>
     source.pipe(
       parseMessages(Date.now, opts.itemsTopic),
+      opts.userIdHashKey ? hashUserIds(opts.userIdHashKey) : identity,
       dedupeEvents(opts.dedupeCapacity),
       updateFeatures(opts.features, {
         ...(opts.idlePartitionMs !== undefined && { idlePartitionMs: opts.idlePartitionMs }),

@@ -44,6 +44,7 @@ export async function replayCommand(args: string[], cfg: Config): Promise<number
     dedupeCapacity: cfg.pipeline.dedupeCapacity,
     progress: !values.quiet,
     push: cfg.push,
+    ...(cfg.privacy.userIdHashKey && { userIdHashKey: cfg.privacy.userIdHashKey }),
     policy: cfg.ranking,
     ...(values.items !== undefined && { items: values.items }),
   });

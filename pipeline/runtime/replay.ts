@@ -19,6 +19,8 @@ import { fileBatches, type FileReadStats } from './file-batches.js';
 
 export interface ReplayOptions {
   readonly input: string;
+  /** Pseudonymise user ids right after parsing (config `privacy.userIdHashKey`). */
+  readonly userIdHashKey?: string;
   readonly format: InputFormat;
   readonly model: string;
   readonly evaluate: boolean;
@@ -112,6 +114,7 @@ export async function replay(
         dedupeCapacity: opts.dedupeCapacity,
         modelVersion: `${recommender.name}@replay`,
         idlePartitionMs: 0,
+        ...(opts.userIdHashKey && { userIdHashKey: opts.userIdHashKey }),
         ...(learn && { learn }),
         ...(opts.items !== undefined && { itemsTopic: opts.items }),
         push,

@@ -17,6 +17,7 @@ import { TransactionalProducer } from '../kafka/transactional-producer.js';
 import type { Logger } from '../logger.js';
 import { countPushDecisions, countPushFeedback, type Metrics } from '../metrics.js';
 import { createRedisPushClaims, type PushClaims } from '../../sinks/redis-push-policy.js';
+import { userIdHasher } from '../../operators/hash-user-ids.js';
 import { deadLetterMessage, reasonCode } from '../../sinks/types.js';
 import type { ModelMetric } from '../../sinks/types.js';
 import { Follower, LearnLedger, packSnapshot, unpackSnapshot } from './follower.js';
@@ -120,6 +121,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       })
     : undefined;
   let stopping = false;
+  const pseudonym = cfg.privacy.userIdHashKey ? userIdHasher(cfg.privacy.userIdHashKey) : undefined;
 
   const follower = cfg.scale.follow
     ? new Follower(cfg, {
@@ -127,7 +129,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         groupId: deps.group,
         instanceId: cfg.kafka.instanceId,
         ledger,
-        learn: (e) => recommender.learn(e),
+        learn: (e) => recommender.learn(pseudonym ? { ...e, userId: pseudonym(e.userId) } : e),
         dedupeCapacity: cfg.pipeline.dedupeCapacity,
         registry: metrics.registry,
         // Learning of other partitions runs ahead of serving by at most the bound, unless this
@@ -244,9 +246,12 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
 
   const hydrate = async (batch: Batch<RawMessage>): Promise<Batch<RawMessage>> => {
     const missing = new Map<string, number>();
-    for (const m of batch.items)
-      if (m.topic === deps.topic && m.key !== undefined && !users.isCurrent(m.key))
-        missing.set(m.key, m.partition);
+    for (const m of batch.items) {
+      if (m.topic !== deps.topic || m.key === undefined) continue;
+      // The key is the raw user id; state is kept under the id the graph uses.
+      const user = pseudonym ? pseudonym(m.key) : m.key;
+      if (!users.isCurrent(user)) missing.set(user, m.partition);
+    }
     if (missing.size > 0) {
       const loaded = await retry('redis-history', () => deps.loadHistory([...missing.keys()]));
       for (const [user, partition] of missing) {
@@ -383,6 +388,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         modelVersion,
         policy: cfg.ranking,
         ...(quality && { learn: quality.learn }),
+        ...(cfg.privacy.userIdHashKey && { userIdHashKey: cfg.privacy.userIdHashKey }),
         shouldLearn: (e) => e.topic !== deps.topic || ledger.claim(e.partition, e.offset),
         ...(push && { push }),
       }),
