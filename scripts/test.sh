@@ -20,18 +20,33 @@ node bin/recpipe.js stack up
 log "stack up"
 
 mkdir -p .state/test
+rm -f .state/test/*.json
+# Unit tests first, then integration tests: run together, the two projects compete for the two
+# cores with the local stack, and a crashed worker in one would abort the other's results too.
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json=.state/test/results.json "$@" || status=$?
+for project in unit integration; do
+  log "vitest: $project"
+  npx vitest run --project "$project" --reporter=default --reporter=json \
+    --outputFile.json=".state/test/$project.json" "$@" || status=1
+done
 
 node -e '
-  const r = require("./.state/test/results.json");
-  // A file that fails outside any test (e.g. in beforeAll) has no failed test: count it as one.
-  const brokenFiles = r.testResults.filter(
-    (f) => f.status === "failed" && !f.assertionResults.some((a) => a.status === "failed"),
-  ).length;
-  const failed = r.numFailedTests + brokenFiles;
-  const skipped = r.numPendingTests + r.numTodoTests;
-  console.log(`tests: ${r.numPassedTests} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  const fs = require("fs");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const project of ["unit", "integration"]) {
+    const file = `./.state/test/${project}.json`;
+    // No report at all means the runner itself died: count that as a failure, never as nothing.
+    if (!fs.existsSync(file)) { failed++; continue; }
+    const r = JSON.parse(fs.readFileSync(file, "utf8"));
+    // A file that fails outside any test (e.g. in beforeAll) has no failed test: count it as one.
+    const brokenFiles = r.testResults.filter(
+      (f) => f.status === "failed" && !f.assertionResults.some((a) => a.status === "failed"),
+    ).length;
+    passed += r.numPassedTests;
+    failed += r.numFailedTests + brokenFiles;
+    skipped += r.numPendingTests + r.numTodoTests;
+  }
+  console.log(`tests: ${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
 ' || true
 log "done"
 exit $status
