@@ -16,53 +16,59 @@ import {
 import { syntheticStream } from '../support/synthetic-stream.js';
 
 /**
- * Redis (the serving store) goes away for OUTAGE_S while `recpipe run` consumes a live stream: the job
- * must stop committing (nothing unwritten is acknowledged), keep its memory bounded, report the
- * outage on /healthz, and once Redis is back deliver every event and dead letter exactly once.
+ * A store goes away for OUTAGE_S while `recpipe run` consumes a live stream: the job must stop
+ * committing (nothing unwritten is acknowledged), keep its memory bounded, report the outage on
+ * /healthz, and once the store is back deliver every event and dead letter exactly once. The same
+ * scenario runs for Redis (the serving store) and ClickHouse (the analytics store).
  */
-const run = faultRun('redis');
-const stream = syntheticStream({ events: 6_000, malformed: 60, duplicates: 150, seed: 11 });
-let s: Stores;
-let job: RunningJob | undefined;
+const STORES = [
+  { service: 'redis', label: 'redis', title: 'Redis', seed: 11 },
+  { service: 'clickhouse', label: 'ch', title: 'ClickHouse', seed: 12 },
+] as const;
 
-beforeAll(async () => {
-  await upStack(run.cfg);
-  s = stores(run);
-});
+describe.each(STORES)('$title down mid-stream', ({ service, label, title, seed }) => {
+  const run = faultRun(label);
+  const stream = syntheticStream({ events: 6_000, malformed: 60, duplicates: 150, seed });
+  let s: Stores;
+  let job: RunningJob | undefined;
 
-afterAll(async () => {
-  if (job && job.child.exitCode === null) job.child.kill('SIGKILL');
-  await s?.close();
-  await downStack(run.cfg);
-});
+  beforeAll(async () => {
+    await upStack(run.cfg);
+    s = stores(run);
+  });
 
-const produce = (lines: readonly string[], rate: number): Promise<CliResult> =>
-  runCli(
-    [
-      'produce',
-      '--input',
-      writeStream(lines),
-      '--partitions',
-      '3',
-      '--rate',
-      String(rate),
-      '--json',
-    ],
-    run.env,
-    (OUTAGE_S + 120) * 1000,
-  );
+  afterAll(async () => {
+    if (job && job.child.exitCode === null) job.child.kill('SIGKILL');
+    await s?.close();
+    await downStack(run.cfg);
+  });
 
-describe(`Redis down for ${OUTAGE_S} s mid-stream`, () => {
-  it('pauses consumption, stays bounded, then delivers every event and dead letter once', async () => {
+  const produce = (lines: readonly string[], rate: number): Promise<CliResult> =>
+    runCli(
+      [
+        'produce',
+        '--input',
+        writeStream(lines),
+        '--partitions',
+        '3',
+        '--rate',
+        String(rate),
+        '--json',
+      ],
+      run.env,
+      (OUTAGE_S + 120) * 1000,
+    );
+
+  it(`pauses consumption for ${OUTAGE_S} s, stays bounded, then delivers every event and dead letter once`, async () => {
     job = await startFaultJob(run);
-    // Part of the stream before the outage, the rest while Redis is down.
+    // Part of the stream before the outage, the rest while the store is down.
     const cut = Math.floor(stream.lines.length * 0.4);
     const before = await produce(stream.lines.slice(0, cut), 2_000);
     expect(before.code, before.stderr).toBe(0);
     await waitFor('the first events in ClickHouse', async () => (await s.events()) >= 600);
 
     let during: CliResult | undefined;
-    const r = await outage(run, job, 'redis', async () => {
+    const r = await outage(run, job, service, async () => {
       during = await produce(
         stream.lines.slice(cut),
         Math.ceil((stream.lines.length - cut) / (OUTAGE_S / 2)),
@@ -75,14 +81,18 @@ describe(`Redis down for ${OUTAGE_S} s mid-stream`, () => {
     ).toBe(stream.lines.length);
 
     console.log(
-      `faults-redis: outage ${r.outageSeconds.toFixed(1)} s, committed ${r.committedEarly} → ${r.committedLate} during it, ` +
+      `faults-${service}: outage ${r.outageSeconds.toFixed(1)} s, committed ${r.committedEarly} → ${r.committedLate} during it, ` +
         `lag at its end ${r.lagAtEnd}, RSS before ${(r.rssBefore / 2 ** 20).toFixed(0)} MiB, ` +
         `during ${(r.rss.min / 2 ** 20).toFixed(0)}–${(r.rss.max / 2 ** 20).toFixed(0)} MiB (${r.rss.samples} samples), ` +
         `caught up ${r.recoverySeconds.toFixed(1)} s after the restart`,
     );
     expect(r.outageSeconds).toBeGreaterThanOrEqual(OUTAGE_S);
     expect(r.healthDuring.status).toBe(503);
-    expect(r.healthDuring.checks).toMatchObject({ redis: false, clickhouse: true, kafka: true });
+    expect(r.healthDuring.checks).toMatchObject({
+      redis: service !== 'redis',
+      clickhouse: service !== 'clickhouse',
+      kafka: true,
+    });
     expect(r.healthAfter.checks).toEqual({ redis: true, clickhouse: true, kafka: true });
     // Consumption paused: nothing committed during the outage while the backlog grew.
     expect(r.committedLate).toBe(r.committedEarly);
@@ -99,7 +109,7 @@ describe(`Redis down for ${OUTAGE_S} s mid-stream`, () => {
     expect(await running.exited, running.logs().slice(-3000)).toBe(0);
     const counts = await expectExactlyOnce(s, stream);
     console.log(
-      `faults-redis: ${counts.events} events and ${counts.deadLetters} dead letters exactly once`,
+      `faults-${service}: ${counts.events} events and ${counts.deadLetters} dead letters exactly once (${title})`,
     );
   });
 });
