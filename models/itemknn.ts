@@ -4,9 +4,14 @@ import { growF64, growI32 } from './core/arrays.js';
 import { ModelContext, Ranker, ReasonCache } from './core/context.js';
 import { DecayClock } from './core/decay.js';
 import { UserHistory } from './core/history.js';
-import { SnapshotReader, SnapshotWriter, decodeSnapshot } from './core/snapshot.js';
+import {
+  SnapshotReader,
+  SnapshotWriter,
+  restoreComponent,
+  snapshotComponent,
+} from './core/snapshot.js';
 import { SparseRows, TOP_STRIDE } from './core/sparse-rows.js';
-import { checkModel, stripUndefined } from './core/options.js';
+import { stripUndefined } from './core/options.js';
 import { DAY_MS, TYPE_CODE, isBuyCode, weightTable, type EventWeights } from './core/weights.js';
 
 export interface ItemKnnOptions {
@@ -334,17 +339,10 @@ export class ItemKnnRecommender implements Recommender {
   }
 
   snapshot(): Uint8Array {
-    const w = new SnapshotWriter();
-    w.set('model', this.name);
-    this.ctx.save(w);
-    this.save(w.scope(`${this.name}.`));
-    return w.encode();
+    return snapshotComponent(this);
   }
 
   restore(bytes: Uint8Array): void {
-    const r = new SnapshotReader(decodeSnapshot(bytes));
-    checkModel(r, this.name);
-    this.ctx.load(r);
-    this.load(r.scope(`${this.name}.`));
+    restoreComponent(this, bytes);
   }
 }

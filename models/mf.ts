@@ -3,9 +3,14 @@ import type { Recommender } from './recommender.js';
 import { RowStore, growF32, growF64 } from './core/arrays.js';
 import { ModelContext, Ranker } from './core/context.js';
 import { DecayClock } from './core/decay.js';
-import { checkModel, stripUndefined } from './core/options.js';
+import { stripUndefined } from './core/options.js';
 import { Rng } from './core/rng.js';
-import { SnapshotReader, SnapshotWriter, decodeSnapshot } from './core/snapshot.js';
+import {
+  SnapshotReader,
+  SnapshotWriter,
+  restoreComponent,
+  snapshotComponent,
+} from './core/snapshot.js';
 import { DAY_MS, TYPE_CODE, weightTable, type EventWeights } from './core/weights.js';
 
 export interface MfOptions {
@@ -330,17 +335,10 @@ export class MfRecommender implements Recommender {
   }
 
   snapshot(): Uint8Array {
-    const w = new SnapshotWriter();
-    w.set('model', this.name);
-    this.ctx.save(w);
-    this.save(w.scope(`${this.name}.`));
-    return w.encode();
+    return snapshotComponent(this);
   }
 
   restore(bytes: Uint8Array): void {
-    const r = new SnapshotReader(decodeSnapshot(bytes));
-    checkModel(r, this.name);
-    this.ctx.load(r);
-    this.load(r.scope(`${this.name}.`));
+    restoreComponent(this, bytes);
   }
 }

@@ -4,8 +4,13 @@ import { growF64, growI32 } from './core/arrays.js';
 import { ModelContext, Ranker, ReasonCache } from './core/context.js';
 import { DecayClock } from './core/decay.js';
 import { IdMap } from './core/id-map.js';
-import { checkModel, stripUndefined } from './core/options.js';
-import { SnapshotReader, SnapshotWriter, decodeSnapshot } from './core/snapshot.js';
+import { stripUndefined } from './core/options.js';
+import {
+  SnapshotReader,
+  SnapshotWriter,
+  restoreComponent,
+  snapshotComponent,
+} from './core/snapshot.js';
 import { TopK } from './core/topk.js';
 import { DAY_MS, TYPE_CODE, weightTable, type EventWeights } from './core/weights.js';
 
@@ -229,17 +234,10 @@ export class TrendingRecommender implements Recommender {
   }
 
   snapshot(): Uint8Array {
-    const w = new SnapshotWriter();
-    w.set('model', this.name);
-    this.ctx.save(w);
-    this.save(w.scope(`${this.name}.`));
-    return w.encode();
+    return snapshotComponent(this);
   }
 
   restore(bytes: Uint8Array): void {
-    const r = new SnapshotReader(decodeSnapshot(bytes));
-    checkModel(r, this.name);
-    this.ctx.load(r);
-    this.load(r.scope(`${this.name}.`));
+    restoreComponent(this, bytes);
   }
 }

@@ -1,4 +1,5 @@
 import type { NumericArray } from './arrays.js';
+import { checkModel } from './options.js';
 
 /**
  * Binary snapshot: "RPS1", u32 LE length of a JSON header, the header, padding to 8 bytes, then
@@ -156,4 +157,28 @@ export class SnapshotWriter {
   encode(): Uint8Array {
     return encodeSnapshot(this.data);
   }
+}
+
+/** A component model that keeps its own state under `{name}.` next to the shared id maps. */
+export interface SnapshotComponent {
+  readonly name: string;
+  readonly ctx: { save(w: SnapshotWriter): void; load(r: SnapshotReader): void };
+  save(w: SnapshotWriter): void;
+  load(r: SnapshotReader): void;
+}
+
+/** The whole-model snapshot every standalone component writes: its name, the id maps, its state. */
+export function snapshotComponent(model: SnapshotComponent): Uint8Array {
+  const w = new SnapshotWriter();
+  w.set('model', model.name);
+  model.ctx.save(w);
+  model.save(w.scope(`${model.name}.`));
+  return w.encode();
+}
+
+export function restoreComponent(model: SnapshotComponent, bytes: Uint8Array): void {
+  const r = new SnapshotReader(decodeSnapshot(bytes));
+  checkModel(r, model.name);
+  model.ctx.load(r);
+  model.load(r.scope(`${model.name}.`));
 }
