@@ -1,11 +1,11 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config/load.js';
 import { stackUp } from '../../pipeline/stack/stack.js';
 import { createKafkaProducerSink, type KafkaProducerSink } from '../../sinks/kafka.js';
 import { redisKeys } from '../../sinks/redis.js';
 import { lastJson, runCli, startJob, waitFor, type Job } from '../support/cli.js';
 import { mulberry32 } from '../support/synthetic-stream.js';
+import { isolatedRun } from '../support/run-env.js';
 
 /**
  * Event → Redis freshness on the real stack: events produced to Kafka with ts = now, the time
@@ -13,18 +13,7 @@ import { mulberry32 } from '../support/synthetic-stream.js';
  * event's ts), seen through Redis keyspace notifications rather than polling.
  * RECPIPE_FRESHNESS_SECONDS / RECPIPE_FRESHNESS_RATE change the load (default 20 s at 1,000/s).
  */
-const run = `fr${Date.now().toString(36)}`;
-const env: Record<string, string> = {
-  RECPIPE_KAFKA_INPUT_TOPIC: `${run}-clickstream`,
-  RECPIPE_KAFKA_ITEMS_TOPIC: `${run}-items`,
-  RECPIPE_KAFKA_DLQ_TOPIC: `${run}-dlq`,
-  RECPIPE_KAFKA_PUSH_TOPIC: `${run}-push`,
-  RECPIPE_KAFKA_GROUP_ID: `${run}-group`,
-  RECPIPE_CLICKHOUSE_DATABASE: run,
-  RECPIPE_REDIS_PREFIX: `${run}:`,
-  RECPIPE_LOG_LEVEL: 'warn',
-};
-const cfg = loadConfig(undefined, { ...process.env, ...env });
+const { name: run, env, cfg } = isolatedRun('fr');
 const keys = redisKeys(cfg.redis.prefix);
 const SECONDS = Number(process.env.RECPIPE_FRESHNESS_SECONDS ?? '20');
 const RATE = Number(process.env.RECPIPE_FRESHNESS_RATE ?? '1000');

@@ -11,6 +11,7 @@ import { committedOffsets, endOffsets } from '../../sinks/kafka-admin.js';
 import { createRedisPushClaims } from '../../sinks/redis-push-policy.js';
 import { runCli, startJob, waitFor, type Job } from '../support/cli.js';
 import { readTopic } from '../support/kafka-read.js';
+import { isolatedRun } from '../support/run-env.js';
 
 /**
  * Issue 6 acceptance on the real stack: a scripted shop day through `recpipe run` (a cart left
@@ -18,23 +19,17 @@ import { readTopic } from '../support/kafka-read.js';
  * Auckland, and a shopper who hits the frequency cap), ending with exactly the expected messages
  * on the push topic (read_committed) and decision rows in ClickHouse.
  */
-const run = `push${Date.now().toString(36)}`;
-const env: Record<string, string> = {
-  RECPIPE_KAFKA_INPUT_TOPIC: `${run}-clickstream`,
-  RECPIPE_KAFKA_ITEMS_TOPIC: `${run}-items`,
-  RECPIPE_KAFKA_DLQ_TOPIC: `${run}-dlq`,
-  RECPIPE_KAFKA_PUSH_TOPIC: `${run}-push`,
-  RECPIPE_KAFKA_GROUP_ID: `${run}-group`,
-  RECPIPE_CLICKHOUSE_DATABASE: run,
-  RECPIPE_REDIS_PREFIX: `${run}:`,
-  RECPIPE_LOG_LEVEL: 'warn',
+const {
+  name: run,
+  env,
+  cfg,
+} = isolatedRun('push', {
   // Only the triggers this scenario scripts: no recommendation or burst pushes.
   RECPIPE_PUSH_RECOMMENDATION_MIN_SCORE: '1000000000',
   RECPIPE_PUSH_BURST_MIN_EVENTS: '1000',
   // Four drops for one shopper in a row: the cap, not the cooldown, must be what stops the 4th.
   RECPIPE_PUSH_COOLDOWN_MS_PRICE_DROP: '0',
-};
-const cfg = loadConfig(undefined, { ...process.env, ...env });
+});
 const dir = mkdtempSync(join(tmpdir(), 'recpipe-push-'));
 
 const T = (hhmmss: string): number => Date.parse(`2026-11-02T${hhmmss}Z`);

@@ -1,6 +1,5 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config/load.js';
 import { F } from '../../models/ranking/model.js';
 import { stackUp } from '../../pipeline/stack/stack.js';
 import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhouse.js';
@@ -9,6 +8,7 @@ import { createKafkaProducerSink, type KafkaProducerSink } from '../../sinks/kaf
 import { redisKeys } from '../../sinks/redis.js';
 import { lastJson, runCli, startJob, waitFor, type Job } from '../support/cli.js';
 import { mulberry32 } from '../support/synthetic-stream.js';
+import { isolatedRun } from '../support/run-env.js';
 
 /**
  * The nearline loop on the real stack: `run` with the ranked model logs each served list's
@@ -16,15 +16,11 @@ import { mulberry32 } from '../support/synthetic-stream.js';
  * the ranker with TensorFlow.js and swaps it in while the stream keeps flowing. Lists served
  * after the swap carry the new model version, and the job still commits and stops cleanly.
  */
-const run = `rk${Date.now().toString(36)}`;
-const env: Record<string, string> = {
-  RECPIPE_KAFKA_INPUT_TOPIC: `${run}-clickstream`,
-  RECPIPE_KAFKA_ITEMS_TOPIC: `${run}-items`,
-  RECPIPE_KAFKA_DLQ_TOPIC: `${run}-dlq`,
-  RECPIPE_KAFKA_PUSH_TOPIC: `${run}-push`,
-  RECPIPE_KAFKA_GROUP_ID: `${run}-group`,
-  RECPIPE_CLICKHOUSE_DATABASE: run,
-  RECPIPE_REDIS_PREFIX: `${run}:`,
+const {
+  name: run,
+  env,
+  cfg,
+} = isolatedRun('rk', {
   RECPIPE_PIPELINE_MODEL: 'ranked',
   RECPIPE_PIPELINE_BATCH_MAX_MESSAGES: '100',
   RECPIPE_RANKING_TRAINER_INTERVAL_MS: '3000',
@@ -33,8 +29,7 @@ const env: Record<string, string> = {
   RECPIPE_RANKING_TRAINER_EPOCHS: '4',
   RECPIPE_PUSH_ENABLED: 'false',
   RECPIPE_LOG_LEVEL: 'info',
-};
-const cfg = loadConfig(undefined, { ...process.env, ...env });
+});
 const keys = redisKeys(cfg.redis.prefix);
 const T0 = Date.UTC(2026, 10, 2, 8);
 
