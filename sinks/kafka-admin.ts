@@ -144,20 +144,73 @@ export async function endOffsets(
   });
 }
 
-/** The group's committed offsets for `topic`, one per partition, sorted by partition. */
+/**
+ * The group's committed offsets for `topic`, one per partition, sorted by partition.
+ *
+ * Asked through a consumer of that group (which never subscribes, so it never joins or disturbs
+ * the group), not through the admin API: librdkafka's admin ListConsumerGroupOffsets dereferences
+ * a missing consumer-group handle when the coordinator answers NOT_COORDINATOR (a group it has
+ * not seen yet, a broker still loading its offsets) and the whole process dies with SIGSEGV
+ * (confluentinc/librdkafka#5040). A consumer has that handle and simply retries.
+ */
 export async function committedOffsets(
   cfg: Config,
   group: string,
   topic: string,
-  opts: { log?: SinkLog } = {},
+  opts: { log?: SinkLog; timeoutMs?: number } = {},
 ): Promise<CommittedOffset[]> {
-  return withAdmin(cfg, opts.log, async (admin) => {
-    const res = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    const parts = res.find((t) => t.topic === topic)?.partitions ?? [];
-    return parts
-      .map((p) => ({ partition: p.partition, offset: Number(p.offset) }))
-      .sort((a, b) => a.partition - b.partition);
-  });
+  const partitions = (await endOffsets(cfg, topic, opts)).map((e) => e.partition);
+  if (partitions.length === 0) return [];
+  const auth = watchKafkaAuth(cfg, opts.log);
+  const reader = kafkaClient(cfg, auth.log).consumer({ kafkaJS: { groupId: group } });
+  const connecting = reader.connect();
+  try {
+    await Promise.race([connecting, auth.failed]);
+  } catch (err) {
+    auth.stop();
+    connecting.then(() => reader.disconnect()).catch(() => undefined);
+    throw err;
+  }
+  try {
+    const rows = await Promise.race([
+      committedWithRetry(
+        reader,
+        partitions.map((partition) => ({ topic, partition })),
+        opts.timeoutMs ?? 30_000,
+      ),
+      auth.failed,
+    ]);
+    return (
+      rows
+        // The client reports "no commit" as a null offset (and, indistinguishably, a commit of 0,
+        // which a consumer that read anything never makes).
+        .map((r) => ({ partition: r.partition, offset: r.offset === null ? -1 : Number(r.offset) }))
+        .sort((a, b) => a.partition - b.partition)
+    );
+  } finally {
+    auth.stop();
+    await reader.disconnect();
+  }
+}
+
+/** Kafka protocol errors that mean "the group's coordinator is moving or loading: ask again". */
+const COORDINATOR_BUSY = new Set([14, 15, 16]);
+
+async function committedWithRetry(
+  reader: KafkaJS.Consumer,
+  partitions: KafkaJS.TopicPartition[],
+  timeoutMs: number,
+): Promise<KafkaJS.TopicPartitionOffsetAndMetadata[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await reader.committed(partitions, Math.max(1, deadline - Date.now()));
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      if (code === undefined || !COORDINATOR_BUSY.has(code) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 /**
