@@ -8,6 +8,7 @@ import { loadConfig } from '../../config/load.js';
 import { stackUp } from '../../pipeline/stack/stack.js';
 import { kafkaLibsDir, kafkaLibsReady } from '../../pipeline/stack/kafka-libs.js';
 import { committedOffsets, endOffsets, ensureTopics } from '../../sinks/kafka-admin.js';
+import type { SinkLog } from '../../sinks/types.js';
 import { lastJson, runCli, startJob, waitFor, type Job } from '../support/cli.js';
 import { syntheticStream } from '../support/synthetic-stream.js';
 
@@ -22,6 +23,8 @@ const USER = 'recpipe';
 const PASSWORD = 'scram-Pa55 with spaces';
 const WRONG = 'wrong-kafka-pass-do-not-log';
 const run = `sasl${Date.now().toString(36)}`;
+// "Connection refused" while the throwaway broker boots is expected, not worth a screenful.
+const quiet: SinkLog = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 let broker: ChildProcess | undefined;
 let port = 0;
 let job: Job | undefined;
@@ -126,6 +129,7 @@ beforeAll(async () => {
     async () => {
       await ensureTopics(cfg, [{ name: cfg.kafka.inputTopic, partitions: 3 }], {
         timeoutMs: 5_000,
+        log: quiet,
       });
       return true;
     },
