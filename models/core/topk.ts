@@ -55,8 +55,14 @@ export class TopK {
       sc[i] = score;
       return;
     }
-    // replace the root (the worst kept) and sift down
-    const n = this.n;
+    // replace the root (the worst kept)
+    this.siftDown(id, score, this.n);
+  }
+
+  /** Puts (id, score) at the root of the heap's first `n` entries and sifts it down. */
+  private siftDown(id: number, score: number, n: number): void {
+    const ids = this.ids;
+    const sc = this.scores;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
@@ -104,22 +110,7 @@ export class TopK {
     for (let last = count - 1; last >= 0; last--) {
       outIds[last] = ids[0];
       outScores[last] = sc[0];
-      const id = ids[last];
-      const score = sc[last];
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= last) break;
-        const r = l + 1;
-        let c = l;
-        if (r < last && worse(sc[r], ids[r], sc[l], ids[l])) c = r;
-        if (!worse(sc[c], ids[c], score, id)) break;
-        ids[i] = ids[c];
-        sc[i] = sc[c];
-        i = c;
-      }
-      ids[i] = id;
-      sc[i] = score;
+      this.siftDown(ids[last], sc[last], last);
     }
     this.n = 0;
     return count;
