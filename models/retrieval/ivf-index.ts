@@ -716,13 +716,7 @@ export class IvfIndex {
     const qs = this.qs;
     // q·x ≈ Σ q_d·lo_d + Σ (q_d·step_d)·code_d; the first sum is the same for every item
     for (let d = 0; d < dim; d++) qs[d] = q[qo + d] * this.sqStep[d];
-    const R = Math.max(this.rerank, out.size);
-    if (R > this.approxIds.length) {
-      this.approxIds = new Int32Array(R);
-      this.approxScores = new Float64Array(R);
-    }
-    const approx = this.approx;
-    approx.reset(R);
+    const approx = this.beginApprox(out);
     let scanned = 0;
     for (let p = 0; p < m; p++) {
       const c = this.probeIds[p];
@@ -760,6 +754,17 @@ export class IvfIndex {
     return scanned + this.rescore(q, qo, out, skip);
   }
 
+  /** The heap of approximate scores, sized to hold what `rescore` re-ranks for `out`. */
+  private beginApprox(out: TopK): TopK {
+    const R = Math.max(this.rerank, out.size);
+    if (R > this.approxIds.length) {
+      this.approxIds = new Int32Array(R);
+      this.approxScores = new Float64Array(R);
+    }
+    this.approx.reset(R);
+    return this.approx;
+  }
+
   /** Exact q·x from the source for the approximate best, offered to `out`; returns 0. */
   private rescore(
     q: Float32Array,
@@ -795,13 +800,7 @@ export class IvfIndex {
       const cb = this.codebooks[s];
       for (let j = 0; j < CODES; j++) T[s * CODES + j] = dot(cb, j * w, qb, a, w);
     }
-    const R = Math.max(this.rerank, out.size);
-    if (R > this.approxIds.length) {
-      this.approxIds = new Int32Array(R);
-      this.approxScores = new Float64Array(R);
-    }
-    const approx = this.approx;
-    approx.reset(R);
+    const approx = this.beginApprox(out);
     let scanned = 0;
     for (let p = 0; p < m; p++) {
       const c = this.probeIds[p];
