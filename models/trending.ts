@@ -1,6 +1,6 @@
 import type { ClickEvent, ItemEvent, ScoredItem } from './event.js';
 import type { Recommender } from './recommender.js';
-import { growF64, growI32 } from './core/arrays.js';
+import { growF64, growI32, recentHas, touchRecent } from './core/arrays.js';
 import { ModelContext, Ranker, ReasonCache } from './core/context.js';
 import { DecayClock } from './core/decay.js';
 import { IdMap } from './core/id-map.js';
@@ -112,18 +112,7 @@ export class TrendingRecommender implements Recommender {
   }
 
   private pushUserCategory(u: number, cat: number): void {
-    const n = this.o.userCategories;
-    const base = u * n;
-    const uc = this.userCat;
-    let end = n - 1;
-    for (let p = 0; p < n; p++) {
-      if (uc[base + p] === cat) {
-        end = p;
-        break;
-      }
-    }
-    for (let p = base + end; p > base; p--) uc[p] = uc[p - 1];
-    uc[base] = cat;
+    touchRecent(this.userCat, u, this.o.userCategories, cat);
   }
 
   /** "trending in <category>" when c is in a category u browsed recently, else "trending now". */
@@ -136,9 +125,7 @@ export class TrendingRecommender implements Recommender {
 
   private userHasCategory(u: number, cat: number): boolean {
     if (u < 0 || (u + 1) * this.o.userCategories > this.userCat.length) return false;
-    const n = this.o.userCategories;
-    for (let p = u * n; p < (u + 1) * n; p++) if (this.userCat[p] === cat) return true;
-    return false;
+    return recentHas(this.userCat, u, this.o.userCategories, cat);
   }
 
   private ensure(users: number, items: number): void {

@@ -62,3 +62,26 @@ export class RowStore {
     return true;
   }
 }
+
+/**
+ * `slots` as rows of `width` entries, each a most-recent-first list: moves `value` to the front
+ * of row `row`, dropping the row's oldest entry when `value` was not in it.
+ */
+export function touchRecent(slots: Int32Array, row: number, width: number, value: number): void {
+  const base = row * width;
+  let end = width - 1;
+  for (let p = 0; p < width; p++) {
+    if (slots[base + p] === value) {
+      end = p;
+      break;
+    }
+  }
+  for (let p = base + end; p > base; p--) slots[p] = slots[p - 1];
+  slots[base] = value;
+}
+
+/** Whether row `row` of `slots` (rows of `width` entries) holds `value`. */
+export function recentHas(slots: Int32Array, row: number, width: number, value: number): boolean {
+  for (let p = row * width; p < (row + 1) * width; p++) if (slots[p] === value) return true;
+  return false;
+}

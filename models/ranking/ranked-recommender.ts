@@ -1,6 +1,6 @@
 import type { ClickEvent, ItemEvent, ScoredItem } from '../event.js';
 import type { Recommender } from '../recommender.js';
-import { growF32, growI32, growU8 } from '../core/arrays.js';
+import { growF32, growI32, growU8, recentHas, touchRecent } from '../core/arrays.js';
 import { ModelContext } from '../core/context.js';
 import { IdMap } from '../core/id-map.js';
 import { checkModel as checkSnapshotModel, stripUndefined } from '../core/options.js';
@@ -368,26 +368,13 @@ export class RankedRecommender implements Recommender {
   }
 
   private pushUserCategory(u: number, cat: number): void {
-    const n = this.o.userCategories;
-    const base = u * n;
-    const uc = this.userCat;
-    let end = n - 1;
-    for (let p = 0; p < n; p++) {
-      if (uc[base + p] === cat) {
-        end = p;
-        break;
-      }
-    }
-    for (let p = base + end; p > base; p--) uc[p] = uc[p - 1];
-    uc[base] = cat;
+    touchRecent(this.userCat, u, this.o.userCategories, cat);
   }
 
   private inUserCategory(u: number, c: number): boolean {
     const cat = this.itemCat[c];
     if (cat < 0 || u < 0) return false;
-    const n = this.o.userCategories;
-    for (let p = u * n; p < (u + 1) * n; p++) if (this.userCat[p] === cat) return true;
-    return false;
+    return recentHas(this.userCat, u, this.o.userCategories, cat);
   }
 
   /** Popular top list and per-category trending lists, rebuilt every `refreshEvery` events. */
