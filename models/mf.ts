@@ -189,54 +189,45 @@ export class MfRecommender implements Recommender {
     const dim = this.o.dim;
     const lr = this.o.learningRate;
     const reg = this.o.regularization;
-    const regB = this.o.biasRegularization;
+    const P = this.P.data;
+    const pu = u * dim;
+    const g = this.gradP;
+    for (let d = 0; d < dim; d++) g[d] = reg * P[pu + d];
+    // the positive (or explicit) entry, then the sampled missing entries with target 0
+    this.stepItem(pu, i, w, target);
+    for (let t = 0; t < nNeg; t++) this.stepItem(pu, negs[t], this.o.negativeWeight, 0);
+    const lrU = lr * this.o.userLearningRateScale;
+    for (let d = 0; d < dim; d++) P[pu + d] -= lrU * g[d];
+  }
+
+  /**
+   * Item j's share of the step for user row `pu`: its factors and bias move against the loss
+   * weight·(ŷ − target)²/2 (with L2), and the user's gradient collects the item's part.
+   */
+  private stepItem(pu: number, j: number, weight: number, target: number): void {
+    const dim = this.o.dim;
+    const lr = this.o.learningRate;
+    const reg = this.o.regularization;
     const useBias = this.o.itemBias;
-    const c0 = this.o.negativeWeight;
     const P = this.P.data;
     const Q = this.Q.data;
     const b = this.bias;
     const bs = this.biasScale;
-    const bi = this.biasInfl;
-    const pu = u * dim;
     const g = this.gradP;
-    for (let d = 0; d < dim; d++) g[d] = reg * P[pu + d];
-
-    // positive (or explicit) entry
-    let qi = i * dim;
-    let dot = useBias ? b[i] * bs : 0;
-    for (let d = 0; d < dim; d++) dot += P[pu + d] * Q[qi + d];
-    let coef = w * (dot - target); // ∂L/∂ŷ
+    const qj = j * dim;
+    let dot = useBias ? b[j] * bs : 0;
+    for (let d = 0; d < dim; d++) dot += P[pu + d] * Q[qj + d];
+    const coef = weight * (dot - target); // ∂L/∂ŷ
     for (let d = 0; d < dim; d++) {
       const p = P[pu + d];
-      const q = Q[qi + d];
+      const q = Q[qj + d];
       g[d] += coef * q;
-      Q[qi + d] = q - lr * (coef * p + reg * q);
+      Q[qj + d] = q - lr * (coef * p + reg * q);
     }
     if (useBias) {
-      const bias = b[i] * bs;
-      b[i] = (bias - lr * (coef + regB * bias)) * bi;
+      const bias = b[j] * bs;
+      b[j] = (bias - lr * (coef + this.o.biasRegularization * bias)) * this.biasInfl;
     }
-
-    // sampled missing entries, target 0
-    for (let t = 0; t < nNeg; t++) {
-      const j = negs[t];
-      qi = j * dim;
-      dot = useBias ? b[j] * bs : 0;
-      for (let d = 0; d < dim; d++) dot += P[pu + d] * Q[qi + d];
-      coef = c0 * dot;
-      for (let d = 0; d < dim; d++) {
-        const p = P[pu + d];
-        const q = Q[qi + d];
-        g[d] += coef * q;
-        Q[qi + d] = q - lr * (coef * p + reg * q);
-      }
-      if (useBias) {
-        const bias = b[j] * bs;
-        b[j] = (bias - lr * (coef + regB * bias)) * bi;
-      }
-    }
-    const lrU = lr * this.o.userLearningRateScale;
-    for (let d = 0; d < dim; d++) P[pu + d] -= lrU * g[d];
   }
 
   predict(u: number, i: number): number {
