@@ -1,6 +1,6 @@
-import { Observable, type OperatorFunction } from 'rxjs';
-import { WindowEngine } from '../models/windowing/window-engine.js';
+import type { OperatorFunction } from 'rxjs';
 import type { WindowOutput, WindowSpec } from '../models/windowing/types.js';
+import { driveEngine } from './windowing/engine-operator.js';
 import type { KeyedWindowOptions } from './windowing/keyed-window-options.js';
 
 export interface WindowBatchesOptions<T, K, A, R> extends KeyedWindowOptions<T, K, A, R> {
@@ -16,42 +16,16 @@ export interface WindowBatchesOptions<T, K, A, R> extends KeyedWindowOptions<T, 
 export function windowBatches<T, K, A, R>(
   options: WindowBatchesOptions<T, K, A, R>,
 ): OperatorFunction<readonly T[], readonly WindowOutput<K, T, R>[]> {
-  return (source) =>
-    new Observable<readonly WindowOutput<K, T, R>[]>((subscriber) => {
-      const engine = new WindowEngine<K, T, A, R>({
-        window: options.window,
-        aggregator: options.aggregator,
-        outOfOrdernessMs: options.outOfOrdernessMs,
-        allowedLatenessMs: options.allowedLatenessMs,
-        emitOnClose: options.emitOnClose,
-      });
-      const { keyOf, timestampOf } = options;
-      return source.subscribe({
-        next(batch) {
-          let outs: WindowOutput<K, T, R>[];
-          try {
-            for (const e of batch) engine.add(keyOf(e), timestampOf(e), e);
-            outs = engine.advanceWatermark();
-          } catch (err) {
-            subscriber.error(err);
-            return;
-          }
-          subscriber.next(outs);
-        },
-        error: (err: unknown) => subscriber.error(err),
-        complete() {
-          if (options.flushOnComplete ?? true) {
-            let outs: WindowOutput<K, T, R>[];
-            try {
-              outs = engine.flush();
-            } catch (err) {
-              subscriber.error(err);
-              return;
-            }
-            if (outs.length > 0) subscriber.next(outs);
-          }
-          subscriber.complete();
-        },
-      });
-    });
+  const { keyOf, timestampOf } = options;
+  return driveEngine<readonly T[], readonly WindowOutput<K, T, R>[], T, K, A, R>(
+    options.window,
+    options,
+    (engine, batch) => {
+      for (const e of batch) engine.add(keyOf(e), timestampOf(e), e);
+    },
+    // the final flush is no input batch: it only emits when something fired
+    (outs, to, flushing) => {
+      if (!flushing || outs.length > 0) to.next(outs);
+    },
+  );
 }

@@ -1,19 +1,22 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
 import { WindowEngine } from '../../models/windowing/window-engine.js';
 import type { WindowOutput, WindowSpec } from '../../models/windowing/types.js';
 import type { KeyedWindowOptions } from './keyed-window-options.js';
 
 /**
- * The per-event glue the tumbling, hopping and session operators share: one engine per
- * subscription (so re-subscribing starts from empty state), the watermark advanced after every
- * event, outputs emitted synchronously in the engine's order.
+ * The glue every window operator shares: one engine per subscription (so re-subscribing starts
+ * from empty state), `feed` puts each input into it and advances the watermark once, `emit`
+ * passes what fired downstream (`flushing` on the final flush at completion); an engine error
+ * becomes the stream's error.
  */
-export function engineOperator<T, K, A, R>(
+export function driveEngine<In, Out, T, K, A, R>(
   window: WindowSpec,
   options: KeyedWindowOptions<T, K, A, R>,
-): OperatorFunction<T, WindowOutput<K, T, R>> {
+  feed: (engine: WindowEngine<K, T, A, R>, input: In) => void,
+  emit: (outs: readonly WindowOutput<K, T, R>[], to: Subscriber<Out>, flushing: boolean) => void,
+): OperatorFunction<In, Out> {
   return (source) =>
-    new Observable<WindowOutput<K, T, R>>((subscriber) => {
+    new Observable<Out>((subscriber) => {
       const engine = new WindowEngine<K, T, A, R>({
         window,
         aggregator: options.aggregator,
@@ -21,20 +24,17 @@ export function engineOperator<T, K, A, R>(
         allowedLatenessMs: options.allowedLatenessMs,
         emitOnClose: options.emitOnClose,
       });
-      const emitAll = (outs: readonly WindowOutput<K, T, R>[]): void => {
-        for (const o of outs) subscriber.next(o);
-      };
       return source.subscribe({
-        next(event) {
+        next(input) {
           let outs: WindowOutput<K, T, R>[];
           try {
-            engine.add(options.keyOf(event), options.timestampOf(event), event);
+            feed(engine, input);
             outs = engine.advanceWatermark();
           } catch (err) {
             subscriber.error(err);
             return;
           }
-          emitAll(outs);
+          emit(outs, subscriber, false);
         },
         error: (err: unknown) => subscriber.error(err),
         complete() {
@@ -46,10 +46,28 @@ export function engineOperator<T, K, A, R>(
               subscriber.error(err);
               return;
             }
-            emitAll(outs);
+            emit(outs, subscriber, true);
           }
           subscriber.complete();
         },
       });
     });
+}
+
+/**
+ * The per-event form the tumbling, hopping and session operators share: the watermark advanced
+ * after every event, outputs emitted synchronously in the engine's order.
+ */
+export function engineOperator<T, K, A, R>(
+  window: WindowSpec,
+  options: KeyedWindowOptions<T, K, A, R>,
+): OperatorFunction<T, WindowOutput<K, T, R>> {
+  return driveEngine<T, WindowOutput<K, T, R>, T, K, A, R>(
+    window,
+    options,
+    (engine, event) => engine.add(options.keyOf(event), options.timestampOf(event), event),
+    (outs, to) => {
+      for (const o of outs) to.next(o);
+    },
+  );
 }
