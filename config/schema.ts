@@ -1,6 +1,14 @@
 import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
+/** A TLS connection's CA file, and the client certificate and key for mutual TLS. */
+const tlsFiles = z
+  .object({
+    caFile: z.string().default(''),
+    certFile: z.string().default(''),
+    keyFile: z.string().default(''),
+  })
+  .default({});
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
@@ -78,13 +86,7 @@ export const configSchema = z
         username: z.string().default(''),
         password: z.string().default(''),
         /** TLS (also implied by a `rediss://` url): CA file, optional client certificate and key. */
-        tls: z
-          .object({
-            caFile: z.string().default(''),
-            certFile: z.string().default(''),
-            keyFile: z.string().default(''),
-          })
-          .default({}),
+        tls: tlsFiles,
       })
       .default({}),
     clickhouse: z
@@ -95,13 +97,7 @@ export const configSchema = z
         username: z.string().default('default'),
         password: z.string().default(''),
         /** For an `https://` url: CA file, optional client certificate and key (mutual TLS). */
-        tls: z
-          .object({
-            caFile: z.string().default(''),
-            certFile: z.string().default(''),
-            keyFile: z.string().default(''),
-          })
-          .default({}),
+        tls: tlsFiles,
       })
       .default({}),
     pipeline: z
