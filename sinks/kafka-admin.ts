@@ -26,30 +26,41 @@ export interface CommittedOffset {
   readonly offset: number;
 }
 
-async function withAdmin<T>(
+/**
+ * Connects the client `make` builds, runs `fn` on it and disconnects; a refused login rejects at
+ * once with a KafkaAuthError naming the settings instead of hanging until the timeout.
+ */
+async function withClient<C extends { connect(): Promise<void>; disconnect(): Promise<void> }, T>(
   cfg: Config,
   log: SinkLog | undefined,
-  fn: (admin: KafkaJS.Admin) => Promise<T>,
+  make: (kafka: KafkaJS.Kafka) => C,
+  fn: (client: C) => Promise<T>,
 ): Promise<T> {
   const auth = watchKafkaAuth(cfg, log);
-  const admin = kafkaClient(cfg, auth.log).admin();
-  const connecting = admin.connect();
+  const client = make(kafkaClient(cfg, auth.log));
+  const connecting = client.connect();
   try {
     await Promise.race([connecting, auth.failed]);
   } catch (err) {
     auth.stop();
     // Disconnecting a client whose connect() is still pending or failed kills the process
     // (native abort): let a refused login finish on its own instead.
-    connecting.then(() => admin.disconnect()).catch(() => undefined);
+    connecting.then(() => client.disconnect()).catch(() => undefined);
     throw err;
   }
   try {
-    return await Promise.race([fn(admin), auth.failed]);
+    return await Promise.race([fn(client), auth.failed]);
   } finally {
     auth.stop();
-    await admin.disconnect();
+    await client.disconnect();
   }
 }
+
+const withAdmin = <T>(
+  cfg: Config,
+  log: SinkLog | undefined,
+  fn: (admin: KafkaJS.Admin) => Promise<T>,
+): Promise<T> => withClient(cfg, log, (kafka) => kafka.admin(), fn);
 
 const ALREADY_EXISTS = 36; // Kafka protocol error TOPIC_ALREADY_EXISTS
 
@@ -161,36 +172,24 @@ export async function committedOffsets(
 ): Promise<CommittedOffset[]> {
   const partitions = (await endOffsets(cfg, topic, opts)).map((e) => e.partition);
   if (partitions.length === 0) return [];
-  const auth = watchKafkaAuth(cfg, opts.log);
-  const reader = kafkaClient(cfg, auth.log).consumer({ kafkaJS: { groupId: group } });
-  const connecting = reader.connect();
-  try {
-    await Promise.race([connecting, auth.failed]);
-  } catch (err) {
-    auth.stop();
-    connecting.then(() => reader.disconnect()).catch(() => undefined);
-    throw err;
-  }
-  try {
-    const rows = await Promise.race([
+  const rows = await withClient(
+    cfg,
+    opts.log,
+    (kafka) => kafka.consumer({ kafkaJS: { groupId: group } }),
+    (reader) =>
       committedWithRetry(
         reader,
         partitions.map((partition) => ({ topic, partition })),
         opts.timeoutMs ?? 30_000,
       ),
-      auth.failed,
-    ]);
-    return (
-      rows
-        // The client reports "no commit" as a null offset (and, indistinguishably, a commit of 0,
-        // which a consumer that read anything never makes).
-        .map((r) => ({ partition: r.partition, offset: r.offset === null ? -1 : Number(r.offset) }))
-        .sort((a, b) => a.partition - b.partition)
-    );
-  } finally {
-    auth.stop();
-    await reader.disconnect();
-  }
+  );
+  return (
+    rows
+      // The client reports "no commit" as a null offset (and, indistinguishably, a commit of 0,
+      // which a consumer that read anything never makes).
+      .map((r) => ({ partition: r.partition, offset: r.offset === null ? -1 : Number(r.offset) }))
+      .sort((a, b) => a.partition - b.partition)
+  );
 }
 
 /** Kafka protocol errors that mean "the group's coordinator is moving or loading: ask again". */
