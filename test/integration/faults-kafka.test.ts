@@ -11,11 +11,11 @@ import {
   startFaultJob,
   stores,
   upStack,
-  waitCommittedAtEnd,
   writeStream,
   type RunningJob,
   type Stores,
 } from '../support/faults.js';
+import { waitForCommittedToEnd } from '../support/run-env.js';
 import { readTopic } from '../support/kafka-read.js';
 import { syntheticStream } from '../support/synthetic-stream.js';
 
@@ -79,7 +79,7 @@ describe(`Kafka broker down for ${OUTAGE_S} s under a running job`, () => {
         lastJson<{ produced: number }>(second.stdout).produced,
     ).toBe(stream.lines.length);
     const running0 = job;
-    await waitCommittedAtEnd(run).catch(async (err: Error) => {
+    await waitForCommittedToEnd(run.cfg, 120_000).catch(async (err: Error) => {
       const committed = await committedTotal(run).catch(() => -1);
       throw new Error(
         `${err.message} (committed ${committed} of ${stream.lines.length})\njob log:\n${running0.logs().slice(-6000)}`,

@@ -9,11 +9,11 @@ import {
   sampleRss,
   startFaultJob,
   stores,
-  waitCommittedAtEnd,
   writeStream,
   type RunningJob,
   type Stores,
 } from '../support/faults.js';
+import { waitForCommittedToEnd } from '../support/run-env.js';
 import { readTopic } from '../support/kafka-read.js';
 import { mulberry32, syntheticStream } from '../support/synthetic-stream.js';
 
@@ -118,7 +118,7 @@ describe('a burst of 1,000 poison messages', () => {
         lastJson<{ produced: number }>(second.stdout).produced,
     ).toBe(stream.lines.length);
 
-    await waitCommittedAtEnd(run);
+    await waitForCommittedToEnd(run.cfg, 120_000);
     const mem = rss.stop();
     expect((await job.healthz()).status).toBe(200);
     const running = job;

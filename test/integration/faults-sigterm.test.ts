@@ -10,12 +10,12 @@ import {
   startFaultJob,
   stores,
   upStack,
-  waitCommittedAtEnd,
   writeStream,
   type FaultRun,
   type RunningJob,
   type Stores,
 } from '../support/faults.js';
+import { waitForCommittedToEnd } from '../support/run-env.js';
 import { syntheticStream } from '../support/synthetic-stream.js';
 
 /**
@@ -105,7 +105,7 @@ describe('SIGTERM during a Redis outage', () => {
     // 3. Restart everything: the uncommitted batches are replayed, every record exactly once.
     await startService(base.cfg, 'redis');
     job = await startFaultJob(base);
-    await waitCommittedAtEnd(base);
+    await waitForCommittedToEnd(base.cfg, 120_000);
     const last = job;
     last.child.kill('SIGTERM');
     expect(await last.exited, last.logs().slice(-3000)).toBe(0);

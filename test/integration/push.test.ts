@@ -7,11 +7,10 @@ import { idempotencyKey } from '../../models/push/clock.js';
 import type { PushDecision, PushMessage, PushPayload } from '../../models/push/types.js';
 import { stackUp } from '../../pipeline/stack/stack.js';
 import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhouse.js';
-import { committedOffsets, endOffsets } from '../../sinks/kafka-admin.js';
 import { createRedisPushClaims } from '../../sinks/redis-push-policy.js';
-import { runCli, startJob, waitFor, type Job } from '../support/cli.js';
+import { runCli, startJob, type Job } from '../support/cli.js';
 import { readTopic } from '../support/kafka-read.js';
-import { isolatedRun } from '../support/run-env.js';
+import { isolatedRun, waitForCommittedToEnd } from '../support/run-env.js';
 
 /**
  * Issue 6 acceptance on the real stack: a scripted shop day through `recpipe run` (a cart left
@@ -60,22 +59,8 @@ const produce = async (topic: string, lines: string[], partitions: number): Prom
 };
 
 /** Waits until the job committed everything in `topic`, i.e. processed and acknowledged it. */
-const drained = (topic: string): Promise<true> =>
-  waitFor(
-    `${topic} fully committed`,
-    async () => {
-      const ends = await endOffsets(cfg, topic);
-      const committed = await committedOffsets(cfg, cfg.kafka.groupId, topic);
-      // A partition nothing was produced to has nothing to commit.
-      return ends.every(
-        (e) =>
-          e.high <= e.low ||
-          (committed.find((c) => c.partition === e.partition)?.offset ?? -1) >= e.high,
-      );
-    },
-    120_000,
-    500,
-  ).catch((err: Error) => {
+const drained = (topic: string): Promise<void> =>
+  waitForCommittedToEnd(cfg, 120_000, topic).catch((err: Error) => {
     throw new Error(`${err.message}\njob log:\n${job?.logs().slice(-3000) ?? ''}`);
   });
 

@@ -3,12 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { F } from '../../models/ranking/model.js';
 import { stackUp } from '../../pipeline/stack/stack.js';
 import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhouse.js';
-import { committedOffsets, endOffsets } from '../../sinks/kafka-admin.js';
 import { createKafkaProducerSink, type KafkaProducerSink } from '../../sinks/kafka.js';
 import { redisKeys } from '../../sinks/redis.js';
 import { lastJson, runCli, startJob, waitFor, type Job } from '../support/cli.js';
 import { mulberry32 } from '../support/synthetic-stream.js';
-import { isolatedRun } from '../support/run-env.js';
+import { isolatedRun, waitForCommittedToEnd } from '../support/run-env.js';
 
 /**
  * The nearline loop on the real stack: `run` with the ranked model logs each served list's
@@ -71,21 +70,7 @@ const send = (lines: string[]) =>
     lines.map((value) => ({ key: (JSON.parse(value) as { user_id: string }).user_id, value })),
   );
 
-const drained = () =>
-  waitFor(
-    'the topic committed',
-    async () => {
-      const ends = await endOffsets(cfg, cfg.kafka.inputTopic);
-      const committed = await committedOffsets(cfg, cfg.kafka.groupId, cfg.kafka.inputTopic);
-      return ends.every(
-        (e) =>
-          e.high <= e.low ||
-          (committed.find((c) => c.partition === e.partition)?.offset ?? -1) >= e.high,
-      );
-    },
-    120_000,
-    500,
-  );
+const drained = () => waitForCommittedToEnd(cfg, 120_000);
 
 beforeAll(async () => {
   await stackUp(cfg, () => undefined);

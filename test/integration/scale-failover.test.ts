@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config/load.js';
 import { stackUp } from '../../pipeline/stack/stack.js';
 import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhouse.js';
-import { committedOffsets, endOffsets } from '../../sinks/kafka-admin.js';
 import { lastJson, runCli, waitFor } from '../support/cli.js';
 import { scrape, startInstances, type Instances } from '../support/instances.js';
 import { readTopic } from '../support/kafka-read.js';
+import { isolatedRun, waitForCommittedToEnd } from '../support/run-env.js';
 import { syntheticStream } from '../support/synthetic-stream.js';
 
 /**
@@ -18,20 +17,15 @@ import { syntheticStream } from '../support/synthetic-stream.js';
  * group's offsets reach the end, and every user who had events after the kill is served a list
  * computed after their last event.
  */
-const run = `scalek${Date.now().toString(36)}`;
-const env: Record<string, string> = {
-  RECPIPE_KAFKA_INPUT_TOPIC: `${run}-clickstream`,
-  RECPIPE_KAFKA_ITEMS_TOPIC: `${run}-items`,
-  RECPIPE_KAFKA_DLQ_TOPIC: `${run}-dlq`,
-  RECPIPE_KAFKA_PUSH_TOPIC: `${run}-push`,
-  RECPIPE_KAFKA_GROUP_ID: `${run}-group`,
+const {
+  name: run,
+  env,
+  cfg,
+} = isolatedRun('scalek', {
   RECPIPE_KAFKA_PARTITIONS: '6',
-  RECPIPE_CLICKHOUSE_DATABASE: run,
-  RECPIPE_REDIS_PREFIX: `${run}:`,
   RECPIPE_PIPELINE_BATCH_MAX_MESSAGES: '200',
   RECPIPE_LOG_LEVEL: 'info',
-};
-const cfg = loadConfig(undefined, { ...process.env, ...env });
+});
 const stream = syntheticStream({ events: 12_000, malformed: 120, duplicates: 300, seed: 9 });
 
 let ch: ClickHouseSink;
@@ -96,18 +90,7 @@ describe('three instances in one consumer group', () => {
     expect(p.code, p.stderr).toBe(0);
     expect(lastJson<{ produced: number }>(p.stdout).produced).toBe(stream.lines.length);
 
-    const ends = await endOffsets(cfg, cfg.kafka.inputTopic);
-    await waitFor(
-      'committed offsets at the end of the topic',
-      async () => {
-        const committed = await committedOffsets(cfg, cfg.kafka.groupId, cfg.kafka.inputTopic);
-        return ends.every(
-          (e) => (committed.find((c) => c.partition === e.partition)?.offset ?? -1) >= e.high,
-        );
-      },
-      240_000,
-      500,
-    ).catch((err: Error) => {
+    await waitForCommittedToEnd(cfg, 240_000).catch((err: Error) => {
       throw new Error(
         `${err.message}\n${[0, 2].map((i) => g.log(i).slice(-2500)).join('\n---\n')}`,
       );

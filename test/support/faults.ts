@@ -1,12 +1,12 @@
 import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { stackDown, stackUp } from '../../pipeline/stack/stack.js';
 import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhouse.js';
-import { committedOffsets, endOffsets } from '../../sinks/kafka-admin.js';
+import { committedOffsets } from '../../sinks/kafka-admin.js';
 import { ROOT, startJob, waitFor, type Job } from './cli.js';
+import { isolatedRun, waitForCommittedToEnd, type IsolatedRun } from './run-env.js';
 import type { SyntheticStream } from './synthetic-stream.js';
 
 /**
@@ -29,11 +29,7 @@ const PRIVATE_STACK: Record<string, string> = {
 /** The outage length; the acceptance figure is 60 s, CI uses a shorter default. */
 export const OUTAGE_S = Number(process.env.RECPIPE_FAULT_OUTAGE_S ?? '20');
 
-export interface FaultRun {
-  readonly name: string;
-  readonly env: Record<string, string>;
-  readonly cfg: Config;
-}
+export type FaultRun = IsolatedRun;
 
 /** Unique topics, group, database and prefix for one test, on the fault stack. */
 export function faultRun(
@@ -41,28 +37,18 @@ export function faultRun(
   extra: Record<string, string> = {},
   opts: { sharedStack?: boolean } = {},
 ): FaultRun {
-  const name = `f${label}${Date.now().toString(36)}`;
   const stack =
     process.env.RECPIPE_FAULT_SHARED_STACK === '1' || opts.sharedStack
       ? {}
       : Object.fromEntries(
           Object.entries(PRIVATE_STACK).filter(([k]) => process.env[k] === undefined),
         );
-  const env: Record<string, string> = {
+  return isolatedRun(`f${label}`, {
     ...stack,
-    RECPIPE_KAFKA_INPUT_TOPIC: `${name}-clickstream`,
-    RECPIPE_KAFKA_ITEMS_TOPIC: `${name}-items`,
-    RECPIPE_KAFKA_DLQ_TOPIC: `${name}-dlq`,
-    RECPIPE_KAFKA_PUSH_TOPIC: `${name}-push`,
-    RECPIPE_KAFKA_GROUP_ID: `${name}-group`,
-    RECPIPE_CLICKHOUSE_DATABASE: name,
-    RECPIPE_REDIS_PREFIX: `${name}:`,
     RECPIPE_PIPELINE_BATCH_MAX_MESSAGES: '200',
     RECPIPE_MONITORING_LAG_INTERVAL_MS: '1000',
-    RECPIPE_LOG_LEVEL: 'warn',
     ...extra,
-  };
-  return { name, env, cfg: loadConfig(undefined, { ...process.env, ...env }) };
+  });
 }
 
 const quiet = (): undefined => undefined;
@@ -214,26 +200,6 @@ export async function committedTotal(run: FaultRun): Promise<number> {
   return c.reduce((s, p) => s + Math.max(0, p.offset), 0);
 }
 
-/** Waits until every partition's committed offset is at the end of the input topic. */
-export async function waitCommittedAtEnd(run: FaultRun, timeoutMs = 120_000): Promise<void> {
-  const ends = await endOffsets(run.cfg, run.cfg.kafka.inputTopic);
-  await waitFor(
-    'committed offsets at the end of the topic',
-    async () => {
-      const committed = await committedOffsets(
-        run.cfg,
-        run.cfg.kafka.groupId,
-        run.cfg.kafka.inputTopic,
-      );
-      return ends.every(
-        (e) => (committed.find((c) => c.partition === e.partition)?.offset ?? -1) >= e.high,
-      );
-    },
-    timeoutMs,
-    500,
-  );
-}
-
 /** Every valid event exactly once and every malformed line exactly once, in ClickHouse. */
 export async function expectExactlyOnce(
   s: Stores,
@@ -302,7 +268,7 @@ export async function outage(
   const outageSeconds = (Date.now() - t0) / 1000;
   const t1 = Date.now();
   await producerDone;
-  await waitCommittedAtEnd(run);
+  await waitForCommittedToEnd(run.cfg, 120_000);
   const recoverySeconds = (Date.now() - t1) / 1000;
   const healthAfter = await waitFor(
     '/healthz to turn green again',

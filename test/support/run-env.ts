@@ -30,15 +30,25 @@ export function isolatedRun(label: string, extra: Record<string, string> = {}): 
   return { name, env, cfg: loadConfig(undefined, { ...process.env, ...env }) };
 }
 
-/** Resolves once the run's consumer group has committed every partition to its log end. */
-export async function waitForCommittedToEnd(cfg: Config, timeoutMs = 180_000): Promise<void> {
-  const ends = await endOffsets(cfg, cfg.kafka.inputTopic);
+/**
+ * Resolves once the run's consumer group has committed every partition of `topic` (default: the
+ * input topic) to its log end as of the call; a partition nothing was written to has nothing to
+ * commit.
+ */
+export async function waitForCommittedToEnd(
+  cfg: Config,
+  timeoutMs = 180_000,
+  topic = cfg.kafka.inputTopic,
+): Promise<void> {
+  const ends = await endOffsets(cfg, topic);
   await waitFor(
-    'committed offsets at the end of the topic',
+    `committed offsets at the end of ${topic}`,
     async () => {
-      const committed = await committedOffsets(cfg, cfg.kafka.groupId, cfg.kafka.inputTopic);
+      const committed = await committedOffsets(cfg, cfg.kafka.groupId, topic);
       return ends.every(
-        (e) => (committed.find((c) => c.partition === e.partition)?.offset ?? -1) >= e.high,
+        (e) =>
+          e.high <= e.low ||
+          (committed.find((c) => c.partition === e.partition)?.offset ?? -1) >= e.high,
       );
     },
     timeoutMs,
