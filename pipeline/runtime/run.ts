@@ -20,7 +20,8 @@ import { createRedisPushClaims, type PushClaims } from '../../sinks/redis-push-p
 import { userIdHasher } from '../../operators/hash-user-ids.js';
 import { deadLetterMessage, reasonCode } from '../../sinks/types.js';
 import type { ModelMetric } from '../../sinks/types.js';
-import { Follower, LearnLedger, packSnapshot, unpackSnapshot } from './follower.js';
+import { Follower } from './follower.js';
+import { LearnLedger, packSnapshot, unpackSnapshot } from './learn-ledger.js';
 import { startLagMonitor } from './lag-monitor.js';
 import { ModelMonitor } from './model-monitor.js';
 import { retryUntilDone } from './retry.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LearnLedger, packSnapshot, unpackSnapshot } from '../../pipeline/runtime/follower.js';
+import { LearnLedger, packSnapshot, unpackSnapshot } from '../../pipeline/runtime/learn-ledger.js';
 import { CurrentUsers } from '../../pipeline/runtime/user-state.js';
 
 describe('LearnLedger', () => {
