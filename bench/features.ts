@@ -111,6 +111,7 @@ function sample(): void {
 async function* batches(): AsyncGenerator<readonly ClickEvent[]> {
   let batch: ClickEvent[] = [];
   for await (const rec of readInputRecords(file, formatFromFileName(file))) {
+    if (rec.kind === 'catalog') continue; // features come from events only
     if (lines >= limit) break;
     lines++;
     if (rec.kind === 'filtered') {

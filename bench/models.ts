@@ -9,7 +9,7 @@
  */
 import { readInputRecords } from '../pipeline/formats/input-records.js';
 import { formatFromFileName } from '../pipeline/formats/read-lines.js';
-import type { ClickEvent } from '../models/event.js';
+import type { ClickEvent, ItemEvent } from '../models/event.js';
 import { PrequentialEvaluator } from '../models/prequential.js';
 import type { Recommender } from '../models/recommender.js';
 import {
@@ -18,6 +18,7 @@ import {
   type RecommenderOptions,
 } from '../models/registry.js';
 import { validateMessage } from '../models/validate-event.js';
+import { validateItemMessage } from '../models/validate-item.js';
 
 const DEFAULT_FILE = '/work/shared/data/uci-online-retail/online_retail.csv.gz';
 
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
     cpuUs: 0,
   }));
   const seen = new Set<string>();
-  const batch: ClickEvent[] = [];
+  const batch: (ClickEvent | ItemEvent)[] = [];
   let lines = 0;
   let events = 0;
   let invalid = 0;
@@ -110,12 +111,15 @@ async function main(): Promise<void> {
     for (const r of runs) {
       const s = process.hrtime.bigint();
       const c = process.cpuUsage();
-      for (const e of batch) r.ev.step(e, r.rec);
+      for (const e of batch) {
+        if ('eventId' in e) r.ev.step(e, r.rec);
+        else r.rec.learnItem?.(e);
+      }
       const dc = process.cpuUsage(c);
       r.ns += process.hrtime.bigint() - s;
       r.cpuUs += dc.user + dc.system;
     }
-    events += batch.length;
+    for (const e of batch) if ('eventId' in e) events++;
     batch.length = 0;
     if (events % 50_000 < 1000) {
       const hr = runs.map((r) => `${r.name} ${r.ev.summary().hr.toFixed(4)}`).join(' ');
@@ -124,6 +128,12 @@ async function main(): Promise<void> {
   };
 
   for await (const rec of readInputRecords(args.file, formatFromFileName(args.file))) {
+    if (rec.kind === 'catalog') {
+      // titles reach the models as catalog facts, in stream order (as the graph applies them)
+      const item = validateItemMessage(rec.value);
+      if (item.ok) batch.push(item.item);
+      continue;
+    }
     if (++lines > args.limit) break;
     if (rec.kind !== 'message') continue;
     const v = validateMessage(rec.value);

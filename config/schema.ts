@@ -113,6 +113,15 @@ export const configSchema = z
         snapshotIntervalMs: z.number().int().min(1000).default(30_000),
         /** After SIGTERM, how long sinks may keep retrying before the job gives up uncommitted work. */
         drainTimeoutMs: z.number().int().min(0).default(30_000),
+        /**
+         * Events whose ts is further than this ahead of the wall clock are dead letters
+         * (`ts_in_future`, CONTRACT §5), so no single event can drag a watermark into the future.
+         */
+        maxFutureSkewMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(10 * MINUTE),
       })
       .default({}),
     monitoring: z

@@ -44,7 +44,7 @@ const DEFAULTS: Required<ContentOptions> = {
 const NO_TOKENS = new Int32Array(0);
 
 /**
- * Content similarity from item titles (an event's `props.title`, or the catalog's `title`):
+ * Content similarity from item titles (the catalog's `title` and `category`, topic `items`):
  * TF-IDF cosine over title words (and id prefixes). It needs no co-occurrence, so it can
  * recommend items nobody has bought together yet, e.g. new stock or the other colours of a design.
  */
@@ -107,10 +107,10 @@ export class ContentRecommender implements Recommender {
 
   observe(u: number, i: number, event: ClickEvent): void {
     this.ensure(this.ctx.users.size, this.ctx.items.size);
-    if (this.itemTokens[i] === NO_TOKENS) {
-      const title = event.props?.title;
-      this.index(i, typeof title === 'string' ? title : '', event.category);
-    }
+    // Titles and categories come from the catalog (learnItem) only: a click's props.title must
+    // not decide what is "similar" for every other shopper. An item clicked before the catalog
+    // named it is indexed by its id prefixes.
+    if (this.itemTokens[i] === NO_TOKENS) this.index(i, '', undefined);
     if (TYPE_CODE[event.type] !== TYPE_CODE.remove_from_cart)
       this.history.push(u, i, event.ts, TYPE_CODE[event.type]);
   }

@@ -23,6 +23,11 @@ export interface ClickEvent {
   readonly price?: number;
   readonly quantity?: number;
   readonly props?: Readonly<Record<string, unknown>>;
+  /**
+   * `props` as serialised once at validation: what the sinks store, so a value that passed
+   * validation can never fail (or differ) when it is written.
+   */
+  readonly propsJson?: string;
 }
 
 /** An item catalog event from the `items` topic (CONTRACT §1). */

@@ -94,8 +94,10 @@ export class TrendingRecommender implements Recommender {
 
   observe(u: number, i: number, event: ClickEvent): void {
     this.ensure(this.ctx.users.size, this.ctx.items.size);
-    if (event.category !== undefined) this.itemCat[i] = this.categories.intern(event.category);
-    const cat = this.itemCat[i];
+    // The item's category comes from the catalog only; the event's own category (if the catalog
+    // knows it) counts for this user's recent categories, never for what others are shown.
+    const own = event.category !== undefined ? this.categories.get(event.category) : -1;
+    const cat = own >= 0 ? own : this.itemCat[i];
     if (cat >= 0) this.pushUserCategory(u, cat);
     const tw = this.weights[TYPE_CODE[event.type]];
     if (!(tw > 0)) return;

@@ -1,33 +1,43 @@
 import { EVENT_TYPES, type ClickEvent, type EventType } from './event.js';
+import { field, idProblem, parseObjectMessage } from './message-text.js';
 
-/** CONTRACT §1: a whole message may be at most 16 KiB. */
-export const MAX_MESSAGE_BYTES = 16 * 1024;
+export { MAX_MESSAGE_BYTES } from './message-text.js';
 const MAX_ID = 128;
 const TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
+/** CONTRACT §5 number ranges. */
+export const MAX_QUANTITY = 1_000_000;
+export const MAX_PRICE = 1e9;
+/** CONTRACT §5: `pipeline.maxFutureSkewMs` defaults to 10 minutes. */
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 10 * 60_000;
 
 export type Validation = { ok: true; event: ClickEvent } | { ok: false; reason: string };
 
-const fail = (reason: string): Validation => ({ ok: false, reason });
-
-/** Reason codes are stable prefixes (before ':') so metrics can group by them. */
-export function validateMessage(raw: string | Buffer): Validation {
-  const bytes = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
-  if (bytes > MAX_MESSAGE_BYTES) return fail(`oversized: ${bytes} bytes > ${MAX_MESSAGE_BYTES}`);
-  const text = typeof raw === 'string' ? raw : raw.toString('utf8');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return fail(`malformed_json: ${(err as Error).message}`);
-  }
-  return validateEvent(parsed);
+/**
+ * What validation compares event time against. The wall clock in both runtimes: historical files
+ * (replay) are never ahead of it, and a producer's clock may be at most `maxFutureSkewMs` ahead.
+ */
+export interface ValidationClock {
+  readonly now?: () => number;
+  readonly maxFutureSkewMs?: number;
 }
 
-export function validateEvent(value: unknown): Validation {
+const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
+
+/**
+ * Reason codes are stable prefixes (before ':') so metrics can group by them. Never throws:
+ * every way a message can be wrong is a reason (docs/events.md lists them).
+ */
+export function validateMessage(raw: string | Buffer, clock: ValidationClock = {}): Validation {
+  const parsed = parseObjectMessage(raw);
+  if (!parsed.ok) return parsed;
+  return validateEvent(parsed.value, clock);
+}
+
+export function validateEvent(value: unknown, clock: ValidationClock = {}): Validation {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return fail('not_an_object: the message must be one JSON object');
   }
-  const o = value as Record<string, unknown>;
+  const o = value as Readonly<Record<string, unknown>>;
   const eventId = requiredId(o, 'event_id');
   if (typeof eventId !== 'string') return eventId;
   const userId = requiredId(o, 'user_id');
@@ -35,15 +45,13 @@ export function validateEvent(value: unknown): Validation {
   const itemId = requiredId(o, 'item_id');
   if (typeof itemId !== 'string') return itemId;
 
-  const ts = parseTimestamp(o.ts);
+  const ts = eventTimestamp(field(o, 'ts'), clock);
   if (typeof ts !== 'number') return ts;
 
-  const type = o.type;
+  const type = field(o, 'type');
   if (type === undefined) return fail('missing_field: type');
   if (typeof type !== 'string' || !TYPES.has(type)) {
-    return fail(
-      `invalid_type: ${JSON.stringify(type).slice(0, 40)} is not one of ${EVENT_TYPES.join('|')}`,
-    );
+    return fail(`invalid_type: ${describe(type)} is not one of ${EVENT_TYPES.join('|')}`);
   }
 
   const sessionId = optionalId(o, 'session_id');
@@ -51,23 +59,32 @@ export function validateEvent(value: unknown): Validation {
   const category = optionalId(o, 'category');
   if (typeof category === 'object') return category;
 
-  const price = o.price;
-  if (price !== undefined && (typeof price !== 'number' || !Number.isFinite(price) || price < 0)) {
-    return fail('invalid_price: price must be a number >= 0');
+  const price = field(o, 'price');
+  if (price !== undefined) {
+    const bad = priceProblem(price);
+    if (bad) return fail(bad);
   }
-  const quantity = o.quantity;
-  if (
-    quantity !== undefined &&
-    (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1)
-  ) {
-    return fail('invalid_quantity: quantity must be an integer >= 1');
+  const quantity = field(o, 'quantity');
+  if (quantity !== undefined) {
+    // CONTRACT §1's rule keeps its code; §5's bounds on top of it are `invalid_number`
+    if (typeof quantity !== 'number' || (Number.isFinite(quantity) && quantity < 1))
+      return fail('invalid_quantity: quantity must be an integer >= 1');
+    if (!Number.isFinite(quantity) || quantity > MAX_QUANTITY)
+      return fail(`invalid_number: quantity must be an integer within 1..${MAX_QUANTITY}`);
+    if (!Number.isInteger(quantity))
+      return fail('invalid_quantity: quantity must be an integer >= 1');
   }
-  const props = o.props;
-  if (
-    props !== undefined &&
-    (typeof props !== 'object' || props === null || Array.isArray(props))
-  ) {
-    return fail('invalid_props: props must be an object');
+  const props = field(o, 'props');
+  let propsJson: string | undefined;
+  if (props !== undefined) {
+    if (typeof props !== 'object' || props === null || Array.isArray(props))
+      return fail('invalid_props: props must be an object');
+    // Serialised once, here: what the sinks write is exactly what passed validation.
+    try {
+      propsJson = JSON.stringify(props);
+    } catch (err) {
+      return fail(`invalid_props: not serialisable (${(err as Error).message.slice(0, 100)})`);
+    }
   }
 
   const event: ClickEvent = {
@@ -78,45 +95,128 @@ export function validateEvent(value: unknown): Validation {
     type: type as EventType,
     ...(sessionId !== undefined && { sessionId }),
     ...(category !== undefined && { category }),
-    ...(price !== undefined && { price }),
+    ...(price !== undefined && { price: price as number }),
     ...(quantity !== undefined && { quantity }),
-    ...(props !== undefined && { props: props as Record<string, unknown> }),
+    ...(propsJson !== undefined && {
+      props: props as Readonly<Record<string, unknown>>,
+      propsJson,
+    }),
   };
   return { ok: true, event };
 }
 
-function requiredId(o: Record<string, unknown>, field: string): string | Validation {
-  const v = o[field];
-  if (v === undefined || v === null) return fail(`missing_field: ${field}`);
-  if (typeof v !== 'string') return fail(`invalid_${field}: must be a string`);
-  if (v.length < 1 || v.length > MAX_ID)
-    return fail(`invalid_${field}: length must be 1..${MAX_ID}`);
-  return v;
+/**
+ * CONTRACT §1's rule (a number >= 0) keeps its code `invalid_price`; §5's bounds on top of it
+ * (finite, at most 1e9) are `invalid_number`.
+ */
+export function priceProblem(price: unknown): string | undefined {
+  if (typeof price !== 'number' || price < 0) return 'invalid_price: price must be a number >= 0';
+  if (!Number.isFinite(price) || price > MAX_PRICE)
+    return `invalid_number: price must be finite and within 0..${MAX_PRICE}`;
+  return undefined;
 }
 
-function optionalId(o: Record<string, unknown>, field: string): string | undefined | Validation {
-  const v = o[field];
+/** A short, safe rendering of a wrong value for a reason text (never a recursive stringify). */
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.slice(0, 40));
+  if (Array.isArray(v)) return 'an array';
+  if (v === null) return 'null';
+  return typeof v === 'object' ? 'an object' : String(v).slice(0, 40);
+}
+
+function requiredId(
+  o: Readonly<Record<string, unknown>>,
+  name: string,
+): string | { ok: false; reason: string } {
+  const v = field(o, name);
+  if (v === undefined || v === null) return fail(`missing_field: ${name}`);
+  return checkId(v, name);
+}
+
+function optionalId(
+  o: Readonly<Record<string, unknown>>,
+  name: string,
+): string | undefined | { ok: false; reason: string } {
+  const v = field(o, name);
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || v.length < 1 || v.length > MAX_ID) {
-    return fail(`invalid_${field}: must be a string of 1..${MAX_ID} chars`);
-  }
-  return v;
+  return checkId(v, name);
+}
+
+/** Type and length are the field's own code (CONTRACT §1); characters are `invalid_id` (§5). */
+export function checkId(v: unknown, name: string): string | { ok: false; reason: string } {
+  if (typeof v !== 'string' || v.length < 1 || v.length > MAX_ID)
+    return fail(`invalid_${name}: must be a string of 1..${MAX_ID} chars`);
+  const problem = idProblem(v);
+  return problem === undefined ? v : fail(`invalid_id: ${name} ${problem}`);
 }
 
 /** Epoch ms as a number, or an ISO-8601 string; anything before 1970 or past 2200 is a typo. */
 const MAX_TS = Date.UTC(2200, 0, 1);
 
-export function parseTimestamp(v: unknown): number | Validation {
+/** `ts` as epoch ms: strict parsing (parseTimestamp), then no further ahead than the skew bound. */
+export function eventTimestamp(
+  v: unknown,
+  clock: ValidationClock = {},
+): number | { ok: false; reason: string } {
+  const ts = parseTimestamp(v);
+  if (typeof ts !== 'number') return ts;
+  const now = (clock.now ?? Date.now)();
+  const skew = clock.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+  if (ts > now + skew)
+    return fail(
+      `ts_in_future: ${new Date(ts).toISOString()} is more than ${skew} ms ahead of the clock`,
+    );
+  return ts;
+}
+
+export function parseTimestamp(v: unknown): number | { ok: false; reason: string } {
   if (v === undefined || v === null) return fail('missing_field: ts');
   let ms: number;
   if (typeof v === 'number') ms = v;
-  else if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v)) ms = Date.parse(asUtc(v));
-  else return fail('invalid_ts: must be epoch milliseconds or an ISO-8601 string');
+  else if (typeof v === 'string') {
+    const iso = parseIso8601(v);
+    if (iso === undefined) return fail('invalid_ts: not an existing ISO-8601 date and time');
+    ms = iso;
+  } else return fail('invalid_ts: must be epoch milliseconds or an ISO-8601 string');
   if (!Number.isFinite(ms) || ms < 0 || ms > MAX_TS) return fail('invalid_ts: out of range');
   return Math.trunc(ms);
 }
 
-/** ISO-8601 with a time but no zone is read as UTC, not as the host's local time. */
-function asUtc(iso: string): string {
-  return iso.length > 10 && !/(Z|[+-]\d{2}:?\d{2})$/i.test(iso) ? `${iso.replace(' ', 'T')}Z` : iso;
+// date, optional time (T or a space) with optional seconds and fraction, optional zone
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+
+/**
+ * Strict ISO-8601: the date must exist (`2024-02-30` does not, where Date.parse would roll it into
+ * March), hours 0..23, minutes and seconds 0..59. No zone means UTC, not the host's local time.
+ */
+export function parseIso8601(s: string): number | undefined {
+  const m = ISO.exec(s);
+  if (!m) return undefined;
+  const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '', zone = 'Z'] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(sec);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  let offset = 0;
+  if (zone.toUpperCase() !== 'Z') {
+    const zh = Number(zone.slice(1, 3));
+    const zm = zone.length > 3 ? Number(zone.slice(-2)) : 0;
+    if (zh > 23 || zm > 59) return undefined;
+    offset = (zone[0] === '-' ? -1 : 1) * (zh * 60 + zm) * 60_000;
+  }
+  const ms = Number(frac.slice(0, 3).padEnd(3, '0'));
+  const t = new Date(0);
+  t.setUTCFullYear(year, month - 1, day);
+  t.setUTCHours(hour, minute, second, ms);
+  return t.getTime() - offset;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }

@@ -1,43 +1,50 @@
 import type { ItemEvent } from './event.js';
-import { MAX_MESSAGE_BYTES, parseTimestamp } from './validate-event.js';
+import { LONE_SURROGATE, field, parseObjectMessage } from './message-text.js';
+import { checkId, priceProblem, eventTimestamp, type ValidationClock } from './validate-event.js';
 
 export type ItemValidation = { ok: true; item: ItemEvent } | { ok: false; reason: string };
 
 const fail = (reason: string): ItemValidation => ({ ok: false, reason });
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_EXCEPT_SPACE = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 
-/** Item catalog events (topic `items`, CONTRACT §1): item_id and ts required, the rest optional. */
-export function validateItemMessage(raw: string | Buffer): ItemValidation {
-  const bytes = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
-  if (bytes > MAX_MESSAGE_BYTES) return fail(`oversized: ${bytes} bytes > ${MAX_MESSAGE_BYTES}`);
-  let v: unknown;
-  try {
-    v = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
-  } catch (err) {
-    return fail(`malformed_json: ${(err as Error).message}`);
+/**
+ * Item catalog events (topic `items`, CONTRACT §1): item_id and ts required, the rest optional.
+ * The same message rules as the clickstream (CONTRACT §5); never throws.
+ */
+export function validateItemMessage(
+  raw: string | Buffer,
+  clock: ValidationClock = {},
+): ItemValidation {
+  const parsed = parseObjectMessage(raw);
+  if (!parsed.ok) return parsed;
+  const o = parsed.value;
+  const rawId = field(o, 'item_id');
+  if (rawId === undefined || rawId === null) return fail('missing_field: item_id');
+  const itemId = checkId(rawId, 'item_id');
+  if (typeof itemId !== 'string') return itemId;
+  const ts = eventTimestamp(field(o, 'ts'), clock);
+  if (typeof ts !== 'number') return ts;
+  const title = field(o, 'title');
+  const category = field(o, 'category');
+  const price = field(o, 'price');
+  const inStock = field(o, 'in_stock');
+  if (title !== undefined) {
+    if (typeof title !== 'string' || title.length > 1024)
+      return fail('invalid_title: must be a string of at most 1024 chars');
+    // shown to shoppers in pushes: no terminal or layout control characters, only tab and newline
+    if (CONTROL_EXCEPT_SPACE.test(title) || LONE_SURROGATE.test(title))
+      return fail('invalid_title: contains a control character or a lone surrogate');
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    return fail('not_an_object: the message must be one JSON object');
+  let cat: string | undefined;
+  if (category !== undefined) {
+    const c = checkId(category, 'category');
+    if (typeof c !== 'string') return c;
+    cat = c;
   }
-  const o = v as Record<string, unknown>;
-  const itemId = o.item_id;
-  if (itemId === undefined || itemId === null) return fail('missing_field: item_id');
-  if (typeof itemId !== 'string' || itemId.length < 1 || itemId.length > 128) {
-    return fail('invalid_item_id: must be a string of 1..128 chars');
-  }
-  const ts = parseTimestamp(o.ts);
-  if (typeof ts !== 'number') return { ok: false, reason: ts.ok ? 'invalid_ts' : ts.reason };
-  const { title, category, price, in_stock: inStock } = o;
-  if (title !== undefined && (typeof title !== 'string' || title.length > 1024)) {
-    return fail('invalid_title: must be a string of at most 1024 chars');
-  }
-  if (
-    category !== undefined &&
-    (typeof category !== 'string' || category.length < 1 || category.length > 128)
-  ) {
-    return fail('invalid_category: must be a string of 1..128 chars');
-  }
-  if (price !== undefined && (typeof price !== 'number' || !Number.isFinite(price) || price < 0)) {
-    return fail('invalid_price: price must be a number >= 0');
+  if (price !== undefined) {
+    const bad = priceProblem(price);
+    if (bad) return fail(bad);
   }
   if (inStock !== undefined && typeof inStock !== 'boolean')
     return fail('invalid_in_stock: must be a boolean');
@@ -47,8 +54,8 @@ export function validateItemMessage(raw: string | Buffer): ItemValidation {
       itemId,
       ts,
       ...(title !== undefined && { title }),
-      ...(category !== undefined && { category }),
-      ...(price !== undefined && { price }),
+      ...(cat !== undefined && { category: cat }),
+      ...(price !== undefined && { price: price as number }),
       ...(inStock !== undefined && { inStock }),
     },
   };

@@ -9,7 +9,8 @@ import type { GraphBatch } from './types.js';
 /**
  * Serving filters on each refreshed list: out-of-stock items (from catalog events of this batch
  * and earlier ones) and repeats are dropped, configured boosts re-rank. The catalog state is
- * updated from the batch first, so a stock change and a refresh in one batch agree.
+ * updated from the batch's catalog events first, so a stock change and a refresh in one batch
+ * agree; click events never change it (issue 12: a click must not re-categorise a rival's item).
  */
 export function filterRecommendations(
   catalog: CatalogState,
@@ -17,7 +18,6 @@ export function filterRecommendations(
 ): OperatorFunction<GraphBatch, GraphBatch> {
   return map((batch) => {
     for (const item of batch.items) catalog.observeItem(item);
-    for (const { event } of batch.events) catalog.observeEvent(event);
     if (batch.recommendations.length === 0) return batch;
     return {
       ...batch,

@@ -1,5 +1,5 @@
 import { map, type OperatorFunction } from 'rxjs';
-import { validateMessage } from '../models/validate-event.js';
+import { validateMessage, type ValidationClock } from '../models/validate-event.js';
 import { validateItemMessage } from '../models/validate-item.js';
 import type {
   Batch,
@@ -14,18 +14,30 @@ const EMPTY_MAP: ReadonlyMap<string, readonly string[]> = new Map();
 
 /**
  * Raw messages → accepted clickstream events, catalog item updates (messages of `itemsTopic`)
- * and dead letters with the reason; nothing is dropped.
+ * and dead letters with the reason; nothing is dropped and nothing throws. `now` stamps dead
+ * letters; `clock` is what event time may not run ahead of (the wall clock by default).
  */
 export function parseMessages(
   now: () => number = Date.now,
   itemsTopic?: string,
+  clock: ValidationClock = {},
 ): OperatorFunction<Batch<RawMessage>, GraphBatch> {
+  const validate = (m: RawMessage) => {
+    try {
+      return m.topic === itemsTopic
+        ? validateItemMessage(m.value, clock)
+        : validateMessage(m.value, clock);
+    } catch (err) {
+      // Validation is written not to throw; should it ever, one message must still not stop the job.
+      return { ok: false as const, reason: `unprocessable: ${String(err).slice(0, 200)}` };
+    }
+  };
   return map((batch) => {
     const events: SourcedEvent[] = [];
     const items: ItemEvent[] = [];
     const deadLetters: DeadLetter[] = [];
     for (const m of batch.items) {
-      const v = m.topic === itemsTopic ? validateItemMessage(m.value) : validateMessage(m.value);
+      const v = validate(m);
       if (v.ok && 'item' in v) {
         items.push(v.item);
       } else if (v.ok) {

@@ -43,6 +43,8 @@ export interface GraphOptions {
   readonly policy?: ServingPolicyConfig;
   /** When set, user ids are replaced by their keyed pseudonym right after parsing (privacy). */
   readonly userIdHashKey?: string;
+  /** How far event time may run ahead of the wall clock (config `pipeline.maxFutureSkewMs`). */
+  readonly maxFutureSkewMs?: number;
 }
 
 /**
@@ -56,7 +58,9 @@ export function recpipeGraph(opts: GraphOptions): OperatorFunction<Batch<RawMess
   const vectorOf = rec.itemVector ? (id: string) => rec.itemVector?.(id) : undefined;
   return (source) =>
     source.pipe(
-      parseMessages(Date.now, opts.itemsTopic),
+      parseMessages(Date.now, opts.itemsTopic, {
+        ...(opts.maxFutureSkewMs !== undefined && { maxFutureSkewMs: opts.maxFutureSkewMs }),
+      }),
       opts.userIdHashKey ? hashUserIds(opts.userIdHashKey) : identity,
       dedupeEvents(opts.dedupeCapacity),
       updateFeatures(opts.features, {

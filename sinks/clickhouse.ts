@@ -170,7 +170,8 @@ export function createClickHouseSink(
           category: e.category ?? '',
           price: e.price ?? null,
           quantity: e.quantity ?? null,
-          props: e.props === undefined ? '' : JSON.stringify(e.props),
+          // serialised once at validation (never here): a row cannot fail on its own props
+          props: e.propsJson ?? '',
           source_topic: topic,
           source_partition: partition,
           source_offset: offset,

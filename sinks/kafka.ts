@@ -138,7 +138,8 @@ function tlsFiles(cfg: Config): Record<string, string> {
 
 export interface OutgoingMessage {
   readonly key?: string;
-  readonly value: string;
+  /** Bytes are sent as they are (`produce` keeps lines that are not UTF-8 byte for byte). */
+  readonly value: string | Buffer;
   readonly headers?: Readonly<Record<string, string>>;
 }
 

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { cooldownOf } from '../models/push/policy.js';
 import type { PushDecision, PushMessage } from '../models/push/types.js';
-import { redisSecurityOptions } from './redis.js';
+import { redisKeys, redisSecurityOptions } from './redis.js';
 import { redactUrl } from './security.js';
 
 /**
@@ -60,15 +60,15 @@ redis.call('EXPIRE', KEYS[5], ttl)
 return {1, 'claimed'}
 `;
 
-const REASONS: Readonly<Record<string, string>> = {
-  frequency_cap: 'frequency_cap: cap reached across instances (Redis claim)',
-  cooldown: 'cooldown: trigger sent recently by another instance (Redis claim)',
-  already_pushed: 'already_pushed: item pushed to this user before (Redis claim)',
-  rate_limit: 'rate_limit: global per-minute rate reached (Redis claim)',
-};
+const REASONS: ReadonlyMap<string, string> = new Map([
+  ['frequency_cap', 'frequency_cap: cap reached across instances (Redis claim)'],
+  ['cooldown', 'cooldown: trigger sent recently by another instance (Redis claim)'],
+  ['already_pushed', 'already_pushed: item pushed to this user before (Redis claim)'],
+  ['rate_limit', 'rate_limit: global per-minute rate reached (Redis claim)'],
+]);
 
 export function createRedisPushClaims(cfg: Config, opts: { prefix?: string } = {}): PushClaims {
-  const prefix = opts.prefix ?? cfg.redis.prefix;
+  const keys = redisKeys(opts.prefix ?? cfg.redis.prefix);
   const p = cfg.push;
   const ttl = Math.max(
     p.claimTtlSeconds,
@@ -101,11 +101,11 @@ export function createRedisPushClaims(cfg: Config, opts: { prefix?: string } = {
       pipe.evalsha(
         script,
         5,
-        `${prefix}push:claim:${d.idempotencyKey}`,
-        `${prefix}push:sent:${d.userId}`,
-        `${prefix}push:cooldown:${d.userId}:${d.trigger}`,
-        `${prefix}push:items:${d.userId}`,
-        `${prefix}push:rate:${Math.floor(ts / 60_000)}`,
+        keys.pushClaim(d.idempotencyKey),
+        keys.pushSent(d.userId),
+        keys.pushCooldown(d.userId, d.trigger),
+        keys.pushItems(d.userId),
+        keys.pushRate(Math.floor(ts / 60_000)),
         String(ts),
         String(ts - p.frequencyWindowMs),
         String(p.frequencyCap),
@@ -146,7 +146,7 @@ export function createRedisPushClaims(cfg: Config, opts: { prefix?: string } = {
       const lost = new Map<string, string>();
       sent.forEach((d, i) => {
         const [ok, code] = results[i] as [number, string];
-        if (ok !== 1) lost.set(d.idempotencyKey, REASONS[code] ?? `${code}: Redis claim`);
+        if (ok !== 1) lost.set(d.idempotencyKey, REASONS.get(code) ?? `${code}: Redis claim`);
       });
       if (lost.size === 0) return { decisions: [...decisions], messages: [...messages] };
       return {

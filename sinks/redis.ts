@@ -1,22 +1,50 @@
 import { Redis, type ChainableCommander, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/schema.js';
+import { ownValue } from '../models/core/own.js';
 import type { ServedRecommendation } from '../operators/types.js';
 import { readPem, redactUrl } from './security.js';
 import type { FeatureRow } from './types.js';
 
-/** The Redis keys of CONTRACT §4 (documented for downstream teams in docs/redis-schema.md). */
+/**
+ * An id as it appears inside a key name (CONTRACT §5): `%` and `:` percent-encoded, everything
+ * else as it is. `:` separates the parts of a name, so without this user `X:meta`'s list and
+ * user `X`'s meta hash would be one key; `%` is encoded so the encoding cannot be forged.
+ * Ordinary ids (no `%`, no `:`) give the plain names of CONTRACT §4.
+ */
+export function encodeKeyId(id: string): string {
+  if (!id.includes('%') && !id.includes(':')) return id;
+  return id.replaceAll('%', '%25').replaceAll(':', '%3A');
+}
+
+/** Inverse of encodeKeyId (for tools that list keys). */
+export function decodeKeyId(part: string): string {
+  return part.replaceAll('%3A', ':').replaceAll('%3a', ':').replaceAll('%25', '%');
+}
+
+/**
+ * The Redis keys of CONTRACT §4 (documented for downstream teams in docs/redis-schema.md): the
+ * one place key names are built, so every id in one goes through encodeKeyId.
+ */
 export function redisKeys(prefix: string) {
+  const k = encodeKeyId;
   return {
     /** ZSET item_id → score; the user's top N, best first with ZREVRANGE. */
-    rec: (userId: string) => `${prefix}rec:${userId}`,
+    rec: (userId: string) => `${prefix}rec:${k(userId)}`,
     /** HASH model_version, updated_at (epoch ms), event_ts (epoch ms), reasons (JSON item_id → reason). */
-    recMeta: (userId: string) => `${prefix}rec:${userId}:meta`,
+    recMeta: (userId: string) => `${prefix}rec:${k(userId)}:meta`,
     /** SET of item_ids the user bought: the exclusions, kept across restarts. */
-    bought: (userId: string) => `${prefix}hist:bought:${userId}`,
+    bought: (userId: string) => `${prefix}hist:bought:${k(userId)}`,
     /** HASH feature → value (latest window). */
-    feature: (entity: FeatureRow['entity'], id: string) => `${prefix}feat:${entity}:${id}`,
+    feature: (entity: FeatureRow['entity'], id: string) => `${prefix}feat:${entity}:${k(id)}`,
     /** STRING (binary): a model snapshot, so a restarted job does not start cold. */
     snapshot: (name: string) => `${prefix}snapshot:${name}`,
+    /** The push claim's keys (sinks/redis-push-policy.ts). */
+    pushClaim: (idempotencyKey: string) => `${prefix}push:claim:${k(idempotencyKey)}`,
+    pushSent: (userId: string) => `${prefix}push:sent:${k(userId)}`,
+    pushCooldown: (userId: string, trigger: string) =>
+      `${prefix}push:cooldown:${k(userId)}:${k(trigger)}`,
+    pushItems: (userId: string) => `${prefix}push:items:${k(userId)}`,
+    pushRate: (minute: number) => `${prefix}push:rate:${minute}`,
   };
 }
 
@@ -192,11 +220,12 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
                 const meta = keys.recMeta(r.userId);
                 // Redis cannot rank NaN (ZADD rejects it); one bad score must not block the batch.
                 const items = r.items.filter((i) => !Number.isNaN(i.score));
-                const reasons: Record<string, string> = {};
+                // a Map, then fromEntries: an item named `__proto__` stays an entry
+                const reasons = new Map<string, string>();
                 const zargs: (string | number)[] = [];
                 for (const i of items) {
                   zargs.push(i.score, i.itemId);
-                  reasons[i.itemId] = i.reason;
+                  reasons.set(i.itemId, i.reason);
                 }
                 tx.del(rec, meta);
                 if (zargs.length > 0) {
@@ -207,7 +236,7 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
                   model_version: r.modelVersion,
                   updated_at: String(r.updatedAt),
                   event_ts: String(r.eventTs),
-                  reasons: JSON.stringify(reasons),
+                  reasons: JSON.stringify(Object.fromEntries(reasons)),
                 });
                 tx.expire(meta, ttl);
               }
@@ -239,7 +268,7 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
       const items: RecommendationsView['items'] = [];
       for (let i = 0; i + 1 < ranked.length; i += 2) {
         const itemId = ranked[i];
-        const reason = reasons[itemId];
+        const reason = ownValue(reasons, itemId);
         items.push({
           item_id: itemId,
           score: Number(ranked[i + 1]),

@@ -134,15 +134,13 @@ export class PushEngine {
     const tz = e.props?.tz;
     if (typeof tz === 'string' && tz.length <= 64 && isKnownTimeZone(tz))
       this.zones.set(e.userId, tz);
-    const st = this.itemInfo(e.itemId);
-    if (e.category !== undefined) st.category = e.category;
-    if (e.price !== undefined && st.price === undefined) st.price = e.price;
-    const title = e.props?.title;
-    if (typeof title === 'string' && st.title === undefined) st.title = title.slice(0, 200);
+    // Titles, prices and categories shown in pushes come from the catalog (`items`) only: a
+    // click's props must never fill what another user's notification says (issue 12).
+    const category = e.category ?? this.info.get(e.itemId)?.category;
     if (e.type === 'purchase') this.watched.get(e.userId)?.add(e.itemId);
     this.carts.observe(e);
     this.catalog.observe(e);
-    return this.burst.observe(e, st.category);
+    return this.burst.observe(e, category);
   }
 
   private decide(

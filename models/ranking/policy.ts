@@ -1,4 +1,6 @@
-import type { ClickEvent, ItemEvent, ScoredItem } from '../event.js';
+import { ownValue } from '../core/own.js';
+import { DEFAULT_MAX_ITEMS, LruMap } from '../core/lru-map.js';
+import type { ItemEvent, ScoredItem } from '../event.js';
 
 /** Serving rules applied to every list after the model ranked it (config `ranking`). */
 export interface ServingPolicyConfig {
@@ -26,21 +28,25 @@ export const DEFAULT_POLICY: ServingPolicyConfig = {
 };
 
 /**
- * What the serving policy knows about the catalogue: stock from catalog events, categories from
- * catalog and click events. Unknown means in stock and uncategorised.
+ * What the serving policy knows about the catalogue: stock and categories, from catalog events
+ * (the `items` topic) only. A click event's category describes that event, never what other
+ * shoppers are shown, so no click can move a rival's item into a category boosted to 0.
+ * Unknown means in stock and uncategorised. Bounded: the least recently updated items beyond
+ * `maxItems` are forgotten (they then count as unknown).
  */
 export class CatalogState {
-  private readonly outOfStock = new Set<string>();
-  private readonly category = new Map<string, string>();
+  private readonly outOfStock: LruMap<string, true>;
+  private readonly category: LruMap<string, string>;
 
-  observeItem(item: ItemEvent): void {
-    if (item.inStock === false) this.outOfStock.add(item.itemId);
-    else if (item.inStock === true) this.outOfStock.delete(item.itemId);
-    if (item.category !== undefined) this.category.set(item.itemId, item.category);
+  constructor(maxItems = DEFAULT_MAX_ITEMS) {
+    this.outOfStock = new LruMap(maxItems);
+    this.category = new LruMap(maxItems);
   }
 
-  observeEvent(event: ClickEvent): void {
-    if (event.category !== undefined) this.category.set(event.itemId, event.category);
+  observeItem(item: ItemEvent): void {
+    if (item.inStock === false) this.outOfStock.set(item.itemId, true);
+    else if (item.inStock === true) this.outOfStock.delete(item.itemId);
+    if (item.category !== undefined) this.category.set(item.itemId, item.category);
   }
 
   inStock(itemId: string): boolean {
@@ -48,7 +54,11 @@ export class CatalogState {
   }
 
   categoryOf(itemId: string): string | undefined {
-    return this.category.get(itemId);
+    return this.category.peek(itemId);
+  }
+
+  get size(): number {
+    return this.category.size + this.outOfStock.size;
   }
 }
 
@@ -83,7 +93,9 @@ export function filterAndBoost(
       continue;
     }
     const cat = catalog.categoryOf(it.itemId);
-    const b = (itemBoosts[it.itemId] ?? 1) * (cat !== undefined ? (catBoosts[cat] ?? 1) : 1);
+    const b =
+      (ownValue(itemBoosts, it.itemId) ?? 1) *
+      (cat !== undefined ? (ownValue(catBoosts, cat) ?? 1) : 1);
     if (b === 1) out.push(it);
     else if (b > 0) {
       out.push({ ...it, score: boosted(it.score, b) });

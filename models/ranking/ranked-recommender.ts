@@ -262,8 +262,10 @@ export class RankedRecommender implements Recommender {
     this.mf?.observe(u, i, event);
     this.trending.observe(u, i, event);
     this.popular.observe(u, i, event);
-    if (event.category !== undefined) this.itemCat[i] = this.categories.intern(event.category);
-    if (this.itemCat[i] >= 0) this.pushUserCategory(u, this.itemCat[i]);
+    // catalog categories only for items (see TrendingRecommender.observe)
+    const own = event.category !== undefined ? this.categories.get(event.category) : -1;
+    const cat = own >= 0 ? own : this.itemCat[i];
+    if (cat >= 0) this.pushUserCategory(u, cat);
     if (event.ts > this.now) this.now = event.ts;
     this.sinceRefresh++;
     this.pending?.drain(this.now, (this.learner as OnlineRankLearner).o.delayMs, this.learnPending);
@@ -288,7 +290,7 @@ export class RankedRecommender implements Recommender {
     return mf.Q.data.subarray(i * d, (i + 1) * d);
   }
 
-  /** The item's category as last seen on an event or the catalog, if any. */
+  /** The item's category as last given by the catalog, if any. */
   itemCategory(itemId: string): string | undefined {
     const i = this.ctx.items.get(itemId);
     if (i < 0 || i >= this.itemCat.length || this.itemCat[i] < 0) return undefined;

@@ -42,6 +42,7 @@ export async function replayCommand(args: string[], cfg: Config): Promise<number
     ...(limit !== undefined && { limit }),
     batchSize: cfg.pipeline.batchMaxMessages,
     dedupeCapacity: cfg.pipeline.dedupeCapacity,
+    maxFutureSkewMs: cfg.pipeline.maxFutureSkewMs,
     progress: !values.quiet,
     push: cfg.push,
     ...(cfg.privacy.userIdHashKey && { userIdHashKey: cfg.privacy.userIdHashKey }),

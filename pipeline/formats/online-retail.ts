@@ -3,7 +3,15 @@
  * Rows without a customer, cancellations and non-positive quantities are filtered (not dead letters).
  */
 export type RetailRow =
-  { kind: 'event'; key: string; json: string } | { kind: 'filtered' } | { kind: 'header' };
+  | {
+      kind: 'event';
+      key: string;
+      json: string;
+      /** The row's product as a catalog fact (topic `items`): stock code, time and description. */
+      item?: { itemId: string; json: string };
+    }
+  | { kind: 'filtered' }
+  | { kind: 'header' };
 
 const HEADER_START = 'InvoiceNo,';
 
@@ -35,7 +43,15 @@ export function mapOnlineRetailLine(line: string): RetailRow {
     quantity: Number.isInteger(quantity) ? quantity : quantityText,
     props: description ? { title: description } : undefined,
   };
-  return { kind: 'event', key: userId, json: JSON.stringify(event) };
+  // The description is catalog data: it reaches models and pushes as an `items` record (issue
+  // 12: titles come from the catalog, never from a clickstream event's props).
+  const item = description
+    ? {
+        itemId: stockCode,
+        json: JSON.stringify({ item_id: stockCode, ts: event.ts, title: description }),
+      }
+    : undefined;
+  return { kind: 'event', key: userId, json: JSON.stringify(event), ...(item && { item }) };
 }
 
 /** RFC 4180 fields of one line (quoted fields may hold commas and doubled quotes). */

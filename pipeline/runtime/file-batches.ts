@@ -5,6 +5,8 @@ import type { Batch, RawMessage } from '../../operators/types.js';
 export interface FileReadStats {
   records: number;
   filtered: number;
+  /** Catalog records the format derived from its rows (not lines of their own). */
+  catalog?: number;
 }
 
 /**
@@ -14,7 +16,14 @@ export interface FileReadStats {
 export async function* fileBatches(
   file: string,
   format: InputFormat,
-  opts: { batchSize: number; limit?: number; position?: ReadPosition; stats: FileReadStats },
+  opts: {
+    batchSize: number;
+    limit?: number;
+    position?: ReadPosition;
+    stats: FileReadStats;
+    /** Topic name for catalog records a format derives (without it they are skipped). */
+    catalogTopic?: string;
+  },
 ): AsyncGenerator<Batch<RawMessage>> {
   const { batchSize, limit, stats } = opts;
   let items: RawMessage[] = [];
@@ -22,6 +31,12 @@ export async function* fileBatches(
   let lastLine = 0;
   for await (const rec of readInputRecords(file, format, opts.position)) {
     if (limit !== undefined && stats.records >= limit) break;
+    if (rec.kind === 'catalog') {
+      if (opts.catalogTopic === undefined) continue;
+      stats.catalog = (stats.catalog ?? 0) + 1;
+      items.push({ topic: opts.catalogTopic, partition: 0, offset: rec.line, value: rec.value });
+      continue;
+    }
     stats.records++;
     lastLine = rec.line;
     if (rec.kind === 'filtered') {

@@ -29,6 +29,8 @@ export interface ReplayOptions {
   readonly limit?: number;
   readonly batchSize: number;
   readonly dedupeCapacity: number;
+  /** Event time may be at most this far ahead of the wall clock (as in `run`); default 10 min. */
+  readonly maxFutureSkewMs?: number;
   readonly progress: boolean;
   /** Push settings (the config's `push` section); defaults when absent. */
   readonly push?: PushOverrides;
@@ -51,7 +53,7 @@ export interface ReplaySummary {
   events_per_s: number;
   model: string;
   dead_letter_reasons: Record<string, number>;
-  /** Catalog lines read from --items. */
+  /** Catalog records: lines of --items plus those the input format derived (online-retail titles). */
   catalog_updates?: number;
   /** Push decisions per trigger: what `run` would decide, before the cross-instance claim. */
   pushes: Record<string, { sent: number; deferred: number; suppressed: number }>;
@@ -93,6 +95,8 @@ export async function replay(
     return `events,${pct} ${Math.round(stats.records / Math.max(s, 1e-9)).toLocaleString('en-US')} ev/s${hr}`;
   };
 
+  // one stand-in topic for catalog records: the --items file's and those the format derives
+  const itemsTopic = opts.items ?? `${opts.input}#items`;
   await lastValueFrom(
     from(
       withCatalog(
@@ -101,6 +105,7 @@ export async function replay(
           ...(opts.limit !== undefined && { limit: opts.limit }),
           position,
           stats,
+          catalogTopic: itemsTopic,
         }),
         opts.items,
         catalog,
@@ -114,9 +119,10 @@ export async function replay(
         dedupeCapacity: opts.dedupeCapacity,
         modelVersion: `${recommender.name}@replay`,
         idlePartitionMs: 0,
+        ...(opts.maxFutureSkewMs !== undefined && { maxFutureSkewMs: opts.maxFutureSkewMs }),
         ...(opts.userIdHashKey && { userIdHashKey: opts.userIdHashKey }),
         ...(learn && { learn }),
-        ...(opts.items !== undefined && { itemsTopic: opts.items }),
+        itemsTopic,
         push,
         ...(opts.policy && { policy: opts.policy }),
       }),
@@ -130,9 +136,10 @@ export async function replay(
   const seconds = (performance.now() - started) / 1000;
   progress.finish(stats.records, rate());
 
+  const catalogRecords = catalog.lines + (stats.catalog ?? 0);
   const summary: ReplaySummary = {
     events: stats.records,
-    valid: sink.messages - sink.deadLetters - catalog.lines,
+    valid: sink.messages - sink.deadLetters - catalogRecords,
     dead_letter: sink.deadLetters,
     filtered: stats.filtered,
     duplicates: sink.duplicates,
@@ -143,7 +150,7 @@ export async function replay(
     events_per_s: Math.round(stats.records / Math.max(seconds, 1e-9)),
     model: recommender.name,
     dead_letter_reasons: Object.fromEntries(sink.deadLetterReasons),
-    ...(opts.items !== undefined && { catalog_updates: catalog.lines }),
+    ...((opts.items !== undefined || catalogRecords > 0) && { catalog_updates: catalogRecords }),
     pushes: Object.fromEntries([...sink.pushes].sort(([a], [b]) => a.localeCompare(b))),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };

@@ -386,6 +386,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         topK: cfg.pipeline.topK,
         dedupeCapacity: cfg.pipeline.dedupeCapacity,
         itemsTopic: cfg.kafka.itemsTopic,
+        maxFutureSkewMs: cfg.pipeline.maxFutureSkewMs,
         modelVersion,
         policy: cfg.ranking,
         ...(quality && { learn: quality.learn }),

@@ -35,7 +35,12 @@ const event = (i: number): StoredEvent => ({
     itemId: `item-${i % 11}`,
     type: i % 5 === 0 ? 'purchase' : 'view',
     ...(i % 5 === 0 && { price: 9.99, quantity: 2 }),
-    ...(i % 3 === 0 && { sessionId: `s-${i}`, category: 'home', props: { src: 'ad', n: i } }),
+    ...(i % 3 === 0 && {
+      sessionId: `s-${i}`,
+      category: 'home',
+      props: { src: 'ad', n: i },
+      propsJson: JSON.stringify({ src: 'ad', n: i }),
+    }),
   },
   topic: 'clickstream',
   partition: i % 3,

@@ -128,6 +128,10 @@ describe('reasons', () => {
       type: 'purchase',
       category,
     });
+    // the catalog names the items' categories; events alone never do (issue 12)
+    t.learnItem({ itemId: 'HOT', ts: 1_700_000_000_000, category: 'TOYS' });
+    t.learnItem({ itemId: 'CALM', ts: 1_700_000_000_000, category: 'GARDEN' });
+    t.learnItem({ itemId: 'OTHER', ts: 1_700_000_000_000, category: 'GARDEN' });
     for (let n = 0; n < 5; n++) t.learn(e(n, `x${n}`, 'HOT', 'TOYS'));
     t.learn(e(10, 'y', 'CALM', 'GARDEN'));
     t.learn(e(11, 'me', 'OTHER', 'GARDEN'));

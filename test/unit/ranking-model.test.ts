@@ -97,7 +97,15 @@ describe('ranking model', () => {
 describe('RankedRecommender', () => {
   const trained = (opts = {}): RankedRecommender => {
     const r = new RankedRecommender(opts);
-    for (const e of stream()) r.learn(e);
+    // item categories are catalog facts (topic items), never taken from click events
+    const named = new Set<string>();
+    for (const e of stream()) {
+      if (e.category !== undefined && !named.has(e.itemId)) {
+        named.add(e.itemId);
+        r.learnItem({ itemId: e.itemId, ts: e.ts, category: e.category });
+      }
+      r.learn(e);
+    }
     return r;
   };
 

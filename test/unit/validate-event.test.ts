@@ -27,6 +27,7 @@ describe('validateMessage (CONTRACT §1)', () => {
         price: 2.5,
         quantity: 3,
         props: { a: 1 },
+        propsJson: '{"a":1}',
       },
     });
   });
