@@ -1,4 +1,4 @@
-import { identity, type OperatorFunction } from 'rxjs';
+import { concatMap, identity, type OperatorFunction } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
 import type { FeatureStore } from '../models/features/feature-store.js';
 import type { PushEngine } from '../models/push/engine.js';
@@ -45,6 +45,12 @@ export interface GraphOptions {
   readonly userIdHashKey?: string;
   /** How far event time may run ahead of the wall clock (config `pipeline.maxFutureSkewMs`). */
   readonly maxFutureSkewMs?: number;
+  /**
+   * Awaited for each batch after parsing and pseudonymising, before anything learns from it:
+   * `run` loads the persisted state of the batch's users here, by the ids the graph uses (never
+   * by the Kafka key, which a producer may have set to anything).
+   */
+  readonly beforeLearn?: (batch: GraphBatch) => Promise<void>;
 }
 
 /**
@@ -53,6 +59,7 @@ export interface GraphOptions {
  */
 export function recpipeGraph(opts: GraphOptions): OperatorFunction<Batch<RawMessage>, GraphBatch> {
   const policy = opts.policy ?? DEFAULT_POLICY;
+  const beforeLearn = opts.beforeLearn;
   const catalog = new CatalogState();
   const rec = opts.recommender;
   const vectorOf = rec.itemVector ? (id: string) => rec.itemVector?.(id) : undefined;
@@ -62,6 +69,7 @@ export function recpipeGraph(opts: GraphOptions): OperatorFunction<Batch<RawMess
         ...(opts.maxFutureSkewMs !== undefined && { maxFutureSkewMs: opts.maxFutureSkewMs }),
       }),
       opts.userIdHashKey ? hashUserIds(opts.userIdHashKey) : identity,
+      beforeLearn ? concatMap((b: GraphBatch) => beforeLearn(b).then(() => b)) : identity,
       dedupeEvents(opts.dedupeCapacity),
       updateFeatures(opts.features, {
         ...(opts.idlePartitionMs !== undefined && { idlePartitionMs: opts.idlePartitionMs }),

@@ -52,6 +52,12 @@ export function createMetrics() {
       labelNames: ['sink'],
       ...r,
     }),
+    sinkRejectedRows: new Counter({
+      name: 'recpipe_sink_rejected_rows_total',
+      help: 'Rows a store refused for their content (dead-lettered as sink_rejected, not retried)',
+      labelNames: ['sink'],
+      ...r,
+    }),
     sinkBatchSize: new Histogram({
       name: 'recpipe_sink_batch_rows',
       help: 'Rows per sink write',

@@ -8,7 +8,7 @@ import { createRecommender } from '../../models/registry.js';
 import { RankedRecommender } from '../../models/ranking/ranked-recommender.js';
 import type { ClickHouseSink } from '../../sinks/clickhouse.js';
 import { startRankerTrainer } from './ranker-trainer.js';
-import type { Batch, GraphBatch, RawMessage } from '../../operators/types.js';
+import type { Batch, DeadLetter, GraphBatch, RawMessage } from '../../operators/types.js';
 import { recpipeGraph } from '../graph.js';
 import { KafkaConsumerSource } from '../kafka/consumer-source.js';
 import { callback } from '../kafka/rdkafka.js';
@@ -24,6 +24,7 @@ import { Follower } from './follower.js';
 import { LearnLedger, packSnapshot, unpackSnapshot } from './learn-ledger.js';
 import { startLagMonitor } from './lag-monitor.js';
 import { ModelMonitor } from './model-monitor.js';
+import { readIsolating } from '../../sinks/isolate.js';
 import { retryUntilDone } from './retry.js';
 import { CurrentUsers } from './user-state.js';
 import { parseTimestamp } from '../../models/validate-event.js';
@@ -31,7 +32,13 @@ import { parseTimestamp } from '../../models/validate-event.js';
 /** One store the job writes each batch to; resolves only when the store acknowledged. */
 export interface SinkWriter {
   readonly name: string;
-  write(batch: GraphBatch): Promise<void>;
+  /**
+   * Resolves with the rows the store refused for their content, as dead letters (they are not
+   * retried: the same row fails the same way every time); rejects on outages (retried).
+   */
+  write(batch: GraphBatch): Promise<readonly DeadLetter[] | void>;
+  /** Stores dead letters that came up while writing (the sink that keeps dead letters). */
+  writeDeadLetters?(letters: readonly DeadLetter[]): Promise<void>;
 }
 
 export interface RunDependencies {
@@ -245,22 +252,26 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   let drainDeadline = Number.POSITIVE_INFINITY;
   let kafkaHealthy = true;
 
-  const hydrate = async (batch: Batch<RawMessage>): Promise<Batch<RawMessage>> => {
+  // Purchase history of users this process holds no current copy of, by the parsed (and, with
+  // privacy on, pseudonymised) id the graph uses: the Kafka key is never trusted for state.
+  const hydrate = async (batch: GraphBatch): Promise<void> => {
     const missing = new Map<string, number>();
-    for (const m of batch.items) {
-      if (m.topic !== deps.topic || m.key === undefined) continue;
-      // The key is the raw user id; state is kept under the id the graph uses.
-      const user = pseudonym ? pseudonym(m.key) : m.key;
-      if (!users.isCurrent(user)) missing.set(user, m.partition);
+    for (const { event, topic, partition } of batch.events) {
+      if (topic !== deps.topic) continue;
+      if (!users.isCurrent(event.userId)) missing.set(event.userId, partition);
     }
     if (missing.size > 0) {
-      const loaded = await retry('redis-history', () => deps.loadHistory([...missing.keys()]));
+      const { values: loaded, refused } = await retry('redis-history', () =>
+        readIsolating([...missing.keys()], deps.loadHistory),
+      );
+      // a key Redis refuses to read (another type under our name) must not stall the job
+      if (refused.length > 0)
+        log.warn({ users: refused.length, err: refused[0]?.error }, 'purchase history unreadable');
       for (const [user, partition] of missing) {
         history.hydrate(user, loaded.get(user) ?? []);
         users.markCurrent(user, partition);
       }
     }
-    return batch;
   };
 
   // Before a batch is served: a partition that just moved here is learned up to the batch, and
@@ -287,7 +298,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       if (times.length > 0)
         await follower.waitFresh(at, cfg.scale.stalenessMs, cfg.scale.maxHoldMs);
     }
-    return hydrate(batch);
+    return batch;
   };
 
   // Claimed before any sink sees the batch, so ClickHouse stores the final decisions; a replay
@@ -301,16 +312,33 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   };
 
   const writeAndCommit = async (graphBatch: GraphBatch, readAt: number): Promise<void> => {
-    const batch = await claimPushes(graphBatch);
-    await Promise.all(
+    let batch = await claimPushes(graphBatch);
+    const refused = await Promise.all(
       deps.sinks.map((s) =>
         retry(s.name, async () => {
           const end = metrics.sinkSeconds.startTimer({ sink: s.name });
-          await s.write(batch);
+          const rows = await s.write(batch);
           end();
+          return rows ?? [];
         }),
       ),
     );
+    // Rows a store refused for their content are dead letters of this batch, which then commits.
+    const late = refused.flat();
+    if (late.length > 0) {
+      log.warn(
+        { rows: late.length, reason: late[0]?.reason },
+        'rows refused by a store: dead-lettered',
+      );
+      await Promise.all(
+        deps.sinks.map((s) =>
+          s.writeDeadLetters
+            ? retry(s.name, () => s.writeDeadLetters?.(late) ?? Promise.resolve())
+            : undefined,
+        ),
+      );
+      batch = { ...batch, deadLetters: [...batch.deadLetters, ...late] };
+    }
     const out: OutMessage[] = batch.deadLetters.map((d) => ({
       topic: cfg.kafka.dlqTopic,
       ...deadLetterMessage(d),
@@ -392,6 +420,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         ...(quality && { learn: quality.learn }),
         ...(cfg.privacy.userIdHashKey && { userIdHashKey: cfg.privacy.userIdHashKey }),
         shouldLearn: (e) => e.topic !== deps.topic || ledger.claim(e.partition, e.offset),
+        beforeLearn: hydrate,
         ...(push && { push }),
       }),
       concatMap(async (batch) => {

@@ -44,3 +44,50 @@ describe('recpipeGraph with privacy.userIdHashKey', () => {
     expect(history.has('alice@example.com')).toBe(false);
   });
 });
+
+describe('recpipeGraph beforeLearn (issue 12: the Kafka key is never trusted)', () => {
+  it('sees each parsed user id once, pseudonymised once, whatever the message key says', async () => {
+    const seen: string[][] = [];
+    const learned: string[] = [];
+    const rec: Recommender = {
+      name: 'spy',
+      learn: (e: ClickEvent) => void learned.push(e.userId),
+      recommend: () => [],
+    };
+    const msg = (offset: number, user: string, key: string) => ({
+      topic: 't',
+      partition: 0,
+      offset,
+      key,
+      value: JSON.stringify({
+        event_id: `e${offset}`,
+        ts: 1,
+        user_id: user,
+        item_id: 'i',
+        type: 'view',
+      }),
+    });
+    await lastValueFrom(
+      of({ seq: 0, commits: [], items: [msg(0, 'alice', 'mallory'), msg(1, 'bob', 'alice')] }).pipe(
+        recpipeGraph({
+          recommender: rec,
+          history: new PurchaseHistory(),
+          features: new FeatureStore({ emitRows: false }),
+          topK: 5,
+          dedupeCapacity: 10,
+          modelVersion: 'v',
+          idlePartitionMs: 0,
+          userIdHashKey: 'k',
+          beforeLearn: async (b) => {
+            // loading state happens before learning
+            expect(learned).toEqual([]);
+            seen.push(b.events.map((s) => s.event.userId));
+          },
+        }),
+      ),
+    );
+    const h = userIdHasher('k');
+    expect(seen).toEqual([[h('alice'), h('bob')]]);
+    expect(learned).toEqual([h('alice'), h('bob')]);
+  });
+});
