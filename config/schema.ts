@@ -37,6 +37,8 @@ export const configSchema = z
         inputTopic: z.string().min(1).default('clickstream'),
         itemsTopic: z.string().min(1).default('items'),
         pushTopic: z.string().min(1).default('push-notifications'),
+        /** Consent, time zone and locale per user (CONTRACT §5); the latest message per user wins. */
+        preferencesTopic: z.string().min(1).default('preferences'),
         dlqTopic: z.string().min(1).default('recpipe-dlq'),
         partitions: z.number().int().min(1).default(3),
         /**
@@ -228,6 +230,67 @@ export const configSchema = z
           .int()
           .min(1)
           .default(7 * 24 * 3600),
+        /** `learned` (send time, channel, variant, volume learned per user) or the fixed `static` rules. */
+        policy: z.enum(['learned', 'static']).default('learned'),
+        /** Sent pushes per user and channel per `frequencyWindowMs`. */
+        channelCaps: z
+          .object({
+            push: z.number().int().min(0).default(3),
+            email: z.number().int().min(0).default(1),
+            in_app: z.number().int().min(0).default(3),
+            sms: z.number().int().min(0).default(1),
+          })
+          .default({}),
+        /** How long a push may wait for the user's best hour... */
+        maxDelayMs: z.number().int().min(0).default(DAY),
+        /** ...and an abandoned cart push. */
+        abandonedCartMaxDelayMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(2 * HOUR),
+        /** The stable randomised control group (keyed hash of the user id): no pushes at all. */
+        holdout: z
+          .object({
+            fraction: z.number().min(0).max(1).default(0.05),
+            salt: z.string().min(1).default('recpipe-holdout-v1'),
+          })
+          .default({}),
+        /** A purchase this long after a push is attributed to it (ClickHouse `push_outcomes`). */
+        attributionWindowMs: z.number().int().min(MINUTE).default(DAY),
+        /** Send only when the predicted incremental conversion beats this, in percentage points. */
+        fatigueCostPp: z.number().min(0).max(100).default(0.1),
+        /** A user's learned cap stops where their fatigued open rate falls below this share of fresh. */
+        fatigueFloor: z.number().gt(0).lt(1).default(0.5),
+        bandit: z
+          .object({
+            /** Share of channel and variant choices drawn uniformly (bounds importance weights). */
+            epsilon: z.number().min(0).max(1).default(0.05),
+            /** The variant a user got last scores this much lower, halving every half-life. */
+            noveltyPenalty: z.number().min(0).max(1).default(0.1),
+            noveltyHalfLifeMs: z
+              .number()
+              .int()
+              .min(1)
+              .default(3 * DAY),
+          })
+          .default({}),
+        /** Half-life of each user's hour-of-week activity histogram. */
+        hourHalfLifeMs: z
+          .number()
+          .int()
+          .min(HOUR)
+          .default(30 * DAY),
+        /** Template locale for users without a `locale` preference. */
+        defaultLocale: z.enum(['en', 'de']).default('en'),
+        /** Users whose push state is kept in memory (least recently seen evicted first). */
+        maxUsers: z.number().int().min(1).default(250_000),
+        /** A user idle this long (event time) loses their push state. */
+        userTtlMs: z
+          .number()
+          .int()
+          .min(DAY)
+          .default(90 * DAY),
       })
       .default({}),
     /** Serving policy and the learned ranker (docs/ranking.md). */

@@ -17,9 +17,15 @@ export function decidePushes(engine: PushEngine): OperatorFunction<GraphBatch, G
     const out = engine.process({
       events,
       items: batch.items,
+      ...(batch.preferences && { preferences: batch.preferences }),
       recommendations: batch.recommendations,
       watermark: batch.watermark,
     });
-    return { ...batch, pushes: out.decisions, pushMessages: out.messages };
+    return {
+      ...batch,
+      pushes: out.decisions,
+      pushMessages: out.messages,
+      pushOutcomes: out.outcomes,
+    };
   });
 }

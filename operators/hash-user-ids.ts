@@ -13,7 +13,8 @@ export function userIdHasher(key: string): (userId: string) => string {
 }
 
 /**
- * Replaces every accepted event's user id with its keyed pseudonym, right after parsing, so
+ * Replaces every accepted event's (and preference message's) user id with its keyed pseudonym,
+ * right after parsing, so
  * learning, serving, features and every store downstream only ever see pseudonyms. Dead letters
  * are left alone: they are kept verbatim for debugging, which is why that table and the DLQ topic
  * need their own access control. Pure; the key comes from config `privacy.userIdHashKey`.
@@ -21,11 +22,16 @@ export function userIdHasher(key: string): (userId: string) => string {
 export function hashUserIds(key: string): OperatorFunction<GraphBatch, GraphBatch> {
   const hash = userIdHasher(key);
   return map((batch) => {
-    if (batch.events.length === 0) return batch;
+    const prefs = batch.preferences;
+    if (batch.events.length === 0 && !prefs) return batch;
     const events: SourcedEvent[] = batch.events.map((e) => ({
       ...e,
       event: { ...e.event, userId: hash(e.event.userId) },
     }));
-    return { ...batch, events };
+    return {
+      ...batch,
+      events,
+      ...(prefs && { preferences: prefs.map((p) => ({ ...p, userId: hash(p.userId) })) }),
+    };
   });
 }

@@ -1,11 +1,13 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { validateMessage, type ValidationClock } from '../models/validate-event.js';
 import { validateItemMessage } from '../models/validate-item.js';
+import { validatePreferenceMessage } from '../models/validate-preferences.js';
 import type {
   Batch,
   DeadLetter,
   GraphBatch,
   ItemEvent,
+  PreferenceUpdate,
   RawMessage,
   SourcedEvent,
 } from './types.js';
@@ -13,20 +15,24 @@ import type {
 const EMPTY_MAP: ReadonlyMap<string, readonly string[]> = new Map();
 
 /**
- * Raw messages → accepted clickstream events, catalog item updates (messages of `itemsTopic`)
- * and dead letters with the reason; nothing is dropped and nothing throws. `now` stamps dead
+ * Raw messages → accepted clickstream events, catalog item updates (messages of `itemsTopic`),
+ * preference updates (messages of `preferencesTopic`, CONTRACT §5) and dead letters with the
+ * reason; nothing is dropped and nothing throws. `now` stamps dead
  * letters; `clock` is what event time may not run ahead of (the wall clock by default).
  */
 export function parseMessages(
   now: () => number = Date.now,
   itemsTopic?: string,
   clock: ValidationClock = {},
+  preferencesTopic?: string,
 ): OperatorFunction<Batch<RawMessage>, GraphBatch> {
   const validate = (m: RawMessage) => {
     try {
       return m.topic === itemsTopic
         ? validateItemMessage(m.value, clock)
-        : validateMessage(m.value, clock);
+        : m.topic === preferencesTopic
+          ? validatePreferenceMessage(m.value, clock)
+          : validateMessage(m.value, clock);
     } catch (err) {
       // Validation is written not to throw; should it ever, one message must still not stop the job.
       return { ok: false as const, reason: `unprocessable: ${String(err).slice(0, 200)}` };
@@ -35,11 +41,14 @@ export function parseMessages(
   return map((batch) => {
     const events: SourcedEvent[] = [];
     const items: ItemEvent[] = [];
+    const preferences: PreferenceUpdate[] = [];
     const deadLetters: DeadLetter[] = [];
     for (const m of batch.items) {
       const v = validate(m);
       if (v.ok && 'item' in v) {
         items.push(v.item);
+      } else if (v.ok && 'preference' in v) {
+        preferences.push(v.preference);
       } else if (v.ok) {
         events.push({ event: v.event, topic: m.topic, partition: m.partition, offset: m.offset });
       } else {
@@ -67,6 +76,7 @@ export function parseMessages(
       features: [],
       lateFeatureEvents: 0,
       watermark: Number.NEGATIVE_INFINITY,
+      ...(preferences.length > 0 && { preferences }),
     };
   });
 }

@@ -1,6 +1,11 @@
 import type { ClickEvent, ItemEvent, ScoredItem } from '../models/event.js';
 import type { FeatureRow } from '../models/features/types.js';
-import type { PushDecision, PushMessage } from '../models/push/types.js';
+import type {
+  PreferenceUpdate,
+  PushDecision,
+  PushMessage,
+  PushOutcome,
+} from '../models/push/types.js';
 
 /** One input record as the source saw it; `offset` is the source position (Kafka offset or line number). */
 export interface RawMessage {
@@ -48,7 +53,16 @@ export interface ServedRecommendation {
   readonly updatedAt: number;
 }
 
-export type { ClickEvent, FeatureRow, ItemEvent, PushDecision, PushMessage, ScoredItem };
+export type {
+  ClickEvent,
+  FeatureRow,
+  ItemEvent,
+  PreferenceUpdate,
+  PushDecision,
+  PushMessage,
+  PushOutcome,
+  ScoredItem,
+};
 
 /** An accepted event with the source position it came from (ClickHouse keeps both). */
 export interface SourcedEvent {
@@ -87,4 +101,8 @@ export interface GraphBatch {
   readonly pushes?: readonly PushDecision[];
   /** The push topic's messages of the sent decisions (the runtime names the topic). */
   readonly pushMessages?: readonly PushMessage[];
+  /** Preference messages (topic `preferences`, CONTRACT §5) of this batch, in order. */
+  readonly preferences?: readonly PreferenceUpdate[];
+  /** Opens, clicks and purchases attributed to pushes (ClickHouse `push_outcomes`). */
+  readonly pushOutcomes?: readonly PushOutcome[];
 }

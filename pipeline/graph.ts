@@ -27,6 +27,8 @@ export interface GraphOptions {
   readonly dedupeCapacity: number;
   /** Messages of this topic are catalog item events, not clickstream events. */
   readonly itemsTopic?: string;
+  /** Messages of this topic are consent and locale preferences (CONTRACT §5). */
+  readonly preferencesTopic?: string;
   readonly modelVersion: string | (() => string);
   readonly learn?: (event: ClickEvent) => void;
   /** False for events the model already learned (see learnAndRecommend); default: learn all. */
@@ -65,9 +67,14 @@ export function recpipeGraph(opts: GraphOptions): OperatorFunction<Batch<RawMess
   const vectorOf = rec.itemVector ? (id: string) => rec.itemVector?.(id) : undefined;
   return (source) =>
     source.pipe(
-      parseMessages(Date.now, opts.itemsTopic, {
-        ...(opts.maxFutureSkewMs !== undefined && { maxFutureSkewMs: opts.maxFutureSkewMs }),
-      }),
+      parseMessages(
+        Date.now,
+        opts.itemsTopic,
+        {
+          ...(opts.maxFutureSkewMs !== undefined && { maxFutureSkewMs: opts.maxFutureSkewMs }),
+        },
+        opts.preferencesTopic,
+      ),
       opts.userIdHashKey ? hashUserIds(opts.userIdHashKey) : identity,
       beforeLearn ? concatMap((b: GraphBatch) => beforeLearn(b).then(() => b)) : identity,
       dedupeEvents(opts.dedupeCapacity),

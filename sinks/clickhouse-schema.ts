@@ -20,6 +20,9 @@ export const TABLES = {
   pushNotifications: 'push_notifications',
   modelMetrics: 'model_metrics',
   servedFeatures: 'served_features',
+  pushOutcomes: 'push_outcomes',
+  pushUplift: 'push_uplift',
+  pushUpliftTotal: 'push_uplift_total',
   schemaMigrations: 'schema_migrations',
 } as const;
 
@@ -28,6 +31,11 @@ export interface Migration {
   readonly name: string;
   /** Each statement is idempotent on its own, so a migration cut short by a crash can rerun. */
   readonly statements: (db: string) => readonly string[];
+  /**
+   * Columns to add before the statements run. 18.16 has no `ADD COLUMN IF NOT EXISTS`, so the
+   * runner adds only those `system.columns` does not list yet, which keeps a rerun idempotent.
+   */
+  readonly addColumns?: readonly { table: string; column: string; type: string }[];
 }
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -166,7 +174,145 @@ export const MIGRATIONS: readonly Migration[] = [
       ORDER BY (user_id, event_ts_ms, model_version)`,
     ],
   },
+  {
+    version: 3,
+    name: 'push intelligence: channel, variant, propensity, schedule, holdout; outcomes; uplift',
+    addColumns: [
+      ['push_id', 'String'],
+      ['channel', 'String'],
+      ['variant', 'String'],
+      ['locale', 'String'],
+      ['propensity', 'Float64'],
+      ['variant_propensity', 'Float64'],
+      ['scheduled_for', 'UInt64'],
+      ['holdout', 'UInt8'],
+      ['p_open', 'Float64'],
+      ['uplift', 'Float64'],
+    ].map(([column, type]) => ({
+      table: TABLES.pushNotifications,
+      column: column as string,
+      type: type as string,
+    })),
+    statements: (db) => {
+      const d = quoteIdent(db);
+      return [
+        // One row per attributed reaction; a replayed event rewrites its row.
+        `CREATE TABLE IF NOT EXISTS ${d}.${TABLES.pushOutcomes} (
+          push_id String,
+          user_id String,
+          kind Enum8('open' = 1, 'click' = 2, 'purchase' = 3),
+          ts DateTime('UTC'),
+          ts_ms UInt64,
+          event_id String,
+          item_id String,
+          trigger String,
+          channel String,
+          variant String,
+          holdout UInt8,
+          item_match UInt8,
+          push_ts_ms UInt64
+        ) ENGINE = ReplacingMergeTree(ts_ms)
+        PARTITION BY toYYYYMM(ts)
+        ORDER BY (push_id, kind, event_id)`,
+        `CREATE VIEW IF NOT EXISTS ${d}.${TABLES.pushUplift} AS ${upliftByTriggerDaySql(db)}`,
+        `CREATE VIEW IF NOT EXISTS ${d}.${TABLES.pushUpliftTotal} AS ${upliftTotalSql(db)}`,
+      ];
+    },
+  },
 ];
+
+/**
+ * Incremental conversions per trigger and day (docs/push.md): the users with a decision row of a
+ * trigger on a (UTC) day are that day's eligible users, treated or held out by the `holdout`
+ * column; a user converts when they buy anything within 24 h after their first such decision.
+ * Uplift = treated rate − holdout rate with a normal-approximation 95 % CI; incremental
+ * conversions = uplift × treated users. Intent to treat: a treated user counts whether or not a
+ * push was finally sent, like the held-out user it is compared with.
+ */
+export function upliftByTriggerDaySql(db: string): string {
+  const d = quoteIdent(db);
+  return `SELECT
+  trigger, day,
+  toUInt64(sum(holdout = 0)) AS treated_users,
+  toUInt64(sumIf(converted, holdout = 0)) AS treated_conversions,
+  toUInt64(sum(holdout = 1)) AS holdout_users,
+  toUInt64(sumIf(converted, holdout = 1)) AS holdout_conversions,
+  treated_conversions / treated_users AS treated_rate,
+  if(holdout_users > 0, holdout_conversions / holdout_users, nan) AS holdout_rate,
+  treated_rate - holdout_rate AS uplift,
+  sqrt(treated_rate * (1 - treated_rate) / treated_users
+       + holdout_rate * (1 - holdout_rate) / holdout_users) AS uplift_se,
+  uplift - 1.96 * uplift_se AS ci_low,
+  uplift + 1.96 * uplift_se AS ci_high,
+  uplift * treated_users AS incremental_conversions
+FROM (
+  SELECT user_id, trigger, day, holdout,
+         max(p_ts >= first_ms AND p_ts < first_ms + 86400000) AS converted
+  FROM (
+    SELECT user_id, trigger, toDate(ts) AS day, max(holdout) AS holdout, min(ts_ms) AS first_ms
+    FROM ${d}.${TABLES.pushNotifications} FINAL
+    GROUP BY user_id, trigger, day
+  )
+  ALL LEFT JOIN (
+    SELECT user_id, ts_ms AS p_ts FROM ${d}.${TABLES.events} FINAL WHERE type = 'purchase'
+  ) USING user_id
+  GROUP BY user_id, trigger, day, holdout
+)
+GROUP BY trigger, day
+ORDER BY trigger, day`;
+}
+
+/**
+ * The whole period in one figure: eligible users (any decision row), purchases per user after
+ * their first decision, treated − holdout, adjusted for exposure (days from the first decision to
+ * the newest decision or purchase) by Lin's estimator (a slope per group, centred on the pooled
+ * mean exposure), with a 95 % CI. The same arithmetic as `upliftTotal` in models/push/uplift.ts.
+ */
+export function upliftTotalSql(db: string): string {
+  const d = quoteIdent(db);
+  return `SELECT
+  treated_users, holdout_users, treated_mean, holdout_mean,
+  treated_mean - if(t_sxx > 0, t_sxy / t_sxx, 0) * (t_x - pooled_x) AS treated_adjusted,
+  holdout_mean - if(h_sxx > 0, h_sxy / h_sxx, 0) * (h_x - pooled_x) AS holdout_adjusted,
+  treated_adjusted - holdout_adjusted AS uplift_per_user,
+  sqrt(greatest(0, t_syy - if(t_sxx > 0, t_sxy / t_sxx, 0) * t_sxy) / treated_users
+       + greatest(0, h_syy - if(h_sxx > 0, h_sxy / h_sxx, 0) * h_sxy) / holdout_users) AS uplift_se,
+  uplift_per_user - 1.96 * uplift_se AS ci_low,
+  uplift_per_user + 1.96 * uplift_se AS ci_high,
+  uplift_per_user * treated_users AS incremental_conversions
+FROM (
+  SELECT
+    toUInt64(countIf(holdout = 0)) AS treated_users,
+    toUInt64(countIf(holdout = 1)) AS holdout_users,
+    avgIf(y, holdout = 0) AS treated_mean,
+    avgIf(y, holdout = 1) AS holdout_mean,
+    avg(x) AS pooled_x,
+    avgIf(x, holdout = 0) AS t_x,
+    avgIf(x, holdout = 1) AS h_x,
+    covarSampIf(y, x, holdout = 0) AS t_sxy,
+    varSampIf(x, holdout = 0) AS t_sxx,
+    varSampIf(y, holdout = 0) AS t_syy,
+    covarSampIf(y, x, holdout = 1) AS h_sxy,
+    varSampIf(x, holdout = 1) AS h_sxx,
+    varSampIf(y, holdout = 1) AS h_syy
+  FROM (
+    SELECT user_id, holdout, toFloat64(countIf(p_ts >= first_ms)) AS y,
+           (greatest(
+              (SELECT max(ts_ms) FROM ${d}.${TABLES.pushNotifications}),
+              (SELECT max(ts_ms) FROM ${d}.${TABLES.events} WHERE type = 'purchase'))
+            - first_ms) / 86400000 AS x
+    FROM (
+      SELECT user_id, max(holdout) AS holdout, min(ts_ms) AS first_ms
+      FROM ${d}.${TABLES.pushNotifications} FINAL
+      GROUP BY user_id
+    )
+    ALL LEFT JOIN (
+      SELECT user_id, ts_ms AS p_ts FROM ${d}.${TABLES.events} FINAL WHERE type = 'purchase'
+    ) USING user_id
+    GROUP BY user_id, holdout, first_ms
+  )
+)`;
+}
 
 /**
  * DateTime is seconds in a UInt32, and 18.16's date tables end in 2105 (later values print and

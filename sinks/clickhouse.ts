@@ -20,6 +20,7 @@ import {
   type FeatureRow,
   type ModelMetric,
   type PushDecision,
+  type PushOutcome,
   type StoredEvent,
 } from './types.js';
 
@@ -31,6 +32,7 @@ export interface ClickHouseSink {
   insertRecommendations(rows: readonly ServedRecommendation[]): Promise<void>;
   insertFeatures(rows: readonly FeatureRow[]): Promise<void>;
   insertPushDecisions(rows: readonly PushDecision[]): Promise<void>;
+  insertPushOutcomes(rows: readonly PushOutcome[]): Promise<void>;
   insertModelMetrics(rows: readonly ModelMetric[]): Promise<void>;
   /**
    * Runs a read-only query and returns its rows (JSONEachRow: 64-bit integers come back as
@@ -146,6 +148,15 @@ export function createClickHouseSink(
       const applied: number[] = [];
       for (const m of MIGRATIONS) {
         if (done.has(m.version)) continue;
+        for (const c of m.addColumns ?? []) {
+          const have = await query<{ n: string }>(
+            `SELECT count() AS n FROM system.columns WHERE database = '${db}' AND table = '${c.table}' AND name = '${c.column}'`,
+          );
+          if (Number(have[0]?.n ?? 0) === 0)
+            await command(
+              `ALTER TABLE ${d}.${quoteIdent(c.table)} ADD COLUMN ${quoteIdent(c.column)} ${c.type}`,
+            );
+        }
         for (const s of m.statements(db)) await command(s);
         await insert(TABLES.schemaMigrations, [
           { version: m.version, name: m.name, applied_at: toDateTime(Date.now()) },
@@ -267,6 +278,37 @@ export function createClickHouseSink(
           ts_ms: r.ts,
           items: r.items,
           payload: r.payload ?? '',
+          push_id: r.pushId,
+          channel: r.channel,
+          variant: r.variant,
+          locale: r.locale,
+          propensity: r.propensity,
+          variant_propensity: r.variantPropensity,
+          scheduled_for: r.scheduledFor,
+          holdout: r.holdout ? 1 : 0,
+          p_open: r.pOpen,
+          uplift: r.uplift,
+        })),
+      );
+    },
+
+    insertPushOutcomes(rows) {
+      return insert(
+        TABLES.pushOutcomes,
+        rows.map((r) => ({
+          push_id: r.pushId,
+          user_id: r.userId,
+          kind: r.kind,
+          ts: toDateTime(r.ts),
+          ts_ms: r.ts,
+          event_id: r.eventId,
+          item_id: r.itemId,
+          trigger: r.trigger,
+          channel: r.channel,
+          variant: r.variant,
+          holdout: r.holdout ? 1 : 0,
+          item_match: r.itemMatch ? 1 : 0,
+          push_ts_ms: r.pushTs,
         })),
       );
     },

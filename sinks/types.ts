@@ -40,6 +40,37 @@ export interface PushDecision {
   readonly idempotencyKey: string;
   /** The message body as sent (JSON text), when there is one. */
   readonly payload?: string;
+  /** CONTRACT §5: = idempotencyKey. */
+  readonly pushId: string;
+  /** `push`, `email`, `sms`, `in_app`; '' only when the user consented to no channel. */
+  readonly channel: string;
+  readonly variant: string;
+  /** P(channel and variant) under the policy; `variantPropensity` = P(variant) alone. */
+  readonly propensity: number;
+  readonly variantPropensity: number;
+  /** Epoch ms the push is (or would have been) delivered at. */
+  readonly scheduledFor: number;
+  readonly holdout: boolean;
+  /** Predicted open probability and incremental conversion probability. */
+  readonly pOpen: number;
+  readonly uplift: number;
+  readonly locale: string;
+}
+
+/** An attributed open, click or purchase of a push (ClickHouse `push_outcomes`). */
+export interface PushOutcome {
+  readonly pushId: string;
+  readonly userId: string;
+  readonly kind: 'open' | 'click' | 'purchase';
+  readonly ts: number;
+  readonly eventId: string;
+  readonly itemId: string;
+  readonly trigger: string;
+  readonly channel: string;
+  readonly variant: string;
+  readonly holdout: boolean;
+  readonly itemMatch: boolean;
+  readonly pushTs: number;
 }
 
 export interface ModelMetric {

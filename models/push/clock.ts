@@ -40,9 +40,7 @@ function formatFor(tz: string): Intl.DateTimeFormat | null {
 
 export const isKnownTimeZone = (tz: string): boolean => tz === 'UTC' || formatFor(tz) !== null;
 
-/** Local wall clock minus UTC at instant `ts`, in ms (0 for UTC or an unknown zone). */
-export function zoneOffsetMs(ts: number, tz: string): number {
-  if (tz === 'UTC') return 0;
+function computeOffset(ts: number, tz: string): number {
   const f = formatFor(tz);
   if (f === null) return 0;
   const p: Record<string, number> = {};
@@ -50,6 +48,32 @@ export function zoneOffsetMs(ts: number, tz: string): number {
     if (part.type !== 'literal') p[part.type] = Number(part.value);
   const wall = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
   return wall - (ts - mod(ts, 1000));
+}
+
+/**
+ * Per zone, per UTC day: the offset when it is the same at both ends of the day (no DST change
+ * that day, so the same all day: zones change at most twice a year), or NaN when it changes.
+ * At most 64 days per zone are kept (cleared when full); zones are bounded by formatFor's cache.
+ */
+const dayOffsets = new Map<string, Map<number, number>>();
+
+/** Local wall clock minus UTC at instant `ts`, in ms (0 for UTC or an unknown zone). */
+export function zoneOffsetMs(ts: number, tz: string): number {
+  if (tz === 'UTC') return 0;
+  const day = Math.floor(ts / DAY);
+  let days = dayOffsets.get(tz);
+  if (!days) {
+    if (formatFor(tz) === null) return 0;
+    dayOffsets.set(tz, (days = new Map()));
+  }
+  let off = days.get(day);
+  if (off === undefined) {
+    const a = computeOffset(day * DAY, tz);
+    off = a === computeOffset((day + 1) * DAY - 1000, tz) ? a : NaN;
+    if (days.size >= 64) days.clear();
+    days.set(day, off);
+  }
+  return Number.isNaN(off) ? computeOffset(ts, tz) : off;
 }
 
 /** Quiet hours as local [start, end) ms after midnight; start > end spans midnight; equal: none. */

@@ -1,10 +1,15 @@
 import type { ClickEvent, EventType, ItemEvent, ScoredItem } from '../event.js';
 import type { FeatureStore } from '../features/feature-store.js';
 import { TimerHeap } from '../windowing/timer-heap.js';
+import { Attribution } from './attribution.js';
 import { idempotencyKey, isKnownTimeZone } from './clock.js';
+import { scoreCandidate, templateLocale, type DecideContext } from './decide.js';
+import { inHoldout } from './holdout.js';
+import { ACTIVITY_WEIGHT, PushLearner } from './learner.js';
 import { resolvePushOptions, type PushOptions, type PushOverrides } from './options.js';
-import { PushPolicy } from './policy.js';
-import { renderPayload, type TemplateItem } from './templates.js';
+import { PushRules } from './policy.js';
+import { hourOfWeek, parseQuiet } from './send-time.js';
+import { ItemInfos, decisionRow, recentPush, sentOutput } from './outputs.js';
 import {
   AbandonedCartTrigger,
   CatalogTrigger,
@@ -12,12 +17,23 @@ import {
   NewRecommendationTrigger,
   type BurstBaseline,
 } from './triggers.js';
-import type { PushCandidate, PushDecision, PushMessage } from './types.js';
+import {
+  VARIANTS,
+  type PreferenceUpdate,
+  type PushAction,
+  type PushCandidate,
+  type PushDecision,
+  type PushMessage,
+  type PushOutcome,
+} from './types.js';
+import { PushUsers, USER_BOUNDS, applyPreference, type UserPushState } from './user-state.js';
+import { decodeUser, encodeUser } from './user-codec.js';
 
 /** What the engine reads from one graph batch. */
 export interface PushInput {
   readonly events: readonly ClickEvent[];
   readonly items: readonly ItemEvent[];
+  readonly preferences?: readonly PreferenceUpdate[];
   readonly recommendations: readonly {
     readonly userId: string;
     readonly items: readonly ScoredItem[];
@@ -30,18 +46,22 @@ export interface PushOutput {
   readonly decisions: PushDecision[];
   /** One per sent decision, same order. */
   readonly messages: PushMessage[];
+  /** Attributed opens, clicks and purchases (ClickHouse `push_outcomes`). */
+  readonly outcomes: PushOutcome[];
 }
 
-interface ItemInfo {
-  title?: string;
-  category?: string;
-  price?: number;
-}
-
-interface Deferred {
-  readonly c: PushCandidate;
-  readonly key: string;
-}
+/** Item titles, categories and prices for texts: one entry per item, least recent dropped. */
+const MAX_ITEM_INFO = 1_000_000;
+/** Users whose tidy-up (burst windows, old sends) runs per batch, round robin. */
+const TIDY_PER_BATCH = 32;
+const DAY_MS = 86_400_000;
+const ACTIVITY: ReadonlySet<EventType> = new Set([
+  'view',
+  'click',
+  'add_to_cart',
+  'remove_from_cart',
+  'purchase',
+]);
 
 /** The burst trigger's baseline from the feature store's decayed category affinity. */
 export function featureStoreBaseline(store: FeatureStore): BurstBaseline {
@@ -55,29 +75,37 @@ export function featureStoreBaseline(store: FeatureStore): BurstBaseline {
 }
 
 /**
- * Push decisioning for one process: the triggers, the policy and the templates, fed one graph
- * batch at a time and driven by its event-time watermark. Deterministic for a given input order,
- * no I/O: the cross-instance claim happens at the edge (sinks/redis-push-policy.ts).
+ * Push decisioning for one process: triggers, the one scoring step (decide.ts), the rules, the
+ * learner and attribution, fed one graph batch at a time and driven by its event-time watermark.
+ * Deterministic for a given input order, no I/O: the cross-instance claim happens at the edge
+ * (sinks/redis-push-policy.ts). Per-user state is one UserPushState each, bounded by
+ * `maxUsers` and `userTtlMs`, and can be snapshotted, restored and forgotten per user.
  */
 export class PushEngine {
   readonly options: PushOptions;
+  private readonly users: PushUsers;
   private readonly carts: AbandonedCartTrigger;
   private readonly catalog: CatalogTrigger;
   private readonly burst: InterestBurstTrigger;
   private readonly recs: NewRecommendationTrigger;
-  private readonly policy: PushPolicy;
-  private readonly info = new Map<string, ItemInfo>();
-  private readonly zones = new Map<string, string>();
-  private readonly deferred = new TimerHeap<Deferred>();
-  /** Keys decided for good (sent or suppressed) or waiting deferred: a repeat is no new push. */
-  private readonly decided = new Map<string, number>();
-  /** Items bought by users with a deferred push, so a push about them can be dropped. */
-  private readonly watched = new Map<string, Set<string>>();
-  private nextSweep = -Infinity;
+  private readonly learner: PushLearner;
+  private readonly attribution: Attribution;
+  private readonly ctx: DecideContext;
+  private readonly info = new ItemInfos(MAX_ITEM_INFO);
+  /** Pushes waiting for their delivery time (lazily deleted: the user's `pending` is the truth). */
+  private readonly scheduled = new TimerHeap<{ userId: string; key: string }>();
+  private tidy: Iterator<[string, UserPushState]> | undefined;
+  private readonly stateOf = (u: string): UserPushState | undefined => this.users.get(u);
 
   constructor(overrides: PushOverrides = {}, baseline?: BurstBaseline) {
     const o = (this.options = resolvePushOptions(overrides));
-    this.policy = new PushPolicy(o);
+    this.learner = new PushLearner(o.hourHalfLifeMs);
+    this.ctx = {
+      o,
+      learner: this.learner,
+      rules: new PushRules(o),
+      quiet: parseQuiet(o.quietHours),
+    };
     this.carts = new AbandonedCartTrigger(o.abandonedCartDelayMs);
     this.catalog = new CatalogTrigger({
       minDropPct: o.priceDropMinPct,
@@ -88,169 +116,231 @@ export class PushEngine {
       minEvents: o.burstMinEvents,
       ratio: o.burstRatio,
     });
-    this.recs = new NewRecommendationTrigger(
-      { minScore: o.recommendationMinScore, maxItems: o.maxItems },
-      (u, i) => this.policy.pushedBefore(u, i),
-    );
+    this.recs = new NewRecommendationTrigger({
+      minScore: o.recommendationMinScore,
+      maxItems: o.maxItems,
+    });
+    this.attribution = new Attribution(this.learner, o.attributionWindowMs);
+    this.users = new PushUsers(o.maxUsers, o.userTtlMs, (u, s) => this.catalog.dropUser(u, s));
+  }
+
+  /** Whether the user is in the stable holdout group (no pushes). */
+  isHoldout(userId: string): boolean {
+    return inHoldout(userId, this.options.holdout.fraction, this.options.holdout.salt);
+  }
+
+  /** Users with push state (bounded by `maxUsers`). */
+  get userCount(): number {
+    return this.users.size;
   }
 
   process(input: PushInput): PushOutput {
-    const out: PushOutput = { decisions: [], messages: [] };
+    const out: PushOutput = { decisions: [], messages: [], outcomes: [] };
     if (!this.options.enabled) return out;
     const due: { c: PushCandidate; at: number; key?: string }[] = [];
     const add = (c: PushCandidate | undefined): void => {
       if (c) due.push({ c, at: c.ts });
     };
-    // Catalog updates and events in event-time order, so a view before a price drop counts.
+    // Catalog updates, preferences and events in event-time order (ties: catalog, preferences,
+    // events), so a view before a price drop counts and a consent change applies from its ts.
     const { events, items } = input;
+    const prefs = input.preferences ?? [];
     let i = 0;
     let j = 0;
-    while (i < events.length || j < items.length) {
-      if (j >= items.length || (i < events.length && events[i].ts <= items[j].ts)) {
-        add(this.observeEvent(events[i++]));
-      } else {
-        const item = items[j++];
-        const st = this.itemInfo(item.itemId);
+    let k = 0;
+    while (i < events.length || j < items.length || k < prefs.length) {
+      const te = i < events.length ? (events[i] as ClickEvent).ts : Infinity;
+      const ti = j < items.length ? (items[j] as ItemEvent).ts : Infinity;
+      const tp = k < prefs.length ? (prefs[k] as PreferenceUpdate).ts : Infinity;
+      if (ti <= tp && ti <= te) {
+        const item = items[j++] as ItemEvent;
+        const st = this.info.of(item.itemId);
         if (item.title !== undefined) st.title = item.title;
         if (item.category !== undefined) st.category = item.category;
         if (item.price !== undefined) st.price = item.price;
-        for (const c of this.catalog.onItem(item)) add(c);
+        for (const c of this.catalog.onItem(item, this.stateOf)) add(c);
+      } else if (tp <= te) {
+        const p = prefs[k++] as PreferenceUpdate;
+        applyPreference(this.users.touch(p.userId, p.ts), p);
+      } else {
+        add(this.observeEvent(events[i++] as ClickEvent, out));
       }
     }
-    for (const r of input.recommendations) add(this.recs.observe(r.userId, r.items, r.eventTs));
-    for (const c of this.carts.advance(input.watermark)) add(c);
-    while (this.deferred.size > 0 && this.deferred.peekTime() <= input.watermark) {
-      const at = this.deferred.peekTime();
-      const d = this.deferred.pop();
-      due.push({ c: d.c, at, key: d.key });
+    for (const r of input.recommendations)
+      add(this.recs.observe(r.userId, r.items, r.eventTs, this.users.touch(r.userId, r.eventTs)));
+    for (const c of this.carts.advance(input.watermark, this.stateOf)) add(c);
+    while (this.scheduled.size > 0 && this.scheduled.peekTime() <= input.watermark) {
+      const at = this.scheduled.peekTime();
+      const { userId, key } = this.scheduled.pop();
+      const p = this.users.get(userId)?.pending.find((x) => x.key === key);
+      if (p) due.push({ c: p.c, at, key });
     }
     due.sort((a, b) => a.at - b.at);
-    for (const d of due) this.decide(d.c, d.at, d.key, out);
-    this.sweep(input.watermark);
+    for (const d of due) {
+      if (d.key === undefined) this.decide(d.c, d.at, out);
+      else this.deliverPending(d.c.userId, d.key, out);
+    }
+    this.attribution.advance(input.watermark, this.stateOf);
+    this.tidyUp(input.watermark);
     return out;
   }
 
-  private observeEvent(e: ClickEvent): PushCandidate | undefined {
+  private observeEvent(e: ClickEvent, out: PushOutput): PushCandidate | undefined {
+    const s = this.users.touch(e.userId, e.ts);
     const tz = e.props?.tz;
-    if (typeof tz === 'string' && tz.length <= 64 && isKnownTimeZone(tz))
-      this.zones.set(e.userId, tz);
+    if (!s.tzPinned && typeof tz === 'string' && tz.length <= 64 && isKnownTimeZone(tz)) s.tz = tz;
     // Titles, prices and categories shown in pushes come from the catalog (`items`) only: a
     // click's props must never fill what another user's notification says (issue 12).
     const category = e.category ?? this.info.get(e.itemId)?.category;
-    if (e.type === 'purchase') this.watched.get(e.userId)?.add(e.itemId);
-    this.carts.observe(e);
-    this.catalog.observe(e);
-    return this.burst.observe(e, category);
+    const zone = s.tz ?? this.options.quietHours.timeZone;
+    if (ACTIVITY.has(e.type))
+      this.learner.observeHour(s, hourOfWeek(e.ts, zone), ACTIVITY_WEIGHT, e.ts);
+    if (e.type === 'purchase')
+      for (const p of s.pending) if (p.c.itemIds.includes(e.itemId)) p.bought.push(e.itemId);
+    this.attribution.observe(
+      e,
+      s,
+      zone,
+      templateLocale(s, this.options.defaultLocale),
+      out.outcomes,
+    );
+    this.carts.observe(e, s);
+    this.catalog.observe(e, s);
+    return this.burst.observe(e, category, s);
   }
 
-  private decide(
+  private decide(c: PushCandidate, at: number, out: PushOutput): void {
+    const o = this.options;
+    const s = this.users.touch(c.userId, at);
+    const key = idempotencyKey(c.userId, c.trigger, c.itemId, c.ts);
+    const horizon = Math.max(o.frequencyWindowMs, o.abandonedCartDelayMs, o.maxDelayMs, DAY_MS);
+    if (s.seenKey(key, at, horizon)) return;
+    const holdout = inHoldout(c.userId, o.holdout.fraction, o.holdout.salt);
+    const tz = s.tz ?? o.quietHours.timeZone;
+    const v = scoreCandidate(this.ctx, s, c, at, key, tz, holdout);
+    const a = v.action;
+    const row = (decision: PushDecision['decision'], reason: string): void => {
+      out.decisions.push(decisionRow(c, at, key, decision, reason, c.itemIds, a, holdout));
+    };
+    const blocked =
+      v.blocked ??
+      (v.later && !holdout && s.pending.length >= USER_BOUNDS.pending
+        ? `pending_limit: ${s.pending.length} pushes already waiting for delivery`
+        : undefined);
+    if (blocked !== undefined)
+      return row('suppressed', holdout ? `holdout: would be suppressed (${blocked})` : blocked);
+    // A holdout user's would-be push counts like a real one (cap, cooldown, items, variant), so
+    // both groups see the same stream of candidates.
+    this.ctx.rules.record(s, c.trigger, a.channel, a.scheduledFor, !holdout);
+    const pushed = (s.pushedItems ??= new Set());
+    for (const id of c.itemIds) {
+      pushed.delete(id);
+      pushed.add(id);
+    }
+    while (pushed.size > USER_BOUNDS.pushedItems)
+      pushed.delete(pushed.values().next().value as string);
+    s.lastVariant = VARIANTS.indexOf(a.variant);
+    s.lastVariantTs = a.scheduledFor;
+    if (holdout) {
+      this.attribution.deliver(c.userId, s, recentPush(key, c, a, c.itemIds, true), a.locale);
+      return row('suppressed', `holdout: would send ${a.summary}`);
+    }
+    if (!v.later) return this.send(s, c, key, a, c.itemIds, out);
+    s.pending.push({ key, c, action: a, bought: [] });
+    this.scheduled.push(a.scheduledFor, { userId: c.userId, key });
+    row(
+      'deferred',
+      v.laterCode === 'quiet_hours'
+        ? `quiet_hours: until ${new Date(a.scheduledFor).toISOString()} (${tz}); ${a.summary}`
+        : `scheduled: ${a.summary}`,
+    );
+  }
+
+  private deliverPending(userId: string, key: string, out: PushOutput): void {
+    const s = this.users.get(userId);
+    const i = s?.pending.findIndex((p) => p.key === key) ?? -1;
+    if (!s || i < 0) return;
+    const [p] = s.pending.splice(i, 1);
+    if (!p) return;
+    const left = p.c.itemIds.filter((id) => !p.bought.includes(id));
+    const a = p.action;
+    if (left.length === 0) {
+      const reason = 'stale: bought while waiting';
+      out.decisions.push(
+        decisionRow(p.c, a.scheduledFor, key, 'suppressed', reason, p.c.itemIds, a, false),
+      );
+      return;
+    }
+    this.send(s, p.c, key, a, left, out);
+  }
+
+  private send(
+    s: UserPushState,
     c: PushCandidate,
-    at: number,
-    deferredKey: string | undefined,
+    key: string,
+    a: PushAction,
+    itemIds: readonly string[],
     out: PushOutput,
   ): void {
-    const key = deferredKey ?? idempotencyKey(c.userId, c.trigger, c.itemId, c.ts);
-    if (deferredKey === undefined && this.decided.has(key)) return;
-    this.decided.set(key, at);
-    let itemIds = c.itemIds;
-    if (deferredKey !== undefined) {
-      // Items bought while the push waited out quiet hours are no reason to notify any more.
-      const bought = this.watched.get(c.userId);
-      itemIds = itemIds.filter((id) => !bought?.has(id));
-      if (itemIds.length === 0) {
-        out.decisions.push(
-          this.row(c, at, key, 'suppressed', 'stale: bought while deferred', c.itemIds),
-        );
+    const sent = sentOutput(c, key, a, itemIds, this.info, this.options);
+    out.decisions.push(sent.row);
+    out.messages.push(sent.message);
+    this.attribution.deliver(c.userId, s, recentPush(key, c, a, sent.items, false), a.locale);
+  }
+
+  /** Expired users go; a slice of the others drops dead burst windows and old sends. */
+  private tidyUp(watermark: number): void {
+    if (!Number.isFinite(watermark)) return;
+    this.users.sweep(watermark);
+    for (let n = 0; n < TIDY_PER_BATCH; n++) {
+      this.tidy ??= this.users.entries();
+      const next = this.tidy.next();
+      if (next.done) {
+        this.tidy = undefined;
         return;
       }
+      const s = next.value[1];
+      this.burst.sweep(s, watermark);
+      const from = watermark - 2 * this.options.frequencyWindowMs;
+      let drop = 0;
+      while (drop < s.sent.length && (s.sent[drop] as number) <= from) drop++;
+      if (drop > 0) {
+        s.sent.splice(0, drop);
+        s.sentChannels.splice(0, drop);
+      }
     }
-    const tz = this.zones.get(c.userId) ?? this.options.quietHours.timeZone;
-    const v = this.policy.decide(c.userId, c.trigger, itemIds, at, tz);
-    if (v.decision === 'deferred') {
-      this.deferred.push(v.until as number, { c, key });
-      if (!this.watched.has(c.userId)) this.watched.set(c.userId, new Set());
-      out.decisions.push(this.row(c, at, key, 'deferred', v.reason, itemIds));
-      return;
-    }
-    if (v.decision === 'suppressed') {
-      out.decisions.push(this.row(c, at, key, 'suppressed', v.reason, itemIds));
-      return;
-    }
-    const shown: TemplateItem[] = itemIds.slice(0, this.options.maxItems).map((id) => {
-      const st = this.info.get(id);
-      return {
-        itemId: id,
-        title: st?.title ?? id,
-        ...(st?.price !== undefined && { price: st.price }),
-      };
-    });
-    const payload = JSON.stringify(
-      renderPayload({
-        userId: c.userId,
-        trigger: c.trigger,
-        items: shown,
-        ...(c.vars && { vars: c.vars }),
-        idempotencyKey: key,
-        createdAt: at,
-        ttlMs: this.options.ttlMs,
-        deepLink: this.options.deepLink,
-      }),
-    );
-    const row = this.row(
-      c,
-      at,
-      key,
-      'sent',
-      `fired: ${c.detail}`,
-      shown.map((s) => s.itemId),
-    );
-    out.decisions.push({ ...row, payload });
-    out.messages.push({
-      idempotencyKey: key,
-      key: c.userId,
-      value: payload,
-      headers: { trigger: c.trigger, 'idempotency-key': key },
-    });
   }
 
-  private row(
-    c: PushCandidate,
-    at: number,
-    key: string,
-    decision: PushDecision['decision'],
-    reason: string,
-    items: readonly string[],
-  ): PushDecision {
-    return {
-      userId: c.userId,
-      trigger: c.trigger,
-      decision,
-      reason,
-      ts: at,
-      items,
-      idempotencyKey: key,
-    };
+  /** One user's push state as bytes (user-state.ts), or undefined when there is none. */
+  snapshotUser(userId: string): Uint8Array | undefined {
+    const s = this.users.get(userId);
+    return s ? encodeUser(s) : undefined;
   }
 
-  private itemInfo(itemId: string): ItemInfo {
-    let st = this.info.get(itemId);
-    if (!st) this.info.set(itemId, (st = {}));
-    return st;
+  /** Replaces the user's state by a snapshot and re-arms its timers and indexes. */
+  restoreUser(userId: string, bytes: Uint8Array): void {
+    const s = decodeUser(bytes);
+    this.users.set(userId, s);
+    this.catalog.reindex(userId, s);
+    this.carts.rearm(userId, s);
+    this.attribution.rearm(userId, s);
+    for (const p of s.pending) this.scheduled.push(p.action.scheduledFor, { userId, key: p.key });
   }
 
-  /** Bounded memory: dedupe keys older than every window, idle burst state, unneeded watches. */
-  private sweep(watermark: number): void {
-    if (!(watermark >= this.nextSweep)) return;
-    const o = this.options;
-    this.nextSweep = watermark + 10 * 60_000;
-    const keep = Math.max(o.frequencyWindowMs, o.abandonedCartDelayMs, DAY_MS);
-    for (const [k, at] of this.decided) if (at < watermark - keep) this.decided.delete(k);
-    this.burst.sweep(watermark);
-    if (this.deferred.size === 0) this.watched.clear();
+  /** Erases everything about the user; their timers are skipped when they come due. */
+  forgetUser(userId: string): boolean {
+    return this.users.delete(userId);
+  }
+
+  /** The population statistics (no user ids in them), for snapshots. */
+  snapshotLearner(): Float64Array {
+    return this.learner.snapshot();
+  }
+
+  restoreLearner(a: Float64Array): void {
+    this.learner.restore(a);
   }
 }
-
-const DAY_MS = 86_400_000;
 
 const NO_BASELINE: BurstBaseline = {
   halfLifeMs: 7 * DAY_MS,

@@ -1,20 +1,6 @@
-import { parseHhmm, quietUntil, type QuietHours } from './clock.js';
 import type { PushOptions } from './options.js';
-import type { PushDecisionKind, PushTrigger } from './types.js';
-
-export interface PolicyVerdict {
-  readonly decision: PushDecisionKind;
-  /** `code: detail`, e.g. `frequency_cap: 3 sent in the last 24 h`. */
-  readonly reason: string;
-  /** For a deferred push: the event time it is decided again at. */
-  readonly until?: number;
-}
-
-interface UserState {
-  /** Event times of sent pushes, ascending (at most `frequencyCap` kept in the window). */
-  sent: number[];
-  lastByTrigger: Map<PushTrigger, number>;
-}
+import { CHANNELS, PUSH_TRIGGERS, type Channel, type PushTrigger } from './types.js';
+import type { UserPushState } from './user-state.js';
 
 const COOLDOWN_KEY: Readonly<Record<PushTrigger, keyof PushOptions['cooldownMs']>> = {
   abandoned_cart: 'abandonedCart',
@@ -27,126 +13,103 @@ const COOLDOWN_KEY: Readonly<Record<PushTrigger, keyof PushOptions['cooldownMs']
 export const cooldownOf = (o: PushOptions, trigger: PushTrigger): number =>
   o.cooldownMs[COOLDOWN_KEY[trigger]];
 
-const hours = (ms: number): string => `${+(ms / 3_600_000).toFixed(2)} h`;
+export const hours = (ms: number): string => `${+(ms / 3_600_000).toFixed(2)} h`;
 
 /**
- * The in-process push policy, judged entirely on event time so a replay decides the same way:
- * quiet hours (defer), frequency cap over a rolling window, per-trigger cooldown, and a global
- * rate per event-time minute (suppress). Only sent pushes consume cap, cooldown and rate. The
- * state here is one instance's view; `sinks/redis-push-policy.ts` re-checks the same rules
- * atomically across instances before anything is produced.
+ * The fixed rules of the push policy, judged on event time at the push's delivery time so a
+ * replay decides the same way: the frequency cap over a rolling window (the user's learned cap
+ * when lower), per-channel caps, per-trigger cooldowns and a global rate per event-time minute.
+ * Only sent (and holdout would-be) pushes consume them; their state lives in UserPushState, except
+ * the global per-minute counts (at most the last 24 h of minutes with sends, swept hourly).
+ * `sinks/redis-push-policy.ts` re-checks cap, cooldown and rate across instances.
  */
-export class PushPolicy {
-  private readonly users = new Map<string, UserState>();
+export class PushRules {
   private readonly perMinute = new Map<number, number>();
-  /** Items pushed per user, for "never pushed before"; bounded per user, oldest dropped. */
-  private readonly pushed = new Map<string, Set<string>>();
-  private readonly quiet: QuietHours;
   private sweepAt = -Infinity;
 
-  constructor(
-    private readonly opts: PushOptions,
-    private readonly maxItemsPerUser = 256,
-  ) {
-    this.quiet = {
-      startMs: parseHhmm(opts.quietHours.start),
-      endMs: parseHhmm(opts.quietHours.end),
-    };
-  }
+  constructor(private readonly o: PushOptions) {}
 
-  pushedBefore(userId: string, itemId: string): boolean {
-    return this.pushed.get(userId)?.has(itemId) ?? false;
-  }
-
-  /**
-   * Decides one candidate at event time `at` for a user in zone `tz`; a `sent` verdict is
-   * recorded against the user's cap and cooldown and the minute's rate.
-   */
-  decide(
-    userId: string,
-    trigger: PushTrigger,
-    itemIds: readonly string[],
-    at: number,
-    tz: string,
-  ): PolicyVerdict {
-    const o = this.opts;
-    const until = quietUntil(at, tz, this.quiet);
-    if (until !== undefined)
-      return {
-        decision: 'deferred',
-        reason: `quiet_hours: until ${new Date(until).toISOString()} (${tz})`,
-        until,
-      };
-    const st = this.users.get(userId);
-    if (st) {
-      const from = at - o.frequencyWindowMs;
-      let n = 0;
-      for (const t of st.sent) if (t > from) n++;
-      if (n >= o.frequencyCap)
-        return {
-          decision: 'suppressed',
-          reason: `frequency_cap: ${n} sent in the last ${hours(o.frequencyWindowMs)}`,
-        };
-      const last = st.lastByTrigger.get(trigger);
-      const cooldown = cooldownOf(o, trigger);
-      if (last !== undefined && Math.abs(at - last) < cooldown)
-        return {
-          decision: 'suppressed',
-          reason: `cooldown: ${trigger} sent ${hours(Math.abs(at - last))} apart, cooldown ${hours(cooldown)}`,
-        };
-    } else if (o.frequencyCap === 0) {
-      return { decision: 'suppressed', reason: 'frequency_cap: the cap is 0' };
+  /** Sent pushes in (at − window, at + window) per channel and in total, around delivery time `at`. */
+  load(s: UserPushState, at: number): { total: number; before: number; perChannel: number[] } {
+    const w = this.o.frequencyWindowMs;
+    const perChannel = CHANNELS.map(() => 0);
+    let total = 0;
+    let before = 0;
+    for (let i = 0; i < s.sent.length; i++) {
+      const t = s.sent[i] as number;
+      // The cap is rolling: a push at t counts for every window containing both t and `at`.
+      if (t > at - w && t < at + w) {
+        total++;
+        const c = s.sentChannels[i] as number;
+        if (c >= 0) perChannel[c] = (perChannel[c] as number) + 1;
+      }
+      if (t > at - w && t <= at) before++;
     }
-    const minute = Math.floor(at / 60_000);
-    const used = this.perMinute.get(minute) ?? 0;
-    if (used >= o.globalRatePerMinute)
-      return {
-        decision: 'suppressed',
-        reason: `rate_limit: ${used} sent in minute ${new Date(minute * 60_000).toISOString()}`,
-      };
-    this.record(userId, trigger, itemIds, at, minute, used);
-    return { decision: 'sent', reason: 'fired' };
+    return { total, before, perChannel };
   }
 
-  private record(
-    userId: string,
+  /** Channels the user consented to whose channel cap is not reached at `at`. */
+  eligibleChannels(s: UserPushState, perChannel: readonly number[]): boolean[] {
+    return CHANNELS.map(
+      (c, i) =>
+        (s.channelMask & (1 << i)) !== 0 && (perChannel[i] as number) < this.o.channelCaps[c],
+    );
+  }
+
+  /** The first rule that stops a push to the user at `at`, as `code: detail`, or undefined. */
+  check(
+    s: UserPushState,
     trigger: PushTrigger,
-    itemIds: readonly string[],
     at: number,
-    minute: number,
-    used: number,
+    total: number,
+    cap: number,
+    countsRate: boolean,
+  ): string | undefined {
+    const o = this.o;
+    if (total >= cap)
+      return `frequency_cap: ${total} sent within ${hours(o.frequencyWindowMs)}${cap < o.frequencyCap ? ` (learned cap ${cap} for this user)` : ''}`;
+    const last = s.lastByTrigger?.[PUSH_TRIGGERS.indexOf(trigger)];
+    const cooldown = cooldownOf(o, trigger);
+    if (last !== undefined && !Number.isNaN(last) && Math.abs(at - last) < cooldown)
+      return `cooldown: ${trigger} sent ${hours(Math.abs(at - last))} apart, cooldown ${hours(cooldown)}`;
+    if (countsRate) {
+      const minute = Math.floor(at / 60_000);
+      const used = this.perMinute.get(minute) ?? 0;
+      if (used >= o.globalRatePerMinute)
+        return `rate_limit: ${used} sent in minute ${new Date(minute * 60_000).toISOString()}`;
+    }
+    return undefined;
+  }
+
+  /** Consumes cap, channel cap, cooldown and (for real sends) the minute's rate. */
+  record(
+    s: UserPushState,
+    trigger: PushTrigger,
+    channel: Channel | '',
+    at: number,
+    countsRate: boolean,
   ): void {
-    let st = this.users.get(userId);
-    if (!st) this.users.set(userId, (st = { sent: [], lastByTrigger: new Map() }));
-    const from = at - this.opts.frequencyWindowMs;
-    st.sent = st.sent.filter((t) => t > from);
-    st.sent.push(at);
-    st.sent.sort((a, b) => a - b);
-    const last = st.lastByTrigger.get(trigger);
-    if (last === undefined || at > last) st.lastByTrigger.set(trigger, at);
-    this.perMinute.set(minute, used + 1);
-    let items = this.pushed.get(userId);
-    if (!items) this.pushed.set(userId, (items = new Set()));
-    for (const i of itemIds) {
-      items.delete(i);
-      items.add(i);
+    const keepFrom = at - 2 * this.o.frequencyWindowMs;
+    let i = 0;
+    while (i < s.sent.length && (s.sent[i] as number) <= keepFrom) i++;
+    if (i > 0) {
+      s.sent.splice(0, i);
+      s.sentChannels.splice(0, i);
     }
-    while (items.size > this.maxItemsPerUser) items.delete(items.values().next().value as string);
-    this.sweep(at);
-  }
-
-  /** Forgets users with nothing left in any window, and past minutes; at most once a minute. */
-  private sweep(at: number): void {
-    if (at < this.sweepAt) return;
-    this.sweepAt = at + 60_000;
-    const o = this.opts;
-    const keep = Math.max(o.frequencyWindowMs, ...Object.values(o.cooldownMs));
-    for (const [u, st] of this.users) {
-      let latest = -Infinity;
-      for (const t of st.lastByTrigger.values()) latest = Math.max(latest, t);
-      if (latest < at - keep) this.users.delete(u);
-    }
+    let j = s.sent.length;
+    while (j > 0 && (s.sent[j - 1] as number) > at) j--;
+    s.sent.splice(j, 0, at);
+    s.sentChannels.splice(j, 0, channel === '' ? -1 : CHANNELS.indexOf(channel));
+    const last = (s.lastByTrigger ??= new Float64Array(PUSH_TRIGGERS.length).fill(NaN));
+    const ti = PUSH_TRIGGERS.indexOf(trigger);
+    const prev = last[ti] as number;
+    if (Number.isNaN(prev) || at > prev) last[ti] = at;
+    if (!countsRate) return;
     const minute = Math.floor(at / 60_000);
-    for (const m of this.perMinute.keys()) if (m < minute - 60) this.perMinute.delete(m);
+    this.perMinute.set(minute, (this.perMinute.get(minute) ?? 0) + 1);
+    if (at >= this.sweepAt) {
+      this.sweepAt = at + 3_600_000;
+      for (const m of this.perMinute.keys()) if (m < minute - 24 * 60) this.perMinute.delete(m);
+    }
   }
 }

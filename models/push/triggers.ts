@@ -1,59 +1,72 @@
 import type { ClickEvent, ItemEvent, ScoredItem } from '../event.js';
 import { TimerHeap } from '../windowing/timer-heap.js';
 import type { PushCandidate } from './types.js';
+import { USER_BOUNDS, type UserPushState } from './user-state.js';
 
 const minutes = (ms: number): string => `${Math.round(ms / 60_000)} min`;
+
+/** Drops the oldest entries (insertion order = recency order) beyond `max`. */
+function capMap<K, V>(m: Map<K, V>, max: number): void {
+  while (m.size > max) {
+    const oldest = m.keys().next();
+    if (oldest.done) return;
+    m.delete(oldest.value);
+  }
+}
 
 /**
  * Abandoned cart: an `add_to_cart` with no purchase and no removal of that item by that user
  * within `delayMs` of event time. It fires when the watermark passes cart ts + delay, so a
  * purchase that arrives out of order but before the watermark still cancels it. A user's carts
- * due together become one notification, newest first.
+ * due together become one notification, newest first. Pending carts live in the user's state
+ * (at most USER_BOUNDS.carts, oldest dropped); the timers here are lazily deleted, so a timer of
+ * a settled, re-added or forgotten cart is skipped when it comes due.
  */
 export class AbandonedCartTrigger {
-  /** user → item → ts of the latest cart add still pending. */
-  private readonly carts = new Map<string, Map<string, number>>();
   private readonly timers = new TimerHeap<{ userId: string; itemId: string; ts: number }>();
 
   constructor(private readonly delayMs: number) {}
 
-  get pending(): number {
-    let n = 0;
-    for (const m of this.carts.values()) n += m.size;
-    return n;
+  get pendingTimers(): number {
+    return this.timers.size;
   }
 
-  observe(e: ClickEvent): void {
+  observe(e: ClickEvent, s: UserPushState): void {
     if (e.type === 'add_to_cart') {
-      let items = this.carts.get(e.userId);
-      if (!items) this.carts.set(e.userId, (items = new Map()));
+      const items = (s.carts ??= new Map());
       const prev = items.get(e.itemId);
       // A later add restarts the wait; an older one arriving late changes nothing.
       if (prev === undefined || e.ts > prev) {
+        items.delete(e.itemId);
         items.set(e.itemId, e.ts);
+        capMap(items, USER_BOUNDS.carts);
         this.timers.push(e.ts + this.delayMs, { userId: e.userId, itemId: e.itemId, ts: e.ts });
       }
     } else if (e.type === 'purchase' || e.type === 'remove_from_cart') {
-      const items = this.carts.get(e.userId);
-      const cartTs = items?.get(e.itemId);
+      const cartTs = s.carts?.get(e.itemId);
       // Only a purchase or removal at or after the add settles it; an older one predates the cart.
-      if (items && cartTs !== undefined && e.ts >= cartTs) {
-        items.delete(e.itemId);
-        if (items.size === 0) this.carts.delete(e.userId);
-      }
+      if (s.carts && cartTs !== undefined && e.ts >= cartTs) s.carts.delete(e.itemId);
     }
   }
 
+  /** Re-arms the timers of a restored user's carts. */
+  rearm(userId: string, s: UserPushState): void {
+    for (const [itemId, ts] of s.carts ?? [])
+      this.timers.push(ts + this.delayMs, { userId, itemId, ts });
+  }
+
   /** Carts whose deadline the watermark has passed, one candidate per user. */
-  advance(watermark: number): PushCandidate[] {
+  advance(
+    watermark: number,
+    stateOf: (userId: string) => UserPushState | undefined,
+  ): PushCandidate[] {
     const due = new Map<string, { itemId: string; ts: number }[]>();
     while (this.timers.size > 0 && this.timers.peekTime() <= watermark) {
       const t = this.timers.pop();
-      const items = this.carts.get(t.userId);
+      const carts = stateOf(t.userId)?.carts;
       // Lazy deletion: the timer is stale when the cart was settled or re-added since.
-      if (items?.get(t.itemId) !== t.ts) continue;
-      items.delete(t.itemId);
-      if (items.size === 0) this.carts.delete(t.userId);
+      if (carts?.get(t.itemId) !== t.ts) continue;
+      carts.delete(t.itemId);
       const list = due.get(t.userId);
       if (list) list.push({ itemId: t.itemId, ts: t.ts });
       else due.set(t.userId, [{ itemId: t.itemId, ts: t.ts }]);
@@ -61,7 +74,7 @@ export class AbandonedCartTrigger {
     const out: PushCandidate[] = [];
     for (const [userId, list] of due) {
       list.sort((a, b) => b.ts - a.ts);
-      const newest = list[0];
+      const newest = list[0] as { itemId: string; ts: number };
       out.push({
         userId,
         trigger: 'abandoned_cart',
@@ -85,44 +98,75 @@ interface CatalogState {
  * Price drop and back in stock, from catalog updates: a price at least `minDropPct` % below the
  * item's last known catalog price, or `in_stock` going false → true, notifies every user who
  * viewed, clicked or carted the item within `interestTtlMs` before the update and has not bought
- * it since. Interest is kept for the most recent `maxUsersPerItem` users of each item.
+ * it since. Each user's interest (item → ts) is in their state (at most USER_BOUNDS.interest
+ * items); `index` maps an item to its interested users, at most `maxUsersPerItem` (the most
+ * recent). Catalog state: one entry per item, at most `maxItems` (least recently updated dropped).
  */
 export class CatalogTrigger {
   private readonly state = new Map<string, CatalogState>();
-  /** item → user → ts of the latest interest; insertion order is recency order. */
-  private readonly interest = new Map<string, Map<string, number>>();
+  private readonly index = new Map<string, Set<string>>();
 
   constructor(
     private readonly opts: {
       readonly minDropPct: number;
       readonly interestTtlMs: number;
       readonly maxUsersPerItem?: number;
+      readonly maxItems?: number;
     },
   ) {}
 
-  observe(e: ClickEvent): void {
+  observe(e: ClickEvent, s: UserPushState): void {
     if (e.type === 'view' || e.type === 'click' || e.type === 'add_to_cart') {
-      let users = this.interest.get(e.itemId);
-      if (!users) this.interest.set(e.itemId, (users = new Map()));
-      const prev = users.get(e.userId);
+      const mine = (s.interest ??= new Map());
+      const prev = mine.get(e.itemId);
       if (prev !== undefined && prev >= e.ts) return;
+      mine.delete(e.itemId);
+      mine.set(e.itemId, e.ts);
+      while (mine.size > USER_BOUNDS.interest) {
+        const oldest = mine.keys().next().value as string;
+        mine.delete(oldest);
+        this.unindex(oldest, e.userId);
+      }
+      let users = this.index.get(e.itemId);
+      if (!users) this.index.set(e.itemId, (users = new Set()));
       users.delete(e.userId);
-      users.set(e.userId, e.ts);
+      users.add(e.userId);
       if (users.size > (this.opts.maxUsersPerItem ?? 10_000)) {
-        const oldest = users.keys().next();
+        const oldest = users.values().next();
         if (!oldest.done) users.delete(oldest.value);
       }
     } else if (e.type === 'purchase') {
       // Telling a buyer that what they just bought got cheaper helps nobody.
-      const users = this.interest.get(e.itemId);
-      users?.delete(e.userId);
-      if (users?.size === 0) this.interest.delete(e.itemId);
+      if (s.interest?.delete(e.itemId)) this.unindex(e.itemId, e.userId);
     }
   }
 
-  onItem(item: ItemEvent): PushCandidate[] {
+  private unindex(itemId: string, userId: string): void {
+    const users = this.index.get(itemId);
+    users?.delete(userId);
+    if (users?.size === 0) this.index.delete(itemId);
+  }
+
+  /** Puts a restored user back into the item index. */
+  reindex(userId: string, s: UserPushState): void {
+    for (const itemId of s.interest?.keys() ?? []) {
+      let users = this.index.get(itemId);
+      if (!users) this.index.set(itemId, (users = new Set()));
+      users.add(userId);
+    }
+  }
+
+  /** Removes a user that leaves (evicted, expired, forgotten) from the item index. */
+  dropUser(userId: string, s: UserPushState): void {
+    for (const itemId of s.interest?.keys() ?? []) this.unindex(itemId, userId);
+  }
+
+  onItem(item: ItemEvent, stateOf: (userId: string) => UserPushState | undefined): PushCandidate[] {
     let st = this.state.get(item.itemId);
-    if (!st) this.state.set(item.itemId, (st = {}));
+    if (st) this.state.delete(item.itemId);
+    else st = {};
+    this.state.set(item.itemId, st);
+    capMap(this.state, this.opts.maxItems ?? 1_000_000);
     const out: PushCandidate[] = [];
     if (item.price !== undefined && st.price !== undefined && st.price > 0) {
       const pct = (100 * (st.price - item.price)) / st.price;
@@ -132,17 +176,12 @@ export class CatalogTrigger {
           new_price: item.price.toFixed(2),
           pct: String(Math.round(pct)),
         };
-        this.notify(
-          item,
-          'price_drop',
-          out,
-          `price ${vars.old_price} → ${vars.new_price} (−${vars.pct}%)`,
-          vars,
-        );
+        const detail = `price ${vars.old_price} → ${vars.new_price} (−${vars.pct}%)`;
+        this.notify(item, 'price_drop', out, stateOf, detail, vars);
       }
     }
     if (item.inStock === true && st.inStock === false)
-      this.notify(item, 'back_in_stock', out, 'back in stock');
+      this.notify(item, 'back_in_stock', out, stateOf, 'back in stock');
     if (item.price !== undefined) st.price = item.price;
     if (item.inStock !== undefined) st.inStock = item.inStock;
     return out;
@@ -152,14 +191,16 @@ export class CatalogTrigger {
     item: ItemEvent,
     trigger: 'price_drop' | 'back_in_stock',
     out: PushCandidate[],
+    stateOf: (userId: string) => UserPushState | undefined,
     detail: string,
     vars?: Record<string, string>,
   ): void {
-    const users = this.interest.get(item.itemId);
+    const users = this.index.get(item.itemId);
     if (!users) return;
     const since = item.ts - this.opts.interestTtlMs;
-    for (const [userId, ts] of users) {
-      if (ts < since || ts > item.ts) continue;
+    for (const userId of users) {
+      const ts = stateOf(userId)?.interest?.get(item.itemId);
+      if (ts === undefined || ts < since || ts > item.ts) continue;
       out.push({
         userId,
         trigger,
@@ -187,13 +228,11 @@ export interface BurstBaseline {
  * and `ratio` × what their long-run affinity for that category predicts for such a window. The
  * affinity (FeatureStore, decayed with half-life H) of a steady stream of weight r per ms is
  * r·H/ln 2, so the window's expected weight is (affinity − the window's own weight)·W·ln 2 / H.
- * After firing, a (user, category) pair is quiet for one window.
+ * After firing, a (user, category) pair is quiet for one window. The windows are in the user's
+ * state: at most USER_BOUNDS.burstCategories categories and USER_BOUNDS.burstEvents events each
+ * (a window with more events than that fired long before it got there).
  */
 export class InterestBurstTrigger {
-  /** `user\u0000category` → events in the window (ts, weight, item), oldest first. */
-  private readonly recent = new Map<string, { ts: number; w: number; itemId: string }[]>();
-  private readonly firedAt = new Map<string, number>();
-
   constructor(
     private readonly baseline: BurstBaseline,
     private readonly opts: {
@@ -203,51 +242,64 @@ export class InterestBurstTrigger {
     },
   ) {}
 
-  observe(e: ClickEvent, category: string | undefined): PushCandidate | undefined {
+  observe(
+    e: ClickEvent,
+    category: string | undefined,
+    s: UserPushState,
+  ): PushCandidate | undefined {
     if (category === undefined) return undefined;
     if (e.type === 'push_open' || e.type === 'push_click' || e.type === 'remove_from_cart')
       return undefined;
     const w = this.baseline.weight(e.type);
     if (!(w > 0)) return undefined;
-    const key = `${e.userId}\u0000${category}`;
-    let list = this.recent.get(key);
-    if (!list) this.recent.set(key, (list = []));
-    list.push({ ts: e.ts, w, itemId: e.itemId });
+    const bursts = (s.bursts ??= new Map());
+    let b = bursts.get(category);
+    if (b) bursts.delete(category);
+    else b = { ts: [], w: [], items: [], firedAt: -Infinity };
+    bursts.set(category, b);
+    capMap(bursts, USER_BOUNDS.burstCategories);
+    b.ts.push(e.ts);
+    b.w.push(w);
+    b.items.push(e.itemId);
     const from = e.ts - this.opts.windowMs;
-    let drop = 0;
-    while (drop < list.length && list[drop].ts <= from) drop++;
-    if (drop > 0) list.splice(0, drop);
-    const fired = this.firedAt.get(key);
-    if (fired !== undefined && e.ts - fired < this.opts.windowMs) return undefined;
-    if (list.length < this.opts.minEvents) return undefined;
+    let drop = Math.max(0, b.ts.length - USER_BOUNDS.burstEvents);
+    while (drop < b.ts.length && (b.ts[drop] as number) <= from) drop++;
+    if (drop > 0) {
+      b.ts.splice(0, drop);
+      b.w.splice(0, drop);
+      b.items.splice(0, drop);
+    }
+    if (e.ts - b.firedAt < this.opts.windowMs) return undefined;
+    if (b.ts.length < this.opts.minEvents) return undefined;
     let weight = 0;
-    for (const x of list) weight += x.w;
+    for (const x of b.w) weight += x;
     const affinity = this.baseline.affinity(e.userId, category, e.ts);
     const expected =
       (Math.max(0, affinity - weight) * this.opts.windowMs * Math.LN2) / this.baseline.halfLifeMs;
     if (weight < this.opts.ratio * expected) return undefined;
-    this.firedAt.set(key, e.ts);
+    b.firedAt = e.ts;
     const items: string[] = [];
-    for (let i = list.length - 1; i >= 0; i--)
-      if (!items.includes(list[i].itemId)) items.push(list[i].itemId);
+    for (let i = b.items.length - 1; i >= 0; i--)
+      if (!items.includes(b.items[i] as string)) items.push(b.items[i] as string);
     return {
       userId: e.userId,
       trigger: 'interest_burst',
       itemId: e.itemId,
       itemIds: items,
       ts: e.ts,
-      detail: `${list.length} events in ${category} within ${minutes(this.opts.windowMs)} (expected ${expected.toFixed(2)} by weight)`,
-      vars: { category, count: String(list.length) },
+      detail: `${b.ts.length} events in ${category} within ${minutes(this.opts.windowMs)} (expected ${expected.toFixed(2)} by weight)`,
+      vars: { category, count: String(b.ts.length) },
     };
   }
 
-  /** Drops state older than the window (call with the watermark now and then). */
-  sweep(watermark: number): void {
+  /** Drops the user's windows with nothing left in them. */
+  sweep(s: UserPushState, watermark: number): void {
+    if (!s.bursts) return;
     const from = watermark - this.opts.windowMs;
-    for (const [k, list] of this.recent) {
-      if (list.length === 0 || list[list.length - 1].ts <= from) this.recent.delete(k);
-    }
-    for (const [k, ts] of this.firedAt) if (ts <= from) this.firedAt.delete(k);
+    for (const [cat, b] of s.bursts)
+      if ((b.ts.length === 0 || (b.ts[b.ts.length - 1] as number) <= from) && b.firedAt <= from)
+        s.bursts.delete(cat);
+    if (s.bursts.size === 0) s.bursts = undefined;
   }
 }
 
@@ -257,21 +309,21 @@ export class InterestBurstTrigger {
  * user refreshed every batch with the same list yields one candidate, not one per batch.
  */
 export class NewRecommendationTrigger {
-  private readonly lastTop = new Map<string, string>();
+  constructor(private readonly opts: { readonly minScore: number; readonly maxItems: number }) {}
 
-  constructor(
-    private readonly opts: { readonly minScore: number; readonly maxItems: number },
-    private readonly pushedBefore: (userId: string, itemId: string) => boolean,
-  ) {}
-
-  observe(userId: string, items: readonly ScoredItem[], ts: number): PushCandidate | undefined {
+  observe(
+    userId: string,
+    items: readonly ScoredItem[],
+    ts: number,
+    s: UserPushState,
+  ): PushCandidate | undefined {
     const top = items[0];
-    if (top === undefined || this.lastTop.get(userId) === top.itemId) return undefined;
-    this.lastTop.set(userId, top.itemId);
-    if (!(top.score >= this.opts.minScore) || this.pushedBefore(userId, top.itemId))
-      return undefined;
+    if (top === undefined || s.lastTop === top.itemId) return undefined;
+    s.lastTop = top.itemId;
+    const pushed = s.pushedItems;
+    if (!(top.score >= this.opts.minScore) || pushed?.has(top.itemId)) return undefined;
     const itemIds = items
-      .filter((i) => i.score >= this.opts.minScore && !this.pushedBefore(userId, i.itemId))
+      .filter((i) => i.score >= this.opts.minScore && !pushed?.has(i.itemId))
       .slice(0, this.opts.maxItems)
       .map((i) => i.itemId);
     return {

@@ -13,6 +13,10 @@ usage: recpipe <command> [options]   (global: --config FILE)
   run [--topic T] [--group G] [--http-port P]
                                             the streaming job (Kafka → graph → Redis/ClickHouse/Kafka)
   recs USER_ID [--json]                     the recommendations served for a user, read from Redis
+  simulate [--users 20000] [--days 30] [--seed 1] [--seeds N] [--policy static|learned|both]
+           [--log FILE] [--json]           the closed-loop synthetic shop: push policies compared
+  evaluate-policy [--input FILE] [--policy SPEC]... [--json]
+                                            off-policy estimates (IPS, SNIPS) of push policies
 `;
 
 type Command = (args: string[], cfg: import('../../config/schema.js').Config) => Promise<number>;
@@ -24,6 +28,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   produce: async () => (await import('./produce-command.js')).produceCommand,
   run: async () => (await import('./run-command.js')).runCommand,
   recs: async () => (await import('./recs-command.js')).recsCommand,
+  simulate: async () => (await import('./simulate-command.js')).simulateCommand,
+  'evaluate-policy': async () =>
+    (await import('./evaluate-policy-command.js')).evaluatePolicyCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

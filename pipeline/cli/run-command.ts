@@ -41,6 +41,7 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
   await ensureTopics(cfg, [
     { name: topic, partitions: cfg.kafka.partitions },
     { name: cfg.kafka.itemsTopic, partitions: cfg.kafka.partitions },
+    { name: cfg.kafka.preferencesTopic, partitions: cfg.kafka.partitions },
     { name: cfg.kafka.dlqTopic, partitions: cfg.kafka.partitions },
     { name: cfg.kafka.pushTopic, partitions: cfg.kafka.partitions },
   ]);

@@ -194,7 +194,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   };
 
   const source = new KafkaConsumerSource(cfg, {
-    topics: [deps.topic, cfg.kafka.itemsTopic],
+    topics: [deps.topic, cfg.kafka.itemsTopic, cfg.kafka.preferencesTopic],
     groupId: deps.group,
     batchMaxMessages: cfg.pipeline.batchMaxMessages,
     batchMaxMs: cfg.pipeline.batchMaxMs,
@@ -415,6 +415,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         dedupeCapacity: cfg.pipeline.dedupeCapacity,
         itemsTopic: cfg.kafka.itemsTopic,
         maxFutureSkewMs: cfg.pipeline.maxFutureSkewMs,
+        preferencesTopic: cfg.kafka.preferencesTopic,
         modelVersion,
         policy: cfg.ranking,
         ...(quality && { learn: quality.learn }),

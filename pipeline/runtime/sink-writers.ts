@@ -23,19 +23,21 @@ export function clickHouseWriter(ch: ClickHouseSink, metrics: Metrics): SinkWrit
         { sink: 'clickhouse' },
         b.events.length + b.deadLetters.length + b.recommendations.length + b.features.length,
       );
-      const [events, features, deadLetters, recs, pushes] = await Promise.all([
+      const [events, features, deadLetters, recs, pushes, outcomes] = await Promise.all([
         writeIsolating(b.events, (p) => ch.insertEvents(p)),
         writeIsolating(b.features, (p) => ch.insertFeatures(p)),
         writeIsolating(b.deadLetters, (p) => ch.insertDeadLetters(p)),
         writeIsolating(b.recommendations, (p) => ch.insertRecommendations(p)),
         // `run` hands over the batch after the Redis push claim: these are the final decisions.
         writeIsolating(b.pushes ?? [], (p) => ch.insertPushDecisions(p)),
+        writeIsolating(b.pushOutcomes ?? [], (p) => ch.insertPushOutcomes(p)),
       ]);
       const now = Date.now();
       const out: DeadLetter[] = events.map((r) => rejectedEventLetter(r, 'clickhouse.events', now));
       derived(out, features, 'clickhouse.features', now);
       derived(out, recs, 'clickhouse.recommendations', now);
       derived(out, pushes, 'clickhouse.push_notifications', now);
+      derived(out, outcomes, 'clickhouse.push_outcomes', now);
       countRejected(metrics, 'clickhouse', deadLetters.length + out.length);
       // A dead letter its own table refuses is still in the DLQ topic (the commit carries it).
       return out;

@@ -23,6 +23,9 @@ const {
   env,
   cfg,
 } = isolatedRun('push', {
+  // The fixed rules (the learned policy has its own test: push-learned.test.ts), nobody held out.
+  RECPIPE_PUSH_POLICY: 'static',
+  RECPIPE_PUSH_HOLDOUT_FRACTION: '0',
   // Only the triggers this scenario scripts: no recommendation or burst pushes.
   RECPIPE_PUSH_RECOMMENDATION_MIN_SCORE: '1000000000',
   RECPIPE_PUSH_BURST_MIN_EVENTS: '1000',
@@ -153,21 +156,23 @@ describe('push decisioning on the real stack', () => {
     for (const m of messages) {
       const p = JSON.parse(m.value) as PushPayload;
       expect(m.key).toBe(p.user_id);
-      expect(m.headers).toEqual({ trigger: p.trigger, 'idempotency-key': p.idempotency_key });
+      expect(m.headers).toEqual({
+        trigger: p.trigger,
+        'idempotency-key': p.idempotency_key,
+        channel: p.channel,
+        variant: p.variant,
+      });
       expect(p.deep_link).toBe(`app://item/${p.items[0]?.item_id}`);
     }
     const kiwi = payloads.find((p) => p.user_id === 'kiwi');
     expect(kiwi).toMatchObject({
       trigger: 'price_drop',
-      title: 'Price drop: Red mug',
-      body: 'Now 15.00, down 25% from 20.00.',
       items: [{ item_id: 'mug', title: 'Red mug', price: 15 }],
       // Deferred from 23:20 to 08:00 in Auckland (NZDT, UTC+13).
       created_at: '2026-11-02T19:00:00.000Z',
     });
     expect(payloads.find((p) => p.user_id === 'carter')).toMatchObject({
       trigger: 'abandoned_cart',
-      body: 'Blue vase (15.00) is waiting in your cart.',
       created_at: '2026-11-02T10:30:00.000Z',
       expires_at: '2026-11-03T10:30:00.000Z',
     });
@@ -188,14 +193,14 @@ describe('push decisioning on the real stack', () => {
         `${r.user_id} ${r.trigger} ${r.decision} ${r.reason.split(':')[0]} ${new Date(Number(r.ts_ms)).toISOString().slice(11, 19)}`,
     );
     expect(summary).toEqual([
-      'capped price_drop sent fired 10:20:01',
-      'capped price_drop sent fired 10:20:02',
-      'capped price_drop sent fired 10:20:03',
+      'capped price_drop sent sent 10:20:01',
+      'capped price_drop sent sent 10:20:02',
+      'capped price_drop sent sent 10:20:03',
       'capped price_drop suppressed frequency_cap 10:20:04',
-      'carter abandoned_cart sent fired 10:30:00',
+      'carter abandoned_cart sent sent 10:30:00',
       'kiwi price_drop deferred quiet_hours 10:20:00',
-      'kiwi price_drop sent fired 19:00:00',
-      'viewer price_drop sent fired 10:20:00',
+      'kiwi price_drop sent sent 19:00:00',
+      'viewer price_drop sent sent 10:20:00',
     ]);
     const sentKeys = rows.filter((r) => r.decision === 'sent').map((r) => r.idempotency_key);
     expect(sentKeys.sort()).toEqual(expected.map((e) => e.idem).sort());
@@ -229,6 +234,16 @@ describe('push decisioning on the real stack', () => {
       items: [item],
       idempotencyKey: idempotencyKey(user, trigger, item, ts),
       payload: '{}',
+      pushId: idempotencyKey(user, trigger, item, ts),
+      channel: 'push',
+      variant: 'A',
+      propensity: 1,
+      variantPropensity: 1,
+      scheduledFor: ts,
+      holdout: false,
+      pOpen: 0.1,
+      uplift: 0.01,
+      locale: 'en',
     });
     const msg = (x: PushDecision): PushMessage => ({
       idempotencyKey: x.idempotencyKey,

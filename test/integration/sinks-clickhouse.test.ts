@@ -204,6 +204,16 @@ describe('ClickHouse sink on the real server', () => {
       items: ['a', 'b'],
       idempotencyKey: 'u1:abandoned_cart:2026-11-23',
       payload: '{"title":"Still thinking about it?"}',
+      pushId: 'u1:abandoned_cart:2026-11-23',
+      channel: 'push',
+      variant: 'A',
+      propensity: 0.5,
+      variantPropensity: 0.5,
+      scheduledFor: 200,
+      holdout: false,
+      pOpen: 0.1,
+      uplift: 0.01,
+      locale: 'en',
     });
     for (let replay = 0; replay < 2; replay++) {
       await sink.insertRecommendations(

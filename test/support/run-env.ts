@@ -19,6 +19,7 @@ export function isolatedRun(label: string, extra: Record<string, string> = {}): 
   const env: Record<string, string> = {
     RECPIPE_KAFKA_INPUT_TOPIC: `${name}-clickstream`,
     RECPIPE_KAFKA_ITEMS_TOPIC: `${name}-items`,
+    RECPIPE_KAFKA_PREFERENCES_TOPIC: `${name}-preferences`,
     RECPIPE_KAFKA_DLQ_TOPIC: `${name}-dlq`,
     RECPIPE_KAFKA_PUSH_TOPIC: `${name}-push`,
     RECPIPE_KAFKA_GROUP_ID: `${name}-group`,

@@ -72,8 +72,13 @@ const iso = (ts: number): string => new Date(ts).toISOString().slice(5, 16).repl
 export const line = (d: PushDecision): string =>
   `${d.decision} ${d.trigger} ${d.userId} [${d.items.join(',')}] @${iso(d.ts)} ${d.reason.split(':')[0]}`;
 
-/** No quiet hours, cooldowns or rate limits unless the test asks for them. */
+/**
+ * The static policy with no holdout, quiet hours, cooldowns or rate limits unless the test asks
+ * for them: the fixed rules, decided at the trigger time on the push channel.
+ */
 export const OPEN: PushOverrides = {
+  policy: 'static',
+  holdout: { fraction: 0 },
   quietHours: { start: '00:00', end: '00:00' },
   cooldownMs: {
     abandonedCart: 0,
@@ -92,6 +97,7 @@ export const engine = (o: PushOverrides = {}, baseline?: BurstBaseline): PushEng
       ...o,
       cooldownMs: { ...OPEN.cooldownMs, ...o.cooldownMs },
       quietHours: { ...OPEN.quietHours, ...o.quietHours },
+      holdout: { ...OPEN.holdout, ...o.holdout },
     },
     baseline,
   );

@@ -25,10 +25,16 @@ describe('quiet hours', () => {
       batch({ events: [ev('view', 'u2', 'x', at('2026-11-02T07:59:59Z'))] }),
       batch({ events: [ev('view', 'u2', 'x', at('2026-11-02T08:00:10Z'))] }),
     ]);
-    expect(out.map((b) => (b.pushes ?? []).map((d) => `${d.decision} ${d.reason}`))).toEqual([
-      ['deferred quiet_hours: until 2026-11-02T08:00:00.000Z (UTC)'],
+    const v = out[0].pushes?.[0]?.variant ?? '?';
+    const summary = `push at 08:00 local (after quiet hours), variant ${v} (uniform)`;
+    expect(
+      out.map((b) =>
+        (b.pushes ?? []).map((d) => `${d.decision} ${d.reason.replace(/, uplift.*?pp/, '')}`),
+      ),
+    ).toEqual([
+      [`deferred quiet_hours: until 2026-11-02T08:00:00.000Z (UTC); ${summary}`],
       [],
-      ['sent fired: top recommendation i1 scored 2.000 (because)'],
+      [`sent sent: ${summary}; top recommendation i1 scored 2.000 (because)`],
     ]);
     const [deferred] = out[0].pushes ?? [];
     const [sent] = out[2].pushes ?? [];
@@ -53,13 +59,13 @@ describe('quiet hours', () => {
       },
       'a-b-c-d-e|',
       {
-        a: ['sent new_recommendation u1 [i1] @11-01 21:59 fired'],
+        a: ['sent new_recommendation u1 [i1] @11-01 21:59 sent'],
         b: ['deferred new_recommendation u2 [i1] @11-01 22:00 quiet_hours'],
         c: ['deferred new_recommendation u3 [i1] @11-02 07:59 quiet_hours'],
-        d: ['sent new_recommendation u4 [i1] @11-02 08:00 fired'],
+        d: ['sent new_recommendation u4 [i1] @11-02 08:00 sent'],
         e: [
-          'sent new_recommendation u2 [i1] @11-02 08:00 fired',
-          'sent new_recommendation u3 [i1] @11-02 08:00 fired',
+          'sent new_recommendation u2 [i1] @11-02 08:00 sent',
+          'sent new_recommendation u3 [i1] @11-02 08:00 sent',
         ],
       },
     );
@@ -85,8 +91,8 @@ describe('quiet hours', () => {
       'a-b-c|',
       {
         a: ['deferred new_recommendation ny [i1] @11-01 02:00 quiet_hours'],
-        b: ['sent new_recommendation ny [i2] @11-01 23:00 fired'],
-        c: ['sent new_recommendation ny [i1] @11-01 13:00 fired'],
+        b: ['sent new_recommendation ny [i2] @11-01 23:00 sent'],
+        c: ['sent new_recommendation ny [i1] @11-01 13:00 sent'],
       },
     );
     expect(
@@ -142,11 +148,11 @@ describe('frequency cap', () => {
       },
       'a-b-c-d-e-f|',
       {
-        a: ['sent new_recommendation u1 [i1] @11-01 12:00 fired'],
-        b: ['sent new_recommendation u1 [i2] @11-01 13:00 fired'],
-        c: ['sent new_recommendation u1 [i3] @11-01 14:00 fired'],
+        a: ['sent new_recommendation u1 [i1] @11-01 12:00 sent'],
+        b: ['sent new_recommendation u1 [i2] @11-01 13:00 sent'],
+        c: ['sent new_recommendation u1 [i3] @11-01 14:00 sent'],
         d: ['suppressed new_recommendation u1 [i4] @11-02 11:59 frequency_cap'],
-        e: ['sent new_recommendation u1 [i5] @11-02 12:00 fired'],
+        e: ['sent new_recommendation u1 [i5] @11-02 12:00 sent'],
         f: ['suppressed new_recommendation u1 [i6] @11-02 12:30 frequency_cap'],
       },
     );
@@ -161,8 +167,8 @@ describe('frequency cap', () => {
       'a|',
       {
         a: [
-          'sent new_recommendation u1 [i1] @11-01 12:00 fired',
-          'sent new_recommendation u2 [i1] @11-01 12:00 fired',
+          'sent new_recommendation u1 [i1] @11-01 12:00 sent',
+          'sent new_recommendation u2 [i1] @11-01 12:00 sent',
           'suppressed new_recommendation u1 [i2] @11-01 12:00 frequency_cap',
         ],
       },
@@ -195,10 +201,10 @@ describe('cooldown, rate limit, dedupe', () => {
       'a-b-c|',
       {
         a: [],
-        b: ['sent price_drop u1 [i1] @11-01 12:00 fired'],
+        b: ['sent price_drop u1 [i1] @11-01 12:00 sent'],
         c: [
           'suppressed price_drop u1 [i2] @11-01 14:00 cooldown',
-          'sent back_in_stock u1 [i2] @11-01 14:00 fired',
+          'sent back_in_stock u1 [i2] @11-01 14:00 sent',
         ],
       },
     );
@@ -217,11 +223,11 @@ describe('cooldown, rate limit, dedupe', () => {
       'a-b|',
       {
         a: [
-          'sent new_recommendation u1 [i1] @11-01 12:00 fired',
-          'sent new_recommendation u2 [i1] @11-01 12:00 fired',
+          'sent new_recommendation u1 [i1] @11-01 12:00 sent',
+          'sent new_recommendation u2 [i1] @11-01 12:00 sent',
           'suppressed new_recommendation u3 [i1] @11-01 12:00 rate_limit',
         ],
-        b: ['sent new_recommendation u4 [i1] @11-01 12:01 fired'],
+        b: ['sent new_recommendation u4 [i1] @11-01 12:01 sent'],
       },
     );
   });
@@ -243,7 +249,7 @@ describe('cooldown, rate limit, dedupe', () => {
         }),
       },
       'a-b-c|',
-      { a: [], b: ['sent back_in_stock u1 [i1] @11-01 12:00 fired'], c: [] },
+      { a: [], b: ['sent back_in_stock u1 [i1] @11-01 12:00 sent'], c: [] },
     );
   });
 

@@ -27,7 +27,7 @@ describe('abandoned cart', () => {
         c: batch({ events: [ev('view', 'u2', 'x', T0 + 31 * MIN)] }),
       },
       'a-b-c|',
-      { a: [], b: [], c: ['sent abandoned_cart u1 [i1] @11-01 12:30 fired'] },
+      { a: [], b: [], c: ['sent abandoned_cart u1 [i1] @11-01 12:30 sent'] },
     );
   });
 
@@ -51,7 +51,7 @@ describe('abandoned cart', () => {
         b: batch({ events: [ev('view', 'u9', 'x', T0 + HOUR)] }),
       },
       'a-b|',
-      { a: [], b: ['sent abandoned_cart u3 [i3] @11-01 12:30 fired'] },
+      { a: [], b: ['sent abandoned_cart u3 [i3] @11-01 12:30 sent'] },
     );
   });
 
@@ -75,7 +75,7 @@ describe('abandoned cart', () => {
       {
         a: [],
         b: [],
-        c: ['sent abandoned_cart u1 [i3,i2,i1] @11-01 12:50 fired'],
+        c: ['sent abandoned_cart u1 [i3,i2,i1] @11-01 12:50 sent'],
       },
     );
   });
@@ -91,12 +91,29 @@ describe('abandoned cart', () => {
     const msg = out.pushMessages?.[0];
     expect(msg?.key).toBe('u1');
     const p = JSON.parse(msg?.value ?? '') as PushPayload;
+    const texts = {
+      A: ['Still thinking it over?', 'Red mug (12.50) is waiting in your cart.'],
+      B: [
+        'You left something behind',
+        'We kept Red mug (12.50) for you. Complete your order before it sells out.',
+      ],
+      C: ['Your cart', 'Red mug (12.50)'],
+    };
+    const [title, body] = texts[p.variant];
     expect(p).toEqual({
       user_id: 'u1',
       trigger: 'abandoned_cart',
       items: [{ item_id: 'i 1', title: 'Red mug', price: 12.5 }],
-      title: 'Still thinking it over?',
-      body: 'Red mug (12.50) is waiting in your cart.',
+      title,
+      body,
+      push_id: out.pushes?.[0]?.idempotencyKey,
+      channel: 'push',
+      variant: p.variant,
+      locale: 'en',
+      // The static policy splits variants uniformly.
+      propensity: 1 / 3,
+      scheduled_for: T0 + 30 * MIN,
+      holdout: false,
       deep_link: 'shop://p/i%201?src=push',
       expires_at: new Date(T0 + 30 * MIN + DAY).toISOString(),
       idempotency_key: out.pushes?.[0]?.idempotencyKey,
@@ -105,6 +122,8 @@ describe('abandoned cart', () => {
     expect(msg?.headers).toEqual({
       trigger: 'abandoned_cart',
       'idempotency-key': p.idempotency_key,
+      channel: 'push',
+      variant: p.variant,
     });
     expect(out.pushes?.[0]?.payload).toBe(msg?.value);
     expect(p.idempotency_key).toMatch(/^[0-9a-f]{32}$/);
@@ -137,10 +156,10 @@ describe('price drop and back in stock', () => {
       {
         a: [],
         // u2's cart is abandoned meanwhile; carting still counts as interest in the price.
-        b: ['sent abandoned_cart u2 [i1] @11-01 11:30 fired'],
+        b: ['sent abandoned_cart u2 [i1] @11-01 11:30 sent'],
         c: [
-          'sent price_drop u1 [i1] @11-01 12:01 fired',
-          'sent price_drop u2 [i1] @11-01 12:01 fired',
+          'sent price_drop u1 [i1] @11-01 12:01 sent',
+          'sent price_drop u2 [i1] @11-01 12:01 sent',
         ],
       },
     );
@@ -156,8 +175,15 @@ describe('price drop and back in stock', () => {
       batch({ items: [item('i1', T0, { price: 30 })] }),
     ]);
     const p = JSON.parse(out.pushMessages?.[0]?.value ?? '{}') as PushPayload;
-    expect(p.title).toBe('Price drop: Lamp');
-    expect(p.body).toBe('Now 30.00, down 25% from 40.00.');
+    const texts = {
+      A: ['Price drop: Lamp', 'Now 30.00, down 25% from 40.00.'],
+      B: [
+        'Good news: Lamp is cheaper',
+        'The Lamp you looked at is now 30.00 (25% off). Grab it while it lasts.',
+      ],
+      C: ['−25%: Lamp', 'Now 30.00.'],
+    };
+    expect([p.title, p.body]).toEqual(texts[p.variant]);
     expect(p.items).toEqual([{ item_id: 'i1', title: 'Lamp', price: 30 }]);
   });
 
@@ -177,7 +203,7 @@ describe('price drop and back in stock', () => {
         c: batch({ items: [item('i1', T0 + HOUR, { inStock: true })] }),
       },
       'a-b-c|',
-      { a: [], b: [], c: ['sent back_in_stock u1 [i1] @11-01 13:00 fired'] },
+      { a: [], b: [], c: ['sent back_in_stock u1 [i1] @11-01 13:00 sent'] },
     );
   });
 });
@@ -206,7 +232,7 @@ describe('interest burst', () => {
       'a-b|',
       {
         a: [],
-        b: ['sent interest_burst u2 [toys-0,toys-3,toys-2] @11-01 12:20 fired'],
+        b: ['sent interest_burst u2 [toys-0,toys-3,toys-2] @11-01 12:20 sent'],
       },
     );
   });
@@ -222,7 +248,7 @@ describe('interest burst', () => {
         b: batch({ events: views('u2', 'books', T0 + 3 * HOUR, 6, MIN) }),
       },
       'a-b|',
-      { a: [], b: ['sent interest_burst u2 [books-2,books-1,books-0] @11-01 15:02 fired'] },
+      { a: [], b: ['sent interest_burst u2 [books-2,books-1,books-0] @11-01 15:02 sent'] },
     );
   });
 });
@@ -252,7 +278,7 @@ describe('new recommendation', () => {
       },
       'a-b-c-d|',
       {
-        a: ['sent new_recommendation u1 [i1,i2] @11-01 12:00 fired'],
+        a: ['sent new_recommendation u1 [i1,i2] @11-01 12:00 sent'],
         b: [],
         c: [],
         d: [],

@@ -1,0 +1,187 @@
+import { ByteReader, ByteWriter } from './codec.js';
+import {
+  CHANNELS,
+  PUSH_TRIGGERS,
+  VARIANTS,
+  type Channel,
+  type PushAction,
+  type PushCandidate,
+  type PushTrigger,
+  type Variant,
+} from './types.js';
+import { UserPushState } from './user-state.js';
+
+/**
+ * One user's push state as bytes and back (snapshots, and the per-user changelogs built on them):
+ * a version byte, then every field of UserPushState in declaration order, little-endian.
+ */
+const VERSION = 1;
+
+function writeCandidate(w: ByteWriter, c: PushCandidate): void {
+  w.str(c.userId).u8(PUSH_TRIGGERS.indexOf(c.trigger)).str(c.itemId).strs(c.itemIds);
+  w.f64(c.ts).str(c.detail);
+  const vars = Object.entries(c.vars ?? {});
+  w.u32(vars.length);
+  for (const [k, v] of vars) w.str(k).str(v);
+}
+
+function readCandidate(r: ByteReader): PushCandidate {
+  const userId = r.str();
+  const trigger = PUSH_TRIGGERS[r.u8()] as PushTrigger;
+  const itemId = r.str();
+  const itemIds = r.strs();
+  const ts = r.f64();
+  const detail = r.str();
+  const n = r.u32();
+  const vars: Record<string, string> = {};
+  for (let i = 0; i < n; i++) {
+    const k = r.str();
+    // Keys are template placeholders we wrote ourselves, but never trust bytes with __proto__.
+    const v = r.str();
+    if (k !== '__proto__') vars[k] = v;
+  }
+  return { userId, trigger, itemId, itemIds, ts, detail, ...(n > 0 && { vars }) };
+}
+
+function writeAction(w: ByteWriter, a: PushAction): void {
+  w.u8(a.channel === '' ? 255 : CHANNELS.indexOf(a.channel)).u8(VARIANTS.indexOf(a.variant));
+  w.f64(a.propensity).f64(a.variantPropensity).f64(a.scheduledFor).f64(a.pOpen).f64(a.uplift);
+  w.str(a.locale).f64(a.load).str(a.summary);
+}
+
+function readAction(r: ByteReader): PushAction {
+  const c = r.u8();
+  return {
+    channel: c === 255 ? '' : (CHANNELS[c] as Channel),
+    variant: VARIANTS[r.u8()] as Variant,
+    propensity: r.f64(),
+    variantPropensity: r.f64(),
+    scheduledFor: r.f64(),
+    pOpen: r.f64(),
+    uplift: r.f64(),
+    locale: r.str(),
+    load: r.f64(),
+    summary: r.str(),
+  };
+}
+
+/** Serialises one user's state (versioned, little-endian; see codec.ts). */
+export function encodeUser(s: UserPushState): Uint8Array {
+  const w = new ByteWriter().u8(VERSION);
+  w.f64(s.lastSeen)
+    .f64(s.prefTs)
+    .u8(s.channelMask)
+    .u8(s.personalization ? 1 : 0);
+  w.optStr(s.tz)
+    .u8(s.tzPinned ? 1 : 0)
+    .optStr(s.locale);
+  w.bytes(s.hours ?? new Uint8Array(0)).f64(s.hoursAt);
+  w.f32s(s.stats ?? new Float32Array(0));
+  w.f64(s.lastVariant).f64(s.lastVariantTs);
+  w.f64s(s.sent).f64s(s.sentChannels);
+  w.f64s(s.lastByTrigger ?? []);
+  w.strs([...(s.pushedItems ?? [])]);
+  w.f64s(s.decided ?? []).u32(s.decidedNext);
+  w.u32(s.recent.length);
+  for (const p of s.recent) {
+    w.str(p.pushId).u8(PUSH_TRIGGERS.indexOf(p.trigger));
+    w.u8(p.channel === '' ? 255 : CHANNELS.indexOf(p.channel)).u8(VARIANTS.indexOf(p.variant));
+    w.f64(p.ts)
+      .strs(p.items)
+      .u8((p.holdout ? 1 : 0) | (p.opened ? 2 : 0) | (p.converted ? 4 : 0));
+    w.f64(p.load);
+  }
+  w.u32(s.pending.length);
+  for (const p of s.pending) {
+    w.str(p.key);
+    writeCandidate(w, p.c);
+    writeAction(w, p.action);
+    w.strs(p.bought);
+  }
+  const map = (m: Map<string, number> | undefined): void => {
+    w.u32(m?.size ?? 0);
+    for (const [k, v] of m ?? []) w.str(k).f64(v);
+  };
+  map(s.carts);
+  map(s.interest);
+  w.u32(s.bursts?.size ?? 0);
+  for (const [cat, b] of s.bursts ?? [])
+    w.str(cat).f64s(b.ts).f64s(b.w).strs(b.items).f64(b.firedAt);
+  w.optStr(s.lastTop);
+  return w.done();
+}
+
+export function decodeUser(bytes: Uint8Array): UserPushState {
+  const r = new ByteReader(bytes);
+  const version = r.u8();
+  if (version !== VERSION) throw new RangeError(`push state: unknown version ${version}`);
+  const s = new UserPushState();
+  s.lastSeen = r.f64();
+  s.prefTs = r.f64();
+  s.channelMask = r.u8();
+  s.personalization = r.u8() === 1;
+  s.tz = r.optStr();
+  s.tzPinned = r.u8() === 1;
+  s.locale = r.optStr();
+  const hours = r.bytes();
+  if (hours.length > 0) s.hours = hours;
+  s.hoursAt = r.f64();
+  const stats = r.f32s();
+  if (stats.length > 0) s.stats = stats;
+  s.lastVariant = r.f64();
+  s.lastVariantTs = r.f64();
+  s.sent = r.f64s();
+  s.sentChannels = r.f64s();
+  const last = r.f64s();
+  if (last.length > 0) s.lastByTrigger = Float64Array.from(last);
+  const pushed = r.strs();
+  if (pushed.length > 0) s.pushedItems = new Set(pushed);
+  const decided = r.f64s();
+  if (decided.length > 0) s.decided = Float64Array.from(decided);
+  s.decidedNext = r.u32();
+  for (let n = r.u32(), i = 0; i < n; i++) {
+    const pushId = r.str();
+    const trigger = PUSH_TRIGGERS[r.u8()] as PushTrigger;
+    const ch = r.u8();
+    const variant = VARIANTS[r.u8()] as Variant;
+    const ts = r.f64();
+    const items = r.strs();
+    const flags = r.u8();
+    s.recent.push({
+      pushId,
+      trigger,
+      channel: ch === 255 ? '' : (CHANNELS[ch] as Channel),
+      variant,
+      ts,
+      items,
+      holdout: (flags & 1) !== 0,
+      opened: (flags & 2) !== 0,
+      converted: (flags & 4) !== 0,
+      load: r.f64(),
+    });
+  }
+  for (let n = r.u32(), i = 0; i < n; i++) {
+    const key = r.str();
+    const c = readCandidate(r);
+    const action = readAction(r);
+    s.pending.push({ key, c, action, bought: r.strs() });
+  }
+  const map = (): Map<string, number> | undefined => {
+    const n = r.u32();
+    if (n === 0) return undefined;
+    const m = new Map<string, number>();
+    for (let i = 0; i < n; i++) m.set(r.str(), r.f64());
+    return m;
+  };
+  s.carts = map();
+  s.interest = map();
+  const nb = r.u32();
+  if (nb > 0) s.bursts = new Map();
+  for (let i = 0; i < nb; i++) {
+    const cat = r.str();
+    s.bursts?.set(cat, { ts: r.f64s(), w: r.f64s(), items: r.strs(), firedAt: r.f64() });
+  }
+  s.lastTop = r.optStr();
+  if (!r.atEnd) throw new RangeError('push state: trailing bytes');
+  return s;
+}

@@ -1,0 +1,228 @@
+import {
+  CHANNELS,
+  type Channel,
+  type PreferenceUpdate,
+  type PushAction,
+  type PushCandidate,
+  type PushTrigger,
+  type Variant,
+} from './types.js';
+
+/** Channel bit i = CHANNELS[i]; no preference message = push and in_app (CONTRACT §5). */
+export const DEFAULT_CHANNEL_MASK = 0b0101;
+export const channelBit = (c: Channel): number => 1 << CHANNELS.indexOf(c);
+
+/** Layout of `stats`: per-user learned counts (all decayed by halving, see learner.ts). */
+export const ST = {
+  /** sends, opens per channel: [2i], [2i+1]. */
+  channel: 0,
+  /** predicted opens (the population arm's rate at each send), opens per variant. */
+  variant: 8,
+  /** fresh sends, fresh opens, loaded sends, loaded opens, Σ load of loaded sends. */
+  fatigue: 14,
+  size: 19,
+} as const;
+
+/** A push delivered (or, for holdout users, one that would have been): attribution and learning. */
+export interface RecentPush {
+  readonly pushId: string;
+  readonly trigger: PushTrigger;
+  readonly channel: Channel | '';
+  readonly variant: Variant;
+  /** Delivery time. */
+  readonly ts: number;
+  readonly items: readonly string[];
+  readonly holdout: boolean;
+  readonly load: number;
+  opened: boolean;
+  converted: boolean;
+}
+
+/** A push decided for a later delivery time (the user's best hour, or after quiet hours). */
+export interface PendingPush {
+  readonly key: string;
+  readonly c: PushCandidate;
+  readonly action: PushAction;
+  /** Items of the push the user bought while it waited: dropped from it at delivery. */
+  bought: string[];
+}
+
+/** Events of one category within the burst window, oldest first (at most BURST_EVENTS). */
+export interface BurstWindow {
+  ts: number[];
+  w: number[];
+  items: string[];
+  firedAt: number;
+}
+
+/** Per-structure bounds of one user's push state (docs/operations.md sums them). */
+export const USER_BOUNDS = {
+  /** Dedupe keys remembered (64-bit hashes), each for at most the dedupe horizon. */
+  decided: 64,
+  /** Items ever pushed, for "never pushed before" (new_recommendation). */
+  pushedItems: 256,
+  /** Pending cart adds. */
+  carts: 50,
+  /** Items the user recently viewed, clicked or carted (price drop / back in stock). */
+  interest: 100,
+  /** Categories with a live burst window, and events kept per window. */
+  burstCategories: 16,
+  burstEvents: 64,
+  /** Delivered pushes kept for attribution, and pushes waiting for their delivery time. */
+  recent: 32,
+  pending: 32,
+} as const;
+
+/**
+ * Everything the push engine knows about one user, in one place so it can be written out,
+ * restored and erased per user (snapshotUser / restoreUser / forgetUser of the engine).
+ */
+export class UserPushState {
+  lastSeen = -Infinity;
+  prefTs = -Infinity;
+  channelMask = DEFAULT_CHANNEL_MASK;
+  personalization = true;
+  tz: string | undefined;
+  /** The zone came from a preference message (which beats `props.tz` of events). */
+  tzPinned = false;
+  locale: string | undefined;
+  /** Hour-of-week engagement counts (saturating, halved every half-life); lazily allocated. */
+  hours: Uint8Array | undefined;
+  hoursAt = 0;
+  stats: Float32Array | undefined;
+  lastVariant = -1;
+  lastVariantTs = 0;
+  /** Delivery times of sent (or holdout would-be) pushes in the frequency window, ascending. */
+  sent: number[] = [];
+  sentChannels: number[] = [];
+  lastByTrigger: Float64Array | undefined;
+  pushedItems: Set<string> | undefined;
+  /** Ring of (key hash, decision time) pairs. */
+  decided: Float64Array | undefined;
+  decidedNext = 0;
+  recent: RecentPush[] = [];
+  pending: PendingPush[] = [];
+  carts: Map<string, number> | undefined;
+  interest: Map<string, number> | undefined;
+  bursts: Map<string, BurstWindow> | undefined;
+  lastTop: string | undefined;
+
+  statsArray(): Float32Array {
+    return (this.stats ??= new Float32Array(ST.size));
+  }
+
+  /** True when the key was decided before; otherwise remembers it. */
+  seenKey(key: string, at: number, horizonMs: number): boolean {
+    const h = parseInt(key.slice(0, 13), 16);
+    const ring = (this.decided ??= new Float64Array(2 * USER_BOUNDS.decided).fill(NaN));
+    for (let i = 0; i < ring.length; i += 2)
+      if (ring[i] === h && (ring[i + 1] as number) >= at - horizonMs) return true;
+    ring[2 * this.decidedNext] = h;
+    ring[2 * this.decidedNext + 1] = at;
+    this.decidedNext = (this.decidedNext + 1) % USER_BOUNDS.decided;
+    return false;
+  }
+
+  /** Nothing worth keeping beyond learned statistics and preferences. */
+  get idle(): boolean {
+    return (
+      this.pending.length === 0 &&
+      this.recent.length === 0 &&
+      (this.carts?.size ?? 0) === 0 &&
+      this.sent.length === 0
+    );
+  }
+}
+
+/**
+ * A preference message (CONTRACT §5) applied to the user's state: the latest by `ts` wins; a user
+ * who turns personalisation off loses what was learned about them and gets no profile.
+ */
+export function applyPreference(s: UserPushState, p: PreferenceUpdate): void {
+  if (p.ts < s.prefTs) return;
+  s.prefTs = p.ts;
+  let mask = 0;
+  CHANNELS.forEach((c, i) => {
+    if (p.channels[c]) mask |= 1 << i;
+  });
+  s.channelMask = mask;
+  s.personalization = p.personalization ?? true;
+  if (!s.personalization) {
+    s.hours = undefined;
+    s.stats = undefined;
+  }
+  // The validator accepted only zones the runtime knows.
+  if (p.tz !== undefined) {
+    s.tz = p.tz;
+    s.tzPinned = true;
+  }
+  if (p.locale !== undefined) s.locale = p.locale;
+}
+
+/**
+ * The users' push states: at most `maxUsers` (least recently seen evicted first, insertion order
+ * of the Map is recency order) and none idle for more than `ttlMs` of event time. `onDrop` lets
+ * the engine unindex a user that leaves (item interest index).
+ */
+export class PushUsers {
+  private readonly users = new Map<string, UserPushState>();
+
+  constructor(
+    private readonly maxUsers: number,
+    private readonly ttlMs: number,
+    private readonly onDrop: (userId: string, s: UserPushState) => void,
+  ) {}
+
+  get size(): number {
+    return this.users.size;
+  }
+
+  get(userId: string): UserPushState | undefined {
+    return this.users.get(userId);
+  }
+
+  /** The user's state, created when missing, marked as seen at `ts`. */
+  touch(userId: string, ts: number): UserPushState {
+    let s = this.users.get(userId);
+    if (s) {
+      this.users.delete(userId);
+    } else {
+      s = new UserPushState();
+      if (this.users.size >= this.maxUsers) this.evictOldest();
+    }
+    this.users.set(userId, s);
+    if (ts > s.lastSeen) s.lastSeen = ts;
+    return s;
+  }
+
+  set(userId: string, s: UserPushState): void {
+    this.delete(userId);
+    if (this.users.size >= this.maxUsers) this.evictOldest();
+    this.users.set(userId, s);
+  }
+
+  delete(userId: string): boolean {
+    const s = this.users.get(userId);
+    if (!s) return false;
+    this.users.delete(userId);
+    this.onDrop(userId, s);
+    return true;
+  }
+
+  entries(): IterableIterator<[string, UserPushState]> {
+    return this.users.entries();
+  }
+
+  /** Drops users idle past the TTL, oldest first (recency order ≈ event-time order). */
+  sweep(watermark: number): void {
+    for (const [u, s] of this.users) {
+      if (s.lastSeen >= watermark - this.ttlMs) break;
+      this.delete(u);
+    }
+  }
+
+  private evictOldest(): void {
+    const oldest = this.users.keys().next();
+    if (!oldest.done) this.delete(oldest.value);
+  }
+}
