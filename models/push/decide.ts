@@ -125,12 +125,15 @@ export function scoreCandidate(
     ch === undefined
       ? 0
       : learner.pOpen(chArms.means[ch.index] as number, vArms, vi, slot.relative, phi, load.before);
-  const rates = learner.conversionRates();
-  const uplift = pOpen * Math.max(0, rates.open - rates.base);
+  const inc = learner.incrementalConversion();
+  const uplift = pOpen * Math.max(0, inc.mean);
+  // The gate is optimistic (two sd above the mean): with little data pushes still go out and
+  // teach the learner; only a confident estimate below the cost stops them.
+  const optimistic = pOpen * Math.max(0, inc.mean + 2 * inc.sd);
   const cap = learned ? learner.userCap(s, o.frequencyCap, o.fatigueFloor) : o.frequencyCap;
   blocked ??= rules.check(s, c.trigger, slot.at, load.total, cap, !holdout);
-  if (blocked === undefined && learned && 100 * uplift < o.fatigueCostPp)
-    blocked = `low_value: predicted uplift ${pp(uplift)} (open ${(100 * pOpen).toFixed(1)}%) below the fatigue cost +${o.fatigueCostPp.toFixed(2)} pp`;
+  if (blocked === undefined && learned && 100 * optimistic < o.fatigueCostPp)
+    blocked = `low_value: predicted uplift ${pp(uplift)} (open ${(100 * pOpen).toFixed(1)}%, at most ${pp(optimistic)}) below the fatigue cost +${o.fatigueCostPp.toFixed(2)} pp`;
 
   const how = !learned ? 'uniform' : v?.explored ? 'explore' : 'Thompson';
   const variant = VARIANTS[vi] ?? 'A';

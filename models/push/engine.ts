@@ -18,6 +18,7 @@ import {
   type BurstBaseline,
 } from './triggers.js';
 import {
+  PUSH_TRIGGERS,
   VARIANTS,
   type PreferenceUpdate,
   type PushAction,
@@ -55,6 +56,7 @@ const MAX_ITEM_INFO = 1_000_000;
 /** Users whose tidy-up (burst windows, old sends) runs per batch, round robin. */
 const TIDY_PER_BATCH = 32;
 const DAY_MS = 86_400_000;
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const ACTIVITY: ReadonlySet<EventType> = new Set([
   'view',
   'click',
@@ -175,7 +177,16 @@ export class PushEngine {
       const p = this.users.get(userId)?.pending.find((x) => x.key === key);
       if (p) due.push({ c: p.c, at, key });
     }
-    due.sort((a, b) => a.at - b.at);
+    // A total order that does not depend on how the candidates were collected (index and heap
+    // order differ after a restore), so a restored or replaying instance decides the same.
+    due.sort(
+      (a, b) =>
+        a.at - b.at ||
+        cmp(a.c.userId, b.c.userId) ||
+        PUSH_TRIGGERS.indexOf(a.c.trigger) - PUSH_TRIGGERS.indexOf(b.c.trigger) ||
+        cmp(a.c.itemId, b.c.itemId) ||
+        cmp(a.key ?? '', b.key ?? ''),
+    );
     for (const d of due) {
       if (d.key === undefined) this.decide(d.c, d.at, out);
       else this.deliverPending(d.c.userId, d.key, out);

@@ -126,16 +126,22 @@ export class PushLearner {
     if ((this.conv[n] as number) > POP_HALVE_AT) halve(this.conv, n, 2);
   }
 
-  /** P(purchase within the window | opened) and the same without the push (holdout, else unopened). */
-  conversionRates(): { open: number; base: number } {
+  /**
+   * P(purchase within the window | opened) minus the same without the push (holdout users' would-be
+   * pushes, else unopened pushes): its posterior mean and sd, from Beta posteriors with weak
+   * priors (10 % and 1 %, each worth 10 pushes).
+   */
+  incrementalConversion(): { mean: number; sd: number } {
     const c = this.conv;
-    const open = ((c[conv.openedConv] as number) + 0.1) / ((c[conv.openedN] as number) + 1);
-    const hold = c[conv.holdN] as number;
-    const base =
-      hold >= 50
-        ? ((c[conv.holdConv] as number) + 0.01) / (hold + 1)
-        : ((c[conv.unopenedConv] as number) + 0.01) / ((c[conv.unopenedN] as number) + 1);
-    return { open, base };
+    const open = betaMoments(
+      (c[conv.openedConv] as number) + 1,
+      (c[conv.openedN] as number) - (c[conv.openedConv] as number) + 9,
+    );
+    const hold = (c[conv.holdN] as number) >= 50;
+    const n = c[hold ? conv.holdN : conv.unopenedN] as number;
+    const k = c[hold ? conv.holdConv : conv.unopenedConv] as number;
+    const base = betaMoments(k + 0.1, n - k + 9.9);
+    return { mean: open.mean - base.mean, sd: Math.sqrt(open.sd ** 2 + base.sd ** 2) };
   }
 
   private popChannelRate(ci: number): number {
@@ -231,8 +237,24 @@ export class PushLearner {
     return clamp(channelMean * v * relative * fatigue ** load, 0, 1);
   }
 
+  /**
+   * The cached population distribution and its refresh counter go too, so a restored learner
+   * answers exactly like the original until the next refresh.
+   */
+  private parts(): Float64Array[] {
+    return [
+      this.popHours,
+      this.popDist,
+      Float64Array.of(this.popDirty),
+      this.channel,
+      this.arms,
+      this.fatigue,
+      this.conv,
+    ];
+  }
+
   snapshot(): Float64Array {
-    const parts = [this.popHours, this.channel, this.arms, this.fatigue, this.conv];
+    const parts = this.parts();
     const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
     let o = 0;
     for (const p of parts) {
@@ -243,7 +265,7 @@ export class PushLearner {
   }
 
   restore(a: Float64Array): void {
-    const parts = [this.popHours, this.channel, this.arms, this.fatigue, this.conv];
+    const parts = this.parts();
     if (a.length !== parts.reduce((n, p) => n + p.length, 0))
       throw new RangeError('push learner snapshot: wrong size');
     let o = 0;
@@ -251,7 +273,7 @@ export class PushLearner {
       p.set(a.subarray(o, o + p.length));
       o += p.length;
     }
-    this.refreshPopulation();
+    this.popDirty = (parts[2] as Float64Array)[0] as number;
   }
 }
 

@@ -6,7 +6,7 @@ import { PushEngine } from '../../models/push/engine.js';
 import type { PushOverrides } from '../../models/push/options.js';
 import type { BurstBaseline } from '../../models/push/triggers.js';
 import { decidePushes } from '../../operators/decide-pushes.js';
-import type { GraphBatch, PushDecision } from '../../operators/types.js';
+import type { GraphBatch, PreferenceUpdate, PushDecision } from '../../operators/types.js';
 
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
@@ -43,6 +43,7 @@ export function batch(
     events?: ClickEvent[];
     items?: ItemEvent[];
     recs?: ReturnType<typeof rec>[];
+    prefs?: PreferenceUpdate[];
     watermark?: number;
   },
   seq = 0,
@@ -63,6 +64,7 @@ export function batch(
     features: [],
     lateFeatureEvents: 0,
     watermark: parts.watermark ?? newest - 10_000,
+    ...(parts.prefs && { preferences: parts.prefs }),
   };
 }
 
