@@ -71,7 +71,7 @@ describe('preferences topic (CONTRACT §5)', () => {
         { topic: 'prefs', partition: 0, offset: 1, value: '{"user_id":"u2"}' },
       ],
     };
-    const out = await firstValueFrom(of(batch).pipe(parseMessages(() => 5, 'items', 'prefs')));
+    const out = await firstValueFrom(of(batch).pipe(parseMessages(() => 5, 'items', {}, 'prefs')));
     expect(out.preferences?.map((p) => p.userId)).toEqual(['u1']);
     expect(out.deadLetters.map((d) => [d.offset, d.reason.split(':')[0]])).toEqual([
       [1, 'missing_field'],
