@@ -249,43 +249,6 @@ export function simulate(opts: SimulateOptions): SimReport {
   input.complete();
 
   const uplift = upliftTotal(decisions, purchases);
-  if (process.env.SIMDBG) {
-    const first = new Map<string, { ts: number; h: boolean }>();
-    for (const d of decisions) {
-      const f = first.get(d.userId);
-      if (!f || d.ts < f.ts)
-        first.set(d.userId, {
-          ts: d.ts,
-          h: process.env.SIMDBG === 'hash' ? new PushEngine({}).isHoldout(d.userId) : d.holdout,
-        });
-    }
-    const org = new Map<string, number[]>();
-    for (const p of organic) org.set(p.userId, [...(org.get(p.userId) ?? []), p.ts]);
-    for (const h of [false, true]) {
-      let n = 0,
-        ft = 0,
-        all = 0,
-        after = 0;
-      for (const [u, f] of first) {
-        if (f.h !== h) continue;
-        n++;
-        ft += (f.ts - SIM_START) / DAY;
-        const l = org.get(u) ?? [];
-        all += l.length;
-        after += l.filter((t) => t >= f.ts).length;
-      }
-      console.error(
-        h ? 'holdout' : 'treated',
-        n,
-        'first day',
-        (ft / n).toFixed(2),
-        'organic all',
-        (all / n).toFixed(4),
-        'after',
-        (after / n).toFixed(4),
-      );
-    }
-  }
   const treatedEligible = new Set(decisions.filter((d) => !d.holdout).map((d) => d.userId));
   let trueSum = 0;
   for (const [u, v] of truth) if (treatedEligible.has(u)) trueSum += v;
