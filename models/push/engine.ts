@@ -54,7 +54,7 @@ export interface PushOutput {
 /** Item titles, categories and prices for texts: one entry per item, least recent dropped. */
 const MAX_ITEM_INFO = 1_000_000;
 /** Users whose tidy-up (burst windows, old sends) runs per batch, round robin. */
-const TIDY_PER_BATCH = 32;
+const TIDY_PER_BATCH = 256;
 const DAY_MS = 86_400_000;
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const ACTIVITY: ReadonlySet<EventType> = new Set([
@@ -217,6 +217,8 @@ export class PushEngine {
     );
     this.carts.observe(e, s);
     this.catalog.observe(e, s);
+    // A user's dead burst windows go when they come back, not only when the tidy-up reaches them.
+    this.burst.sweep(s, e.ts);
     return this.burst.observe(e, category, s);
   }
 

@@ -114,12 +114,23 @@ export class UserPushState {
   /** True when the key was decided before; otherwise remembers it. */
   seenKey(key: string, at: number, horizonMs: number): boolean {
     const h = parseInt(key.slice(0, 13), 16);
-    const ring = (this.decided ??= new Float64Array(2 * USER_BOUNDS.decided).fill(NaN));
-    for (let i = 0; i < ring.length; i += 2)
-      if (ring[i] === h && (ring[i + 1] as number) >= at - horizonMs) return true;
-    ring[2 * this.decidedNext] = h;
-    ring[2 * this.decidedNext + 1] = at;
-    this.decidedNext = (this.decidedNext + 1) % USER_BOUNDS.decided;
+    let ring = this.decided;
+    if (ring)
+      for (let i = 0; i < ring.length; i += 2)
+        if (ring[i] === h && (ring[i + 1] as number) >= at - horizonMs) return true;
+    // Most users see a few decisions a day: the ring starts small and grows to its bound.
+    if (!ring || (this.decidedNext === ring.length / 2 && ring.length / 2 < USER_BOUNDS.decided)) {
+      const grown = new Float64Array(
+        Math.min(2 * USER_BOUNDS.decided, Math.max(8, 2 * (ring?.length ?? 0))),
+      ).fill(NaN);
+      if (ring) grown.set(ring);
+      this.decided = ring = grown;
+    }
+    const slots = ring.length / 2;
+    const i = this.decidedNext % slots;
+    ring[2 * i] = h;
+    ring[2 * i + 1] = at;
+    this.decidedNext = (i + 1) % USER_BOUNDS.decided;
     return false;
   }
 
