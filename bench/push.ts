@@ -162,6 +162,8 @@ async function report(input: string, items?: string): Promise<Report> {
     batchSize: 500,
     dedupeCapacity: 1_000_000,
     progress: false,
+    // The trigger volumes under the fixed rules (the learned policy is bench/push-sim.ts's).
+    push: { policy: 'static', holdout: { fraction: 0 } },
     ...(items !== undefined && { items }),
   })) as { summary: ReplaySummary; sink: MemorySink };
   const users = sink.latestRecommendations.size;
