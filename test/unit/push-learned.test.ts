@@ -214,6 +214,41 @@ describe('feedback', () => {
     expect(used.slice(-4)).toEqual(['email', 'email', 'email', 'email']);
   });
 
+  it('lowers the cap of a user who opens fresh pushes but not the ones after them (fatigue)', () => {
+    const e = learned({
+      cooldownMs: { priceDrop: 0 },
+      maxDelayMs: 0,
+      fatigueCostPp: 0,
+      bandit: { epsilon: 0 },
+    });
+    const reasons: string[] = [];
+    for (let d = 0; d < 12; d++) {
+      // Every other day, so the first push of a day comes fresh (none in the 24 h before).
+      const t0 = MON + 2 * d * D;
+      step(e, { items: [item(`a${d}`, t0, { price: 40 }), item(`b${d}`, t0, { price: 40 })] });
+      step(e, {
+        events: [ev('view', 'u', `a${d}`, t0 + 9 * H), ev('view', 'u', `b${d}`, t0 + 9 * H)],
+      });
+      // Two drops two hours apart: the first push of the day is opened, the second never.
+      const first = step(e, { items: [item(`a${d}`, t0 + 10 * H, { price: 30 })] }).decisions[0];
+      if (first?.decision === 'sent')
+        step(e, {
+          events: [
+            ev('push_open', 'u', `a${d}`, t0 + 10 * H + 60_000, {
+              props: { push_id: first.pushId },
+            }),
+          ],
+        });
+      const second = step(e, { items: [item(`b${d}`, t0 + 12 * H, { price: 30 })] }).decisions[0];
+      reasons.push(second?.reason.split(' (')[0] ?? '');
+    }
+    // At first both go out; once the second push of a day has proven useless, the learned cap
+    // holds it back (re-trying it now and then, as the evidence ages against the prior).
+    expect(reasons.slice(0, 2).every((r) => r.startsWith('sent'))).toBe(true);
+    const capped = reasons.slice(2).filter((r) => r === 'frequency_cap: 1 sent within 24 h');
+    expect(capped.length).toBeGreaterThanOrEqual(7);
+  });
+
   it('keeps no profile of a user who turned personalisation off', () => {
     const e = learned();
     step(e, {
