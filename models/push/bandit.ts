@@ -36,51 +36,93 @@ export function normCdf(x: number): number {
 
 const MIN_SD = 1e-6;
 
+/**
+ * ∫ φ_i(x) Π_{j≠i} Φ_j(x) dx: P(arm i's draw is the largest), by Simpson's rule on a grid made of
+ * 16 steps across ±7 sd of every arm, kept where arm i's density lives. A narrow arm's CDF is a
+ * near step; its own grid points resolve it wherever it sits inside a wide arm's range.
+ */
+function integrateMax(arms: Arms, idx: readonly number[], i: number): number {
+  const sd = (j: number): number => Math.max(MIN_SD, arms.sds[j] as number);
+  const mi = arms.means[i] as number;
+  const si = sd(i);
+  const lo = mi - 7 * si;
+  const hi = mi + 7 * si;
+  const pts: number[] = [lo, hi];
+  for (const j of idx) {
+    const mj = arms.means[j] as number;
+    const sj = sd(j);
+    for (let t = 0; t <= 16; t++) {
+      const x = mj + sj * (-7 + (14 * t) / 16);
+      if (x > lo && x < hi) pts.push(x);
+    }
+  }
+  pts.sort((a, b) => a - b);
+  const f = (x: number): number => {
+    const z = (x - mi) / si;
+    let v = Math.exp(-0.5 * z * z) / (si * Math.sqrt(2 * Math.PI));
+    for (const j of idx) {
+      if (j === i || v === 0) continue;
+      v *= normCdf((x - (arms.means[j] as number)) / sd(j));
+    }
+    return v;
+  };
+  let acc = 0;
+  let fa = f(pts[0] as number);
+  for (let k = 1; k < pts.length; k++) {
+    const a = pts[k - 1] as number;
+    const b = pts[k] as number;
+    if (b <= a) continue;
+    const fb = f(b);
+    acc += ((b - a) / 6) * (fa + 4 * f((a + b) / 2) + fb);
+    fa = fb;
+  }
+  return acc;
+}
+
+/** An arm beyond 5 sd of every other is chosen with probability 1 − O(1e-7) (or never). */
+function dominance(arms: Arms, idx: readonly number[], i: number): 0 | 1 | undefined {
+  const sd = (j: number): number => Math.max(MIN_SD, arms.sds[j] as number);
+  const mi = arms.means[i] as number;
+  const si = sd(i);
+  let above = true;
+  for (const j of idx) {
+    if (j === i) continue;
+    const mj = arms.means[j] as number;
+    if (mi + 5 * si < mj - 5 * sd(j)) return 0;
+    if (mj + 5 * sd(j) >= mi - 5 * si) above = false;
+  }
+  return above ? 1 : undefined;
+}
+
+const eligibleOf = (arms: Arms): number[] => {
+  const idx: number[] = [];
+  for (let j = 0; j < arms.means.length; j++) if (arms.eligible[j]) idx.push(j);
+  return idx;
+};
+
 /** P(arm i has the largest draw) for every eligible arm (0 for the others); sums to 1. */
 export function maxProbabilities(arms: Arms): number[] {
-  const k = arms.means.length;
-  const out = new Array<number>(k).fill(0);
-  const idx: number[] = [];
-  for (let i = 0; i < k; i++) if (arms.eligible[i]) idx.push(i);
-  if (idx.length === 0) return out;
-  if (idx.length === 1) {
-    out[idx[0] as number] = 1;
-    return out;
-  }
-  const sd = (i: number): number => Math.max(MIN_SD, arms.sds[i] as number);
-  // Shortcut: one arm beyond 5 sd of every other is chosen with probability 1 - O(1e-7).
-  for (const i of idx) {
-    const lo = (arms.means[i] as number) - 5 * sd(i);
-    if (idx.every((j) => j === i || (arms.means[j] as number) + 5 * sd(j) < lo)) {
-      out[i] = 1;
-      return out;
-    }
-  }
-  // ∫ φ_i(x) Π_j Φ_j(x) dx by Simpson's rule over ±7 sd of arm i; normalised over the arms so
-  // grid error cannot make the probabilities sum to anything but 1.
-  const N = 96;
+  const idx = eligibleOf(arms);
+  const out = new Array<number>(arms.means.length).fill(0);
+  if (idx.length === 1) out[idx[0] as number] = 1;
+  if (idx.length <= 1) return out;
   let total = 0;
   for (const i of idx) {
-    const mi = arms.means[i] as number;
-    const si = sd(i);
-    const h = 14 / N;
-    let acc = 0;
-    for (let s = 0; s <= N; s++) {
-      const z = -7 + s * h;
-      const x = mi + si * z;
-      let f = Math.exp(-0.5 * z * z);
-      for (const j of idx) {
-        if (j === i) continue;
-        f *= normCdf((x - (arms.means[j] as number)) / sd(j));
-        if (f === 0) break;
-      }
-      acc += (s === 0 || s === N ? 1 : s % 2 === 1 ? 4 : 2) * f;
-    }
-    out[i] = (acc * h) / 3 / Math.sqrt(2 * Math.PI);
+    const d = dominance(arms, idx, i);
+    out[i] = d ?? integrateMax(arms, idx, i);
     total += out[i] as number;
   }
+  // Quadrature error must not make the probabilities sum to anything but 1.
   if (total > 0) for (const i of idx) out[i] = (out[i] as number) / total;
   return out;
+}
+
+/** P(arm `i` has the largest draw) alone: one integral instead of one per arm (what a decision logs). */
+export function armProbability(arms: Arms, i: number): number {
+  if (!arms.eligible[i]) return 0;
+  const idx = eligibleOf(arms);
+  if (idx.length === 1) return 1;
+  return Math.min(1, dominance(arms, idx, i) ?? integrateMax(arms, idx, i));
 }
 
 /** Box–Muller from the decision's own generator. */
@@ -109,7 +151,7 @@ export function sampleArm(arms: Arms, rng: Rng, epsilon: number): ArmChoice | un
       }
     }
   }
-  const p = maxProbabilities(arms)[index] as number;
+  const p = armProbability(arms, index);
   return { index, propensity: (1 - epsilon) * p + epsilon / k, explored: explore };
 }
 

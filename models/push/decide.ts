@@ -7,6 +7,9 @@ import { bestSlot, cachedOffset, hourDistribution, type Slot } from './send-time
 import { CHANNELS, VARIANTS, type PushAction, type PushCandidate } from './types.js';
 import type { UserPushState } from './user-state.js';
 
+/** One scoring step at a time (single thread, synchronous): its hour distribution buffer. */
+const DIST = new Float64Array(168);
+
 /** Waiting a day for a better hour costs a push about 30 % of its value (stale news). */
 const DELAY_HALF_LIFE_MS = 48 * 3_600_000;
 
@@ -71,6 +74,7 @@ export function scoreCandidate(
       s.personalization ? s.hours : undefined,
       learner.population,
       HOUR_PRIOR,
+      DIST,
     );
     slot = bestSlot({
       at,

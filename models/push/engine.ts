@@ -228,7 +228,8 @@ export class PushEngine {
     const key = idempotencyKey(c.userId, c.trigger, c.itemId, c.ts);
     const horizon = Math.max(o.frequencyWindowMs, o.abandonedCartDelayMs, o.maxDelayMs, DAY_MS);
     if (s.seenKey(key, at, horizon)) return;
-    const holdout = inHoldout(c.userId, o.holdout.fraction, o.holdout.salt);
+    if (s.holdoutFlag < 0) s.holdoutFlag = this.isHoldout(c.userId) ? 1 : 0;
+    const holdout = s.holdoutFlag === 1;
     const tz = s.tz ?? o.quietHours.timeZone;
     const v = scoreCandidate(this.ctx, s, c, at, key, tz, holdout);
     const a = v.action;

@@ -22,10 +22,13 @@ export function hourOfWeek(ts: number, tz: string): number {
  * hours and across days of the week at the same hour, so an evening on Tuesday also says
  * something about Wednesday evening. Returns 168 non-negative scores.
  */
-export function smoothHours(c: ArrayLike<number>): Float64Array {
-  const hod = new Float64Array(24);
+export function smoothHours(
+  c: ArrayLike<number>,
+  out = new Float64Array(HOURS_OF_WEEK),
+): Float64Array {
+  const hod = HOD;
+  hod.fill(0);
   for (let h = 0; h < HOURS_OF_WEEK; h++) hod[h % 24] += c[h] as number;
-  const out = new Float64Array(HOURS_OF_WEEK);
   for (let h = 0; h < HOURS_OF_WEEK; h++) {
     const k = h % 24;
     const own =
@@ -38,9 +41,14 @@ export function smoothHours(c: ArrayLike<number>): Float64Array {
   return out;
 }
 
+const HOD = new Float64Array(24);
+
 /** Smoothed, normalised to sum 1 (uniform when there is nothing yet). */
-export function normalisedHours(c: ArrayLike<number>): Float64Array {
-  const s = smoothHours(c);
+export function normalisedHours(
+  c: ArrayLike<number>,
+  out = new Float64Array(HOURS_OF_WEEK),
+): Float64Array {
+  const s = smoothHours(c, out);
   let sum = 0;
   for (const v of s) sum += v;
   for (let h = 0; h < HOURS_OF_WEEK; h++) s[h] = sum > 0 ? (s[h] as number) / sum : 1 / 168;
@@ -49,18 +57,19 @@ export function normalisedHours(c: ArrayLike<number>): Float64Array {
 
 /**
  * P(engaged at hour h) for a user: their smoothed distribution blended with the population's
- * (`population`, already normalised), which weighs `priorStrength` observations.
+ * (`population`, already normalised), which weighs `priorStrength` observations. `out` lets a
+ * hot caller reuse one buffer (the result is valid until its next call).
  */
 export function hourDistribution(
   user: ArrayLike<number> | undefined,
   population: Float64Array,
   priorStrength: number,
+  out = new Float64Array(HOURS_OF_WEEK),
 ): Float64Array {
   let n = 0;
   if (user) for (let h = 0; h < HOURS_OF_WEEK; h++) n += user[h] as number;
   if (!user || n === 0) return population;
-  const u = normalisedHours(user);
-  const out = new Float64Array(HOURS_OF_WEEK);
+  const u = normalisedHours(user, out);
   for (let h = 0; h < HOURS_OF_WEEK; h++)
     out[h] =
       (n * (u[h] as number) + priorStrength * (population[h] as number)) / (n + priorStrength);

@@ -106,6 +106,8 @@ export class UserPushState {
   interest: Map<string, number> | undefined;
   bursts: Map<string, BurstWindow> | undefined;
   lastTop: string | undefined;
+  /** Whether the user is held out (-1: not computed yet). Derived from the id: never stored. */
+  holdoutFlag = -1;
 
   statsArray(): Float32Array {
     return (this.stats ??= new Float32Array(ST.size));

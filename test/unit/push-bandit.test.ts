@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  armProbability,
   greedyArm,
   maxProbabilities,
   normCdf,
@@ -108,5 +109,17 @@ describe('Thompson propensities', () => {
       expect(sampleArm(arms, rngForKey(`r${i}`), 0.05)).toEqual(
         sampleArm(arms, rngForKey(`r${i}`), 0.05),
       );
+  });
+});
+
+describe('one arm’s propensity', () => {
+  it('equals the all-arms computation within a thousandth', () => {
+    fc.assert(
+      fc.property(armsArb, (arms) => {
+        const all = maxProbabilities(arms);
+        all.forEach((p, i) => expect(Math.abs(armProbability(arms, i) - p)).toBeLessThan(1e-3));
+      }),
+      { numRuns: 200 },
+    );
   });
 });
