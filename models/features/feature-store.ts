@@ -218,6 +218,7 @@ export class FeatureStore {
       const snap = f.engine.query(userId, asOf);
       if (snap !== undefined) any = true;
       const a = snap?.agg ?? EMPTY_ACTIVITY;
+      // trusted-key: window labels come from the feature config
       windows[(f.def as WindowDef).label] = {
         counts: a.counts,
         total: a.total,
@@ -256,6 +257,7 @@ export class FeatureStore {
       const snap = f.engine.query(itemId, asOf);
       if (snap !== undefined) any = true;
       const a = snap?.agg ?? EMPTY_ACTIVITY;
+      // trusted-key: window labels come from the feature config
       windows[(f.def as WindowDef).label] = itemWindow(a);
       if (f === this.shortFam) short = a.total;
       if (f === this.longFam) long = a.total;
@@ -278,6 +280,7 @@ export class FeatureStore {
     for (const f of this.categoryFams) {
       const snap = f.engine.query(category, asOf);
       if (snap !== undefined) any = true;
+      // trusted-key: window labels come from the feature config
       windows[(f.def as WindowDef).label] = this.categoryWindow(snap?.agg ?? EMPTY_ACTIVITY);
     }
     return any ? { category, asOf, windows } : undefined;
@@ -289,6 +292,7 @@ export class FeatureStore {
     let lateEvents = 0;
     for (const f of this.allFams) {
       const s = f.engine.stats();
+      // trusted-key: family names are code
       families[f.name] = s;
       openWindows += s.openWindows;
       lateEvents += s.lateEvents;
@@ -589,11 +593,13 @@ function featureNames(entity: FeatureEntity, label: string): Record<string, stri
     for (const t of EVENT_TYPES) n[t] = `${t}_${label}`;
     n.distinct = `distinct_items_${label}`;
   } else if (entity === 'item') {
+    // trusted-key: feature names are code
     for (const k of ['views', 'clicks', 'carts', 'purchases', 'units']) n[k] = `${k}_${label}`;
     n.distinct = `distinct_users_${label}`;
     n.cartRate = `cart_rate_${label}`;
     n.purchaseRate = `purchase_rate_${label}`;
   } else {
+    // trusted-key: feature names are code
     for (const k of ['events', 'views', 'carts', 'purchases', 'popularity']) n[k] = `${k}_${label}`;
     n.distinct = `distinct_users_${label}`;
   }

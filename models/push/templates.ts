@@ -5,6 +5,7 @@ import {
   type PushTrigger,
   type Variant,
 } from './types.js';
+import { ownValue } from '../core/own.js';
 
 /** What a template can say about one item. */
 export interface TemplateItem {
@@ -166,11 +167,11 @@ function fill(text: string, vars: Readonly<Record<string, string | undefined>>):
   // A parenthesised group whose placeholder has no value goes away entirely.
   const pruned = text.replace(/\s*\(([^()]*)\)/g, (group, inner: string) =>
     /\{(\w+)\}/.test(inner) &&
-    [...inner.matchAll(/\{(\w+)\}/g)].some((m) => vars[m[1]] === undefined)
+    [...inner.matchAll(/\{(\w+)\}/g)].some((m) => ownValue(vars, m[1]) === undefined)
       ? ''
       : group,
   );
-  return pruned.replace(/\{(\w+)\}/g, (_m, k: string) => vars[k] ?? '').trim();
+  return pruned.replace(/\{(\w+)\}/g, (_m, k: string) => ownValue(vars, k) ?? '').trim();
 }
 
 export interface RenderInput {

@@ -1,4 +1,5 @@
 import type { ClickEvent, ItemEvent, ScoredItem } from '../event.js';
+import { ownValue } from '../core/own.js';
 import type { Recommender } from '../recommender.js';
 import { growF32, growI32, growU8, recentHas, touchRecent } from '../core/arrays.js';
 import { ModelContext } from '../core/context.js';
@@ -719,7 +720,7 @@ export class RankedRecommender implements Recommender {
 export function modelFromJson(v: unknown): RankerModel {
   const o = v as Record<string, unknown>;
   const arr = (k: string): Float32Array => {
-    const a = o?.[k];
+    const a = o !== null && typeof o === 'object' ? ownValue(o, k) : undefined;
     if (!Array.isArray(a) || a.some((x) => typeof x !== 'number'))
       throw new Error(`ranker model JSON: ${k} is not a number list`);
     return Float32Array.from(a as number[]);

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../../config/load.js';
+import { ownValue } from '../../models/core/own.js';
 import { UsageError } from './args.js';
 
 const USAGE = `recpipe — real-time recommendations and push decisions from a clickstream
@@ -40,7 +41,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return name ? 0 : 2;
   }
-  const load = COMMANDS[name];
+  // own properties only: `recpipe constructor` is an unknown command, not Object()
+  const load = ownValue(COMMANDS, name);
   if (!load) {
     process.stderr.write(`recpipe: unknown command "${name}"\n\n${USAGE}`);
     return 2;

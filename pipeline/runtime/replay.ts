@@ -157,7 +157,9 @@ export async function replay(
   if (evaluator) {
     const s = evaluator.summary();
     summary.evaluated = s.evaluated;
+    // trusted-key: metric names built from --k
     summary[`hr_at_${opts.k}`] = round(s.hr, 5);
+    // trusted-key: metric names built from --k
     summary[`ndcg_at_${opts.k}`] = round(s.ndcg, 5);
     summary.series = evaluator.series().map((p) => [p.ts, round(p.hr, 5)]);
     summary.series_window = SERIES_WINDOW;
