@@ -334,6 +334,23 @@ export const configSchema = z
           .default({}),
       })
       .default({}),
+    /**
+     * Caps of per-id state (docs/operations.md, "Bounds"): a producer inventing ids can cost at
+     * most this much memory. Users beyond `users` are forgotten least recently seen first (their
+     * purchases reload from Redis when they return; the model treats them as new).
+     */
+    limits: z
+      .object({
+        /** Users with in-memory state (model profile, purchase history, online evaluation). */
+        users: z.number().int().min(1).default(1_000_000),
+        /** Items the model learns and the catalog state remembers; beyond it new items are not learned. */
+        items: z.number().int().min(1).default(1_000_000),
+        /** Purchases kept in memory per user, newest first (Redis `hist:bought` keeps them all). */
+        purchasesPerUser: z.number().int().min(1).default(1_000),
+        /** Distinct categories and title words the models index; beyond it new ones are ignored. */
+        tokens: z.number().int().min(1).default(1_000_000),
+      })
+      .default({}),
     privacy: z
       .object({
         /**

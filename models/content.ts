@@ -92,14 +92,19 @@ export class ContentRecommender implements Recommender {
     this.posWeight = new Float64Array(this.o.historySize);
     for (let p = 0; p < this.o.historySize; p++)
       this.posWeight[p] = Math.pow(this.o.positionDecay, p);
+    this.ctx.tokenMap(this.tokens);
+    this.ctx.users.onRecycle((u) => this.history.forget(u));
   }
 
   learn(event: ClickEvent): void {
-    this.observe(this.ctx.users.intern(event.userId), this.ctx.items.intern(event.itemId), event);
+    const i = this.ctx.items.intern(event.itemId);
+    if (i < 0) return; // the item space is full (limits.items)
+    this.observe(this.ctx.users.intern(event.userId), i, event);
   }
 
   learnItem(item: ItemEvent): void {
     const i = this.ctx.items.intern(item.itemId);
+    if (i < 0) return;
     this.ensure(this.ctx.users.size, this.ctx.items.size);
     if (item.title !== undefined || item.category !== undefined)
       this.index(i, item.title ?? '', item.category);
@@ -123,7 +128,7 @@ export class ContentRecommender implements Recommender {
     const ids: number[] = [];
     const add = (tok: string): void => {
       const t = this.tokens.intern(tok);
-      if (ids.includes(t)) return;
+      if (t < 0 || ids.includes(t)) return; // t < 0: limits.tokens reached
       ids.push(t);
       if (t >= this.df.length) this.df = growI32(this.df, t + 1);
       this.df[t]++;

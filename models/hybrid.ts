@@ -137,8 +137,9 @@ export class HybridRecommender implements Recommender {
   }
 
   learn(event: ClickEvent): void {
-    const u = this.ctx.users.intern(event.userId);
     const i = this.ctx.items.intern(event.itemId);
+    if (i < 0) return; // the item space is full (limits.items)
+    const u = this.ctx.users.intern(event.userId);
     this.knn.observe(u, i, event);
     this.content?.observe(u, i, event);
     this.mf?.observe(u, i, event);

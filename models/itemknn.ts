@@ -128,10 +128,13 @@ export class ItemKnnRecommender implements Recommender {
     }
     this.gapMs = this.o.sessionGapMinutes * 60_000;
     this.pairWindow = Math.min(this.o.pairWindow, this.o.historySize);
+    this.ctx.users.onRecycle((u) => this.history.forget(u));
   }
 
   learn(event: ClickEvent): void {
-    this.observe(this.ctx.users.intern(event.userId), this.ctx.items.intern(event.itemId), event);
+    const i = this.ctx.items.intern(event.itemId);
+    if (i < 0) return; // the item space is full (limits.items)
+    this.observe(this.ctx.users.intern(event.userId), i, event);
   }
 
   /** learn() with ids already interned in the shared context (hybrids call this). */

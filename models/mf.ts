@@ -132,6 +132,10 @@ export class MfRecommender implements Recommender {
     this.gradP = new Float64Array(this.o.dim);
     this.clock = new DecayClock(this.o.coldHalfLifeDays * DAY_MS);
     this.biasClock = new DecayClock(this.o.biasHalfLifeDays * DAY_MS);
+    // a recycled user row starts over from a fresh random factor vector
+    this.ctx.users.onRecycle((u) => {
+      if (u < this.P.rows) this.initRows(this.P.data, u * this.o.dim, (u + 1) * this.o.dim);
+    });
   }
 
   /** The current (faded) bias of item i. */
@@ -149,7 +153,9 @@ export class MfRecommender implements Recommender {
   }
 
   learn(event: ClickEvent): void {
-    this.observe(this.ctx.users.intern(event.userId), this.ctx.items.intern(event.itemId), event);
+    const i = this.ctx.items.intern(event.itemId);
+    if (i < 0) return; // the item space is full (limits.items)
+    this.observe(this.ctx.users.intern(event.userId), i, event);
   }
 
   observe(u: number, i: number, event: ClickEvent): void {

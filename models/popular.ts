@@ -40,7 +40,9 @@ export class PopularRecommender implements Recommender {
   }
 
   learn(event: ClickEvent): void {
-    this.observe(this.ctx.users.intern(event.userId), this.ctx.items.intern(event.itemId), event);
+    const i = this.ctx.items.intern(event.itemId);
+    if (i < 0) return; // the item space is full (limits.items)
+    this.observe(this.ctx.users.intern(event.userId), i, event);
   }
 
   observe(_u: number, i: number, event: ClickEvent): void {

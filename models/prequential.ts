@@ -1,4 +1,5 @@
 import type { ClickEvent } from './event.js';
+import { LruMap } from './core/lru-map.js';
 import type { Recommender } from './recommender.js';
 
 /** One point of the learning curve: metrics over a window of evaluated events. */
@@ -25,6 +26,13 @@ export interface PrequentialSummary {
 export interface PrequentialOptions {
   /** Evaluated events per time-series point (default 1000). */
   window?: number;
+  /**
+   * Users remembered (config `limits.users`), least recently active forgotten first: a forgotten
+   * user's next event counts as their first. Default: unbounded (an offline run over a file).
+   */
+  maxUsers?: number;
+  /** Bought and carted items remembered per user, oldest forgotten first (default 1000). */
+  maxItemsPerUser?: number;
 }
 
 interface UserState {
@@ -44,7 +52,8 @@ interface UserState {
  * Duplicate event ids must be removed before this (the runtime dedupes).
  */
 export class PrequentialEvaluator {
-  private readonly users = new Map<string, UserState>();
+  private readonly users: LruMap<string, UserState>;
+  private readonly perUser: number;
   private nEvaluated = 0;
   private nHits = 0;
   private dcg = 0;
@@ -61,6 +70,8 @@ export class PrequentialEvaluator {
     if (!(Number.isInteger(k) && k >= 1))
       throw new RangeError(`k must be an integer >= 1, got ${k}`);
     this.window = opts.window ?? 1000;
+    this.users = new LruMap(opts.maxUsers ?? Number.MAX_SAFE_INTEGER);
+    this.perUser = opts.maxItemsPerUser ?? 1000;
   }
 
   step(event: ClickEvent, rec: Recommender): void {
@@ -80,8 +91,13 @@ export class PrequentialEvaluator {
       state = { bought: new Set(), carted: undefined };
       this.users.set(event.userId, state);
     }
-    if (isPurchase) state.bought.add(event.itemId);
-    else if (isCart) (state.carted ??= new Set()).add(event.itemId);
+    if (isPurchase) this.remember(state.bought, event.itemId);
+    else if (isCart) this.remember((state.carted ??= new Set()), event.itemId);
+  }
+
+  private remember(set: Set<string>, itemId: string): void {
+    set.add(itemId);
+    if (set.size > this.perUser) set.delete(set.values().next().value as string);
   }
 
   private test(event: ClickEvent, list: readonly { readonly itemId: string }[]): void {

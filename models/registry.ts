@@ -1,3 +1,4 @@
+import type { ModelContext, ModelLimits } from './core/context.js';
 import type { SnapshotRecommender } from './recommender.js';
 import { ContentRecommender, type ContentOptions } from './content.js';
 import { HybridRecommender, type HybridOptions } from './hybrid.js';
@@ -37,11 +38,24 @@ export function isRecommenderName(name: string): name is RecommenderName {
   return (RECOMMENDER_NAMES as readonly string[]).includes(name);
 }
 
-/** A new, untrained recommender; throws on an unknown name, listing the valid ones. */
+/**
+ * A new, untrained recommender; throws on an unknown name, listing the valid ones. `limits`
+ * bounds its id spaces (config `limits`, see ModelContext.limit); default: unbounded.
+ */
 export function createRecommender(
   name: string,
   opts: RecommenderOptions = {},
+  limits?: ModelLimits,
 ): SnapshotRecommender {
+  const rec = build(name, opts);
+  if (limits) rec.ctx.limit(limits);
+  return rec;
+}
+
+function build(
+  name: string,
+  opts: RecommenderOptions,
+): SnapshotRecommender & { ctx: ModelContext } {
   switch (name) {
     case 'default':
       return new HybridRecommender({

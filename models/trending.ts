@@ -79,16 +79,25 @@ export class TrendingRecommender implements Recommender {
     this.topScores = new Float64Array(this.o.topSize);
     this.sinceRefresh = this.o.refreshEvery;
     this.maxScore = 0;
+    this.ctx.tokenMap(this.categories);
+    this.ctx.users.onRecycle((u) => {
+      const n = this.o.userCategories;
+      if ((u + 1) * n <= this.userCat.length) this.userCat.fill(-1, u * n, (u + 1) * n);
+    });
   }
 
   learn(event: ClickEvent): void {
-    this.observe(this.ctx.users.intern(event.userId), this.ctx.items.intern(event.itemId), event);
+    const i = this.ctx.items.intern(event.itemId);
+    if (i < 0) return; // the item space is full (limits.items)
+    this.observe(this.ctx.users.intern(event.userId), i, event);
   }
 
   learnItem(item: ItemEvent): void {
     if (item.category === undefined) return;
     const i = this.ctx.items.intern(item.itemId);
+    if (i < 0) return;
     this.ensure(this.ctx.users.size, this.ctx.items.size);
+    // -1 (unknown) when limits.tokens categories are known already
     this.itemCat[i] = this.categories.intern(item.category);
   }
 

@@ -45,6 +45,8 @@ export interface GraphOptions {
   readonly policy?: ServingPolicyConfig;
   /** When set, user ids are replaced by their keyed pseudonym right after parsing (privacy). */
   readonly userIdHashKey?: string;
+  /** Items whose stock and category the serving policy remembers (config `limits.items`). */
+  readonly maxCatalogItems?: number;
   /** How far event time may run ahead of the wall clock (config `pipeline.maxFutureSkewMs`). */
   readonly maxFutureSkewMs?: number;
   /**
@@ -62,7 +64,7 @@ export interface GraphOptions {
 export function recpipeGraph(opts: GraphOptions): OperatorFunction<Batch<RawMessage>, GraphBatch> {
   const policy = opts.policy ?? DEFAULT_POLICY;
   const beforeLearn = opts.beforeLearn;
-  const catalog = new CatalogState();
+  const catalog = new CatalogState(opts.maxCatalogItems);
   const rec = opts.recommender;
   const vectorOf = rec.itemVector ? (id: string) => rec.itemVector?.(id) : undefined;
   return (source) =>

@@ -1,20 +1,30 @@
+import { DEFAULT_MAX_USERS, LruMap } from '../models/core/lru-map.js';
 import type { GraphBatch, ServedRecommendation } from '../operators/types.js';
 
-/** replay's sink: keeps what `run` would have written, in memory, for the summary and tests. */
+/**
+ * replay's sink: keeps what `run` would have written, in memory, for the summary and tests.
+ * Per-user entries are bounded by `maxUsers` (config `limits.users`, least recently served
+ * forgotten first), so `users_served` counts at most that many.
+ */
 export class MemorySink {
+  constructor(maxUsers = DEFAULT_MAX_USERS) {
+    this.latestRecommendations = new LruMap(maxUsers);
+    this.pushedUsers = new LruMap(maxUsers);
+  }
+
   messages = 0;
   valid = 0;
   duplicates = 0;
   deadLetters = 0;
   readonly deadLetterReasons = new Map<string, number>();
-  readonly latestRecommendations = new Map<string, ServedRecommendation>();
+  readonly latestRecommendations: LruMap<string, ServedRecommendation>;
   recommendationsServed = 0;
   featureRows = 0;
   lateFeatureEvents = 0;
   /** Push decisions per trigger and outcome (replay has no Redis claim: these are final). */
   readonly pushes = new Map<string, { sent: number; deferred: number; suppressed: number }>();
   /** Distinct users that were sent at least one push. */
-  readonly pushedUsers = new Set<string>();
+  readonly pushedUsers: LruMap<string, true>;
   /** Event-time span of the accepted events, for per-day rates. */
   firstEventTs = Infinity;
   lastEventTs = -Infinity;
@@ -40,7 +50,7 @@ export class MemorySink {
       let c = this.pushes.get(d.trigger);
       if (!c) this.pushes.set(d.trigger, (c = { sent: 0, deferred: 0, suppressed: 0 }));
       c[d.decision]++;
-      if (d.decision === 'sent') this.pushedUsers.add(d.userId);
+      if (d.decision === 'sent') this.pushedUsers.set(d.userId, true);
     }
   }
 }

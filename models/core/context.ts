@@ -3,6 +3,12 @@ import { IdMap } from './id-map.js';
 import type { SnapshotReader, SnapshotWriter } from './snapshot.js';
 import { TopK } from './topk.js';
 
+export interface ModelLimits {
+  readonly users?: number;
+  readonly items?: number;
+  readonly tokens?: number;
+}
+
 /**
  * The string -> int id spaces. Components of a hybrid share one, so candidates from different
  * components are the same ints and an event is interned once.
@@ -10,6 +16,29 @@ import { TopK } from './topk.js';
 export class ModelContext {
   readonly users = new IdMap();
   readonly items = new IdMap();
+  private readonly tokenMaps: IdMap[] = [];
+  private tokenLimit = Number.POSITIVE_INFINITY;
+
+  /**
+   * Bounds the id spaces (config `limits`): users recycle the least recently seen user's row
+   * (each model resets it in its onRecycle hook), items and tokens refuse new ids once full
+   * (models skip what they cannot number). Call before learning.
+   */
+  limit(limits: ModelLimits): void {
+    if (limits.users !== undefined) this.users.setLimit(limits.users, 'recycle');
+    if (limits.items !== undefined) this.items.setLimit(limits.items, 'refuse');
+    if (limits.tokens !== undefined) {
+      this.tokenLimit = limits.tokens;
+      for (const m of this.tokenMaps) m.setLimit(limits.tokens, 'refuse');
+    }
+  }
+
+  /** A component's own string space (categories, title words), bounded by `limits.tokens`. */
+  tokenMap(map: IdMap): IdMap {
+    this.tokenMaps.push(map);
+    if (Number.isFinite(this.tokenLimit)) map.setLimit(this.tokenLimit, 'refuse');
+    return map;
+  }
 
   save(w: SnapshotWriter): void {
     w.set('users', this.users.toArray());

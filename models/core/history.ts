@@ -24,6 +24,11 @@ export class UserHistory {
     this.len = growU8(this.len, n);
   }
 
+  /** Empties u's window (its row now belongs to a different user). */
+  forget(u: number): void {
+    if (u < this.len.length) this.len[u] = 0;
+  }
+
   /** Position of `item` in u's window, or -1. */
   indexOf(u: number, item: number): number {
     const base = u * this.size;

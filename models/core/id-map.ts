@@ -1,29 +1,88 @@
 /**
- * Dense int ids for string ids, so model state lives in typed arrays indexed by row.
- * Ids are never released: a row costs a few floats, and recycling would corrupt learned state.
+ * What an IdMap does when it holds `capacity` ids and a new one arrives: `refuse` it (intern
+ * returns -1; for items, tokens and categories, which other rows refer to by number), or
+ * `recycle` the least recently used id's number for it (for users: nothing else refers to a
+ * user's row, so the row is reset through the onRecycle hooks and reused).
+ */
+export type WhenFull = 'refuse' | 'recycle';
+
+/**
+ * Dense int ids for string ids, so model state lives in typed arrays indexed by row. Unbounded
+ * unless limited (config `limits`): then it refuses or recycles (see WhenFull). Recycling picks
+ * the victim with the CLOCK algorithm (one reference bit per id, set on every intern and get),
+ * an approximation of least recently used that costs one byte write per lookup.
  */
 export class IdMap {
   private readonly index = new Map<string, number>();
   private readonly names: string[] = [];
+  private capacity = Number.POSITIVE_INFINITY;
+  private whenFull: WhenFull = 'refuse';
+  private ref: Uint8Array | undefined;
+  private hand = 0;
+  private readonly recycleHooks: ((id: number) => void)[] = [];
+  /** New ids refused because the map was full. */
+  refused = 0;
+  /** Ids whose number was given to a newer id. */
+  recycled = 0;
 
   get size(): number {
     return this.names.length;
   }
 
-  /** The int id of `id`, assigned on first sight. */
+  get limit(): number {
+    return this.capacity;
+  }
+
+  /** Bounds the map (before use, or any time: existing ids stay). */
+  setLimit(capacity: number, whenFull: WhenFull): void {
+    if (!(capacity >= 1)) throw new RangeError(`IdMap capacity must be >= 1, got ${capacity}`);
+    this.capacity = capacity;
+    this.whenFull = whenFull;
+    this.ref =
+      whenFull === 'recycle' && Number.isFinite(capacity)
+        ? new Uint8Array(Math.max(capacity, this.names.length)).fill(1, 0, this.names.length)
+        : undefined;
+  }
+
+  /** `hook(id)` runs when id's number now names a different string: reset its row there. */
+  onRecycle(hook: (id: number) => void): void {
+    this.recycleHooks.push(hook);
+  }
+
+  /** The int id of `id`, assigned on first sight; -1 when the map is full and refuses. */
   intern(id: string): number {
     let i = this.index.get(id);
-    if (i === undefined) {
+    if (i !== undefined) {
+      if (this.ref) this.ref[i] = 1;
+      return i;
+    }
+    if (this.names.length < this.capacity) {
       i = this.names.length;
       this.index.set(id, i);
       this.names.push(id);
+      if (this.ref) this.ref[i] = 1;
+      return i;
     }
+    if (this.whenFull === 'refuse' || !this.ref) {
+      this.refused++;
+      return -1;
+    }
+    i = this.victim(this.ref);
+    this.index.delete(this.names[i]);
+    this.names[i] = id;
+    this.index.set(id, i);
+    this.ref[i] = 1;
+    this.recycled++;
+    for (const hook of this.recycleHooks) hook(i);
     return i;
   }
 
   /** The int id, or -1 when never seen (lookups must not grow the map). */
   get(id: string): number {
-    return this.index.get(id) ?? -1;
+    const i = this.index.get(id);
+    if (i === undefined) return -1;
+    if (this.ref) this.ref[i] = 1;
+    return i;
   }
 
   name(i: number): string {
@@ -34,10 +93,28 @@ export class IdMap {
     return this.names.slice();
   }
 
-  /** Replaces the contents; ids are the array positions. */
+  /** Replaces the contents; ids are the array positions (a snapshot may exceed the limit). */
   load(names: readonly string[]): void {
     this.index.clear();
     this.names.length = 0;
-    for (const n of names) this.intern(n);
+    for (const n of names) {
+      this.index.set(n, this.names.length);
+      this.names.push(n);
+    }
+    // a snapshot taken under a higher limit keeps its ids; new ones then recycle
+    if (this.ref)
+      this.ref = new Uint8Array(Math.max(this.capacity, names.length)).fill(1, 0, names.length);
+    this.hand = 0;
+  }
+
+  /** CLOCK: sweep from the hand, clearing reference bits, to the first id not used since. */
+  private victim(ref: Uint8Array): number {
+    const n = this.names.length;
+    for (;;) {
+      const i = this.hand;
+      this.hand = i + 1 === n ? 0 : i + 1;
+      if (ref[i] === 0) return i;
+      ref[i] = 0;
+    }
   }
 }

@@ -68,6 +68,10 @@ export class LruMap<K, V> {
     return this.map.keys();
   }
 
+  values(): IterableIterator<V> {
+    return this.map.values();
+  }
+
   entries(): IterableIterator<[K, V]> {
     return this.map.entries();
   }

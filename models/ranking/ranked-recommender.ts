@@ -223,6 +223,20 @@ export class RankedRecommender implements Recommender {
     this.cacheCount = new Int32Array(this.cacheSize);
     this.cacheIds = new Int32Array(this.cacheSize * depth);
     this.cacheRows = new Float32Array(this.cacheSize * depth * F);
+    this.ctx.tokenMap(this.categories);
+    // A recycled user row: its served-list cache slot and recent categories were someone else's.
+    // (A queued example of the old user may still land on the row's new user's history check;
+    // it only decides which of that list's items count as negatives.)
+    this.ctx.users.onRecycle((u) => {
+      const slot = u < this.userSlot.length ? this.userSlot[u] : -1;
+      if (slot >= 0) {
+        this.cacheUser[slot] = -1;
+        this.cacheCount[slot] = 0;
+        this.userSlot[u] = -1;
+      }
+      const n = this.o.userCategories;
+      if ((u + 1) * n <= this.userCat.length) this.userCat.fill(-1, u * n, (u + 1) * n);
+    });
   }
 
   /** The weights serving now (read-only use: the online learner mutates them in place). */
@@ -253,8 +267,9 @@ export class RankedRecommender implements Recommender {
   }
 
   learn(event: ClickEvent): void {
-    const u = this.ctx.users.intern(event.userId);
     const i = this.ctx.items.intern(event.itemId);
+    if (i < 0) return; // the item space is full (limits.items)
+    const u = this.ctx.users.intern(event.userId);
     this.ensureUsers(this.ctx.users.size);
     this.ensureItems(this.ctx.items.size);
     if (this.learner && POSITIVE[TYPE_CODE[event.type]] === 1) this.queueServed(u, i, event.ts);
@@ -278,6 +293,7 @@ export class RankedRecommender implements Recommender {
     this.trending.learnItem(item);
     if (item.category === undefined) return;
     const i = this.ctx.items.intern(item.itemId);
+    if (i < 0) return;
     this.ensureItems(this.ctx.items.size);
     this.itemCat[i] = this.categories.intern(item.category);
   }

@@ -43,6 +43,7 @@ export async function replayCommand(args: string[], cfg: Config): Promise<number
     batchSize: cfg.pipeline.batchMaxMessages,
     dedupeCapacity: cfg.pipeline.dedupeCapacity,
     maxFutureSkewMs: cfg.pipeline.maxFutureSkewMs,
+    limits: cfg.limits,
     progress: !values.quiet,
     push: cfg.push,
     ...(cfg.privacy.userIdHashKey && { userIdHashKey: cfg.privacy.userIdHashKey }),

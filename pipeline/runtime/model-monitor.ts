@@ -8,6 +8,8 @@ export interface ModelMonitorOptions {
   readonly k: number;
   /** Evaluated events in the sliding window. */
   readonly window: number;
+  /** Users the evaluator remembers (config `limits.users`); default unbounded. */
+  readonly maxUsers?: number;
 }
 
 export interface WindowedScore {
@@ -42,7 +44,10 @@ export class ModelMonitor {
   ) {
     // The evaluator's own learning-curve points are not needed here; one window that never
     // closes keeps it from accumulating them for the life of the job.
-    this.evaluator = new PrequentialEvaluator(opts.k, { window: Number.MAX_SAFE_INTEGER });
+    this.evaluator = new PrequentialEvaluator(opts.k, {
+      window: Number.MAX_SAFE_INTEGER,
+      ...(opts.maxUsers !== undefined && { maxUsers: opts.maxUsers }),
+    });
     this.hits = new Uint8Array(opts.window);
     this.gains = new Float64Array(opts.window);
   }

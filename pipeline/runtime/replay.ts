@@ -1,4 +1,5 @@
 import { from, lastValueFrom, tap, defaultIfEmpty } from 'rxjs';
+import { configSchema, type Config } from '../../config/schema.js';
 import type { ClickEvent } from '../../models/event.js';
 import { PrequentialEvaluator } from '../../models/prequential.js';
 import { FeatureStore } from '../../models/features/feature-store.js';
@@ -29,6 +30,8 @@ export interface ReplayOptions {
   readonly limit?: number;
   readonly batchSize: number;
   readonly dedupeCapacity: number;
+  /** Caps of per-id state (config `limits`); default: the config defaults. */
+  readonly limits?: Config['limits'];
   /** Event time may be at most this far ahead of the wall clock (as in `run`); default 10 min. */
   readonly maxFutureSkewMs?: number;
   readonly progress: boolean;
@@ -69,17 +72,22 @@ export interface ReplaySummary {
 export async function replay(
   opts: ReplayOptions,
 ): Promise<{ summary: ReplaySummary; sink: MemorySink }> {
-  const recommender = createRecommender(opts.model);
-  const history = new PurchaseHistory();
+  const limits = opts.limits ?? configSchema.parse({}).limits;
+  const recommender = createRecommender(opts.model, {}, limits);
+  const history = new PurchaseHistory({ users: limits.users, perUser: limits.purchasesPerUser });
   // No feature sink in replay: keep every window and aggregate, but build no sink rows.
   const features = new FeatureStore({ emitRows: false });
   const push = new PushEngine(opts.push ?? {}, featureStoreBaseline(features));
   const catalog = { lines: 0 };
   const evaluator = opts.evaluate
-    ? new PrequentialEvaluator(opts.k, { window: SERIES_WINDOW })
+    ? new PrequentialEvaluator(opts.k, {
+        window: SERIES_WINDOW,
+        maxUsers: limits.users,
+        maxItemsPerUser: limits.purchasesPerUser,
+      })
     : undefined;
   const learn = evaluator ? (e: ClickEvent) => evaluator.step(e, recommender) : undefined;
-  const sink = new MemorySink();
+  const sink = new MemorySink(limits.users);
   const stats: FileReadStats = { records: 0, filtered: 0 };
   const position = newReadPosition(opts.input);
   const progress = new Progress('replay', undefined, opts.progress);
@@ -123,6 +131,7 @@ export async function replay(
         ...(opts.userIdHashKey && { userIdHashKey: opts.userIdHashKey }),
         ...(learn && { learn }),
         itemsTopic,
+        maxCatalogItems: limits.items,
         push,
         ...(opts.policy && { policy: opts.policy }),
       }),

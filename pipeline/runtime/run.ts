@@ -81,9 +81,18 @@ export class DrainTimeoutError extends Error {
 export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const { cfg, log, metrics } = deps;
   // the ranked model logs its features with each served list: the nearline trainer's input
-  const recommender = createRecommender(cfg.pipeline.model, { ranked: { logFeatures: true } });
+  const recommender = createRecommender(
+    cfg.pipeline.model,
+    { ranked: { logFeatures: true } },
+    cfg.limits,
+  );
   const ranker = recommender instanceof RankedRecommender ? recommender : undefined;
-  const history = new PurchaseHistory();
+  // A user forgotten to stay within limits.users is no longer current: reloaded on return.
+  const history = new PurchaseHistory({
+    users: cfg.limits.users,
+    perUser: cfg.limits.purchasesPerUser,
+    onForget: (userId) => users.forgetUser(userId),
+  });
   const features = new FeatureStore();
   const push = cfg.push.enabled
     ? new PushEngine(cfg.push, featureStoreBaseline(features))
@@ -126,6 +135,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     ? new ModelMonitor(recommender, metrics, {
         k: cfg.monitoring.evalK,
         window: cfg.monitoring.evalWindow,
+        maxUsers: cfg.limits.users,
       })
     : undefined;
   let stopping = false;
@@ -416,6 +426,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         itemsTopic: cfg.kafka.itemsTopic,
         maxFutureSkewMs: cfg.pipeline.maxFutureSkewMs,
         preferencesTopic: cfg.kafka.preferencesTopic,
+        maxCatalogItems: cfg.limits.items,
         modelVersion,
         policy: cfg.ranking,
         ...(quality && { learn: quality.learn }),

@@ -23,6 +23,14 @@ export class CurrentUsers {
     users.add(userId);
   }
 
+  /** Forgets one user (its in-memory state was dropped to stay within `limits.users`). */
+  forgetUser(userId: string): void {
+    const p = this.partitionOf.get(userId);
+    if (p === undefined) return;
+    this.partitionOf.delete(userId);
+    this.byPartition.get(p)?.delete(userId);
+  }
+
   /** Forgets the users of partitions this process no longer owns; returns how many. */
   forget(partitions: Iterable<number>): number {
     let n = 0;
