@@ -166,7 +166,7 @@ async function report(input: string, items?: string): Promise<Report> {
     push: { policy: 'static', holdout: { fraction: 0 } },
     ...(items !== undefined && { items }),
   })) as { summary: ReplaySummary; sink: MemorySink };
-  const users = sink.latestRecommendations.size;
+  const users = sink.servedUsers.size;
   const days = Math.max(1, (sink.lastEventTs - sink.firstEventTs) / DAY);
   const per: Record<string, number> = {};
   for (const [t, c] of Object.entries(summary.pushes)) per[t] = c.sent / users / days;

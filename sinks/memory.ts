@@ -3,12 +3,14 @@ import type { GraphBatch, ServedRecommendation } from '../operators/types.js';
 
 /**
  * replay's sink: keeps what `run` would have written, in memory, for the summary and tests.
- * Per-user entries are bounded by `maxUsers` (config `limits.users`, least recently served
- * forgotten first), so `users_served` counts at most that many.
+ * Bounded: the full lists of only the `keepLists` most recently served users (examples, tests),
+ * the ids of at most `maxUsers` served and pushed users (config `limits.users`, least recently
+ * seen forgotten first, so the distinct counts are exact up to that many users).
  */
 export class MemorySink {
-  constructor(maxUsers = DEFAULT_MAX_USERS) {
-    this.latestRecommendations = new LruMap(maxUsers);
+  constructor(maxUsers = DEFAULT_MAX_USERS, keepLists = 1_000) {
+    this.latestRecommendations = new LruMap(Math.min(keepLists, maxUsers));
+    this.servedUsers = new LruMap(maxUsers);
     this.pushedUsers = new LruMap(maxUsers);
   }
 
@@ -17,7 +19,10 @@ export class MemorySink {
   duplicates = 0;
   deadLetters = 0;
   readonly deadLetterReasons = new Map<string, number>();
+  /** The last list of each of the most recently served users. */
   readonly latestRecommendations: LruMap<string, ServedRecommendation>;
+  /** Distinct users served (ids only). */
+  readonly servedUsers: LruMap<string, true>;
   recommendationsServed = 0;
   featureRows = 0;
   lateFeatureEvents = 0;
@@ -38,7 +43,10 @@ export class MemorySink {
       const code = d.reason.split(':', 1)[0] ?? d.reason;
       this.deadLetterReasons.set(code, (this.deadLetterReasons.get(code) ?? 0) + 1);
     }
-    for (const r of batch.recommendations) this.latestRecommendations.set(r.userId, r);
+    for (const r of batch.recommendations) {
+      this.latestRecommendations.set(r.userId, r);
+      this.servedUsers.set(r.userId, true);
+    }
     this.recommendationsServed += batch.recommendations.length;
     this.featureRows += batch.features.length;
     this.lateFeatureEvents += batch.lateFeatureEvents;

@@ -153,7 +153,7 @@ export async function replay(
     filtered: stats.filtered,
     duplicates: sink.duplicates,
     unique_events: sink.valid,
-    users_served: sink.latestRecommendations.size,
+    users_served: sink.servedUsers.size,
     late_feature_events: sink.lateFeatureEvents,
     seconds: round(seconds, 3),
     events_per_s: Math.round(stats.records / Math.max(seconds, 1e-9)),
