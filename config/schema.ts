@@ -366,6 +366,8 @@ export const configSchema = z
         port: port.default(9464),
         /** Per dependency probe of /healthz; a store slower than this counts as down. */
         healthTimeoutMs: z.number().int().min(100).default(2_000),
+        /** /healthz answers from a probe at most this old, so polling it cannot flood the stores. */
+        healthCacheMs: z.number().int().min(0).default(2_000),
       })
       .default({}),
     logLevel: z

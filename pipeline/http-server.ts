@@ -4,6 +4,26 @@ import type { Registry } from 'prom-client';
 
 export type HealthCheck = () => Promise<Record<string, boolean>>;
 
+/**
+ * One dependency probe shared by every caller for `ttlMs`: a burst of /healthz requests (a
+ * load balancer, a script, someone hammering the port) costs the stores one PING per `ttlMs`,
+ * not one per request. A probe still in flight is shared too; a failed one is not kept.
+ */
+export function cachedHealth(check: HealthCheck, ttlMs: number, now = Date.now): HealthCheck {
+  let last: { at: number; value: Promise<Record<string, boolean>> } | undefined;
+  return () => {
+    const t = now();
+    if (last && t - last.at < ttlMs) return last.value;
+    const value = check();
+    const entry = { at: t, value };
+    last = entry;
+    value.catch(() => {
+      if (last === entry) last = undefined;
+    });
+    return value;
+  };
+}
+
 /** GET /metrics (Prometheus text) and GET /healthz (200 only when every dependency answers). */
 export async function startHttpServer(
   host: string,

@@ -2,7 +2,7 @@ import type { Config } from '../../config/schema.js';
 import { createClickHouseSink } from '../../sinks/clickhouse.js';
 import { ensureTopics } from '../../sinks/kafka-admin.js';
 import { createRedisSink } from '../../sinks/redis.js';
-import { boundPort, startHttpServer } from '../http-server.js';
+import { boundPort, startHttpServer, cachedHealth } from '../http-server.js';
 import { configSecrets } from '../../sinks/security.js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
@@ -65,13 +65,13 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
       () => true,
       () => false,
     );
-  const health = async (): Promise<Record<string, boolean>> => {
+  const health = cachedHealth(async (): Promise<Record<string, boolean>> => {
     const [r, c] = await Promise.all([probe(redis.ping()), probe(clickhouse.ping())]);
     const checks = { kafka: job.healthy(), redis: r, clickhouse: c };
     for (const [dependency, up] of Object.entries(checks))
       metrics.dependencyUp.set({ dependency }, up ? 1 : 0);
     return checks;
-  };
+  }, cfg.http.healthCacheMs);
   // Keeps recpipe_dependency_up current for dashboards even when nobody polls /healthz.
   const healthTimer = setInterval(() => void health(), 5_000);
   healthTimer.unref();

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/schema.js';
+import { redactUrlCredentials } from '../../sinks/security.js';
 import { SERVICE_NAMES } from '../stack/layout.js';
 import { stackDown, stackStatus, stackUp } from '../stack/stack.js';
 import { parse, printJson, UsageError } from './args.js';
@@ -47,7 +48,9 @@ async function report(cfg: Config, json: boolean): Promise<number> {
         ? 'not answering'
         : 'stopped';
     const pid = pids[name] !== undefined ? `pid ${pids[name]}` : '';
-    return `${name.padEnd(11)}${state.padEnd(15)}${endpoints[name].padEnd(28)}${pid}`;
+    // CONTRACT §5: the human-readable form masks passwords; --json keeps the full URLs
+    const where = name === 'kafka' ? endpoints[name] : redactUrlCredentials(endpoints[name]);
+    return `${name.padEnd(11)}${state.padEnd(15)}${where.padEnd(28)}${pid}`;
   });
   process.stdout.write(rows.join('\n') + '\n');
   return 0;

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/schema.js';
+import { redactUrlCredentials } from '../../sinks/security.js';
 
 export interface HostPort {
   readonly host: string;
@@ -37,7 +38,7 @@ function parseUrl(text: string, what: string, defaultPort: number): { url: URL; 
   try {
     url = new URL(text);
   } catch {
-    throw new StackConfigError(`${what}: not a URL: "${text}"`);
+    throw new StackConfigError(`${what}: not a URL: "${redactUrlCredentials(text)}"`);
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
   return { url, hp: { host, port: checkPort(url.port ? Number(url.port) : defaultPort, what) } };

@@ -1,8 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { stackAddresses, type HostPort } from './address.js';
-import { serviceLayout } from './layout.js';
+import { serviceLayout, writePrivateFile } from './layout.js';
 import { findExecutable } from './process.js';
 import { httpGet } from './probe.js';
 import type { ServiceSpec } from './service.js';
@@ -111,12 +111,16 @@ ${userXml}
 `;
 }
 
-/** User names become XML element names, so anything fancier than an identifier is refused up front. */
-function usersFor(cfg: Config): Array<{ name: string; password: string }> {
+/**
+ * User names become XML element names, so anything fancier than an identifier is refused up front.
+ * ClickHouse always has a `default` user: with a password configured it gets that password too,
+ * so a non-default user name does not leave `default` open without one (issue 12).
+ */
+export function usersFor(cfg: Config): Array<{ name: string; password: string }> {
   const name = cfg.clickhouse.username || 'default';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
     throw new Error(`clickhouse.username "${name}" is not a plain identifier`);
-  const users = [{ name: 'default', password: name === 'default' ? cfg.clickhouse.password : '' }];
+  const users = [{ name: 'default', password: cfg.clickhouse.password }];
   if (name !== 'default') users.push({ name, password: cfg.clickhouse.password });
   return users;
 }
@@ -144,8 +148,8 @@ export function clickhouseService(cfg: Config): ServiceSpec {
     requiredBinaries: () => ['clickhouse-server'],
     async prepare() {
       for (const d of [...Object.values(dirs), layout.logsDir]) mkdirSync(d, { recursive: true });
-      writeFileSync(usersFile, clickhouseUsersXml(usersFor(cfg)));
-      writeFileSync(
+      writePrivateFile(usersFile, clickhouseUsersXml(usersFor(cfg)));
+      writePrivateFile(
         configFile,
         clickhouseConfigXml({
           http,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { formatHostPort, stackAddresses, type HostPort } from './address.js';
 import { ensureKafkaLibs, kafkaLibsReady, run } from './kafka-libs.js';
-import { serviceLayout } from './layout.js';
+import { serviceLayout, writePrivateFile } from './layout.js';
 import { findExecutable, readFrom } from './process.js';
 import { tcpExchange } from './probe.js';
 import type { ServiceSpec } from './service.js';
@@ -179,7 +179,7 @@ export function kafkaService(cfg: Config): ServiceSpec {
       const libs = await ensureKafkaLibs(log);
       mkdirSync(dataDir, { recursive: true });
       mkdirSync(layout.logsDir, { recursive: true });
-      writeFileSync(
+      writePrivateFile(
         propsFile,
         serverProperties({ broker, controller, dataDir, partitions: cfg.kafka.partitions }),
       );

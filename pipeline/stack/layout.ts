@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/schema.js';
@@ -33,6 +33,15 @@ export function serviceLayout(cfg: Config, name: ServiceName): ServiceLayout {
     stdoutFile: join(dir, 'logs', 'stdout.log'),
     logsDir: join(dir, 'logs'),
   };
+}
+
+/**
+ * Writes a generated config file readable by its owner only (0600): redis.conf and users.xml
+ * hold passwords. chmod as well, because `mode` applies only when the file is created.
+ */
+export function writePrivateFile(file: string, text: string): void {
+  writeFileSync(file, text, { mode: 0o600 });
+  chmodSync(file, 0o600);
 }
 
 let cachedRoot: string | undefined;

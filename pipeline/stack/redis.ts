@@ -1,8 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { stackAddresses, type HostPort } from './address.js';
-import { serviceLayout } from './layout.js';
+import { serviceLayout, writePrivateFile } from './layout.js';
 import { findExecutable } from './process.js';
 import { tcpExchange } from './probe.js';
 import type { ServiceSpec } from './service.js';
@@ -61,7 +61,7 @@ export function redisService(cfg: Config): ServiceSpec {
         'tcp-keepalive 60',
       ];
       if (redis.password) lines.push(`requirepass ${q(redis.password)}`);
-      writeFileSync(confFile, lines.join('\n') + '\n');
+      writePrivateFile(confFile, lines.join('\n') + '\n');
       const bin = findExecutable('redis-server');
       if (!bin) throw new Error('redis-server not found on PATH');
       return { command: bin, args: [confFile] };

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/schema.js';
+import { redactUrlCredentials } from '../../sinks/security.js';
 import { formatHostPort, stackEndpoints, type StackEndpoints } from './address.js';
 import { clickhouseService } from './clickhouse.js';
 import { kafkaService } from './kafka.js';
@@ -215,8 +216,9 @@ export async function stackUp(cfg: Config, log: (msg: string) => void): Promise<
     }
     await startServices(cfg, SERVICE_NAMES, log);
   });
+  // human-readable: passwords masked (`stack status --json` keeps full URLs for tools)
   log(
-    `stack: up — kafka ${endpoints.kafka}, redis ${endpoints.redis}, clickhouse ${endpoints.clickhouse}`,
+    `stack: up — kafka ${endpoints.kafka}, redis ${redactUrlCredentials(endpoints.redis)}, clickhouse ${redactUrlCredentials(endpoints.clickhouse)}`,
   );
   return endpoints;
 }
