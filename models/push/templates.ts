@@ -193,7 +193,7 @@ export interface RenderInput {
 }
 
 export function renderPayload(r: RenderInput): PushPayload {
-  const texts = (Object.hasOwn(TEMPLATES, r.locale) ? TEMPLATES[r.locale] : TEMPLATES.en) as Texts;
+  const texts = (ownValue(TEMPLATES, r.locale) ?? TEMPLATES.en) as Texts;
   const t = texts[r.trigger][Math.max(0, VARIANTS.indexOf(r.variant))];
   const first = r.items[0];
   const vars: Record<string, string | undefined> = {

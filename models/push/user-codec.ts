@@ -38,6 +38,7 @@ function readCandidate(r: ByteReader): PushCandidate {
     const k = r.str();
     // Keys are template placeholders we wrote ourselves, but never trust bytes with __proto__.
     const v = r.str();
+    // trusted-key: __proto__ is refused, so a decoded key can only add an own property
     if (k !== '__proto__') vars[k] = v;
   }
   return { userId, trigger, itemId, itemIds, ts, detail, ...(n > 0 && { vars }) };

@@ -93,6 +93,7 @@ function landsBefore(ms: number): number {
 }
 
 const inc = (m: Record<string, number>, k: string): void => {
+  // trusted-key: labels of the engine's own decisions (decision, reason code, channel, variant)
   m[k] = (m[k] ?? 0) + 1;
 };
 
