@@ -20,6 +20,12 @@ export interface LoggedDecision {
 export interface CandidatePolicy {
   readonly name: string;
   prob(d: LoggedDecision): number;
+  /**
+   * True when the candidate would act where the logging policy never does: a component (channel
+   * or variant) the logger chose deterministically, which the candidate would change. Those
+   * rows carry no information about the candidate's action, so its estimate is biased.
+   */
+  unsupported?(d: LoggedDecision): boolean;
   /** The probability of each variant, for the simulator's truth (channel as logged). */
   variantProbs?(d: LoggedDecision): readonly number[];
 }
@@ -39,6 +45,8 @@ export interface OffPolicyResult {
   readonly openSnips: Estimate;
   readonly conversionIps: Estimate;
   readonly conversionSnips: Estimate;
+  /** Rows where the logging policy never explores what the candidate would do (see unsupported). */
+  readonly unsupported: number;
   /** Simulated logs only: the candidate's true open rate on the logged contexts. */
   readonly trueOpen?: number;
 }
@@ -92,6 +100,10 @@ export function parsePolicy(spec: string): CandidatePolicy {
             : d.variantPropensity;
       return pc * pv;
     },
+    unsupported: (d) =>
+      (channel !== undefined && channelProb(d) >= 1 - 1e-9 && d.channel !== channel) ||
+      (variant !== undefined && d.variantPropensity >= 1 - 1e-9 && d.variant !== variant) ||
+      (uniform && d.variantPropensity >= 1 - 1e-9),
     // Only variant policies keep the logged context (channel, time) the truth was computed for.
     ...(channel === undefined && (uniform || variant !== undefined) && { variantProbs: vProbs }),
   };
@@ -133,8 +145,10 @@ export function evaluatePolicy(
   const conv: number[] = [];
   let truth = 0;
   let truthN = 0;
+  let unsupported = 0;
   for (const d of rows) {
     if (!(d.propensity > 0)) continue;
+    if (policy.unsupported?.(d)) unsupported++;
     w.push(policy.prob(d) / d.propensity);
     open.push(d.opened);
     conv.push(d.converted);
@@ -156,6 +170,7 @@ export function evaluatePolicy(
     policy: policy.name,
     n: w.length,
     effectiveN: sw2 > 0 ? (sw * sw) / sw2 : 0,
+    unsupported,
     openIps: o.ips,
     openSnips: o.snips,
     conversionIps: c.ips,

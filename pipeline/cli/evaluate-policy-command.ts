@@ -121,11 +121,11 @@ export async function evaluatePolicyCommand(args: string[], cfg: Config): Promis
   const lines = [
     `${rows.length} logged pushes${skipped > 0 ? ` (${skipped} rows skipped)` : ''}; 95% CIs`,
     '',
-    '| policy | effective n | opens per push (IPS) | (SNIPS) | conversions per push (IPS) | (SNIPS) | true opens |',
-    '| --- | ---: | --- | --- | --- | --- | ---: |',
+    '| policy | effective n | unsupported rows | opens per push (IPS) | (SNIPS) | conversions per push (IPS) | (SNIPS) | true opens |',
+    '| --- | ---: | ---: | --- | --- | --- | --- | ---: |',
     ...results.map(
       (r) =>
-        `| ${r.policy} | ${Math.round(r.effectiveN)} | ${ci(r.openIps)} | ${ci(r.openSnips)} | ${ci(r.conversionIps)} | ${ci(r.conversionSnips)} | ${r.trueOpen !== undefined ? pct(r.trueOpen) : ''} |`,
+        `| ${r.policy} | ${Math.round(r.effectiveN)} | ${r.unsupported > 0 ? `${r.unsupported} (biased)` : 0} | ${ci(r.openIps)} | ${ci(r.openSnips)} | ${ci(r.conversionIps)} | ${ci(r.conversionSnips)} | ${r.trueOpen !== undefined ? pct(r.trueOpen) : ''} |`,
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

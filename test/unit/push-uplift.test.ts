@@ -150,6 +150,17 @@ describe('off-policy evaluation (IPS, SNIPS)', () => {
     expect(covered).toBeGreaterThanOrEqual(88);
   });
 
+  it('flags the rows where the logger never tried what the candidate would do', () => {
+    // The static policy always uses push: "always e-mail" has no support there.
+    const rows = logs(300, 2).map((d, i) => ({
+      ...d,
+      channel: i % 3 === 0 ? 'email' : 'push',
+      propensity: d.variantPropensity,
+    }));
+    expect(evaluatePolicy(rows, parsePolicy('channel=email')).unsupported).toBe(200);
+    expect(evaluatePolicy(rows, parsePolicy('variant=B')).unsupported).toBe(0);
+  });
+
   it('refuses policies it does not know', () => {
     expect(() => parsePolicy('variant=Z')).toThrow(/unknown policy part/);
     expect(() => parsePolicy('uniform,variant=A')).toThrow(/exclude/);
