@@ -97,7 +97,11 @@ export class Follower {
     this.consumer.on('event.error', (err) => opts.onLog?.(`kafka follower error: ${err.message}`));
     this.seen = new BoundedIdSet(Math.max(1, Math.min(opts.dedupeCapacity, 100_000)));
     this.m = followerMetrics(opts.registry);
+    this.maxFutureSkewMs = cfg.pipeline.maxFutureSkewMs;
   }
+
+  /** The serving side's rule (CONTRACT §5): what it dead-letters, the follower must not learn. */
+  private readonly maxFutureSkewMs: number;
 
   /** Connects and learns where each partition starts; reading begins with the first assignment. */
   async connect(): Promise<void> {
@@ -355,7 +359,10 @@ export class Follower {
     }
     if (m.offset < (this.opts.ledger.get(p) ?? Number.NEGATIVE_INFINITY)) return;
     if (m.offset + 1 > (this.high.get(p) ?? 0)) this.high.set(p, m.offset + 1);
-    const item = { m, v: validateMessage(m.value ?? '') };
+    const item = {
+      m,
+      v: validateMessage(m.value ?? '', { maxFutureSkewMs: this.maxFutureSkewMs }),
+    };
     const queue = this.waiting.get(p);
     if (queue) {
       queue.push(item);

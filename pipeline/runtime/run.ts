@@ -27,7 +27,7 @@ import { ModelMonitor } from './model-monitor.js';
 import { readIsolating } from '../../sinks/isolate.js';
 import { retryUntilDone } from './retry.js';
 import { CurrentUsers } from './user-state.js';
-import { parseTimestamp } from '../../models/validate-event.js';
+import { eventTimestamp } from '../../models/validate-event.js';
 
 /** One store the job writes each batch to; resolves only when the store acknowledged. */
 export interface SinkWriter {
@@ -296,7 +296,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       for (const m of batch.items) {
         if (m.topic !== deps.topic) continue;
         if (!first.has(m.partition)) first.set(m.partition, m.offset);
-        const ts = eventTime(m.value);
+        const ts = eventTime(m.value, cfg.pipeline.maxFutureSkewMs);
         if (ts > Number.NEGATIVE_INFINITY) times.push(ts);
       }
       const at = median(times);
@@ -483,10 +483,15 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
 }
 
 /** The event time of a raw clickstream message, or -Infinity when it has none (a dead letter). */
-function eventTime(value: string | Buffer): number {
+function eventTime(value: string | Buffer, maxFutureSkewMs: number): number {
   try {
     const v: unknown = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
-    const ts = typeof v === 'object' && v !== null ? parseTimestamp((v as { ts?: unknown }).ts) : 0;
+    // the same rule as validation: a ts far in the future (a dead letter) must not move the
+    // serving frontier the follower is allowed to run ahead of
+    const ts =
+      typeof v === 'object' && v !== null
+        ? eventTimestamp((v as { ts?: unknown }).ts, { maxFutureSkewMs })
+        : 0;
     return typeof ts === 'number' ? ts : Number.NEGATIVE_INFINITY;
   } catch {
     return Number.NEGATIVE_INFINITY;
