@@ -78,6 +78,9 @@ function clickHouseTls(cfg: Config): { tls?: { ca_cert: Buffer; cert?: Buffer; k
   return { tls: { ca_cert } };
 }
 
+/** 44: column already exists (18.16 and current); 57: table already exists. */
+const ALREADY_EXISTS_CODES = new Set(['44', '57']);
+
 export function createClickHouseSink(
   cfg: Config,
   opts: ClickHouseSinkOptions = {},
@@ -127,6 +130,22 @@ export function createClickHouseSink(
   const command = (sql: string): Promise<unknown> =>
     retrying(`DDL ${sql.split('(')[0].trim()}`, () => client.command({ query: sql }));
 
+  // Instances of one group start together and migrate the same database at once: 18.16 has no
+  // ADD COLUMN IF NOT EXISTS, and even IF NOT EXISTS checks race on it. Losing that race means
+  // another instance already made the change, which is all a migration wants.
+  const raced = async (sql: string): Promise<void> => {
+    try {
+      await command(sql);
+    } catch (err) {
+      // The client parses 18.16's error text into a plain Error, so the code is read from it.
+      const cause = (err as Error).cause;
+      const message = cause instanceof Error ? cause.message : '';
+      const code =
+        cause instanceof ClickHouseError ? cause.code : (/^Code: (\d+)/.exec(message)?.[1] ?? '');
+      if (!ALREADY_EXISTS_CODES.has(code) || !/already exists/i.test(message)) throw err;
+    }
+  };
+
   const query = async <T>(sql: string): Promise<T[]> =>
     retrying('query', async () => {
       const rs = await client.query({ query: sql, format: 'JSONEachRow' });
@@ -153,11 +172,11 @@ export function createClickHouseSink(
             `SELECT count() AS n FROM system.columns WHERE database = '${db}' AND table = '${c.table}' AND name = '${c.column}'`,
           );
           if (Number(have[0]?.n ?? 0) === 0)
-            await command(
+            await raced(
               `ALTER TABLE ${d}.${quoteIdent(c.table)} ADD COLUMN ${quoteIdent(c.column)} ${c.type}`,
             );
         }
-        for (const s of m.statements(db)) await command(s);
+        for (const s of m.statements(db)) await raced(s);
         await insert(TABLES.schemaMigrations, [
           { version: m.version, name: m.name, applied_at: toDateTime(Date.now()) },
         ]);
