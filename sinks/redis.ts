@@ -2,6 +2,7 @@ import { Redis, type ChainableCommander, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { ownValue } from '../models/core/own.js';
 import type { ServedRecommendation } from '../operators/types.js';
+import { defineWriteScripts, encodeServedItems } from './redis-scripts.js';
 import { readPem, redactUrl } from './security.js';
 import type { FeatureRow } from './types.js';
 
@@ -34,7 +35,7 @@ export function redisKeys(prefix: string) {
     recMeta: (userId: string) => `${prefix}rec:${k(userId)}:meta`,
     /** SET of item_ids the user bought: the exclusions, kept across restarts. */
     bought: (userId: string) => `${prefix}hist:bought:${k(userId)}`,
-    /** HASH feature → value (latest window). */
+    /** HASH feature → value (latest window), and `window_end_{label}` per window label. */
     feature: (entity: FeatureRow['entity'], id: string) => `${prefix}feat:${entity}:${k(id)}`,
     /** STRING (binary): a model snapshot, so a restarted job does not start cold. */
     snapshot: (name: string) => `${prefix}snapshot:${name}`,
@@ -87,6 +88,8 @@ export class RedisAuthError extends Error {
 
 /** Users per MULTI: small enough not to stall Redis, large enough to amortise round trips. */
 const USERS_PER_TX = 64;
+/** Script calls per pipeline: each call is atomic by itself, the pipeline only saves round trips. */
+const CALLS_PER_PIPELINE = 512;
 
 const AUTH_FAILURE =
   /WRONGPASS|NOAUTH|invalid password|invalid username-password|AUTH .*without any password/i;
@@ -130,6 +133,7 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
     retryStrategy: (times) =>
       AUTH_FAILURE.test(lastError?.message ?? '') ? null : Math.min(times * 200, 2_000),
   });
+  defineWriteScripts(redis);
   let lastError: Error | undefined;
   // Without a listener ioredis prints "Unhandled error event" to the console on every retry.
   redis.on('error', (err: Error) => {
@@ -211,37 +215,23 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
 
     async writeRecommendations(recs) {
       await Promise.all(
-        chunks(recs, USERS_PER_TX).map((chunk) =>
+        chunks(recs, CALLS_PER_PIPELINE).map((chunk) =>
           run(
             'writeRecommendations',
-            (tx) => {
+            (p) => {
               for (const r of chunk) {
-                const rec = keys.rec(r.userId);
-                const meta = keys.recMeta(r.userId);
-                // Redis cannot rank NaN (ZADD rejects it); one bad score must not block the batch.
-                const items = r.items.filter((i) => !Number.isNaN(i.score));
-                // a Map, then fromEntries: an item named `__proto__` stays an entry
-                const reasons = new Map<string, string>();
-                const zargs: (string | number)[] = [];
-                for (const i of items) {
-                  zargs.push(i.score, i.itemId);
-                  reasons.set(i.itemId, i.reason);
-                }
-                tx.del(rec, meta);
-                if (zargs.length > 0) {
-                  tx.zadd(rec, ...zargs);
-                  tx.expire(rec, ttl);
-                }
-                tx.hset(meta, {
-                  model_version: r.modelVersion,
-                  updated_at: String(r.updatedAt),
-                  event_ts: String(r.eventTs),
-                  reasons: JSON.stringify(Object.fromEntries(reasons)),
-                });
-                tx.expire(meta, ttl);
+                p.recpipeWriteRec(
+                  keys.rec(r.userId),
+                  keys.recMeta(r.userId),
+                  ttl,
+                  r.modelVersion,
+                  String(r.updatedAt),
+                  String(r.eventTs),
+                  encodeServedItems(r),
+                );
               }
             },
-            true,
+            false,
           ),
         ),
       );
@@ -321,35 +311,15 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
 
     async writeFeatures(rows) {
       if (rows.length === 0) return;
-      const latest = new Map<string, Map<string, FeatureRow>>();
-      for (const r of rows) {
-        const key = keys.feature(r.entity, r.key);
-        let fields = latest.get(key);
-        if (!fields) latest.set(key, (fields = new Map()));
-        const prev = fields.get(r.feature);
-        if (
-          !prev ||
-          r.windowEnd > prev.windowEnd ||
-          (r.windowEnd === prev.windowEnd && r.ts >= prev.ts)
-        ) {
-          fields.set(r.feature, r);
-        }
-      }
+      const hashes = newestFieldsPerKey(rows, keys.feature);
       await Promise.all(
-        chunks([...latest], USERS_PER_TX * 4).map((chunk) =>
+        chunks([...hashes], CALLS_PER_PIPELINE).map((chunk) =>
           run(
             'writeFeatures',
             (p) => {
-              for (const [key, fields] of chunk) {
-                const values: Record<string, string> = {};
-                // trusted-key: feature names come from the feature config
-                for (const [f, r] of fields) values[f] = String(r.value);
-                p.hset(key, values);
-                p.expire(key, ttl);
-              }
+              for (const [key, fields] of chunk) p.recpipeWriteHash(key, ttl, ...fields);
             },
-            // One MULTI per chunk so no reader ever sees a hash without its TTL.
-            true,
+            false,
           ),
         ),
       );
@@ -395,4 +365,42 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
       }
     },
   };
+}
+
+/**
+ * Per Redis key, the flat `field, value, ...` list of the newest value of each feature (the
+ * latest window; the latest row on ties) plus `window_end_{label}`, the end of the newest window
+ * of each label: a reader compares it with the time to tell a value that has gone stale because
+ * the key had no events since (rows are written when a key has events, not as windows slide).
+ */
+function newestFieldsPerKey(
+  rows: readonly FeatureRow[],
+  keyOf: (entity: FeatureRow['entity'], id: string) => string,
+): Map<string, string[]> {
+  const latest = new Map<string, Map<string, FeatureRow>>();
+  for (const r of rows) {
+    const key = keyOf(r.entity, r.key);
+    let fields = latest.get(key);
+    if (!fields) latest.set(key, (fields = new Map()));
+    const prev = fields.get(r.feature);
+    if (
+      !prev ||
+      r.windowEnd > prev.windowEnd ||
+      (r.windowEnd === prev.windowEnd && r.ts >= prev.ts)
+    )
+      fields.set(r.feature, r);
+  }
+  const out = new Map<string, string[]>();
+  for (const [key, fields] of latest) {
+    const flat: string[] = [];
+    const ends = new Map<string, number>();
+    for (const [f, r] of fields) {
+      flat.push(f, String(r.value));
+      if (r.window !== undefined && r.windowEnd > (ends.get(r.window) ?? -Infinity))
+        ends.set(r.window, r.windowEnd);
+    }
+    for (const [label, end] of ends) flat.push(`window_end_${label}`, String(end));
+    out.set(key, flat);
+  }
+  return out;
 }

@@ -11,18 +11,8 @@ export interface StoredEvent {
   readonly offset: number;
 }
 
-/** One windowed feature value. Windows are event-time, so a replay recomputes the same rows. */
-export interface FeatureRow {
-  readonly entity: 'user' | 'item' | 'category';
-  readonly key: string;
-  readonly feature: string;
-  /** Window bounds, epoch ms, [windowStart, windowEnd). */
-  readonly windowStart: number;
-  readonly windowEnd: number;
-  readonly value: number;
-  /** When the value was computed, epoch ms; the newest computation of a window wins. */
-  readonly ts: number;
-}
+/** One windowed feature value (models/features/types.ts is the one declaration). */
+export type { FeatureRow } from '../models/features/types.js';
 
 export type PushDecisionKind = 'sent' | 'deferred' | 'suppressed';
 

@@ -16,6 +16,7 @@ import {
   type WindowDef,
 } from './config.js';
 import { DecayedScores } from './decayed-scores.js';
+import { WindowRows, categoryWindow, itemWindow, pushSessionRows } from './feature-rows.js';
 import type {
   CategoryFeatures,
   CategoryWindowFeatures,
@@ -40,8 +41,8 @@ interface Family {
   readonly entity: FeatureEntity;
   readonly def: WindowDef | null;
   readonly engine: Engine;
-  /** Feature names precomputed so emitting a row never builds a string. */
-  readonly names: Readonly<Record<string, string>>;
+  /** Builds the family's sink rows; null for sessions, whose rows come from closed sessions. */
+  readonly rows: WindowRows | null;
 }
 
 interface SessionSummary {
@@ -99,6 +100,8 @@ export class FeatureStore {
 
   constructor(config: Partial<FeatureConfig> = {}) {
     const c = (this.config = resolveFeatureConfig(config));
+    this.weights = new Float64Array(EVENT_TYPES.length);
+    for (const t of EVENT_TYPES) this.weights[TYPE_CODE[t]] = c.eventWeights[t];
     const byItem = (e: ClickEvent): string => e.itemId;
     const byUser = (e: ClickEvent): string => e.userId;
     const shortSize = (c.itemWindows.find((w) => w.label === c.trending.short) as WindowDef).sizeMs;
@@ -106,29 +109,32 @@ export class FeatureStore {
       kind: 'hopping',
       size: def.sizeMs,
       slide: def.slideMs,
-      emit: 'on-change',
+      emit: 'on-read',
       tailMs,
     });
     const family = (
       entity: FeatureEntity,
       def: WindowDef,
       distinctOf: (e: ClickEvent) => string,
-    ): Family => ({
-      name: `${entity}_${def.label}`,
-      entity,
-      def,
-      engine: this.engine(
-        // On change: consecutive hopping windows of a quiet key hold the same counts, so
-        // emitting every window would repeat each value size/slide times (24 for a day
-        // sliding hourly); the empty window after a key goes quiet is still emitted, so a
-        // sink keeping the newest window per feature always holds the current value.
-        // The long trending window counts its own short tail (FeatureConfig.trending).
-        hop(def, entity === 'item' && def.label === c.trending.long ? shortSize : 0),
-        distinctOf,
-        entity === 'item' && def.label === c.trending.long ? shortSize : 0,
-      ),
-      names: featureNames(entity, def.label),
-    });
+    ): Family => {
+      // The long trending window counts its own short tail (FeatureConfig.trending).
+      const tail = entity === 'item' && def.label === c.trending.long ? shortSize : 0;
+      return {
+        name: `${entity}_${def.label}`,
+        entity,
+        def,
+        // On read: rows are built for the keys a batch touches, as of their newest event, and
+        // never as windows slide, so an event-time boundary costs no work per key (the panes a
+        // boundary closes are dropped on a timer). Readers tell a stale value by its window end.
+        engine: this.engine(hop(def, tail), distinctOf, tail),
+        rows: new WindowRows(
+          entity,
+          def.label,
+          this.weights,
+          tail > 0 ? (recent, total) => this.velocity(recent, total) : undefined,
+        ),
+      };
+    };
     const bySize = (a: WindowDef, b: WindowDef): number => a.sizeMs - b.sizeMs;
     this.userFams = [...c.userWindows].sort(bySize).map((d) => family('user', d, byItem));
     this.itemFams = [...c.itemWindows].sort(bySize).map((d) => family('item', d, byUser));
@@ -140,13 +146,11 @@ export class FeatureStore {
       entity: 'user',
       def: null,
       engine: this.engine({ kind: 'session', gap: c.sessionGapMs }, byItem),
-      names: {},
+      rows: null,
     };
     this.allFams = [...this.userFams, this.sessionFam, ...this.itemFams, ...this.categoryFams];
     this.shortFam = this.itemFams.find((f) => f.def?.label === c.trending.short) as Family;
     this.longFam = this.itemFams.find((f) => f.def?.label === c.trending.long) as Family;
-    this.weights = new Float64Array(EVENT_TYPES.length);
-    for (const t of EVENT_TYPES) this.weights[TYPE_CODE[t]] = c.eventWeights[t];
   }
 
   get watermark(): number {
@@ -170,8 +174,11 @@ export class FeatureStore {
    * a multi-partition source hold the watermark at its slowest active partition.
    */
   ingest(events: readonly ClickEvent[], watermarkCap = Number.POSITIVE_INFINITY): FeatureBatch {
-    const touched = new Set<UserState>();
-    const touchedIds: string[] = [];
+    const emit = this.config.emitRows;
+    // Per entity, each key the batch touched and the span of its events' times.
+    const users = new Map<string, Span>();
+    const items = new Map<string, Span>();
+    const categories = new Map<string, Span>();
     for (const e of events) {
       const ts = e.ts;
       if (ts > this.maxTs) this.maxTs = ts;
@@ -183,22 +190,49 @@ export class FeatureStore {
       this.sessionFam.engine.add(e.userId, ts, e);
       for (const f of this.itemFams) f.engine.add(e.itemId, ts, e);
       if (category !== undefined) for (const f of this.categoryFams) f.engine.add(category, ts, e);
-      const user = this.learnUser(e, category, e.price ?? item.price);
-      if (!touched.has(user)) {
-        touched.add(user);
-        touchedIds.push(e.userId);
+      this.learnUser(e, category, e.price ?? item.price);
+      if (emit) {
+        touch(users, e.userId, ts);
+        touch(items, e.itemId, ts);
+        if (category !== undefined) touch(categories, category, ts);
       }
+    }
+    // Read before the watermark moves: a window this batch also closes is still the one that
+    // holds the key's newest event, and its end tells readers the value is already stale.
+    const rows: FeatureRow[] = [];
+    if (emit) {
+      const ts = this.maxTs;
+      for (const [id, span] of users) {
+        this.changedRows(this.userFams, id, span, ts, rows);
+        this.userStateRows(id, this.users.get(id) as UserState, ts, rows);
+      }
+      for (const [id, span] of items) this.changedRows(this.itemFams, id, span, ts, rows);
+      for (const [id, span] of categories) this.changedRows(this.categoryFams, id, span, ts, rows);
     }
     const target = Math.min(this.maxTs - this.config.outOfOrdernessMs, watermarkCap);
     if (target > this.wm) this.wm = target;
-    const out = this.advanceAll(this.wm);
-    const ts = this.maxTs;
-    if (this.config.emitRows) {
-      for (const id of touchedIds)
-        this.userStateRows(id, this.users.get(id) as UserState, ts, out.rows);
-    }
+    const out = this.advanceAll(this.wm, rows);
     this.sweep();
     return out;
+  }
+
+  /**
+   * The rows of every window the batch changed that a reader may hold (WindowEngine
+   * windowsAtPanes): in order, one window per key and family; a backlog batch spanning hours,
+   * or an out-of-order event, rewrites each window it touched, so every stored window equals a
+   * recount of its events.
+   */
+  private changedRows(
+    fams: readonly Family[],
+    key: string,
+    span: Span,
+    ts: number,
+    rows: FeatureRow[],
+  ): void {
+    for (const f of fams) {
+      for (const w of f.engine.windowsAtPanes(key, span.min, span.max))
+        f.rows?.push(key, w.start, w.end, w.agg, ts, rows);
+    }
   }
 
   /**
@@ -218,7 +252,6 @@ export class FeatureStore {
       const snap = f.engine.query(userId, asOf);
       if (snap !== undefined) any = true;
       const a = snap?.agg ?? EMPTY_ACTIVITY;
-      // trusted-key: window labels come from the feature config
       windows[(f.def as WindowDef).label] = {
         counts: a.counts,
         total: a.total,
@@ -257,7 +290,6 @@ export class FeatureStore {
       const snap = f.engine.query(itemId, asOf);
       if (snap !== undefined) any = true;
       const a = snap?.agg ?? EMPTY_ACTIVITY;
-      // trusted-key: window labels come from the feature config
       windows[(f.def as WindowDef).label] = itemWindow(a);
       if (f === this.shortFam) short = a.total;
       if (f === this.longFam) long = a.total;
@@ -280,8 +312,10 @@ export class FeatureStore {
     for (const f of this.categoryFams) {
       const snap = f.engine.query(category, asOf);
       if (snap !== undefined) any = true;
-      // trusted-key: window labels come from the feature config
-      windows[(f.def as WindowDef).label] = this.categoryWindow(snap?.agg ?? EMPTY_ACTIVITY);
+      windows[(f.def as WindowDef).label] = categoryWindow(
+        snap?.agg ?? EMPTY_ACTIVITY,
+        this.weights,
+      );
     }
     return any ? { category, asOf, windows } : undefined;
   }
@@ -292,7 +326,6 @@ export class FeatureStore {
     let lateEvents = 0;
     for (const f of this.allFams) {
       const s = f.engine.stats();
-      // trusted-key: family names are code
       families[f.name] = s;
       openWindows += s.openWindows;
       lateEvents += s.lateEvents;
@@ -442,57 +475,31 @@ export class FeatureStore {
     return (short + prior) / (long * scale + prior);
   }
 
-  private categoryWindow(a: Activity): CategoryWindowFeatures {
-    let popularity = 0;
-    for (const t of EVENT_TYPES) popularity += this.weights[TYPE_CODE[t]] * a.counts[t];
-    return {
-      events: a.total,
-      views: a.counts.view,
-      carts: a.counts.add_to_cart,
-      purchases: a.counts.purchase,
-      distinctUsers: a.distinct,
-      popularity,
-    };
-  }
-
-  private advanceAll(wm: number): {
+  private advanceAll(
+    wm: number,
+    rows: FeatureRow[] = [],
+  ): {
     rows: FeatureRow[];
     late: LateFeatureEvent[];
     watermark: number;
   } {
-    const rows: FeatureRow[] = [];
     const late: LateFeatureEvent[] = [];
     const ts = this.maxTs;
     for (const f of this.allFams) {
+      // Hopping families read on demand (currentRows) and emit only late events here.
       const outs: WindowOutput<string, ClickEvent, Activity>[] = f.engine.advanceWatermark(wm);
       for (const o of outs) {
-        if (o.kind === 'late') {
+        if (o.kind === 'late')
           late.push({ family: f.name, event: o.value, watermark: o.watermark });
-          continue;
-        }
-        if (f === this.sessionFam) this.sessionRows(o, ts, rows);
-        else if (this.config.emitRows) this.windowRows(f, o, ts, rows);
+        else if (f === this.sessionFam) this.sessionClosed(o, ts, rows);
       }
     }
     return { rows, late, watermark: wm };
   }
 
-  private sessionRows(r: Result, ts: number, rows: FeatureRow[]): void {
+  private sessionClosed(r: Result, ts: number, rows: FeatureRow[]): void {
     const a = r.agg;
-    const base = {
-      entity: 'user' as const,
-      key: r.key,
-      windowStart: r.start,
-      windowEnd: r.end,
-      ts,
-      final: r.final,
-    };
-    const extra = r.retracts === undefined ? {} : { replaces: r.retracts };
-    rows.push(
-      { ...base, feature: 'session_length_ms', value: a.lastTs - a.firstTs, ...extra },
-      { ...base, feature: 'session_depth', value: a.total, ...extra },
-      { ...base, feature: 'session_distinct_items', value: a.distinct, ...extra },
-    );
+    if (this.config.emitRows) pushSessionRows(r.key, r, a, ts, r.final, r.retracts, rows);
     const st = this.users.get(r.key);
     if (st && (st.lastSession === null || st.lastSession.start <= r.start)) {
       st.lastSession = {
@@ -504,57 +511,6 @@ export class FeatureStore {
         distinctItems: a.distinct,
       };
     }
-  }
-
-  private windowRows(f: Family, r: Result, ts: number, rows: FeatureRow[]): void {
-    const a = r.agg;
-    const n = f.names;
-    if (f.entity === 'user') {
-      // Every type, zeros included: the Redis sink keeps the newest window per field, and a
-      // missing zero would leave an older window's count standing.
-      rows.push(this.row(f, r, n.events, a.total, ts));
-      for (const t of EVENT_TYPES) rows.push(this.row(f, r, n[t], a.counts[t], ts));
-      rows.push(this.row(f, r, n.distinct, a.distinct, ts));
-    } else if (f.entity === 'item') {
-      const w = itemWindow(a);
-      rows.push(
-        this.row(f, r, n.views, w.views, ts),
-        this.row(f, r, n.clicks, w.clicks, ts),
-        this.row(f, r, n.carts, w.carts, ts),
-        this.row(f, r, n.purchases, w.purchases, ts),
-        this.row(f, r, n.units, w.units, ts),
-        this.row(f, r, n.distinct, w.distinctUsers, ts),
-      );
-      if (w.cartRate !== undefined) rows.push(this.row(f, r, n.cartRate, w.cartRate, ts));
-      if (w.purchaseRate !== undefined)
-        rows.push(this.row(f, r, n.purchaseRate, w.purchaseRate, ts));
-      if (f === this.longFam) {
-        rows.push(this.row(f, r, 'trending_velocity', this.velocity(a.recent, a.total), ts));
-      }
-    } else {
-      const c = this.categoryWindow(a);
-      rows.push(
-        this.row(f, r, n.events, c.events, ts),
-        this.row(f, r, n.views, c.views, ts),
-        this.row(f, r, n.carts, c.carts, ts),
-        this.row(f, r, n.purchases, c.purchases, ts),
-        this.row(f, r, n.distinct, c.distinctUsers, ts),
-        this.row(f, r, n.popularity, c.popularity, ts),
-      );
-    }
-  }
-
-  private row(f: Family, r: Result, feature: string, value: number, ts: number): FeatureRow {
-    return {
-      entity: f.entity,
-      key: r.key,
-      feature,
-      windowStart: r.start,
-      windowEnd: r.end,
-      value,
-      ts,
-      final: r.final,
-    };
   }
 
   private userStateRows(userId: string, st: UserState, ts: number, rows: FeatureRow[]): void {
@@ -586,37 +542,14 @@ export class FeatureStore {
   }
 }
 
-function featureNames(entity: FeatureEntity, label: string): Record<string, string> {
-  const n: Record<string, string> = {};
-  if (entity === 'user') {
-    n.events = `events_${label}`;
-    for (const t of EVENT_TYPES) n[t] = `${t}_${label}`;
-    n.distinct = `distinct_items_${label}`;
-  } else if (entity === 'item') {
-    // trusted-key: feature names are code
-    for (const k of ['views', 'clicks', 'carts', 'purchases', 'units']) n[k] = `${k}_${label}`;
-    n.distinct = `distinct_users_${label}`;
-    n.cartRate = `cart_rate_${label}`;
-    n.purchaseRate = `purchase_rate_${label}`;
-  } else {
-    // trusted-key: feature names are code
-    for (const k of ['events', 'views', 'carts', 'purchases', 'popularity']) n[k] = `${k}_${label}`;
-    n.distinct = `distinct_users_${label}`;
-  }
-  return n;
+interface Span {
+  min: number;
+  max: number;
 }
 
-function itemWindow(a: Activity): ItemWindowFeatures {
-  const c = a.counts;
-  const views = c.view;
-  return {
-    views,
-    clicks: c.click,
-    carts: c.add_to_cart,
-    purchases: c.purchase,
-    units: a.units,
-    events: a.total,
-    distinctUsers: a.distinct,
-    ...(views > 0 && { cartRate: c.add_to_cart / views, purchaseRate: c.purchase / views }),
-  };
+function touch(keys: Map<string, Span>, key: string, ts: number): void {
+  const span = keys.get(key);
+  if (span === undefined) keys.set(key, { min: ts, max: ts });
+  else if (ts < span.min) span.min = ts;
+  else if (ts > span.max) span.max = ts;
 }

@@ -23,6 +23,12 @@ export interface FeatureRow {
   readonly final?: boolean;
   /** Session rows: earlier session bounds this one replaces (a late event merged sessions). */
   readonly replaces?: readonly WindowBounds[];
+  /**
+   * Hopping-window rows: the window label (`5m`, `1h`, `24h`). Redis keeps the newest window's
+   * end per label (`window_end_{label}`), so a reader can tell a value the key's later silence
+   * has made stale: rows are written when a key has events, never when its windows slide.
+   */
+  readonly window?: string;
 }
 
 /** An event some feature family could no longer count: its windows had all closed. */

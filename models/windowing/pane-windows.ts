@@ -49,6 +49,8 @@ export class PaneWindows<K, V, A, R> {
     private readonly tail: number,
     private readonly lateness: number,
     private readonly agg: Aggregator<V, A, R>,
+    /** False (`on-read`): results are only read with `query`; advancing just drops closed panes. */
+    private readonly emitting = true,
   ) {
     if (size % slide !== 0)
       throw new RangeError('on-change hopping windows need size to be a multiple of slide');
@@ -100,6 +102,15 @@ export class PaneWindows<K, V, A, R> {
     const closedUpTo = wm - lateness; // windows ending at or before this are closed
     if (closedUpTo >= p + slide)
       this.expired += Math.floor((Math.min(closedUpTo, p + size) - p - slide) / slide) + 1;
+    if (!this.emitting) {
+      // Only eviction is timed, and the earliest pane leaves first: O(1) per event.
+      const evictAt = p + size + lateness;
+      if (!(ks.timerAt <= evictAt)) {
+        ks.timerAt = evictAt;
+        this.timers.push(evictAt, ks);
+      }
+      return true;
+    }
     if (fresh) {
       this.addChangeEnd(ks, p + slide);
       if (this.tail > 0) this.addChangeEnd(ks, p + this.tail + slide);
@@ -166,6 +177,29 @@ export class PaneWindows<K, V, A, R> {
     return best === Infinity ? undefined : this.snapshot(ks, best + this.size);
   }
 
+  /**
+   * For `on-read` consumers: the windows a batch of `key`'s events in [from, to] changed and that
+   * a reader may hold, i.e. each window that contains one of them and ends where one of the
+   * key's panes ends (the window that was current while that pane was the newest). Oldest first.
+   */
+  windowsAtPanes(key: K, from: number, to: number): WindowSnapshot<R>[] {
+    const ks = this.keys.get(key);
+    if (ks === undefined) return [];
+    const lo = Math.floor((from - this.offset) / this.slide) * this.slide + this.offset;
+    const hi =
+      Math.floor((to - this.offset) / this.slide) * this.slide +
+      this.offset +
+      this.size -
+      this.slide;
+    const starts: number[] = [];
+    // A pane may outlive its own window (it also sits in later, open ones): closed windows are
+    // final and were read before they closed.
+    const closedTo = ks.firedTo - this.lateness - this.slide;
+    for (const p of ks.panes.keys()) if (p >= lo && p <= hi && p > closedTo) starts.push(p);
+    if (starts.length > 1) starts.sort((a, b) => a - b);
+    return starts.map((p) => this.snapshot(ks, p + this.slide));
+  }
+
   latest(key: K): WindowSnapshot<R> | undefined {
     const ks = this.keys.get(key);
     if (ks === undefined || ks.panes.size === 0) return undefined;
@@ -191,6 +225,10 @@ export class PaneWindows<K, V, A, R> {
   }
 
   private process(ks: KeyPanes<K, A>, wm: number, out: WindowOutput<K, V, R>[]): void {
+    if (!this.emitting) {
+      this.evictClosed(ks, wm);
+      return;
+    }
     if (ks.dirtyLo === ks.dirtyLo) {
       for (let end = ks.dirtyLo; end <= ks.dirtyHi; end += this.slide)
         this.emit(ks, end, wm, 'late', out);
@@ -203,6 +241,11 @@ export class PaneWindows<K, V, A, R> {
       this.emit(ks, end, wm, 'on_time', out);
     }
     if (i > 0) ends.splice(0, i);
+    this.evictClosed(ks, wm);
+  }
+
+  /** Drops the panes that only closed windows hold, and the key once nothing is left. */
+  private evictClosed(ks: KeyPanes<K, A>, wm: number): void {
     if (wm > ks.firedTo) ks.firedTo = wm;
     const gone = wm - this.size - this.lateness; // panes starting at or before this are in closed windows only
     for (const p of ks.panes.keys()) {
@@ -211,7 +254,7 @@ export class PaneWindows<K, V, A, R> {
         this.paneCount--;
       }
     }
-    if (ks.panes.size === 0 && ends.length === 0) {
+    if (ks.panes.size === 0 && ks.changeEnds.length === 0) {
       ks.alive = false;
       this.keys.delete(ks.key);
     }
@@ -265,6 +308,15 @@ export class PaneWindows<K, V, A, R> {
 
   /** One valid timer per key at its earliest due time; re-armed when popped early. */
   private schedule(ks: KeyPanes<K, A>): void {
+    if (!this.emitting) {
+      let due = Infinity;
+      for (const p of ks.panes.keys())
+        if (p + this.size + this.lateness < due) due = p + this.size + this.lateness;
+      if (due === Infinity || ks.timerAt <= due) return;
+      ks.timerAt = due;
+      this.timers.push(due, ks);
+      return;
+    }
     let due =
       ks.dirtyLo === ks.dirtyLo
         ? -Infinity

@@ -21,9 +21,12 @@ export type WindowSpec =
        * `every-window` (default): every window fires, as in Flink. `on-change`: windows are kept
        * as slide-sized panes and a window is emitted only where its content differs from the
        * previous window of its key, including the empty window after a key goes quiet (see
-       * PaneWindows); needs size to be a multiple of slide.
+       * PaneWindows); needs size to be a multiple of slide. `on-read`: the same panes, but
+       * nothing is emitted as the watermark advances: readers `query` a key's current window
+       * (the feature store does, for the keys each batch touches), so a window boundary costs
+       * no work per key beyond dropping the panes that closed.
        */
-      readonly emit?: 'every-window' | 'on-change';
+      readonly emit?: 'every-window' | 'on-change' | 'on-read';
       /**
        * `on-change` only: the aggregate also depends on which events fall in the window's last
        * `tailMs` (a multiple of slide), so windows where a pane leaves that tail are emitted too.

@@ -87,7 +87,7 @@ export class WindowEngine<K, V, A, R> {
       // A slide longer than the size would leave gaps whose events belong to no window at all.
       if (this.slide > this.size) throw new RangeError('window slide must not exceed its size');
       this.offset = spec.offset ?? 0;
-      if (spec.kind === 'hopping' && spec.emit === 'on-change') {
+      if (spec.kind === 'hopping' && (spec.emit === 'on-change' || spec.emit === 'on-read')) {
         const tail = spec.tailMs ?? 0;
         this.panes = new PaneWindows(
           this.size,
@@ -96,6 +96,7 @@ export class WindowEngine<K, V, A, R> {
           tail,
           this.lateness,
           this.agg,
+          spec.emit === 'on-change',
         );
       }
     }
@@ -227,6 +228,12 @@ export class WindowEngine<K, V, A, R> {
       if (w !== undefined) return this.snapshot(w);
     }
     return undefined;
+  }
+
+  /** `on-read` hopping windows: see PaneWindows.windowsAtPanes. */
+  windowsAtPanes(key: K, from: number, to: number): WindowSnapshot<R>[] {
+    if (this.panes === null) throw new Error('windowsAtPanes needs pane-based hopping windows');
+    return this.panes.windowsAtPanes(key, from, to);
   }
 
   /** Most recent live session (or latest-starting window) of `key`. */

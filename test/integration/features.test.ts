@@ -152,6 +152,9 @@ describe('windowed features on the real stack', () => {
           feature,
           value: r.value,
         });
+        // The newest window's end, so a reader can tell when the key's silence made it stale.
+        const label = /_(5m|1h|24h)$/.exec(feature)?.[1] as string;
+        expect(Number(hash[`window_end_${label}`])).toBe(Number(r.end));
       }
       servedInRedis++;
     };

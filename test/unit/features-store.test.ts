@@ -135,13 +135,31 @@ describe('FeatureStore on a hand-built stream', () => {
     expect(store.categoryFeatures('B')!.windows['24h'].events).toBe(1);
   });
 
-  it('emits rows for fired windows (zeros included) and the unwindowed user state', () => {
+  it("emits rows for the window holding each touched key's newest event (zeros included) and the unwindowed user state", () => {
     const rows = out1.rows;
-    expect(find(rows, 'user', 'u1', 'events_5m', T0)[0]).toMatchObject({
+    // u1's events at 0, 1, 2 and 4 min fill four 1-minute panes: each window that was the newest
+    // while one of them was (it ends where the pane ends) is written, as a recount of its events.
+    expect(
+      find(rows, 'user', 'u1', 'events_5m').map((r) => [
+        r.windowStart - T0,
+        r.windowEnd - T0,
+        r.value,
+      ]),
+    ).toEqual([
+      [-4 * MIN, MIN, 1],
+      [-3 * MIN, 2 * MIN, 2],
+      [-2 * MIN, 3 * MIN, 3],
+      [0, 5 * MIN, 4],
+    ]);
+    expect(find(rows, 'user', 'u1', 'events_5m', T0)[0]).toEqual({
+      entity: 'user',
+      key: 'u1',
+      feature: 'events_5m',
+      windowStart: T0,
       windowEnd: T0 + 5 * MIN,
       value: 4,
       ts: asOf,
-      final: true, // fired and closed by the same advance: wm is far past end + lateness
+      window: '5m',
     });
     expect(find(rows, 'user', 'u1', 'click_5m', T0)[0].value).toBe(0);
     expect(find(rows, 'user', 'u1', 'session_depth')).toEqual([
@@ -163,8 +181,7 @@ describe('FeatureStore on a hand-built stream', () => {
     });
     expect(find(rows, 'user', 'u1', 'last_event_ts')[0].value).toBe(T0 + 4 * MIN);
     expect(find(rows, 'user', 'u1', 'affinity:A')).toHaveLength(1);
-    // 1h windows slide by 10 min: those ending at +10..+40 min have fired, [T0, T0+1h) has not.
-    // They all hold the same four events, so only the first is emitted (rows are on change).
+    // i1's four events share one 10-minute pane: one 1h window.
     expect(
       find(rows, 'item', 'i1', 'purchase_rate_1h').map((r) => [r.windowEnd - T0, r.value]),
     ).toEqual([[10 * MIN, 0.5]]);
@@ -175,39 +192,56 @@ describe('FeatureStore on a hand-built stream', () => {
     const out2 = store.ingest(batch2);
     lastRows = out2.rows;
     const v = find(out2.rows, 'item', 'i1', 'trending_velocity');
-    // wm = T0+2h-10s: only the 24h window ending T0+1h has fired; its last hour holds all 4 events.
+    // i1's newest event (+2 h) sits in the day [+2h-23h, +3h): 5 events, 1 of them in its last hour.
     expect(v).toHaveLength(1);
-    expect(v[0]).toMatchObject({ windowStart: T0 + HOUR - 24 * HOUR, windowEnd: T0 + HOUR });
-    expect(v[0].value).toBeCloseTo((4 + 1) / (4 / 24 + 1), 9);
-    // An hour later the day still holds the 4 events but its last hour none: cooling down.
+    expect(v[0]).toMatchObject({
+      windowStart: T0 + 3 * HOUR - 24 * HOUR,
+      windowEnd: T0 + 3 * HOUR,
+    });
+    expect(v[0].value).toBeCloseTo((1 + 1) / (5 / 24 + 1), 9);
+    // A batch that does not touch i1 writes nothing for it; the next i1 event moves the window.
+    expect(
+      find(
+        store.ingest([ev('u3', 'view', 'i9', 3 * HOUR)]).rows,
+        'item',
+        'i1',
+        'trending_velocity',
+      ),
+    ).toEqual([]);
     const later = find(
-      store.ingest([ev('u3', 'view', 'i9', 3 * HOUR)]).rows,
+      store.ingest([ev('u4', 'view', 'i1', 3 * HOUR + 30 * MIN)]).rows,
       'item',
       'i1',
       'trending_velocity',
     );
-    expect(later[0]).toMatchObject({ windowEnd: T0 + 2 * HOUR });
-    expect(later[0].value).toBeCloseTo(1 / (4 / 24 + 1), 9);
+    expect(later[0]).toMatchObject({ windowEnd: T0 + 4 * HOUR });
+    expect(later[0].value).toBeCloseTo((1 + 1) / (6 / 24 + 1), 9);
   });
 
-  it('emits zeros for the empty window after a key goes quiet, even if it has newer windows', () => {
+  it('writes nothing for keys whose windows only slid: their window end tells the value is stale', () => {
     const out2Rows = lastRows;
-    // i1 was quiet from T0+4min to T0+2h: the 1h window after its last one holding events is empty.
-    const zero = find(out2Rows, 'item', 'i1', 'purchases_1h', T0 + 10 * MIN);
-    expect(zero).toEqual([
+    // batch2 touched u3, i1 and i1's category A only; quiet keys get no "back to zero" rows
+    // (u2's session closed in this batch: session rows are written when a session ends).
+    const windowed = out2Rows.filter((r) => !r.feature.startsWith('session_'));
+    const keys = new Set(windowed.map((r) => `${r.entity}:${r.key}`));
+    expect([...keys].sort()).toEqual(['category:A', 'item:i1', 'user:u3']);
+    // i1's 1h window now holds only the +2 h view; the end is where a reader's value expires.
+    expect(find(out2Rows, 'item', 'i1', 'views_1h')).toEqual([
       {
         entity: 'item',
         key: 'i1',
-        feature: 'purchases_1h',
-        windowStart: T0 + 10 * MIN,
-        windowEnd: T0 + 70 * MIN,
-        value: 0,
+        feature: 'views_1h',
+        windowStart: T0 + 70 * MIN,
+        windowEnd: T0 + 130 * MIN,
+        value: 1,
         ts: T0 + 2 * HOUR,
-        final: true,
+        window: '1h',
       },
     ]);
-    expect(find(out2Rows, 'item', 'i1', 'purchase_rate_1h', T0 + 10 * MIN)).toEqual([]); // no views: no rate
-    expect(find(out2Rows, 'category', 'A', 'popularity_1h', T0 + 10 * MIN)[0].value).toBe(0);
+    expect(find(out2Rows, 'item', 'i1', 'purchases_1h')[0].value).toBe(0);
+    expect(find(out2Rows, 'category', 'A', 'popularity_1h')[0].value).toBe(
+      DEFAULT_EVENT_WEIGHTS.view,
+    );
   });
 
   it('sends events behind closed windows to the late output per family, and still counts them where open', () => {
