@@ -15,14 +15,24 @@ import {
   toDateTime,
 } from './clickhouse-schema.js';
 import {
-  reasonCode,
-  truncatePayload,
-  type FeatureRow,
-  type ModelMetric,
-  type PushDecision,
-  type PushOutcome,
-  type StoredEvent,
-} from './types.js';
+  DEAD_LETTER_COLUMNS,
+  EVENT_COLUMNS,
+  FEATURE_COLUMNS,
+  MODEL_METRIC_COLUMNS,
+  PUSH_DECISION_COLUMNS,
+  PUSH_OUTCOME_COLUMNS,
+  RECOMMENDATION_COLUMNS,
+  SERVED_FEATURE_COLUMNS,
+  encodeDeadLetters,
+  encodeEvents,
+  encodeFeatures,
+  encodeModelMetrics,
+  encodePushDecisions,
+  encodePushOutcomes,
+  encodeRecommendations,
+  encodeServedFeatures,
+} from './clickhouse-rows.js';
+import type { FeatureRow, ModelMetric, PushDecision, PushOutcome, StoredEvent } from './types.js';
 
 export interface ClickHouseSink {
   /** Creates the database and tables when missing and applies pending migrations; idempotent. */
@@ -51,11 +61,6 @@ export interface ClickHouseSinkOptions {
   /** Attempts per insert on network errors; safe because every table deduplicates. Default 3. */
   attempts?: number;
 }
-
-type Row = Record<
-  string,
-  string | number | null | readonly string[] | readonly number[] | readonly (readonly number[])[]
->;
 
 /** TLS for an https:// url with a private CA (and a client certificate for mutual TLS). */
 function clickHouseTls(cfg: Config): { tls?: { ca_cert: Buffer; cert?: Buffer; key?: Buffer } } {
@@ -96,6 +101,11 @@ export function createClickHouseSink(
     ...clickHouseTls(cfg),
     // Our callers log the errors we reject with; the client's own logger would print them twice.
     log: { level: ClickHouseLogLevel.OFF },
+    // Rows arrive as ready JSONEachRow text (clickhouse-rows.ts); only other values get encoded.
+    json: {
+      parse: JSON.parse,
+      stringify: (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v)),
+    },
   });
 
   const retrying = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -112,17 +122,27 @@ export function createClickHouseSink(
     }
   };
 
-  const insert = async (table: string, rows: readonly Row[]): Promise<void> => {
+  /** Encodes `rows` with `encode` (JSONEachRow lines) and inserts them in one request. */
+  const insert = async <T>(
+    table: string,
+    columns: readonly string[],
+    rows: readonly T[],
+    encode: (rows: readonly T[], out: string[]) => void,
+  ): Promise<void> => {
     if (rows.length === 0) return;
+    const lines: string[] = [];
+    encode(rows, lines);
+    if (lines.length === 0) return;
+    const body = lines.join('\n');
     // Naming the columns lets this code keep writing after a later migration adds columns.
     // Quoted because some (partition, offset, key) are keywords to one parser or another.
-    const columns = Object.keys(rows[0]).map((c) => `\`${c}\``) as [string, ...string[]];
+    const named = columns.map((c) => `\`${c}\``) as [string, ...string[]];
     await retrying(`insert into ${db}.${table}`, () =>
       client.insert({
         table: `${d}.${table}`,
-        values: rows as Row[],
+        values: [body],
         format: 'JSONEachRow',
-        columns,
+        columns: named,
       }),
     );
   };
@@ -177,172 +197,51 @@ export function createClickHouseSink(
             );
         }
         for (const s of m.statements(db)) await raced(s);
-        await insert(TABLES.schemaMigrations, [
-          { version: m.version, name: m.name, applied_at: toDateTime(Date.now()) },
-        ]);
+        await insert(TABLES.schemaMigrations, ['version', 'name', 'applied_at'], [m], (ms, out) => {
+          for (const x of ms)
+            out.push(
+              JSON.stringify({
+                version: x.version,
+                name: x.name,
+                applied_at: toDateTime(Date.now()),
+              }),
+            );
+        });
         applied.push(m.version);
       }
       return { applied };
     },
 
     insertEvents(rows) {
-      const now = toDateTime(Date.now());
-      return insert(
-        TABLES.events,
-        rows.map(({ event: e, topic, partition, offset }) => ({
-          event_id: e.eventId,
-          ts: toDateTime(e.ts),
-          ts_ms: e.ts,
-          user_id: e.userId,
-          item_id: e.itemId,
-          type: e.type,
-          session_id: e.sessionId ?? '',
-          category: e.category ?? '',
-          price: e.price ?? null,
-          quantity: e.quantity ?? null,
-          // serialised once at validation (never here): a row cannot fail on its own props
-          props: e.propsJson ?? '',
-          source_topic: topic,
-          source_partition: partition,
-          source_offset: offset,
-          ingested_at: now,
-        })),
-      );
+      const now = Date.now();
+      return insert(TABLES.events, EVENT_COLUMNS, rows, (r, out) => encodeEvents(r, now, out));
     },
 
     insertDeadLetters(rows) {
-      return insert(
-        TABLES.deadLetters,
-        rows.map((r) => {
-          const p = truncatePayload(r.payload);
-          return {
-            topic: r.topic,
-            partition: r.partition,
-            offset: r.offset,
-            key: r.key ?? '',
-            reason_code: reasonCode(r.reason),
-            reason: r.reason,
-            payload: p.text,
-            payload_bytes: p.bytes,
-            payload_truncated: p.truncated ? 1 : 0,
-            received_at: toDateTime(r.receivedAt),
-            received_ms: r.receivedAt,
-          };
-        }),
-      );
+      return insert(TABLES.deadLetters, DEAD_LETTER_COLUMNS, rows, encodeDeadLetters);
     },
 
     async insertRecommendations(rows) {
-      // lists whose model logged its ranking features also go to served_features (trainer input)
-      const withFeatures = rows.filter(
-        (r) => r.items.length > 0 && r.items.every((i) => i.features !== undefined),
-      );
       await Promise.all([
-        insert(
-          TABLES.recommendations,
-          rows.map((r) => ({
-            user_id: r.userId,
-            event_ts: toDateTime(r.eventTs),
-            event_ts_ms: r.eventTs,
-            model_version: r.modelVersion,
-            updated_at: toDateTime(r.updatedAt),
-            updated_at_ms: r.updatedAt,
-            items: r.items.map((i) => i.itemId),
-            scores: r.items.map((i) => i.score),
-            reasons: r.items.map((i) => i.reason),
-          })),
-        ),
-        insert(
-          TABLES.servedFeatures,
-          withFeatures.map((r) => ({
-            user_id: r.userId,
-            event_ts: toDateTime(r.eventTs),
-            event_ts_ms: r.eventTs,
-            model_version: r.modelVersion,
-            updated_at_ms: r.updatedAt,
-            items: r.items.map((i) => i.itemId),
-            features: r.items.map((i) => i.features ?? []),
-          })),
-        ),
+        insert(TABLES.recommendations, RECOMMENDATION_COLUMNS, rows, encodeRecommendations),
+        insert(TABLES.servedFeatures, SERVED_FEATURE_COLUMNS, rows, encodeServedFeatures),
       ]);
     },
 
     insertFeatures(rows) {
-      return insert(
-        TABLES.features,
-        rows.map((r) => ({
-          entity: r.entity,
-          key: r.key,
-          feature: r.feature,
-          window_start: toDateTime(r.windowStart),
-          window_start_ms: r.windowStart,
-          window_end_ms: r.windowEnd,
-          value: r.value,
-          ts: toDateTime(r.ts),
-          ts_ms: r.ts,
-        })),
-      );
+      return insert(TABLES.features, FEATURE_COLUMNS, rows, encodeFeatures);
     },
 
     insertPushDecisions(rows) {
-      return insert(
-        TABLES.pushNotifications,
-        rows.map((r) => ({
-          idempotency_key: r.idempotencyKey,
-          user_id: r.userId,
-          trigger: r.trigger,
-          decision: r.decision,
-          reason: r.reason,
-          ts: toDateTime(r.ts),
-          ts_ms: r.ts,
-          items: r.items,
-          payload: r.payload ?? '',
-          push_id: r.pushId,
-          channel: r.channel,
-          variant: r.variant,
-          locale: r.locale,
-          propensity: r.propensity,
-          variant_propensity: r.variantPropensity,
-          scheduled_for: r.scheduledFor,
-          holdout: r.holdout ? 1 : 0,
-          p_open: r.pOpen,
-          uplift: r.uplift,
-        })),
-      );
+      return insert(TABLES.pushNotifications, PUSH_DECISION_COLUMNS, rows, encodePushDecisions);
     },
 
     insertPushOutcomes(rows) {
-      return insert(
-        TABLES.pushOutcomes,
-        rows.map((r) => ({
-          push_id: r.pushId,
-          user_id: r.userId,
-          kind: r.kind,
-          ts: toDateTime(r.ts),
-          ts_ms: r.ts,
-          event_id: r.eventId,
-          item_id: r.itemId,
-          trigger: r.trigger,
-          channel: r.channel,
-          variant: r.variant,
-          holdout: r.holdout ? 1 : 0,
-          item_match: r.itemMatch ? 1 : 0,
-          push_ts_ms: r.pushTs,
-        })),
-      );
+      return insert(TABLES.pushOutcomes, PUSH_OUTCOME_COLUMNS, rows, encodePushOutcomes);
     },
 
     insertModelMetrics(rows) {
-      return insert(
-        TABLES.modelMetrics,
-        rows.map((r) => ({
-          ts: toDateTime(r.ts),
-          ts_ms: r.ts,
-          model: r.model,
-          metric: r.metric,
-          value: r.value,
-        })),
-      );
+      return insert(TABLES.modelMetrics, MODEL_METRIC_COLUMNS, rows, encodeModelMetrics);
     },
 
     query,
