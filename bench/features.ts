@@ -11,6 +11,7 @@
  * Reports events/s end to end and inside the feature graph only, peak RSS, and the window state
  * size sampled over the stream. The last stdout line is one JSON object; the rest goes to stderr.
  */
+import { featureRows } from '../models/features/types.js';
 import { performance } from 'node:perf_hooks';
 import { from, tap, lastValueFrom, defaultIfEmpty } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
@@ -140,7 +141,7 @@ await lastValueFrom(
     computeFeatures(store),
     tap((out) => {
       featureMs += performance.now() - t0;
-      rows += out.rows.length;
+      rows += featureRows(out.sets).length;
       late += out.late.length;
       if (valid >= nextSample) {
         sample();
@@ -155,7 +156,7 @@ const seconds = (performance.now() - started) / 1000;
 const f0 = performance.now();
 const flushed = store.flush();
 const flushMs = performance.now() - f0;
-rows += flushed.rows.length;
+rows += featureRows(flushed.sets).length;
 const after = store.stats();
 const maxRssKb = process.resourceUsage().maxRSS;
 

@@ -106,8 +106,19 @@ export const configSchema = z
       .object({
         batchMaxMessages: z.number().int().min(1).default(500),
         batchMaxMs: z.number().int().min(1).default(50),
-        /** Batches in flight between source and commit; the backpressure bound. */
-        maxInFlightBatches: z.number().int().min(1).default(4),
+        /**
+         * Batches and messages in flight between source and commit: the backpressure bound. Batches
+         * are served at once but committed with their analytics write, so the bound must cover
+         * about `analyticsFlushMs` of input.
+         */
+        maxInFlightBatches: z.number().int().min(1).default(64),
+        maxInFlightMessages: z.number().int().min(1).default(20_000),
+        /**
+         * The analytics lane (ClickHouse, then the Kafka commit) writes the batches served so far
+         * once the oldest has waited this long or this many messages wait, whichever comes first.
+         */
+        analyticsFlushMs: z.number().int().min(0).default(1_000),
+        analyticsFlushMessages: z.number().int().min(1).default(10_000),
         dedupeCapacity: z.number().int().min(1).default(1_000_000),
         topK: z.number().int().min(1).max(1000).default(20),
         model: z.string().default('default'),

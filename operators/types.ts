@@ -1,5 +1,5 @@
 import type { ClickEvent, ItemEvent, ScoredItem } from '../models/event.js';
-import type { FeatureRow } from '../models/features/types.js';
+import type { FeatureRow, FeatureSet } from '../models/features/types.js';
 import type {
   PreferenceUpdate,
   PushDecision,
@@ -56,6 +56,7 @@ export interface ServedRecommendation {
 export type {
   ClickEvent,
   FeatureRow,
+  FeatureSet,
   ItemEvent,
   PreferenceUpdate,
   PushDecision,
@@ -89,7 +90,7 @@ export interface GraphBatch {
   /** New purchases per user in this batch, persisted so exclusions survive restarts. */
   readonly purchases: ReadonlyMap<string, readonly string[]>;
   /** Feature values whose event-time windows fired in this batch. */
-  readonly features: readonly FeatureRow[];
+  readonly features: readonly FeatureSet[];
   /** Events too late for every window of some feature family (counted, never silently lost). */
   readonly lateFeatureEvents: number;
   /** Event-time watermark after this batch (max event time − allowed out-of-orderness). */

@@ -30,7 +30,7 @@ export function updateFeatures(
     const out = store.ingest(events, partitions.cap(t) - store.config.outOfOrdernessMs);
     return {
       ...batch,
-      features: out.rows,
+      features: out.sets,
       lateFeatureEvents: batch.lateFeatureEvents + out.late.length,
       watermark: out.watermark,
     };

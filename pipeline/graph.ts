@@ -59,14 +59,29 @@ export interface GraphOptions {
 
 /**
  * The one operator graph both runtimes drive: `replay` feeds it file batches and drains it into
- * memory, `run` feeds it Kafka batches and drains it into Redis, ClickHouse and Kafka.
+ * memory, `run` feeds it Kafka batches and drains it into Redis, ClickHouse and Kafka. It is the
+ * ingest stage followed by the process stage; `run` puts its asynchronous preparation (loading
+ * the batch's users' state) between the two.
  */
 export function recpipeGraph(opts: GraphOptions): OperatorFunction<Batch<RawMessage>, GraphBatch> {
-  const policy = opts.policy ?? DEFAULT_POLICY;
+  const ingest = recpipeIngest(opts);
+  const process = recpipeProcess(opts);
   const beforeLearn = opts.beforeLearn;
-  const catalog = new CatalogState(opts.maxCatalogItems);
-  const rec = opts.recommender;
-  const vectorOf = rec.itemVector ? (id: string) => rec.itemVector?.(id) : undefined;
+  return (source) =>
+    source.pipe(
+      ingest,
+      beforeLearn ? concatMap((b: GraphBatch) => beforeLearn(b).then(() => b)) : identity,
+      process,
+    );
+}
+
+/** Raw messages to accepted events: parse and validate, pseudonymise, drop repeats. */
+export function recpipeIngest(
+  opts: Pick<
+    GraphOptions,
+    'itemsTopic' | 'preferencesTopic' | 'maxFutureSkewMs' | 'userIdHashKey' | 'dedupeCapacity'
+  >,
+): OperatorFunction<Batch<RawMessage>, GraphBatch> {
   return (source) =>
     source.pipe(
       parseMessages(
@@ -78,8 +93,18 @@ export function recpipeGraph(opts: GraphOptions): OperatorFunction<Batch<RawMess
         opts.preferencesTopic,
       ),
       opts.userIdHashKey ? hashUserIds(opts.userIdHashKey) : identity,
-      beforeLearn ? concatMap((b: GraphBatch) => beforeLearn(b).then(() => b)) : identity,
       dedupeEvents(opts.dedupeCapacity),
+    );
+}
+
+/** Accepted events to served state: features, learning, serving lists, push decisions. */
+export function recpipeProcess(opts: GraphOptions): OperatorFunction<GraphBatch, GraphBatch> {
+  const policy = opts.policy ?? DEFAULT_POLICY;
+  const catalog = new CatalogState(opts.maxCatalogItems);
+  const rec = opts.recommender;
+  const vectorOf = rec.itemVector ? (id: string) => rec.itemVector?.(id) : undefined;
+  return (source) =>
+    source.pipe(
       updateFeatures(opts.features, {
         ...(opts.idlePartitionMs !== undefined && { idlePartitionMs: opts.idlePartitionMs }),
       }),
@@ -94,6 +119,6 @@ export function recpipeGraph(opts: GraphOptions): OperatorFunction<Batch<RawMess
       }),
       filterRecommendations(catalog, policy),
       diversifyRecommendations(catalog, policy, opts.topK, vectorOf),
-      opts.push ? decidePushes(opts.push) : (b) => b,
+      opts.push ? decidePushes(opts.push) : identity,
     );
 }

@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { GraphBatch } from '../operators/types.js';
+import { reasonCode } from '../sinks/types.js';
 
 /** Every metric the job exposes on /metrics; names are a public contract for dashboards. */
 export function createMetrics() {
@@ -71,6 +73,12 @@ export function createMetrics() {
       // Finer between 5 s and 2 min, where a loaded job's p99 lives (a quantile is only as
       // precise as the bucket it falls in).
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 7.5, 10, 15, 20, 30, 60, 120, 300],
+      ...r,
+    }),
+    servingSeconds: new Histogram({
+      name: 'recpipe_serving_latency_seconds',
+      help: 'From event time to the served list and features acknowledged by Redis',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
       ...r,
     }),
     freshnessSeconds: new Histogram({
@@ -181,4 +189,60 @@ export function countPushFeedback(
     const trigger = typeof t === 'string' && triggers.includes(t) ? t : 'unknown';
     metrics.pushFeedback.inc({ trigger, type: e.type });
   }
+}
+
+/** What the commit-time metrics need of a batch, kept as numbers while it waits to commit. */
+export interface BatchSummary {
+  readonly valid: number;
+  readonly duplicates: number;
+  /** Analytics rows (events, dead letters, lists), for the sink batch-size histogram. */
+  readonly rows: number;
+  readonly recommendations: number;
+  readonly deadLetterCodes: readonly string[];
+  readonly pushes: readonly { readonly trigger: string; readonly decision: string }[];
+  readonly feedback: readonly {
+    readonly type: string;
+    readonly props?: Readonly<Record<string, unknown>>;
+  }[];
+  /** Event times of the accepted events (the latency histograms). */
+  readonly eventTs: Float64Array;
+}
+
+export function summarizeBatch(b: GraphBatch): BatchSummary {
+  const eventTs = new Float64Array(b.events.length);
+  const feedback: BatchSummary['feedback'][number][] = [];
+  for (let i = 0; i < b.events.length; i++) {
+    const e = (b.events[i] as GraphBatch['events'][number]).event;
+    eventTs[i] = e.ts;
+    if (e.type === 'push_open' || e.type === 'push_click') feedback.push(e);
+  }
+  return {
+    valid: b.events.length,
+    duplicates: b.duplicates,
+    rows: b.events.length + b.deadLetters.length + b.recommendations.length,
+    recommendations: b.recommendations.length,
+    deadLetterCodes: b.deadLetters.map((d) => reasonCode(d.reason)),
+    pushes: b.pushes ?? [],
+    feedback,
+    eventTs,
+  };
+}
+
+/** The counters and latencies of a committed batch; `readAt` is when it was read off Kafka. */
+export function observeCommitted(
+  metrics: Metrics,
+  s: BatchSummary,
+  readAt: number,
+  triggers: readonly string[],
+): void {
+  const now = Date.now();
+  metrics.eventsValid.inc(s.valid);
+  metrics.duplicates.inc(s.duplicates);
+  for (const code of s.deadLetterCodes) metrics.deadLetters.inc({ reason: code });
+  metrics.recommendations.inc(s.recommendations);
+  countPushDecisions(metrics, s.pushes);
+  countPushFeedback(metrics, s.feedback, triggers);
+  metrics.batchesCommitted.inc();
+  metrics.freshnessSeconds.observe((now - readAt) / 1000);
+  for (const ts of s.eventTs) metrics.endToEndSeconds.observe(Math.max(0, now - ts) / 1000);
 }

@@ -3,7 +3,7 @@ import { toDateTime } from './clickhouse-schema.js';
 import {
   reasonCode,
   truncatePayload,
-  type FeatureRow,
+  type FeatureSet,
   type ModelMetric,
   type PushDecision,
   type PushOutcome,
@@ -160,13 +160,31 @@ export const FEATURE_COLUMNS = [
   'ts_ms',
 ] as const;
 
-export function encodeFeatures(rows: readonly FeatureRow[], out: string[]): void {
-  for (const r of rows) {
-    out.push(
-      `{"entity":"${r.entity}","key":${q(r.key)},"feature":${q(r.feature)},` +
-        `"window_start":${toDateTime(r.windowStart)},"window_start_ms":${r.windowStart},` +
-        `"window_end_ms":${r.windowEnd},"value":${num(r.value)},"ts":${toDateTime(r.ts)},"ts_ms":${r.ts}}`,
-    );
+/**
+ * One row per non-zero value of the newest computation of each window in `sets` (a hot key is
+ * touched by many batches of one write). A window's missing feature is 0: zero counts are most
+ * of the values and carry nothing a reader cannot infer.
+ */
+export function encodeFeatures(sets: readonly FeatureSet[], out: string[]): void {
+  const latest = new Map<string, FeatureSet>();
+  for (const s of sets) {
+    const id = `${s.entity}\u0000${s.family}\u0000${s.windowStart}\u0000${s.windowEnd}\u0000${s.key}`;
+    const prev = latest.get(id);
+    // unwindowed state sets carry different fields each time: every one is kept
+    if (prev === undefined || s.family === 'user_state' || s.ts >= prev.ts)
+      latest.set(s.family === 'user_state' ? `${id}\u0000${latest.size}` : id, s);
+  }
+  for (const s of latest.values()) {
+    const head = `{"entity":"${s.entity}","key":${q(s.key)},"feature":`;
+    const mid =
+      `,"window_start":${toDateTime(s.windowStart)},"window_start_ms":${s.windowStart},` +
+      `"window_end_ms":${s.windowEnd},"value":`;
+    const tail = `,"ts":${toDateTime(s.ts)},"ts_ms":${s.ts}}`;
+    for (let i = 0; i < s.names.length; i++) {
+      const v = s.values[i] as number;
+      if (v === 0) continue;
+      out.push(head + q(s.names[i]) + mid + num(v) + tail);
+    }
   }
 }
 
@@ -242,3 +260,58 @@ export function encodeModelMetrics(rows: readonly ModelMetric[], out: string[]):
     );
   }
 }
+
+/** The analytics tables one batch writes, as JSONEachRow text ('' when it has no rows). */
+export interface AnalyticsText {
+  readonly events: string;
+  readonly deadLetters: string;
+  readonly recommendations: string;
+  readonly servedFeatures: string;
+  readonly pushes: string;
+  readonly pushOutcomes: string;
+}
+
+export type AnalyticsTable = keyof AnalyticsText;
+
+/**
+ * Encodes a processed batch's analytics rows right after it is served: text is compact and its
+ * records (lists, events) can die young instead of waiting in the analytics lane for a second,
+ * which would promote them to the old generation and grow the heap with the rate.
+ */
+export function encodeAnalytics(
+  b: {
+    readonly events: readonly StoredEvent[];
+    readonly deadLetters: readonly DeadLetter[];
+    readonly recommendations: readonly ServedRecommendation[];
+    readonly pushes?: readonly PushDecision[];
+    readonly pushOutcomes?: readonly PushOutcome[];
+  },
+  now: number,
+): AnalyticsText {
+  const text = <T>(rows: readonly T[], encode: (rows: readonly T[], out: string[]) => void) => {
+    if (rows.length === 0) return '';
+    const out: string[] = [];
+    encode(rows, out);
+    return out.join('\n');
+  };
+  return {
+    events: text(b.events, (r, out) => encodeEvents(r, now, out)),
+    deadLetters: text(b.deadLetters, encodeDeadLetters),
+    recommendations: text(b.recommendations, encodeRecommendations),
+    servedFeatures: text(b.recommendations, encodeServedFeatures),
+    pushes: text(b.pushes ?? [], encodePushDecisions),
+    pushOutcomes: text(b.pushOutcomes ?? [], encodePushOutcomes),
+  };
+}
+
+/** Per analytics table: its ClickHouse table and columns. */
+export const ANALYTICS_TABLES: Readonly<
+  Record<AnalyticsTable, { readonly table: string; readonly columns: readonly string[] }>
+> = {
+  events: { table: 'events', columns: EVENT_COLUMNS },
+  deadLetters: { table: 'dead_letters', columns: DEAD_LETTER_COLUMNS },
+  recommendations: { table: 'recommendations', columns: RECOMMENDATION_COLUMNS },
+  servedFeatures: { table: 'served_features', columns: SERVED_FEATURE_COLUMNS },
+  pushes: { table: 'push_notifications', columns: PUSH_DECISION_COLUMNS },
+  pushOutcomes: { table: 'push_outcomes', columns: PUSH_OUTCOME_COLUMNS },
+};

@@ -15,6 +15,8 @@ import {
   toDateTime,
 } from './clickhouse-schema.js';
 import {
+  ANALYTICS_TABLES,
+  type AnalyticsTable,
   DEAD_LETTER_COLUMNS,
   EVENT_COLUMNS,
   FEATURE_COLUMNS,
@@ -32,7 +34,7 @@ import {
   encodeRecommendations,
   encodeServedFeatures,
 } from './clickhouse-rows.js';
-import type { FeatureRow, ModelMetric, PushDecision, PushOutcome, StoredEvent } from './types.js';
+import type { FeatureSet, ModelMetric, PushDecision, PushOutcome, StoredEvent } from './types.js';
 
 export interface ClickHouseSink {
   /** Creates the database and tables when missing and applies pending migrations; idempotent. */
@@ -40,7 +42,10 @@ export interface ClickHouseSink {
   insertEvents(rows: readonly StoredEvent[]): Promise<void>;
   insertDeadLetters(rows: readonly DeadLetter[]): Promise<void>;
   insertRecommendations(rows: readonly ServedRecommendation[]): Promise<void>;
-  insertFeatures(rows: readonly FeatureRow[]): Promise<void>;
+  /** The non-zero values of each window's newest computation (a missing feature is 0). */
+  insertFeatures(sets: readonly FeatureSet[]): Promise<void>;
+  /** Rows already encoded as JSONEachRow text (encodeAnalytics), one request. */
+  insertText(table: AnalyticsTable, text: string): Promise<void>;
   insertPushDecisions(rows: readonly PushDecision[]): Promise<void>;
   insertPushOutcomes(rows: readonly PushOutcome[]): Promise<void>;
   insertModelMetrics(rows: readonly ModelMetric[]): Promise<void>;
@@ -122,18 +127,11 @@ export function createClickHouseSink(
     }
   };
 
-  /** Encodes `rows` with `encode` (JSONEachRow lines) and inserts them in one request. */
-  const insert = async <T>(
+  const insertBody = async (
     table: string,
     columns: readonly string[],
-    rows: readonly T[],
-    encode: (rows: readonly T[], out: string[]) => void,
+    body: string,
   ): Promise<void> => {
-    if (rows.length === 0) return;
-    const lines: string[] = [];
-    encode(rows, lines);
-    if (lines.length === 0) return;
-    const body = lines.join('\n');
     // Naming the columns lets this code keep writing after a later migration adds columns.
     // Quoted because some (partition, offset, key) are keywords to one parser or another.
     const named = columns.map((c) => `\`${c}\``) as [string, ...string[]];
@@ -145,6 +143,20 @@ export function createClickHouseSink(
         columns: named,
       }),
     );
+  };
+
+  /** Encodes `rows` with `encode` (JSONEachRow lines) and inserts them in one request. */
+  const insert = async <T>(
+    table: string,
+    columns: readonly string[],
+    rows: readonly T[],
+    encode: (rows: readonly T[], out: string[]) => void,
+  ): Promise<void> => {
+    if (rows.length === 0) return;
+    const lines: string[] = [];
+    encode(rows, lines);
+    if (lines.length === 0) return;
+    await insertBody(table, columns, lines.join('\n'));
   };
 
   const command = (sql: string): Promise<unknown> =>
@@ -238,6 +250,12 @@ export function createClickHouseSink(
 
     insertPushOutcomes(rows) {
       return insert(TABLES.pushOutcomes, PUSH_OUTCOME_COLUMNS, rows, encodePushOutcomes);
+    },
+
+    insertText(table, text) {
+      if (text === '') return Promise.resolve();
+      const t = ANALYTICS_TABLES[table];
+      return insertBody(t.table, t.columns, text);
     },
 
     insertModelMetrics(rows) {

@@ -30,11 +30,16 @@ redis.call('EXPIRE', KEYS[2], ARGV[1])
 return n
 `;
 
-/** HSET of every field given, and the TTL, in one atomic call: no reader sees a hash without TTL. */
+/**
+ * HSET of the fields in ARGV[2] (a JSON array `[field, value, field, value, ...]` of strings:
+ * one argument instead of one per field) and the TTL, in one atomic call: no reader sees a hash
+ * without its TTL.
+ */
 const WRITE_HASH = `
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+local fv = cjson.decode(ARGV[2])
+if #fv > 0 then redis.call('HSET', KEYS[1], unpack(fv)) end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
-return 1
+return #fv / 2
 `;
 
 declare module 'ioredis' {

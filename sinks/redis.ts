@@ -4,7 +4,7 @@ import { ownValue } from '../models/core/own.js';
 import type { ServedRecommendation } from '../operators/types.js';
 import { defineWriteScripts, encodeServedItems } from './redis-scripts.js';
 import { readPem, redactUrl } from './security.js';
-import type { FeatureRow } from './types.js';
+import type { FeatureRow, FeatureSet } from './types.js';
 
 /**
  * An id as it appears inside a key name (CONTRACT §5): `%` and `:` percent-encoded, everything
@@ -66,7 +66,8 @@ export interface RedisSink {
   /** Every requested user is in the map (an empty set when nothing is stored). */
   loadPurchases(userIds: readonly string[]): Promise<Map<string, Set<string>>>;
   /** Latest value per (entity, key, feature); an older window in the same batch never wins. */
-  writeFeatures(rows: readonly FeatureRow[]): Promise<void>;
+  /** Per key, the newest window of each family (and the latest unwindowed values) win. */
+  writeFeatures(sets: readonly FeatureSet[]): Promise<void>;
   readFeatures(entity: FeatureRow['entity'], id: string): Promise<Record<string, number>>;
   /** Stores a model snapshot (binary) under `snapshot:{name}` with the history TTL. */
   saveSnapshot(name: string, bytes: Uint8Array): Promise<void>;
@@ -317,7 +318,7 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
           run(
             'writeFeatures',
             (p) => {
-              for (const [key, fields] of chunk) p.recpipeWriteHash(key, ttl, ...fields);
+              for (const [key, fields] of chunk) p.recpipeWriteHash(key, ttl, fields);
             },
             false,
           ),
@@ -368,39 +369,44 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
 }
 
 /**
- * Per Redis key, the flat `field, value, ...` list of the newest value of each feature (the
- * latest window; the latest row on ties) plus `window_end_{label}`, the end of the newest window
- * of each label: a reader compares it with the time to tell a value that has gone stale because
- * the key had no events since (rows are written when a key has events, not as windows slide).
+ * Per Redis key, the JSON array `[field, value, ...]` of the newest window of each family (the
+ * latest computation on ties), then the unwindowed values in arrival order (later ones win), and
+ * `window_end_{label}`, the end of each label's newest window: a reader compares it with the
+ * time to tell a value gone stale because the key had no events since (sets are written when a
+ * key has events, not as its windows slide).
  */
 function newestFieldsPerKey(
-  rows: readonly FeatureRow[],
-  keyOf: (entity: FeatureRow['entity'], id: string) => string,
-): Map<string, string[]> {
-  const latest = new Map<string, Map<string, FeatureRow>>();
-  for (const r of rows) {
-    const key = keyOf(r.entity, r.key);
-    let fields = latest.get(key);
-    if (!fields) latest.set(key, (fields = new Map()));
-    const prev = fields.get(r.feature);
+  sets: readonly FeatureSet[],
+  keyOf: (entity: FeatureSet['entity'], id: string) => string,
+): Map<string, string> {
+  const perKey = new Map<string, { windowed: Map<string, FeatureSet>; state: FeatureSet[] }>();
+  for (const s of sets) {
+    const key = keyOf(s.entity, s.key);
+    let k = perKey.get(key);
+    if (!k) perKey.set(key, (k = { windowed: new Map(), state: [] }));
+    if (s.window === undefined && s.windowEnd === 0) {
+      k.state.push(s);
+      continue;
+    }
+    const prev = k.windowed.get(s.family);
     if (
       !prev ||
-      r.windowEnd > prev.windowEnd ||
-      (r.windowEnd === prev.windowEnd && r.ts >= prev.ts)
+      s.windowEnd > prev.windowEnd ||
+      (s.windowEnd === prev.windowEnd && s.ts >= prev.ts)
     )
-      fields.set(r.feature, r);
+      k.windowed.set(s.family, s);
   }
-  const out = new Map<string, string[]>();
-  for (const [key, fields] of latest) {
-    const flat: string[] = [];
-    const ends = new Map<string, number>();
-    for (const [f, r] of fields) {
-      flat.push(f, String(r.value));
-      if (r.window !== undefined && r.windowEnd > (ends.get(r.window) ?? -Infinity))
-        ends.set(r.window, r.windowEnd);
+  const out = new Map<string, string>();
+  for (const [key, { windowed, state }] of perKey) {
+    let json = '[';
+    const add = (field: string, value: string): void => {
+      json += `${json.length > 1 ? ',' : ''}${JSON.stringify(field)},"${value}"`;
+    };
+    for (const s of [...windowed.values(), ...state]) {
+      for (let i = 0; i < s.names.length; i++) add(s.names[i] as string, String(s.values[i]));
+      if (s.window !== undefined) add(`window_end_${s.window}`, String(s.windowEnd));
     }
-    for (const [label, end] of ends) flat.push(`window_end_${label}`, String(end));
-    out.set(key, flat);
+    out.set(key, `${json}]`);
   }
   return out;
 }

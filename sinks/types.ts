@@ -12,7 +12,7 @@ export interface StoredEvent {
 }
 
 /** One windowed feature value (models/features/types.ts is the one declaration). */
-export type { FeatureRow } from '../models/features/types.js';
+export type { FeatureRow, FeatureSet } from '../models/features/types.js';
 
 export type PushDecisionKind = 'sent' | 'deferred' | 'suppressed';
 

@@ -5,95 +5,112 @@ import type { Activity } from './activity.js';
 import type {
   CategoryWindowFeatures,
   FeatureEntity,
-  FeatureRow,
+  FeatureSet,
   ItemWindowFeatures,
 } from './types.js';
 
-/** The sink rows of one windowed feature family (`user_5m`, `item_24h`, ...). */
+/** The sink values of one windowed feature family (`user_5m`, `item_24h`, ...). */
 export class WindowRows {
-  /** Feature names precomputed, so emitting a row never builds a string. */
-  private readonly n: Readonly<Record<string, string>>;
+  private readonly family: string;
+  /** Name lists per shape, built once: a set never builds a string. */
+  private readonly userNames: readonly string[];
+  private readonly itemNames: readonly (readonly string[])[];
+  private readonly categoryNames: readonly string[];
 
   constructor(
     readonly entity: FeatureEntity,
-    /** `5m`, `1h`, ...: carried by every row so readers can find the window's end. */
+    /** `5m`, `1h`, ...: carried by every set so readers can find the window's end. */
     readonly label: string,
     private readonly weights: Float64Array,
     /** Long item windows also report trending velocity from their tail count. */
     private readonly velocity?: (recent: number, total: number) => number,
   ) {
-    this.n = featureNames(entity, label);
+    this.family = `${entity}_${label}`;
+    const n = featureNames(entity, label);
+    this.userNames = [n.events, ...EVENT_TYPES.map((t) => n[t]), n.distinct] as string[];
+    const base = [n.views, n.clicks, n.carts, n.purchases, n.units, n.distinct] as string[];
+    const rates = [n.cartRate, n.purchaseRate] as string[];
+    const v = velocity ? ['trending_velocity'] : [];
+    // [no views, with views]: rates exist only with views
+    this.itemNames = [
+      [...base, ...v],
+      [...base, ...rates, ...v],
+    ];
+    this.categoryNames = [
+      n.events,
+      n.views,
+      n.carts,
+      n.purchases,
+      n.distinct,
+      n.popularity,
+    ] as string[];
   }
 
   /**
    * Every feature of the window `[start, end)` of `key`, zeros included: a reader keeping the
    * newest window per field must never be left with an older window's count.
    */
-  push(key: string, start: number, end: number, a: Activity, ts: number, out: FeatureRow[]): void {
-    const n = this.n;
-    const row = (feature: string, value: number): void => {
-      out.push({
-        entity: this.entity,
-        key,
-        feature,
-        windowStart: start,
-        windowEnd: end,
-        value,
-        ts,
-        window: this.label,
-      });
-    };
+  push(key: string, start: number, end: number, a: Activity, ts: number, out: FeatureSet[]): void {
+    let names: readonly string[];
+    let values: number[];
     if (this.entity === 'user') {
-      row(n.events as string, a.total);
-      for (const t of EVENT_TYPES) row(n[t] as string, a.counts[t]);
-      row(n.distinct as string, a.distinct);
+      names = this.userNames;
+      values = [a.total];
+      for (const t of EVENT_TYPES) values.push(a.counts[t]);
+      values.push(a.distinct);
     } else if (this.entity === 'item') {
       const w = itemWindow(a);
-      row(n.views as string, w.views);
-      row(n.clicks as string, w.clicks);
-      row(n.carts as string, w.carts);
-      row(n.purchases as string, w.purchases);
-      row(n.units as string, w.units);
-      row(n.distinct as string, w.distinctUsers);
-      if (w.cartRate !== undefined) row(n.cartRate as string, w.cartRate);
-      if (w.purchaseRate !== undefined) row(n.purchaseRate as string, w.purchaseRate);
-      if (this.velocity) row('trending_velocity', this.velocity(a.recent, a.total));
+      values = [w.views, w.clicks, w.carts, w.purchases, w.units, w.distinctUsers];
+      if (w.cartRate !== undefined) values.push(w.cartRate, w.purchaseRate as number);
+      if (this.velocity) values.push(this.velocity(a.recent, a.total));
+      names = this.itemNames[w.cartRate !== undefined ? 1 : 0] as readonly string[];
     } else {
       const c = categoryWindow(a, this.weights);
-      row(n.events as string, c.events);
-      row(n.views as string, c.views);
-      row(n.carts as string, c.carts);
-      row(n.purchases as string, c.purchases);
-      row(n.distinct as string, c.distinctUsers);
-      row(n.popularity as string, c.popularity);
+      names = this.categoryNames;
+      values = [c.events, c.views, c.carts, c.purchases, c.distinctUsers, c.popularity];
     }
+    out.push({
+      entity: this.entity,
+      key,
+      family: this.family,
+      window: this.label,
+      windowStart: start,
+      windowEnd: end,
+      ts,
+      names,
+      values,
+    });
   }
 }
 
+const SESSION_NAMES: readonly string[] = [
+  'session_length_ms',
+  'session_depth',
+  'session_distinct_items',
+];
+
 /** A closed (or late-updated) session of one user: length, depth and distinct items. */
-export function pushSessionRows(
+export function pushSessionSet(
   key: string,
   bounds: WindowBounds,
   a: Activity,
   ts: number,
   final: boolean,
   replaces: readonly WindowBounds[] | undefined,
-  out: FeatureRow[],
+  out: FeatureSet[],
 ): void {
-  const base = {
-    entity: 'user' as const,
+  out.push({
+    entity: 'user',
     key,
+    family: 'session',
     windowStart: bounds.start,
     windowEnd: bounds.end,
     ts,
+    names: SESSION_NAMES,
+    values: [a.lastTs - a.firstTs, a.total, a.distinct],
     final,
     ...(replaces !== undefined && { replaces }),
-  };
-  out.push(
-    { ...base, feature: 'session_length_ms', value: a.lastTs - a.firstTs },
-    { ...base, feature: 'session_depth', value: a.total },
-    { ...base, feature: 'session_distinct_items', value: a.distinct },
-  );
+  });
 }
 
 function featureNames(entity: FeatureEntity, label: string): Record<string, string> {

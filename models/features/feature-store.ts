@@ -16,13 +16,13 @@ import {
   type WindowDef,
 } from './config.js';
 import { DecayedScores } from './decayed-scores.js';
-import { WindowRows, categoryWindow, itemWindow, pushSessionRows } from './feature-rows.js';
+import { WindowRows, categoryWindow, itemWindow, pushSessionSet } from './feature-rows.js';
 import type {
   CategoryFeatures,
   CategoryWindowFeatures,
   FeatureBatch,
   FeatureEntity,
-  FeatureRow,
+  FeatureSet,
   FeatureStoreStats,
   ItemFeatures,
   ItemWindowFeatures,
@@ -97,6 +97,18 @@ export class FeatureStore {
   private wm = -Infinity;
   private maxTs = -Infinity;
   private nextSweepAt = -Infinity;
+  /**
+   * Keys touched since the last takeChanged, with the span of their events' times. Bound: the
+   * keys of one sink interval (cleared by every takeChanged), or of one batch in replay's
+   * emitRows=false mode, where nothing is recorded.
+   */
+  private readonly pending = {
+    users: new Map<string, Span>(),
+    items: new Map<string, Span>(),
+    categories: new Map<string, Span>(),
+  };
+  private pendingFrom = Infinity;
+  private readonly minSlide: number;
 
   constructor(config: Partial<FeatureConfig> = {}) {
     const c = (this.config = resolveFeatureConfig(config));
@@ -149,6 +161,9 @@ export class FeatureStore {
       rows: null,
     };
     this.allFams = [...this.userFams, this.sessionFam, ...this.itemFams, ...this.categoryFams];
+    this.minSlide = Math.min(
+      ...[...c.userWindows, ...c.itemWindows, ...c.categoryWindows].map((w) => w.slideMs),
+    );
     this.shortFam = this.itemFams.find((f) => f.def?.label === c.trending.short) as Family;
     this.longFam = this.itemFams.find((f) => f.def?.label === c.trending.long) as Family;
   }
@@ -172,13 +187,16 @@ export class FeatureStore {
    * Adds a batch, then advances the watermark to max event time − out-of-orderness once, so all
    * events of the batch are judged against the previous batch's watermark. `watermarkCap` lets
    * a multi-partition source hold the watermark at its slowest active partition.
+   *
+   * The keys the batch touched are remembered (with `emitRows`) and their values built by
+   * `takeChanged`, once per key however many batches touched it since: a sink that writes every
+   * second builds a hot key's windows once a second, not once per batch. The returned sets are
+   * session closes, plus the pending windows whenever this watermark move would otherwise close
+   * one of them before it was read (a backlog batch can span hours of event time).
    */
   ingest(events: readonly ClickEvent[], watermarkCap = Number.POSITIVE_INFINITY): FeatureBatch {
     const emit = this.config.emitRows;
-    // Per entity, each key the batch touched and the span of its events' times.
-    const users = new Map<string, Span>();
-    const items = new Map<string, Span>();
-    const categories = new Map<string, Span>();
+    const p = this.pending;
     for (const e of events) {
       const ts = e.ts;
       if (ts > this.maxTs) this.maxTs = ts;
@@ -192,28 +210,48 @@ export class FeatureStore {
       if (category !== undefined) for (const f of this.categoryFams) f.engine.add(category, ts, e);
       this.learnUser(e, category, e.price ?? item.price);
       if (emit) {
-        touch(users, e.userId, ts);
-        touch(items, e.itemId, ts);
-        if (category !== undefined) touch(categories, category, ts);
+        touch(p.users, e.userId, ts);
+        touch(p.items, e.itemId, ts);
+        if (category !== undefined) touch(p.categories, category, ts);
+        if (ts < this.pendingFrom) this.pendingFrom = ts;
       }
-    }
-    // Read before the watermark moves: a window this batch also closes is still the one that
-    // holds the key's newest event, and its end tells readers the value is already stale.
-    const rows: FeatureRow[] = [];
-    if (emit) {
-      const ts = this.maxTs;
-      for (const [id, span] of users) {
-        this.changedRows(this.userFams, id, span, ts, rows);
-        this.userStateRows(id, this.users.get(id) as UserState, ts, rows);
-      }
-      for (const [id, span] of items) this.changedRows(this.itemFams, id, span, ts, rows);
-      for (const [id, span] of categories) this.changedRows(this.categoryFams, id, span, ts, rows);
     }
     const target = Math.min(this.maxTs - this.config.outOfOrdernessMs, watermarkCap);
+    // The earliest pending window ends at most one (shortest) slide after the oldest pending
+    // event and stays readable until the watermark passes its end plus the allowed lateness.
+    const rows: FeatureSet[] =
+      target >= this.pendingFrom + this.minSlide + this.config.allowedLatenessMs
+        ? this.takeChanged()
+        : [];
     if (target > this.wm) this.wm = target;
     const out = this.advanceAll(this.wm, rows);
     this.sweep();
     return out;
+  }
+
+  /**
+   * The values of every window the batches since the last call changed, per touched key: each
+   * window that holds some of those events and that a reader may hold (WindowEngine
+   * windowsAtPanes), oldest first, so a backlog spanning hours, or an out-of-order event,
+   * rewrites each window it touched and every stored window equals a recount of its events;
+   * plus each touched user's unwindowed values.
+   */
+  takeChanged(): FeatureSet[] {
+    const p = this.pending;
+    const rows: FeatureSet[] = [];
+    const ts = this.maxTs;
+    for (const [id, span] of p.users) {
+      this.changedRows(this.userFams, id, span, ts, rows);
+      const st = this.users.get(id);
+      if (st) this.userStateRows(id, st, ts, rows);
+    }
+    for (const [id, span] of p.items) this.changedRows(this.itemFams, id, span, ts, rows);
+    for (const [id, span] of p.categories) this.changedRows(this.categoryFams, id, span, ts, rows);
+    p.users.clear();
+    p.items.clear();
+    p.categories.clear();
+    this.pendingFrom = Infinity;
+    return rows;
   }
 
   /**
@@ -227,7 +265,7 @@ export class FeatureStore {
     key: string,
     span: Span,
     ts: number,
-    rows: FeatureRow[],
+    rows: FeatureSet[],
   ): void {
     for (const f of fams) {
       for (const w of f.engine.windowsAtPanes(key, span.min, span.max))
@@ -475,14 +513,7 @@ export class FeatureStore {
     return (short + prior) / (long * scale + prior);
   }
 
-  private advanceAll(
-    wm: number,
-    rows: FeatureRow[] = [],
-  ): {
-    rows: FeatureRow[];
-    late: LateFeatureEvent[];
-    watermark: number;
-  } {
+  private advanceAll(wm: number, rows: FeatureSet[] = []): FeatureBatch {
     const late: LateFeatureEvent[] = [];
     const ts = this.maxTs;
     for (const f of this.allFams) {
@@ -494,12 +525,12 @@ export class FeatureStore {
         else if (f === this.sessionFam) this.sessionClosed(o, ts, rows);
       }
     }
-    return { rows, late, watermark: wm };
+    return { sets: rows, late, watermark: wm };
   }
 
-  private sessionClosed(r: Result, ts: number, rows: FeatureRow[]): void {
+  private sessionClosed(r: Result, ts: number, rows: FeatureSet[]): void {
     const a = r.agg;
-    if (this.config.emitRows) pushSessionRows(r.key, r, a, ts, r.final, r.retracts, rows);
+    if (this.config.emitRows) pushSessionSet(r.key, r, a, ts, r.final, r.retracts, rows);
     const st = this.users.get(r.key);
     if (st && (st.lastSession === null || st.lastSession.start <= r.start)) {
       st.lastSession = {
@@ -513,21 +544,35 @@ export class FeatureStore {
     }
   }
 
-  private userStateRows(userId: string, st: UserState, ts: number, rows: FeatureRow[]): void {
-    const row = (feature: string, value: number): void => {
-      rows.push({ entity: 'user', key: userId, feature, windowStart: 0, windowEnd: 0, value, ts });
-    };
-    row('last_event_ts', st.lastTs);
-    if (st.lastPurchaseTs > -Infinity) row('last_purchase_ts', st.lastPurchaseTs);
+  private userStateRows(userId: string, st: UserState, ts: number, rows: FeatureSet[]): void {
+    const names: string[] = ['last_event_ts'];
+    const values: number[] = [st.lastTs];
+    if (st.lastPurchaseTs > -Infinity) {
+      names.push('last_purchase_ts');
+      values.push(st.lastPurchaseTs);
+    }
     if (st.priceBands) {
       const p = this.priceBand(st);
-      row('price_band', p.band);
-      row('price_mean', p.meanPrice);
+      names.push('price_band', 'price_mean');
+      values.push(p.band, p.meanPrice);
     }
     if (st.batchCategories && st.affinity) {
-      for (const c of st.batchCategories) row(`affinity:${c}`, st.affinity.valueAt(c, st.lastTs));
+      for (const c of st.batchCategories) {
+        names.push(`affinity:${c}`);
+        values.push(st.affinity.valueAt(c, st.lastTs));
+      }
       st.batchCategories = null;
     }
+    rows.push({
+      entity: 'user',
+      key: userId,
+      family: 'user_state',
+      windowStart: 0,
+      windowEnd: 0,
+      ts,
+      names,
+      values,
+    });
   }
 
   /** Drops unwindowed state of entities idle longer than the TTL, every TTL/8 of event time. */

@@ -31,6 +31,49 @@ export interface FeatureRow {
   readonly window?: string;
 }
 
+/**
+ * The values of one feature family for one key and window, as the store emits them for the
+ * sinks: one object per window instead of one per value (a batch carries tens of values per
+ * event). `names[i]` has the value `values[i]`; the rows of `featureRows` are the same data.
+ */
+export interface FeatureSet {
+  readonly entity: FeatureEntity;
+  readonly key: string;
+  /** `user_5m`, `item_24h`, `session`, or `user_state` (the unwindowed values, window 0, 0). */
+  readonly family: string;
+  /** Hopping families: the window label (FeatureRow.window). */
+  readonly window?: string;
+  readonly windowStart: number;
+  readonly windowEnd: number;
+  readonly ts: number;
+  readonly names: readonly string[];
+  readonly values: readonly number[];
+  readonly final?: boolean;
+  readonly replaces?: readonly WindowBounds[];
+}
+
+/** The per-value rows of feature sets (ClickHouse `features` rows, Redis hash fields). */
+export function featureRows(sets: readonly FeatureSet[]): FeatureRow[] {
+  const rows: FeatureRow[] = [];
+  for (const s of sets) {
+    for (let i = 0; i < s.names.length; i++) {
+      rows.push({
+        entity: s.entity,
+        key: s.key,
+        feature: s.names[i] as string,
+        windowStart: s.windowStart,
+        windowEnd: s.windowEnd,
+        value: s.values[i] as number,
+        ts: s.ts,
+        ...(s.final !== undefined && { final: s.final }),
+        ...(s.replaces !== undefined && { replaces: s.replaces }),
+        ...(s.window !== undefined && { window: s.window }),
+      });
+    }
+  }
+  return rows;
+}
+
 /** An event some feature family could no longer count: its windows had all closed. */
 export interface LateFeatureEvent {
   /** `user_5m`, `session`, `item_24h`, ... */
@@ -41,7 +84,7 @@ export interface LateFeatureEvent {
 
 /** What the store produces for one input batch. */
 export interface FeatureBatch {
-  readonly rows: readonly FeatureRow[];
+  readonly sets: readonly FeatureSet[];
   readonly late: readonly LateFeatureEvent[];
   readonly watermark: number;
 }

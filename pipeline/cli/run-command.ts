@@ -7,7 +7,7 @@ import { configSecrets } from '../../sinks/security.js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { DrainTimeoutError, startRun } from '../runtime/run.js';
-import { clickHouseWriter, redisWriter } from '../runtime/sink-writers.js';
+import { analyticsWriter, redisWriter } from '../runtime/sink-writers.js';
 import { intOption, parse } from './args.js';
 
 /**
@@ -52,7 +52,8 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
     group,
     log,
     metrics,
-    sinks: [clickHouseWriter(clickhouse, metrics), redisWriter(redis, metrics)],
+    serving: redisWriter(redis, metrics),
+    analytics: analyticsWriter(clickhouse, redis, metrics),
     loadHistory: (users) => redis.loadPurchases(users),
     writeModelMetrics: (rows) => clickhouse.insertModelMetrics(rows),
     clickhouse,

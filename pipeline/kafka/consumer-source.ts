@@ -17,6 +17,8 @@ export interface ConsumerSourceOptions {
   readonly batchMaxMs: number;
   /** Batches handed out but not yet released: the backpressure bound (memory stays bounded). */
   readonly maxInFlight: number;
+  /** Messages in those batches: the bound that holds when batches are large (a backlog). */
+  readonly maxInFlightMessages?: number;
   readonly onLog?: (msg: string) => void;
   /** Partitions assigned to this member (eager protocols: all of them; cooperative: the added ones). */
   readonly onAssign?: (partitions: readonly TopicPartition[]) => void;
@@ -47,6 +49,7 @@ const BLOCKED_POLL_AFTER_MS = 1_000;
 export class KafkaConsumerSource {
   readonly consumer: KafkaConsumer;
   private inFlight = 0;
+  private inFlightMessages = 0;
   private stopped = false;
   private wake: (() => void) | undefined;
   private seq = 0;
@@ -181,7 +184,7 @@ export class KafkaConsumerSource {
       const loop = async (): Promise<void> => {
         while (active && !this.stopped) {
           let messages: Message[];
-          if (this.inFlight >= this.opts.maxInFlight) {
+          if (this.blocked()) {
             // Short waits are ordinary backpressure. A long one (a store down) must still let
             // librdkafka run its callbacks: after a broker restart the group has forgotten this
             // member, only a poll lets it rejoin, and until then every offset commit fails with
@@ -193,7 +196,7 @@ export class KafkaConsumerSource {
                 resolve(true);
               };
             });
-            if (woke || this.inFlight < this.opts.maxInFlight || !active || this.stopped) continue;
+            if (woke || !this.blocked() || !active || this.stopped) continue;
             messages = await this.pollBlocked();
           } else {
             this.resumeAfterBlocked();
@@ -207,6 +210,7 @@ export class KafkaConsumerSource {
           const kept = this.fresh(messages);
           if (!active || kept.length === 0) continue;
           this.inFlight++;
+          this.inFlightMessages += kept.length;
           subscriber.next(toBatch(this.seq++, kept));
         }
         subscriber.complete();
@@ -271,8 +275,18 @@ export class KafkaConsumerSource {
     }
   }
 
-  release(): void {
+  /** At the in-flight bound: no more batches until some are released. */
+  private blocked(): boolean {
+    return (
+      this.inFlight >= this.opts.maxInFlight ||
+      this.inFlightMessages >= (this.opts.maxInFlightMessages ?? Number.POSITIVE_INFINITY)
+    );
+  }
+
+  /** A batch of `messages` messages is committed: its place in the bound is free again. */
+  release(messages = 0): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
+    this.inFlightMessages = Math.max(0, this.inFlightMessages - messages);
     const w = this.wake;
     this.wake = undefined;
     w?.();

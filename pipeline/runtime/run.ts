@@ -1,4 +1,4 @@
-import { concatMap, finalize, lastValueFrom, defaultIfEmpty, tap } from 'rxjs';
+import { concatMap, defaultIfEmpty, finalize, lastValueFrom, mergeMap, tap } from 'rxjs';
 import type { Config } from '../../config/schema.js';
 import { FeatureStore } from '../../models/features/feature-store.js';
 import { PushEngine, featureStoreBaseline } from '../../models/push/engine.js';
@@ -8,18 +8,19 @@ import { createRecommender } from '../../models/registry.js';
 import { RankedRecommender } from '../../models/ranking/ranked-recommender.js';
 import type { ClickHouseSink } from '../../sinks/clickhouse.js';
 import { startRankerTrainer } from './ranker-trainer.js';
-import type { Batch, DeadLetter, GraphBatch, RawMessage } from '../../operators/types.js';
-import { recpipeGraph } from '../graph.js';
+import type { GraphBatch } from '../../operators/types.js';
+import { recpipeIngest, recpipeProcess } from '../graph.js';
 import { KafkaConsumerSource } from '../kafka/consumer-source.js';
 import { callback } from '../kafka/rdkafka.js';
-import type { OutMessage } from '../kafka/transactional-producer.js';
 import { TransactionalProducer } from '../kafka/transactional-producer.js';
 import type { Logger } from '../logger.js';
-import { countPushDecisions, countPushFeedback, type Metrics } from '../metrics.js';
+import { observeCommitted, type Metrics } from '../metrics.js';
 import { createRedisPushClaims, type PushClaims } from '../../sinks/redis-push-policy.js';
 import { userIdHasher } from '../../operators/hash-user-ids.js';
-import { deadLetterMessage, reasonCode } from '../../sinks/types.js';
 import type { ModelMetric } from '../../sinks/types.js';
+import { Delivery } from './delivery.js';
+import { runStages } from './run-stages.js';
+import type { AnalyticsWriter, ServingWriter } from './sink-writers.js';
 import { Follower } from './follower.js';
 import { LearnLedger, packSnapshot, unpackSnapshot } from './learn-ledger.js';
 import { startLagMonitor } from './lag-monitor.js';
@@ -27,19 +28,6 @@ import { ModelMonitor } from './model-monitor.js';
 import { readIsolating } from '../../sinks/isolate.js';
 import { retryUntilDone } from './retry.js';
 import { CurrentUsers } from './user-state.js';
-import { eventTimestamp } from '../../models/validate-event.js';
-
-/** One store the job writes each batch to; resolves only when the store acknowledged. */
-export interface SinkWriter {
-  readonly name: string;
-  /**
-   * Resolves with the rows the store refused for their content, as dead letters (they are not
-   * retried: the same row fails the same way every time); rejects on outages (retried).
-   */
-  write(batch: GraphBatch): Promise<readonly DeadLetter[] | void>;
-  /** Stores dead letters that came up while writing (the sink that keeps dead letters). */
-  writeDeadLetters?(letters: readonly DeadLetter[]): Promise<void>;
-}
 
 export interface RunDependencies {
   readonly cfg: Config;
@@ -47,7 +35,10 @@ export interface RunDependencies {
   readonly group: string;
   readonly log: Logger;
   readonly metrics: Metrics;
-  readonly sinks: readonly SinkWriter[];
+  /** The serving store (Redis), written as soon as a batch is processed. */
+  readonly serving: ServingWriter;
+  /** The analytics store (ClickHouse), written in bulk behind serving. */
+  readonly analytics: AnalyticsWriter;
   /** Loads persisted purchase history for users not seen yet by this process. */
   readonly loadHistory: (userIds: readonly string[]) => Promise<Map<string, Set<string>>>;
   /** Where the windowed online model metrics go (ClickHouse `model_metrics`); optional. */
@@ -120,16 +111,26 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     }
   }
   let lastSnapshot = Date.now();
-  const saveSnapshot = async (): Promise<void> => {
-    if (!deps.snapshots || !recommender.snapshot) return;
+  let snapshotting: Promise<void> | undefined;
+  /** Serialises the model now (between batches, so it matches the ledger) and writes it in the background. */
+  const saveSnapshot = (): Promise<void> => {
+    if (!deps.snapshots || !recommender.snapshot) return Promise.resolve();
+    if (snapshotting) return snapshotting;
     lastSnapshot = Date.now();
+    const started = performance.now();
     const bytes = packSnapshot(ledger, recommender.snapshot());
-    await deps.snapshots
+    const serialiseMs = Math.round(performance.now() - started);
+    snapshotting = deps.snapshots
       .save(snapshotName, bytes)
       .then(() =>
-        log.debug({ snapshot: snapshotName, bytes: bytes.byteLength }, 'model snapshot saved'),
+        log.debug(
+          { snapshot: snapshotName, bytes: bytes.byteLength, serialiseMs },
+          'model snapshot saved',
+        ),
       )
-      .catch((err: unknown) => log.warn({ err: String(err) }, 'model snapshot not saved'));
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'model snapshot not saved'))
+      .finally(() => (snapshotting = undefined));
+    return snapshotting;
   };
   const quality = cfg.monitoring.onlineEval
     ? new ModelMonitor(recommender, metrics, {
@@ -209,6 +210,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     batchMaxMessages: cfg.pipeline.batchMaxMessages,
     batchMaxMs: cfg.pipeline.batchMaxMs,
     maxInFlight: cfg.pipeline.maxInFlightBatches,
+    maxInFlightMessages: cfg.pipeline.maxInFlightMessages,
     onLog: (msg) => log.warn(msg),
     onAssign: (parts) => {
       const mine = inputPartitions(parts);
@@ -221,7 +223,10 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     onRevoke: async (parts, lost) => {
       const mine = inputPartitions(parts);
       log.info({ partitions: mine, lost }, 'partitions revoked');
-      if (!lost) await committedThrough(emittedSeq, cfg.scale.revokeTimeoutMs);
+      if (!lost) {
+        delivery.flushNow();
+        await committedThrough(emittedSeq, cfg.scale.revokeTimeoutMs);
+      }
       users.forget(mine);
       follower?.released(mine);
     },
@@ -284,109 +289,72 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     }
   };
 
+  /** First offset of each input partition in each batch in flight (the follower's handoff point). */
+  const firstOffsets = new Map<number, Map<number, number>>();
+
   // Before a batch is served: a partition that just moved here is learned up to the batch, and
   // what other instances own is learned to within the staleness bound (docs/scaling.md).
-  const prepare = async (batch: Batch<RawMessage>): Promise<Batch<RawMessage>> => {
+  const prepare = async (batch: GraphBatch): Promise<GraphBatch> => {
+    const first = firstOffsets.get(batch.seq);
+    firstOffsets.delete(batch.seq);
     if (follower) {
-      const first = new Map<number, number>();
       // The batch's event time is the median of its events': a backlog batch can span hours of
       // event time, and its events are learned one by one, so the median keeps the follower as
       // much ahead of the batch's first half as behind its second (docs/scaling.md).
       const times: number[] = [];
-      for (const m of batch.items) {
-        if (m.topic !== deps.topic) continue;
-        if (!first.has(m.partition)) first.set(m.partition, m.offset);
-        const ts = eventTime(m.value, cfg.pipeline.maxFutureSkewMs);
-        if (ts > Number.NEGATIVE_INFINITY) times.push(ts);
-      }
+      for (const e of batch.events) if (e.topic === deps.topic) times.push(e.event.ts);
       const at = median(times);
       if (at > servingFrontier) servingFrontier = at;
       // Not for a partition already given up (lost): the follower learns it again meanwhile.
-      for (const [partition, offset] of first)
+      for (const [partition, offset] of first ?? [])
         if (!follower.isOwned(partition) && source.owns(deps.topic, partition))
           await follower.handoff(partition, offset, cfg.scale.handoffTimeoutMs);
       if (times.length > 0)
         await follower.waitFresh(at, cfg.scale.stalenessMs, cfg.scale.maxHoldMs);
     }
+    await hydrate(batch);
     return batch;
   };
 
-  // Claimed before any sink sees the batch, so ClickHouse stores the final decisions; a replay
-  // after a crash re-claims the same keys as success and re-sends exactly what was sent.
-  const claimPushes = async (batch: GraphBatch): Promise<GraphBatch> => {
-    if (!claims || !(batch.pushes ?? []).some((d) => d.decision === 'sent')) return batch;
-    const final = await retry('redis-push-claims', () =>
-      claims.claim(batch.pushes ?? [], batch.pushMessages ?? []),
-    );
-    return { ...batch, pushes: final.decisions, pushMessages: final.messages };
-  };
-
-  const writeAndCommit = async (graphBatch: GraphBatch, readAt: number): Promise<void> => {
-    let batch = await claimPushes(graphBatch);
-    const refused = await Promise.all(
-      deps.sinks.map((s) =>
-        retry(s.name, async () => {
-          const end = metrics.sinkSeconds.startTimer({ sink: s.name });
-          const rows = await s.write(batch);
-          end();
-          return rows ?? [];
-        }),
-      ),
-    );
-    // Rows a store refused for their content are dead letters of this batch, which then commits.
-    const late = refused.flat();
-    if (late.length > 0) {
-      log.warn(
-        { rows: late.length, reason: late[0]?.reason },
-        'rows refused by a store: dead-lettered',
-      );
-      await Promise.all(
-        deps.sinks.map((s) =>
-          s.writeDeadLetters
-            ? retry(s.name, () => s.writeDeadLetters?.(late) ?? Promise.resolve())
-            : undefined,
-        ),
-      );
-      batch = { ...batch, deadLetters: [...batch.deadLetters, ...late] };
-    }
-    const out: OutMessage[] = batch.deadLetters.map((d) => ({
-      topic: cfg.kafka.dlqTopic,
-      ...deadLetterMessage(d),
-    }));
-    for (const m of batch.pushMessages ?? [])
-      out.push({ topic: cfg.kafka.pushTopic, key: m.key, value: m.value, headers: m.headers });
-    await retry('kafka-commit', async () => {
-      try {
-        // A partition lost to another member is theirs to commit now.
-        const commits = batch.commits.filter((c) => source.owns(c.topic, c.partition));
-        await producer.commit(out, commits, source.consumer);
-        kafkaHealthy = true;
-      } catch (err) {
-        kafkaHealthy = false;
-        throw err;
-      }
-    });
-    observe(batch, readAt);
-  };
-
-  const observe = (batch: GraphBatch, readAt: number): void => {
-    const now = Date.now();
-    metrics.eventsValid.inc(batch.events.length);
-    metrics.duplicates.inc(batch.duplicates);
-    for (const d of batch.deadLetters) metrics.deadLetters.inc({ reason: reasonCode(d.reason) });
-    metrics.recommendations.inc(batch.recommendations.length);
-    countPushDecisions(metrics, batch.pushes ?? []);
-    countPushFeedback(
+  const readTimes = new Map<number, number>();
+  const delivery = new Delivery(
+    runStages({
+      cfg,
       metrics,
-      batch.events.map((s) => s.event),
-      PUSH_TRIGGERS,
-    );
-    quality?.publish();
-    metrics.batchesCommitted.inc();
-    metrics.freshnessSeconds.observe((now - readAt) / 1000);
-    for (const { event } of batch.events)
-      metrics.endToEndSeconds.observe(Math.max(0, now - event.ts) / 1000);
-  };
+      log,
+      serving: deps.serving,
+      analytics: deps.analytics,
+      features,
+      claims,
+      producer,
+      source,
+      retry,
+      onKafkaHealth: (ok) => (kafkaHealthy = ok),
+    }),
+    {
+      flushMs: cfg.pipeline.analyticsFlushMs,
+      flushMaxMessages: cfg.pipeline.analyticsFlushMessages,
+      onServed: (served) => {
+        const now = Date.now();
+        for (const s of served)
+          for (const ts of s.summary.eventTs)
+            metrics.servingSeconds.observe(Math.max(0, now - ts) / 1000);
+      },
+      onCommitted: (served) => {
+        for (const s of served) {
+          observeCommitted(metrics, s.summary, readTimes.get(s.seq) ?? Date.now(), PUSH_TRIGGERS);
+          readTimes.delete(s.seq);
+          committedSeq = s.seq;
+          source.release(s.messages);
+        }
+        quality?.publish();
+        metrics.inFlightBatches.set(source.pendingBatches);
+        for (const w of [...commitWaiters]) w();
+        // Off the commit path: the snapshot is written while the next batches flow.
+        if (Date.now() - lastSnapshot >= cfg.pipeline.snapshotIntervalMs) void saveSnapshot();
+      },
+    },
+  );
 
   const release = async (clean: boolean): Promise<void> => {
     ended = true;
@@ -394,6 +362,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     for (const w of [...commitWaiters]) w();
     await follower?.stop();
     // Only after a clean drain does the model reflect exactly what was committed.
+    await snapshotting;
     if (clean) await saveSnapshot();
     lag.stop();
     clearInterval(qualityTimer);
@@ -407,51 +376,51 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       .catch((err: unknown) => log.warn({ err: String(err) }, 'consumer disconnect'));
   };
 
-  const readTimes = new Map<number, number>();
-  const done = lastValueFrom(
+  const graph = {
+    recommender,
+    history,
+    features,
+    topK: cfg.pipeline.topK,
+    dedupeCapacity: cfg.pipeline.dedupeCapacity,
+    itemsTopic: cfg.kafka.itemsTopic,
+    maxFutureSkewMs: cfg.pipeline.maxFutureSkewMs,
+    preferencesTopic: cfg.kafka.preferencesTopic,
+    maxCatalogItems: cfg.limits.items,
+    modelVersion,
+    policy: cfg.ranking,
+    ...(quality && { learn: quality.learn }),
+    ...(cfg.privacy.userIdHashKey && { userIdHashKey: cfg.privacy.userIdHashKey }),
+    shouldLearn: (e: GraphBatch['events'][number]) =>
+      e.topic !== deps.topic || ledger.claim(e.partition, e.offset),
+    ...(push && { push }),
+  };
+  // source → ingest → prepare (the users' state) → process → deliver (serve, store, commit)
+  const pipeline = lastValueFrom(
     source.batches().pipe(
       tap((b) => {
         emittedSeq = b.seq;
         readTimes.set(b.seq, Date.now());
+        const first = new Map<number, number>();
+        for (const m of b.items)
+          if (m.topic === deps.topic && !first.has(m.partition)) first.set(m.partition, m.offset);
+        firstOffsets.set(b.seq, first);
         metrics.messagesIn.inc({ topic: deps.topic }, b.items.length);
         metrics.inFlightBatches.set(source.pendingBatches);
       }),
+      recpipeIngest(graph),
       concatMap(prepare),
-      recpipeGraph({
-        recommender,
-        history,
-        features,
-        topK: cfg.pipeline.topK,
-        dedupeCapacity: cfg.pipeline.dedupeCapacity,
-        itemsTopic: cfg.kafka.itemsTopic,
-        maxFutureSkewMs: cfg.pipeline.maxFutureSkewMs,
-        preferencesTopic: cfg.kafka.preferencesTopic,
-        maxCatalogItems: cfg.limits.items,
-        modelVersion,
-        policy: cfg.ranking,
-        ...(quality && { learn: quality.learn }),
-        ...(cfg.privacy.userIdHashKey && { userIdHashKey: cfg.privacy.userIdHashKey }),
-        shouldLearn: (e) => e.topic !== deps.topic || ledger.claim(e.partition, e.offset),
-        beforeLearn: hydrate,
-        ...(push && { push }),
-      }),
-      concatMap(async (batch) => {
-        const readAt = readTimes.get(batch.seq) ?? Date.now();
-        readTimes.delete(batch.seq);
+      recpipeProcess(graph),
+      mergeMap((batch) => {
         // Also past dead letters and repeats: the follower resumes a released partition here.
         for (const c of batch.commits)
           if (c.topic === deps.topic) ledger.advance(c.partition, c.offset);
-        await writeAndCommit(batch, readAt);
-        committedSeq = batch.seq;
-        for (const w of [...commitWaiters]) w();
-        source.release();
-        metrics.inFlightBatches.set(source.pendingBatches);
-        if (Date.now() - lastSnapshot >= cfg.pipeline.snapshotIntervalMs) await saveSnapshot();
+        return delivery.serve(batch);
       }),
       defaultIfEmpty(undefined),
       finalize(() => log.info('source drained')),
     ),
-  ).then(
+  ).then(() => delivery.drain());
+  const done = Promise.race([pipeline, delivery.failed()]).then(
     () => release(true),
     async (err: unknown) => {
       // Connected librdkafka handles keep the process alive, so a failed drain must close them
@@ -480,22 +449,6 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       return done;
     },
   };
-}
-
-/** The event time of a raw clickstream message, or -Infinity when it has none (a dead letter). */
-function eventTime(value: string | Buffer, maxFutureSkewMs: number): number {
-  try {
-    const v: unknown = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
-    // the same rule as validation: a ts far in the future (a dead letter) must not move the
-    // serving frontier the follower is allowed to run ahead of
-    const ts =
-      typeof v === 'object' && v !== null
-        ? eventTimestamp((v as { ts?: unknown }).ts, { maxFutureSkewMs })
-        : 0;
-    return typeof ts === 'number' ? ts : Number.NEGATIVE_INFINITY;
-  } catch {
-    return Number.NEGATIVE_INFINITY;
-  }
 }
 
 function median(xs: number[]): number {

@@ -1,95 +1,189 @@
-import type { DeadLetter, GraphBatch } from '../../operators/types.js';
+import type {
+  DeadLetter,
+  FeatureSet,
+  GraphBatch,
+  ServedRecommendation,
+} from '../../operators/types.js';
+import type { AnalyticsTable } from '../../sinks/clickhouse-rows.js';
 import type { ClickHouseSink } from '../../sinks/clickhouse.js';
-import {
-  rejectedDerivedLetter,
-  rejectedEventLetter,
-  writeIsolating,
-  type RejectedRow,
-} from '../../sinks/isolate.js';
+import { rejectedDerivedLetter, writeIsolating, type RejectedRow } from '../../sinks/isolate.js';
+import { classifySinkError } from '../../sinks/errors.js';
 import type { RedisSink } from '../../sinks/redis.js';
 import type { Metrics } from '../metrics.js';
-import type { SinkWriter } from './run.js';
+import type { ServedBatch } from './run-stages.js';
 
 /**
- * ClickHouse gets the analytics record of the batch: events, dead letters, features, what was
- * served, push decisions. A row ClickHouse refuses for its content comes back as a dead letter
- * (sinks/isolate.ts) instead of failing the batch forever.
+ * Writes the serving state of processed batches; resolves once the store acknowledged, with the
+ * rows it refused for their content as dead letters (never retried: they fail the same way every
+ * time); rejects on outages, which the runtime retries.
  */
-export function clickHouseWriter(ch: ClickHouseSink, metrics: Metrics): SinkWriter {
+export interface ServingWriter {
+  readonly name: string;
+  write(batches: readonly GraphBatch[]): Promise<readonly DeadLetter[]>;
+}
+
+/**
+ * Writes the analytics record of served batches and the group's feature values (session closes
+ * and the windows the batches changed, FeatureStore.takeChanged). Refused rows as for
+ * ServingWriter; `writeDeadLetters` stores the dead letters that came up while writing.
+ */
+export interface AnalyticsWriter {
+  readonly name: string;
+  write(served: readonly ServedBatch[], features: readonly FeatureSet[]): Promise<DeadLetter[]>;
+  writeDeadLetters(letters: readonly DeadLetter[]): Promise<void>;
+}
+
+const TEXT_TABLES: readonly { readonly table: AnalyticsTable; readonly store: string }[] = [
+  { table: 'events', store: 'clickhouse.events' },
+  { table: 'deadLetters', store: 'clickhouse.dead_letters' },
+  { table: 'recommendations', store: 'clickhouse.recommendations' },
+  { table: 'servedFeatures', store: 'clickhouse.served_features' },
+  { table: 'pushes', store: 'clickhouse.push_notifications' },
+  { table: 'pushOutcomes', store: 'clickhouse.push_outcomes' },
+];
+
+/**
+ * ClickHouse gets the analytics record (events, dead letters, features, what was served, push
+ * decisions and outcomes: one insert per table for the whole group) and Redis the feature
+ * hashes, in parallel. A group ClickHouse refuses for a row's content is split until that row is
+ * alone (sinks/isolate.ts): JSONEachRow text splits on newlines, which JSON strings never hold.
+ */
+export function analyticsWriter(
+  ch: ClickHouseSink,
+  redis: RedisSink,
+  metrics: Metrics,
+): AnalyticsWriter {
   return {
-    name: 'clickhouse',
-    write: async (b: GraphBatch) => {
-      metrics.sinkBatchSize.observe(
-        { sink: 'clickhouse' },
-        b.events.length + b.deadLetters.length + b.recommendations.length + b.features.length,
-      );
-      const [events, features, deadLetters, recs, pushes, outcomes] = await Promise.all([
-        writeIsolating(b.events, (p) => ch.insertEvents(p)),
-        writeIsolating(b.features, (p) => ch.insertFeatures(p)),
-        writeIsolating(b.deadLetters, (p) => ch.insertDeadLetters(p)),
-        writeIsolating(b.recommendations, (p) => ch.insertRecommendations(p)),
-        // `run` hands over the batch after the Redis push claim: these are the final decisions.
-        writeIsolating(b.pushes ?? [], (p) => ch.insertPushDecisions(p)),
-        writeIsolating(b.pushOutcomes ?? [], (p) => ch.insertPushOutcomes(p)),
-      ]);
+    name: 'analytics',
+    write: async (served, features) => {
+      let rows = 0;
+      for (const s of served) rows += s.summary.rows;
+      metrics.sinkBatchSize.observe({ sink: 'clickhouse' }, rows);
       const now = Date.now();
-      const out: DeadLetter[] = events.map((r) => rejectedEventLetter(r, 'clickhouse.events', now));
-      derived(out, features, 'clickhouse.features', now);
-      derived(out, recs, 'clickhouse.recommendations', now);
-      derived(out, pushes, 'clickhouse.push_notifications', now);
-      derived(out, outcomes, 'clickhouse.push_outcomes', now);
-      countRejected(metrics, 'clickhouse', deadLetters.length + out.length);
-      // A dead letter its own table refuses is still in the DLQ topic (the commit carries it).
+      const refused = await Promise.all([
+        ...TEXT_TABLES.map(async ({ table, store }) => {
+          const parts: string[] = [];
+          for (const s of served) if (s.text[table] !== '') parts.push(s.text[table]);
+          if (parts.length === 0) return [];
+          const text = parts.join('\n');
+          try {
+            await ch.insertText(table, text);
+            return [];
+          } catch (err) {
+            if (classifySinkError(err) !== 'row') throw err;
+            const lines = text.split('\n');
+            const bad = await writeIsolating(lines, (ls) => ch.insertText(table, ls.join('\n')));
+            return bad.map((r) => lineLetter(r, table, store, now));
+          }
+        }),
+        writeIsolating(features, (f) => ch.insertFeatures(f)).then((r) =>
+          derived(r, 'clickhouse.features', now),
+        ),
+      ]);
+      const fromRedis = derived(
+        await writeIsolating(features, (f) => redis.writeFeatures(f)),
+        'redis.features',
+        now,
+      );
+      const out = refused.flat();
+      countRejected(metrics, 'clickhouse', out.length);
+      countRejected(metrics, 'redis', fromRedis.length);
+      for (const l of fromRedis) out.push(l);
       return out;
     },
     writeDeadLetters: async (letters) => {
       const refused = await writeIsolating(letters, (p) => ch.insertDeadLetters(p));
+      // A dead letter its own table refuses is still in the DLQ topic (the commit carries it).
       countRejected(metrics, 'clickhouse', refused.length);
     },
   };
 }
 
 /**
- * Redis gets the serving state: top-N per touched user, features, and new purchases
- * (exclusions). A user's writes that Redis refuses for their content (say a key of another type
- * that something else created) come back as dead letters; the other users' writes go through.
+ * Redis gets the serving state: the latest list of each touched user (a user served by several
+ * batches of the group is written once, with the newest list) and new purchases. Feature hashes
+ * go with the analytics write: they are built once per key and write. A user's write Redis
+ * refuses for its content (a key of another type under our name) becomes a dead letter; the
+ * other users' writes go through.
  */
-export function redisWriter(redis: RedisSink, metrics: Metrics): SinkWriter {
+export function redisWriter(redis: RedisSink, metrics: Metrics): ServingWriter {
   return {
     name: 'redis',
-    write: async (b: GraphBatch) => {
-      metrics.sinkBatchSize.observe({ sink: 'redis' }, b.recommendations.length);
+    write: async (batches) => {
+      const latest = new Map<string, ServedRecommendation>();
+      const purchases = new Map<string, string[]>();
+      for (const b of batches) {
+        for (const r of b.recommendations) latest.set(r.userId, r);
+        for (const [user, items] of b.purchases) {
+          const list = purchases.get(user);
+          if (list) list.push(...items);
+          else purchases.set(user, [...items]);
+        }
+      }
+      metrics.sinkBatchSize.observe({ sink: 'redis' }, latest.size);
       const now = Date.now();
       const out: DeadLetter[] = [];
-      // Purchases first: if the rec write fails and is retried, exclusions are already durable.
-      if (b.purchases.size > 0) {
-        const entries = [...b.purchases].map(([userId, itemIds]) => ({ userId, itemIds }));
-        derived(
-          out,
-          await writeIsolating(entries, (p) => redis.addPurchases(p)),
-          'redis.purchases',
-          now,
-        );
+      // Purchases first: if the list write fails and is retried, exclusions are already durable.
+      if (purchases.size > 0) {
+        const entries = [...purchases].map(([userId, itemIds]) => ({ userId, itemIds }));
+        const bad = await writeIsolating(entries, (p) => redis.addPurchases(p));
+        for (const l of derived(bad, 'redis.purchases', now)) out.push(l);
       }
-      const [recs, features] = await Promise.all([
-        writeIsolating(b.recommendations, (p) => redis.writeRecommendations(p)),
-        writeIsolating(b.features, (p) => redis.writeFeatures(p)),
-      ]);
-      derived(out, recs, 'redis.recommendations', now);
-      derived(out, features, 'redis.features', now);
+      if (latest.size > 0) {
+        const bad = await writeIsolating([...latest.values()], (p) =>
+          redis.writeRecommendations(p),
+        );
+        for (const l of derived(bad, 'redis.recommendations', now)) out.push(l);
+      }
       countRejected(metrics, 'redis', out.length);
       return out;
     },
   };
 }
 
-function derived<T>(
-  out: DeadLetter[],
-  rows: readonly RejectedRow<T>[],
+/**
+ * A refused analytics line. An event keeps its source position (so a replay records it once,
+ * like any dead letter); any other row is a derived one, kept under `recpipe:{store}`.
+ */
+function lineLetter(
+  r: RejectedRow<string>,
+  table: AnalyticsTable,
   store: string,
   now: number,
-): void {
-  for (const r of rows) out.push(rejectedDerivedLetter(r, store, now));
+): DeadLetter {
+  if (table === 'events') {
+    const pos = sourcePosition(r.row);
+    if (pos)
+      return {
+        ...pos,
+        payload: r.row,
+        reason: `sink_rejected: ${store} refused the row: ${r.error}`,
+        receivedAt: now,
+      };
+  }
+  return rejectedDerivedLetter(r, store, now);
+}
+
+function sourcePosition(
+  line: string,
+): { topic: string; partition: number; offset: number } | undefined {
+  try {
+    const v = JSON.parse(line) as {
+      source_topic?: unknown;
+      source_partition?: unknown;
+      source_offset?: unknown;
+    };
+    const { source_topic: topic, source_partition: partition, source_offset: offset } = v;
+    if (typeof topic === 'string' && typeof partition === 'number' && typeof offset === 'number')
+      return { topic, partition, offset };
+  } catch {
+    // not our own encoding: kept as a derived row below
+  }
+  return undefined;
+}
+
+function derived<T>(rows: readonly RejectedRow<T>[], store: string, now: number): DeadLetter[] {
+  return rows.map((r) => rejectedDerivedLetter(r, store, now));
 }
 
 function countRejected(metrics: Metrics, sink: string, n: number): void {

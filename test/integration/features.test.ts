@@ -118,7 +118,28 @@ describe('windowed features on the real stack', () => {
         `SELECT feature, toString(window_start_ms) AS start, toString(window_end_ms) AS end, value FROM ${run}.features FINAL ` +
           `WHERE entity = '${entity}' AND key = '${id}' AND window_end_ms > 0`,
       );
-      const newest = new Map<string, Row>();
+      // Zeros are not stored: every feature of a stored window that has no row must recount to 0.
+      const windows = new Map<string, { label: string; start: string; end: string }>();
+      const stored = new Set<string>();
+      for (const r of rows) {
+        const m = /^(.*)_(5m|1h|24h)$/.exec(r.feature);
+        if (!m) continue;
+        windows.set(`${m[2]}|${r.start}`, { label: m[2] as string, start: r.start, end: r.end });
+        stored.add(`${r.feature}|${r.start}`);
+      }
+      for (const w of windows.values()) {
+        for (const [name, type] of Object.entries(types)) {
+          if (stored.has(`${name}_${w.label}|${w.start}`)) continue;
+          const key = entity === 'user' ? 'user_id' : 'item_id';
+          expect({ id, feature: `${name}_${w.label}`, start: w.start, value: 0 }).toEqual({
+            id,
+            feature: `${name}_${w.label}`,
+            start: w.start,
+            value: recount(key, id, type, Number(w.start), Number(w.end)),
+          });
+          checked++;
+        }
+      }
       for (const r of rows) {
         const m = /^(.*)_(5m|1h|24h)$/.exec(r.feature);
         if (!m || !((m[1] as string) in types)) continue;
@@ -138,23 +159,29 @@ describe('windowed features on the real stack', () => {
           value: expected,
         });
         checked++;
-        const prev = newest.get(r.feature);
-        if (!prev || Number(r.end) > Number(prev.end)) newest.set(r.feature, r);
       }
-      // Redis serves the newest window of each feature, under a key with a TTL.
-      if (newest.size === 0) return;
+      // Redis serves the newest window of each label (zeros included), under a key with a TTL,
+      // with that window's end, so a reader can tell when the key's silence made it stale.
+      const newestWindow = new Map<string, { label: string; start: string; end: string }>();
+      for (const w of windows.values()) {
+        const prev = newestWindow.get(w.label);
+        if (!prev || Number(w.end) > Number(prev.end)) newestWindow.set(w.label, w);
+      }
+      if (newestWindow.size === 0) return;
       const key = `${cfg.redis.prefix}feat:${entity}:${id}`;
       const hash = await redis.hgetall(key);
       expect(await redis.ttl(key)).toBeGreaterThan(0);
-      for (const [feature, r] of newest) {
-        expect({ id, feature, value: Number(hash[feature]) }).toEqual({
-          id,
-          feature,
-          value: r.value,
-        });
-        // The newest window's end, so a reader can tell when the key's silence made it stale.
-        const label = /_(5m|1h|24h)$/.exec(feature)?.[1] as string;
-        expect(Number(hash[`window_end_${label}`])).toBe(Number(r.end));
+      for (const w of newestWindow.values()) {
+        expect(Number(hash[`window_end_${w.label}`])).toBe(Number(w.end));
+        for (const name of Object.keys(types)) {
+          const feature = `${name}_${w.label}`;
+          const row = rows.find((r) => r.feature === feature && r.start === w.start);
+          expect({ id, feature, value: Number(hash[feature]) }).toEqual({
+            id,
+            feature,
+            value: row?.value ?? 0,
+          });
+        }
       }
       servedInRedis++;
     };

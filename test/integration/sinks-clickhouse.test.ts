@@ -7,7 +7,7 @@ import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhous
 import { MIGRATIONS } from '../../sinks/clickhouse-schema.js';
 import {
   DEAD_LETTER_PAYLOAD_LIMIT,
-  type FeatureRow,
+  type FeatureSet,
   type PushDecision,
   type StoredEvent,
 } from '../../sinks/types.js';
@@ -178,25 +178,18 @@ describe('ClickHouse sink on the real server', () => {
       },
       { userId: 'u2', items: [], modelVersion: 'm@1', eventTs: 5_000, updatedAt: 6_000 },
     ];
-    const features: FeatureRow[] = [
+    const window = { window: '1h', windowStart: 0, windowEnd: 3_600_000, ts: 10 };
+    const features: FeatureSet[] = [
+      // one row per non-zero value: clicks_1h = 0 is not stored (a missing feature is 0)
       {
         entity: 'user',
         key: 'u1',
-        feature: 'views_1h',
-        windowStart: 0,
-        windowEnd: 3_600_000,
-        value: 3,
-        ts: 10,
+        family: 'user_1h',
+        names: ['views_1h', 'clicks_1h'],
+        values: [3, 0],
+        ...window,
       },
-      {
-        entity: 'item',
-        key: 'a',
-        feature: 'views_1h',
-        windowStart: 0,
-        windowEnd: 3_600_000,
-        value: 8,
-        ts: 10,
-      },
+      { entity: 'item', key: 'a', family: 'item_1h', names: ['views_1h'], values: [8], ...window },
     ];
     const push = (decision: PushDecision['decision'], ts: number): PushDecision => ({
       userId: 'u1',

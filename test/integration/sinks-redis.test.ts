@@ -125,47 +125,50 @@ describe('Redis sink on the real server', () => {
     expect(ttl).toBeLessThanOrEqual(cfg.redis.historyTtlSeconds);
   });
 
-  it('writes the latest feature window per field, with a TTL', async () => {
+  it('writes the newest window of each family, its end, and the unwindowed values, with a TTL', async () => {
+    const set = (
+      entity: 'user' | 'item',
+      key: string,
+      family: string,
+      window: string | undefined,
+      start: number,
+      end: number,
+      names: string[],
+      values: number[],
+      ts: number,
+    ) => ({
+      entity,
+      key,
+      family,
+      ...(window !== undefined && { window }),
+      windowStart: start,
+      windowEnd: end,
+      names,
+      values,
+      ts,
+    });
     await sink.writeFeatures([
-      {
-        entity: 'user',
-        key: 'alice',
-        feature: 'views_1h',
-        windowStart: 3_600_000,
-        windowEnd: 7_200_000,
-        value: 4,
-        ts: 2,
-      },
-      {
-        entity: 'user',
-        key: 'alice',
-        feature: 'views_1h',
-        windowStart: 0,
-        windowEnd: 3_600_000,
-        value: 99,
-        ts: 3,
-      },
-      {
-        entity: 'user',
-        key: 'alice',
-        feature: 'carts_1d',
-        windowStart: 0,
-        windowEnd: 86_400_000,
-        value: 1.5,
-        ts: 3,
-      },
-      {
-        entity: 'item',
-        key: '85123A',
-        feature: 'views_1h',
-        windowStart: 0,
-        windowEnd: 3_600_000,
-        value: 12,
-        ts: 3,
-      },
+      set('user', 'alice', 'user_1h', '1h', 3_600_000, 7_200_000, ['views_1h'], [4], 2),
+      // an older window arriving later (a late event) never overwrites the newer one
+      set('user', 'alice', 'user_1h', '1h', 0, 3_600_000, ['views_1h'], [99], 3),
+      set('user', 'alice', 'user_1d', '1d', 0, 86_400_000, ['carts_1d'], [1.5], 3),
+      set('user', 'alice', 'user_state', undefined, 0, 0, ['affinity:a', 'price_band'], [1, 2], 3),
+      set('user', 'alice', 'user_state', undefined, 0, 0, ['affinity:b'], [0.5], 4),
+      set('item', '85123A', 'item_1h', '1h', 0, 3_600_000, ['views_1h'], [12], 3),
     ]);
-    expect(await sink.readFeatures('user', 'alice')).toEqual({ views_1h: 4, carts_1d: 1.5 });
-    expect(await sink.readFeatures('item', '85123A')).toEqual({ views_1h: 12 });
+    expect(await sink.readFeatures('user', 'alice')).toEqual({
+      views_1h: 4,
+      window_end_1h: 7_200_000,
+      carts_1d: 1.5,
+      window_end_1d: 86_400_000,
+      'affinity:a': 1,
+      'affinity:b': 0.5,
+      price_band: 2,
+    });
+    expect(await sink.readFeatures('item', '85123A')).toEqual({
+      views_1h: 12,
+      window_end_1h: 3_600_000,
+    });
     expect(await raw.ttl(keys.feature('user', 'alice'))).toBeGreaterThan(0);
     expect(await raw.ttl(keys.feature('item', '85123A'))).toBeGreaterThan(0);
   });

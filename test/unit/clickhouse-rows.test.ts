@@ -71,18 +71,26 @@ describe('ClickHouse JSONEachRow encoders', () => {
         fc.array(fc.tuple(text, finiteOrNot, text), { maxLength: 5 }),
         (key, feature, value, ts, items) => {
           const f: string[] = [];
-          encodeFeatures(
-            [{ entity: 'item', key, feature, windowStart: ts, windowEnd: ts + 1, value, ts }],
-            f,
-          );
-          const fr = JSON.parse(f[0] as string) as Record<string, unknown>;
-          expect(Object.keys(fr)).toEqual([...FEATURE_COLUMNS]);
-          expect(fr).toMatchObject({
+          const set = {
+            entity: 'item' as const,
             key,
-            feature,
-            value: jsonNumber(value),
-            window_end_ms: ts + 1,
-          });
+            family: 'item_1h',
+            windowStart: ts,
+            windowEnd: ts + 1,
+            ts,
+          };
+          encodeFeatures([{ ...set, names: [feature, 'zero'], values: [value, 0] }], f);
+          expect(f).toHaveLength(value === 0 ? 0 : 1); // zeros are not stored
+          if (value !== 0) {
+            const fr = JSON.parse(f[0] as string) as Record<string, unknown>;
+            expect(Object.keys(fr)).toEqual([...FEATURE_COLUMNS]);
+            expect(fr).toMatchObject({
+              key,
+              feature,
+              value: jsonNumber(value),
+              window_end_ms: ts + 1,
+            });
+          }
 
           const r: string[] = [];
           const served = items.map(([itemId, score, reason]) => ({ itemId, score, reason }));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import type { ClickEvent, EventType } from '../../models/event.js';
 import { FeatureStore } from '../../models/features/feature-store.js';
-import type { FeatureRow } from '../../models/features/types.js';
+import { featureRows, type FeatureRow } from '../../models/features/types.js';
 import { DEFAULT_EVENT_WEIGHTS } from '../../models/core/weights.js';
 import { computeFeatures } from '../../operators/compute-features.js';
 
@@ -53,9 +53,15 @@ const find = (
       (start === undefined || r.windowStart === start),
   );
 
+/** What a sink writes after a batch: the batch's own sets plus the values of the keys it touched. */
+const ingestAndTake = (store: FeatureStore, events: ClickEvent[]) => {
+  const out = store.ingest(events);
+  return { ...out, sets: [...out.sets, ...store.takeChanged()] };
+};
+
 describe('FeatureStore on a hand-built stream', () => {
   const store = new FeatureStore();
-  const out1 = store.ingest(batch1);
+  const out1 = ingestAndTake(store, batch1);
   let lastRows: readonly FeatureRow[] = [];
   const asOf = T0 + 50 * MIN;
 
@@ -136,7 +142,7 @@ describe('FeatureStore on a hand-built stream', () => {
   });
 
   it("emits rows for the window holding each touched key's newest event (zeros included) and the unwindowed user state", () => {
-    const rows = out1.rows;
+    const rows = featureRows(out1.sets);
     // u1's events at 0, 1, 2 and 4 min fill four 1-minute panes: each window that was the newest
     // while one of them was (it ends where the pane ends) is written, as a recount of its events.
     expect(
@@ -189,9 +195,9 @@ describe('FeatureStore on a hand-built stream', () => {
   });
 
   it('emits a trending velocity with each long item window, from its own last hour', () => {
-    const out2 = store.ingest(batch2);
-    lastRows = out2.rows;
-    const v = find(out2.rows, 'item', 'i1', 'trending_velocity');
+    const out2 = ingestAndTake(store, batch2);
+    lastRows = featureRows(out2.sets);
+    const v = find(featureRows(out2.sets), 'item', 'i1', 'trending_velocity');
     // i1's newest event (+2 h) sits in the day [+2h-23h, +3h): 5 events, 1 of them in its last hour.
     expect(v).toHaveLength(1);
     expect(v[0]).toMatchObject({
@@ -202,14 +208,14 @@ describe('FeatureStore on a hand-built stream', () => {
     // A batch that does not touch i1 writes nothing for it; the next i1 event moves the window.
     expect(
       find(
-        store.ingest([ev('u3', 'view', 'i9', 3 * HOUR)]).rows,
+        featureRows(ingestAndTake(store, [ev('u3', 'view', 'i9', 3 * HOUR)]).sets),
         'item',
         'i1',
         'trending_velocity',
       ),
     ).toEqual([]);
     const later = find(
-      store.ingest([ev('u4', 'view', 'i1', 3 * HOUR + 30 * MIN)]).rows,
+      featureRows(ingestAndTake(store, [ev('u4', 'view', 'i1', 3 * HOUR + 30 * MIN)]).sets),
       'item',
       'i1',
       'trending_velocity',
@@ -247,7 +253,7 @@ describe('FeatureStore on a hand-built stream', () => {
   it('sends events behind closed windows to the late output per family, and still counts them where open', () => {
     const before = store.userFeatures('u1', T0 + 2 * HOUR)!.windows['24h'].total;
     const tooLate = ev('u1', 'click', 'i2', 5 * MIN);
-    const out3 = store.ingest([tooLate]);
+    const out3 = ingestAndTake(store, [tooLate]);
     const families = out3.late.map((l) => l.family).sort();
     expect(families).toEqual(['category_1h', 'item_1h', 'session', 'user_1h', 'user_5m']);
     for (const l of out3.late) expect(l.event).toBe(tooLate);
@@ -257,8 +263,8 @@ describe('FeatureStore on a hand-built stream', () => {
 
   it('evicts window state once closed: a flush leaves no open windows', () => {
     const out = store.flush();
-    expect(out.rows.length).toBeGreaterThan(0);
-    expect(out.rows.every((r) => r.final === true)).toBe(true);
+    expect(featureRows(out.sets).length).toBeGreaterThan(0);
+    expect(featureRows(out.sets).every((r) => r.final === true)).toBe(true);
     expect(store.stats().openWindows).toBe(0);
     expect(store.userFeatures('u1')!.lastEventTs).toBe(T0 + 5 * MIN);
   });
@@ -271,7 +277,7 @@ describe('computeFeatures', () => {
       from([batch1, [], batch2]).pipe(computeFeatures(store, { flushOnComplete: true }), toArray()),
     );
     expect(outs).toHaveLength(4);
-    expect(outs[1].rows).toEqual([]);
+    expect(outs[1].sets).toEqual([]);
     expect(outs[2].watermark).toBe(T0 + 2 * HOUR - 10_000);
     expect(outs[3].watermark).toBe(Infinity);
     expect(store.stats().openWindows).toBe(0);
@@ -281,5 +287,24 @@ describe('computeFeatures', () => {
     const store = new FeatureStore();
     await lastValueFrom(from([batch1]).pipe(computeFeatures(store)));
     expect(store.itemFeatures('i1')!.windows['24h'].purchases).toBe(1);
+  });
+});
+
+describe('FeatureStore.takeChanged', () => {
+  it('builds a key touched by several batches once, and reads pending windows before a watermark move closes them', () => {
+    const store = new FeatureStore();
+    // three batches of i7 in one 10-minute pane: nothing until taken, then one window per family
+    for (let k = 0; k < 3; k++)
+      expect(store.ingest([ev('u9', 'view', 'i7', 10 * HOUR + k * 1000)]).sets).toEqual([]);
+    const taken = featureRows(store.takeChanged());
+    expect(find(taken, 'item', 'i7', 'views_1h').map((r) => r.value)).toEqual([3]);
+    expect(find(taken, 'user', 'u9', 'events_5m').map((r) => r.value)).toEqual([3]);
+    expect(store.takeChanged()).toEqual([]);
+    // i7 pending at +10 h; a batch at +12 h moves the watermark past its windows' lateness, so
+    // the pending windows are read first and come with that batch
+    expect(store.ingest([ev('u9', 'view', 'i7', 10 * HOUR + 5000)]).sets).toEqual([]);
+    const early = featureRows(store.ingest([ev('u8', 'view', 'i8', 12 * HOUR)]).sets);
+    expect(find(early, 'item', 'i7', 'views_1h').map((r) => r.value)).toEqual([4]);
+    expect(store.takeChanged()).toEqual([]);
   });
 });

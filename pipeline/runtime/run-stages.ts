@@ -1,0 +1,151 @@
+import type { Config } from '../../config/schema.js';
+import type { FeatureStore } from '../../models/features/feature-store.js';
+import type { CommitPoint, DeadLetter, FeatureSet, GraphBatch } from '../../operators/types.js';
+import { encodeAnalytics, type AnalyticsText } from '../../sinks/clickhouse-rows.js';
+import type { PushClaims } from '../../sinks/redis-push-policy.js';
+import { deadLetterMessage } from '../../sinks/types.js';
+import type { KafkaConsumerSource } from '../kafka/consumer-source.js';
+import type { OutMessage, TransactionalProducer } from '../kafka/transactional-producer.js';
+import type { Logger } from '../logger.js';
+import { summarizeBatch, type BatchSummary, type Metrics } from '../metrics.js';
+import type { DeliveryStages } from './delivery.js';
+import type { AnalyticsWriter, ServingWriter } from './sink-writers.js';
+
+/**
+ * What the analytics and commit stages keep of a served batch: text and numbers, so the batch's
+ * records die young (see encodeAnalytics) while it waits up to a second for its analytics write.
+ */
+export interface ServedBatch {
+  readonly seq: number;
+  readonly messages: number;
+  readonly commits: readonly CommitPoint[];
+  /**
+   * Kafka messages of the commit transaction: dead letters, then push messages, then the rows a
+   * store refused while this batch's group was stored (appended by the store stage).
+   */
+  readonly out: OutMessage[];
+  readonly text: AnalyticsText;
+  /** Session closes; the other feature values are built per analytics write. */
+  readonly features: readonly FeatureSet[];
+  readonly summary: BatchSummary;
+}
+
+export interface StageDependencies {
+  readonly cfg: Config;
+  readonly metrics: Metrics;
+  readonly log: Pick<Logger, 'warn'>;
+  /** Redis: lists and purchases. */
+  readonly serving: ServingWriter;
+  /** ClickHouse and Redis's feature hashes: the analytics record. */
+  readonly analytics: AnalyticsWriter;
+  /** Whose changed windows each analytics write takes (FeatureStore.takeChanged). */
+  readonly features: FeatureStore;
+  readonly claims: PushClaims | undefined;
+  readonly producer: TransactionalProducer;
+  readonly source: KafkaConsumerSource;
+  /** Retries `fn` until it succeeds, or throws once the drain deadline has passed. */
+  readonly retry: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+  readonly onKafkaHealth: (healthy: boolean) => void;
+}
+
+/** The concrete stages of `run` (see DeliveryStages): Redis, then ClickHouse, then Kafka. */
+export function runStages(d: StageDependencies): DeliveryStages<GraphBatch, ServedBatch> {
+  const timed = async <T>(name: string, write: () => Promise<T>): Promise<T> =>
+    d.retry(name, async () => {
+      const end = d.metrics.sinkSeconds.startTimer({ sink: name });
+      const result = await write();
+      end();
+      return result;
+    });
+
+  // Claimed before any sink sees the batch, so ClickHouse stores the final decisions; a replay
+  // after a crash re-claims the same keys as success and re-sends exactly what was sent.
+  const claimPushes = async (batch: GraphBatch): Promise<GraphBatch> => {
+    const claims = d.claims;
+    if (!claims || !(batch.pushes ?? []).some((p) => p.decision === 'sent')) return batch;
+    const final = await d.retry('redis-push-claims', () =>
+      claims.claim(batch.pushes ?? [], batch.pushMessages ?? []),
+    );
+    return { ...batch, pushes: final.decisions, pushMessages: final.messages };
+  };
+
+  const letter = (dl: DeadLetter): OutMessage => ({
+    topic: d.cfg.kafka.dlqTopic,
+    ...deadLetterMessage(dl),
+  });
+
+  const refusedRows = (letters: readonly DeadLetter[]): void => {
+    if (letters.length > 0)
+      d.log.warn(
+        { rows: letters.length, reason: letters[0]?.reason },
+        'rows refused by a store: dead-lettered',
+      );
+  };
+
+  const served = (b: GraphBatch, now: number): ServedBatch => {
+    const out: OutMessage[] = [];
+    for (const dl of b.deadLetters) out.push(letter(dl));
+    for (const m of b.pushMessages ?? [])
+      out.push({ topic: d.cfg.kafka.pushTopic, key: m.key, value: m.value, headers: m.headers });
+    return {
+      seq: b.seq,
+      messages: b.messages,
+      commits: b.commits,
+      out,
+      text: encodeAnalytics(b, now),
+      features: b.features,
+      summary: summarizeBatch(b),
+    };
+  };
+
+  return {
+    serve: async (batches) => {
+      const claimed: GraphBatch[] = [];
+      for (const b of batches) claimed.push(await claimPushes(b));
+      const refused = await timed(d.serving.name, () => d.serving.write(claimed));
+      refusedRows(refused);
+      // Rows Redis refused are dead letters of the group's last batch, which then commits.
+      const last = claimed.length - 1;
+      if (refused.length > 0 && last >= 0) {
+        const b = claimed[last] as GraphBatch;
+        claimed[last] = { ...b, deadLetters: [...b.deadLetters, ...refused] };
+      }
+      const now = Date.now();
+      return claimed.map((b) => served(b, now));
+    },
+
+    store: async (group) => {
+      // Built now, once per touched key, from the live store: values as of the newest batch
+      // processed, which a crash replays and rewrites the same way.
+      const features: FeatureSet[] = [];
+      for (const s of group) for (const f of s.features) features.push(f);
+      for (const f of d.features.takeChanged()) features.push(f);
+      const refused = await timed(d.analytics.name, () => d.analytics.write(group, features));
+      if (refused.length === 0) return;
+      refusedRows(refused);
+      await timed(d.analytics.name, () => d.analytics.writeDeadLetters(refused));
+      const last = group[group.length - 1];
+      for (const dl of refused) last?.out.push(letter(dl));
+    },
+
+    commit: async (group) => {
+      const out: OutMessage[] = [];
+      const next = new Map<string, CommitPoint>();
+      for (const s of group) {
+        for (const m of s.out) out.push(m);
+        for (const c of s.commits) next.set(`${c.topic}\u0000${c.partition}`, c);
+      }
+      await d.retry('kafka-commit', async () => {
+        try {
+          // A partition lost to another member is theirs to commit now.
+          const commits = [...next.values()].filter((c) => d.source.owns(c.topic, c.partition));
+          await d.producer.commit(out, commits, d.source.consumer);
+          d.onKafkaHealth(true);
+        } catch (err) {
+          d.onKafkaHealth(false);
+          throw err;
+        }
+      });
+    },
+  };
+}
