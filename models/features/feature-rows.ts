@@ -120,11 +120,13 @@ function featureNames(entity: FeatureEntity, label: string): Record<string, stri
     for (const t of EVENT_TYPES) n[t] = `${t}_${label}`;
     n.distinct = `distinct_items_${label}`;
   } else if (entity === 'item') {
+    // trusted-key: feature names are code
     for (const k of ['views', 'clicks', 'carts', 'purchases', 'units']) n[k] = `${k}_${label}`;
     n.distinct = `distinct_users_${label}`;
     n.cartRate = `cart_rate_${label}`;
     n.purchaseRate = `purchase_rate_${label}`;
   } else {
+    // trusted-key: feature names are code
     for (const k of ['events', 'views', 'carts', 'purchases', 'popularity']) n[k] = `${k}_${label}`;
     n.distinct = `distinct_users_${label}`;
   }

@@ -290,6 +290,7 @@ export class FeatureStore {
       const snap = f.engine.query(userId, asOf);
       if (snap !== undefined) any = true;
       const a = snap?.agg ?? EMPTY_ACTIVITY;
+      // trusted-key: window labels come from the feature config
       windows[(f.def as WindowDef).label] = {
         counts: a.counts,
         total: a.total,
@@ -328,6 +329,7 @@ export class FeatureStore {
       const snap = f.engine.query(itemId, asOf);
       if (snap !== undefined) any = true;
       const a = snap?.agg ?? EMPTY_ACTIVITY;
+      // trusted-key: window labels come from the feature config
       windows[(f.def as WindowDef).label] = itemWindow(a);
       if (f === this.shortFam) short = a.total;
       if (f === this.longFam) long = a.total;
@@ -350,6 +352,7 @@ export class FeatureStore {
     for (const f of this.categoryFams) {
       const snap = f.engine.query(category, asOf);
       if (snap !== undefined) any = true;
+      // trusted-key: window labels come from the feature config
       windows[(f.def as WindowDef).label] = categoryWindow(
         snap?.agg ?? EMPTY_ACTIVITY,
         this.weights,
@@ -364,6 +367,7 @@ export class FeatureStore {
     let lateEvents = 0;
     for (const f of this.allFams) {
       const s = f.engine.stats();
+      // trusted-key: family names are code
       families[f.name] = s;
       openWindows += s.openWindows;
       lateEvents += s.lateEvents;
