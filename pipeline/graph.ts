@@ -47,6 +47,8 @@ export interface GraphOptions {
   readonly userIdHashKey?: string;
   /** Items whose stock and category the serving policy remembers (config `limits.items`). */
   readonly maxCatalogItems?: number;
+  /** The serving policy's catalog, when the runtime also feeds it (run's catalog replica). */
+  readonly catalog?: CatalogState;
   /** How far event time may run ahead of the wall clock (config `pipeline.maxFutureSkewMs`). */
   readonly maxFutureSkewMs?: number;
   /**
@@ -100,7 +102,7 @@ export function recpipeIngest(
 /** Accepted events to served state: features, learning, serving lists, push decisions. */
 export function recpipeProcess(opts: GraphOptions): OperatorFunction<GraphBatch, GraphBatch> {
   const policy = opts.policy ?? DEFAULT_POLICY;
-  const catalog = new CatalogState(opts.maxCatalogItems);
+  const catalog = opts.catalog ?? new CatalogState(opts.maxCatalogItems);
   const rec = opts.recommender;
   const vectorOf = rec.itemVector ? (id: string) => rec.itemVector?.(id) : undefined;
   return (source) =>

@@ -156,10 +156,7 @@ export class PushEngine {
       const tp = k < prefs.length ? (prefs[k] as PreferenceUpdate).ts : Infinity;
       if (ti <= tp && ti <= te) {
         const item = items[j++] as ItemEvent;
-        const st = this.info.of(item.itemId);
-        if (item.title !== undefined) st.title = item.title;
-        if (item.category !== undefined) st.category = item.category;
-        if (item.price !== undefined) st.price = item.price;
+        this.observeCatalog(item);
         for (const c of this.catalog.onItem(item, this.stateOf)) add(c);
       } else if (tp <= te) {
         const p = prefs[k++] as PreferenceUpdate;
@@ -194,6 +191,17 @@ export class PushEngine {
     this.attribution.advance(input.watermark, this.stateOf);
     this.tidyUp(input.watermark);
     return out;
+  }
+
+  /**
+   * A catalog fact for what pushes show (title, category, price), without its triggers: how an
+   * instance learns the items whose `items` partition another member owns (catalog-replica.ts).
+   */
+  observeCatalog(item: ItemEvent): void {
+    const st = this.info.of(item.itemId);
+    if (item.title !== undefined) st.title = item.title;
+    if (item.category !== undefined) st.category = item.category;
+    if (item.price !== undefined) st.price = item.price;
   }
 
   private observeEvent(e: ClickEvent, out: PushOutput): PushCandidate | undefined {

@@ -6,6 +6,7 @@ import { PUSH_TRIGGERS } from '../../models/push/types.js';
 import { PurchaseHistory } from '../../models/purchase-history.js';
 import { createRecommender } from '../../models/registry.js';
 import { RankedRecommender } from '../../models/ranking/ranked-recommender.js';
+import { CatalogState } from '../../models/ranking/policy.js';
 import type { ClickHouseSink } from '../../sinks/clickhouse.js';
 import { startRankerTrainer } from './ranker-trainer.js';
 import type { GraphBatch } from '../../operators/types.js';
@@ -21,6 +22,7 @@ import type { ModelMetric } from '../../sinks/types.js';
 import { Delivery } from './delivery.js';
 import { runStages } from './run-stages.js';
 import type { AnalyticsWriter, ServingWriter } from './sink-writers.js';
+import { CatalogReplica } from './catalog-replica.js';
 import { Follower } from './follower.js';
 import { LearnLedger, packSnapshot, unpackSnapshot } from './learn-ledger.js';
 import { startLagMonitor } from './lag-monitor.js';
@@ -204,6 +206,23 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     }
   };
 
+  // Every instance knows the whole catalog (see catalog-replica.ts).
+  const catalog = new CatalogState(cfg.limits.items);
+  const replica = new CatalogReplica(cfg, {
+    topic: cfg.kafka.itemsTopic,
+    groupId: deps.group,
+    instanceId: cfg.kafka.instanceId,
+    apply: (item) => {
+      recommender.learnItem?.(item);
+      catalog.observeItem(item);
+      features.observeItem(item);
+      push?.observeCatalog(item);
+    },
+    onLog: (msg) => log.warn(msg),
+  });
+  const itemPartitions = (parts: readonly { topic: string; partition: number }[]): number[] =>
+    parts.filter((p) => p.topic === cfg.kafka.itemsTopic).map((p) => p.partition);
+
   const source = new KafkaConsumerSource(cfg, {
     topics: [deps.topic, cfg.kafka.itemsTopic, cfg.kafka.preferencesTopic],
     groupId: deps.group,
@@ -217,6 +236,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       if (parts.length > 0) log.info({ partitions: mine }, 'partitions assigned');
       follower?.assigned(mine);
       if (follower && mine.length > 0) void prepareFollower(mine);
+      replica.assigned(itemPartitions(parts));
     },
     // Kafka Streams' rule: commit what was processed of a partition before giving it up, so the
     // next owner starts exactly where this one stopped and no late commit moves it backwards.
@@ -229,10 +249,13 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       }
       users.forget(mine);
       follower?.released(mine);
+      // eager rebalancing revokes everything: read the whole catalog until the next assignment
+      replica.assigned([]);
     },
   });
   const producer = new TransactionalProducer(cfg, `recpipe-${deps.group}-${cfg.kafka.instanceId}`);
   await follower?.connect();
+  await replica.connect();
   await source.connect();
   await producer.connect();
   const lag = startLagMonitor(source.consumer, metrics, {
@@ -361,6 +384,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     await trainer?.stop();
     for (const w of [...commitWaiters]) w();
     await follower?.stop();
+    await replica.stop();
     // Only after a clean drain does the model reflect exactly what was committed.
     await snapshotting;
     if (clean) await saveSnapshot();
@@ -385,7 +409,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     itemsTopic: cfg.kafka.itemsTopic,
     maxFutureSkewMs: cfg.pipeline.maxFutureSkewMs,
     preferencesTopic: cfg.kafka.preferencesTopic,
-    maxCatalogItems: cfg.limits.items,
+    catalog,
     modelVersion,
     policy: cfg.ranking,
     ...(quality && { learn: quality.learn }),
