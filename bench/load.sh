@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
     --docs) DOCS=1; shift ;;
     --dashboard) DASHBOARD=1; shift ;;
     --rate) RATE="$2"; ARGS+=("$1" "$2"); shift 2 ;;
-    --minutes|--outage|--sample-s|--partitions|--users|--items|--malformed) ARGS+=("$1" "$2"); shift 2 ;;
+    --minutes|--outage|--probe-per-s|--sample-s|--partitions|--users|--items|--malformed) ARGS+=("$1" "$2"); shift 2 ;;
     -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac

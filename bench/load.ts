@@ -3,7 +3,7 @@
  *
  *   npx tsc -p tsconfig.json && node dist/bench/load.js [--rate 2000] [--minutes 10]
  *     [--sample-s 5] [--partitions 3] [--users 50000] [--items 20000] [--malformed 0.001]
- *     [--outage SERVICE:AT_S:FOR_S] [--out FILE.json]
+ *     [--outage SERVICE:AT_S:FOR_S] [--probe-per-s 4] [--out FILE.json]
  *
  * Starts a real `recpipe run` (own topic, group, database and key prefix), produces synthetic
  * clickstream events stamped with the wall clock at a fixed rate for the given time, and every
@@ -12,6 +12,10 @@
  * After the run it lets the job drain the backlog, stops it with SIGTERM and writes every sample
  * plus a summary to `--out` (default bench/out/load-<rate>.json); bench/dashboard.py draws them.
  * `--outage redis:60:30` stops that service 60 s in for 30 s (to see a fault on the dashboard).
+ * Freshness is also measured from outside (bench/freshness-probe.ts): `--probe-per-s` marker
+ * events a second through an independent producer (kcat), their users' Redis lists polled by a
+ * connection of the probe's own. The soak figures: RSS at minutes 5, 15 and 30, and the
+ * event-loop lag (recpipe_event_loop_lag_seconds) p99.9 and maximum.
  * The last stdout line is the summary as JSON; progress goes to stderr.
  */
 import { spawn } from 'node:child_process';
@@ -24,6 +28,7 @@ import { isServiceName, type ServiceName } from '../pipeline/stack/layout.js';
 import { startService, stopService } from '../pipeline/stack/stack.js';
 import { ensureTopics } from '../sinks/kafka-admin.js';
 import { createKafkaProducerSink, type OutgoingMessage } from '../sinks/kafka.js';
+import { FreshnessProbe, type ProbeStats } from './freshness-probe.js';
 
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 
@@ -40,6 +45,7 @@ const nUsers = Number(arg('users', '50000'));
 const nItems = Number(arg('items', '20000'));
 const malformedShare = Number(arg('malformed', '0.001'));
 const outageArg = arg('outage', '');
+const probePerS = Number(arg('probe-per-s', '4'));
 const out = arg('out', join(ROOT, 'bench', 'out', `load-${rate}.json`));
 if (!(rate > 0 && minutes > 0 && sampleS > 0)) {
   process.stderr.write(
@@ -207,6 +213,10 @@ async function main(): Promise<void> {
 
   const producer = createKafkaProducerSink(cfg);
   await producer.connect();
+  const probe = new FreshnessProbe(cfg, { itemCount: nItems });
+  await probe.start();
+  say(`freshness probe: markers through ${probe.client}, ${probePerS}/s`);
+  let probeNext = Date.now();
   const samples: Sample[] = [];
   let produced = 0;
   const t0 = Date.now();
@@ -225,9 +235,11 @@ async function main(): Promise<void> {
           metrics,
         });
         const last = samples[samples.length - 1] as Sample;
+        const p = probe.stats();
         say(
           `t=${last.t.toFixed(0)}s produced ${produced} valid ${sum(metrics, 'recpipe_events_valid_total')} ` +
-            `lag ${sum(metrics, 'recpipe_consumer_lag')} rss ${(last.rssBytes / 2 ** 20).toFixed(0)} MiB`,
+            `lag ${sum(metrics, 'recpipe_consumer_lag')} rss ${(last.rssBytes / 2 ** 20).toFixed(0)} MiB ` +
+            `probe p50 ${p.p50_ms} ms p99 ${p.p99_ms} ms (${p.seen})`,
         );
       })
       .catch((err: unknown) => say(`scrape failed: ${String(err)}`));
@@ -253,10 +265,17 @@ async function main(): Promise<void> {
       await producer.send(cfg.kafka.inputTopic, batch);
       produced += due;
     }
+    // after the warm-up minute (or a quarter of a short run), like the steady-state figures
+    const warm = now - t0 >= Math.min(60_000, (minutes * 60_000) / 4);
+    if (probePerS > 0 && warm && now >= probeNext) {
+      probeNext = now + 1000 / probePerS;
+      await probe.mark();
+    }
     await sleep(20);
   }
   const producedSeconds = (Date.now() - t0) / 1000;
   await producer.disconnect();
+  const probeStats = await probe.finish();
   await outageDone;
   say(`produced ${produced} in ${producedSeconds.toFixed(0)} s; waiting for the job to drain`);
 
@@ -274,7 +293,15 @@ async function main(): Promise<void> {
   job.kill('SIGTERM');
   const code = await exited;
 
-  const summary = summarize(samples, final, produced, producedSeconds, drainSeconds, code);
+  const summary = summarize(
+    samples,
+    final,
+    produced,
+    producedSeconds,
+    drainSeconds,
+    code,
+    probeStats,
+  );
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify({ summary, samples }));
   say(`samples and summary written to ${out}`);
@@ -295,6 +322,7 @@ function summarize(
   producedSeconds: number,
   drainSeconds: number,
   exitCode: number | null,
+  probeStats: ProbeStats,
 ) {
   // The steady state: the first minute warms up (JIT, the model's first users), so skip it
   // when the run is long enough to have one.
@@ -343,12 +371,29 @@ function summarize(
     rss_mib_min: mib(Math.min(...rss)),
     rss_mib_max: mib(Math.max(...rss)),
     rss_mib_last: mib(rss[rss.length - 1] ?? 0),
+    rss_mib_at_5min: mib(rssAt(samples, 300)),
+    rss_mib_at_15min: mib(rssAt(samples, 900)),
+    rss_mib_at_30min: mib(rssAt(samples, 1800)),
+    loop_lag_p999_s: round(quantile(0.999, buckets(final, 'recpipe_event_loop_lag_seconds'))),
+    loop_lag_max_s: round(
+      Math.max(0, ...samples.map((s) => sum(s.metrics, 'recpipe_event_loop_lag_max_seconds'))),
+    ),
+    probe: probeStats,
     job_cpu_seconds: round(sum(final, 'recpipe_process_process_cpu_seconds_total'), 1),
     hr_at_10_window: round(sum(final, 'recpipe_model_hit_rate')),
     drain_seconds: round(drainSeconds, 1),
     job_exit_code: exitCode,
     outage: outageArg || null,
   };
+}
+
+/** RSS of the sample nearest to `t` seconds, or NaN when the run was shorter. */
+function rssAt(samples: readonly Sample[], t: number): number {
+  const last = samples[samples.length - 1];
+  if (!last || last.t < t - 10) return NaN;
+  let best = last;
+  for (const s of samples) if (Math.abs(s.t - t) < Math.abs(best.t - t)) best = s;
+  return best.rssBytes;
 }
 
 main().catch((err: unknown) => {

@@ -81,6 +81,17 @@ export function createMetrics() {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
       ...r,
     }),
+    eventLoopLag: new Histogram({
+      name: 'recpipe_event_loop_lag_seconds',
+      help: 'Longest event-loop delay in each second (how long the job could not react)',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5],
+      ...r,
+    }),
+    eventLoopLagMax: new Gauge({
+      name: 'recpipe_event_loop_lag_max_seconds',
+      help: 'Longest event-loop delay in the last second',
+      ...r,
+    }),
     freshnessSeconds: new Histogram({
       name: 'recpipe_processing_latency_seconds',
       help: 'From reading a batch off Kafka to its commit',

@@ -2,6 +2,8 @@ import type { ClickEvent } from '../../models/event.js';
 import { PrequentialEvaluator } from '../../models/prequential.js';
 import type { Recommender } from '../../models/recommender.js';
 import type { ModelMetric } from '../../sinks/types.js';
+import type { Config } from '../../config/schema.js';
+import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 
 export interface ModelMonitorOptions {
@@ -118,4 +120,30 @@ export class ModelMonitor {
       { ts: now, model, metric: 'evaluated_total', value: this.lastEvaluated },
     ];
   }
+}
+
+/**
+ * Writes the monitor's windowed figures every `monitoring.modelMetricsIntervalMs` (ClickHouse
+ * `model_metrics`). A sample of model quality, not a record of every batch: a point lost to an
+ * outage is skipped. The returned stop writes one last point.
+ */
+export function startModelMetricsWriter(
+  monitor: ModelMonitor | undefined,
+  write: ((rows: readonly ModelMetric[]) => Promise<void>) | undefined,
+  cfg: Config,
+  log: Pick<Logger, 'warn'>,
+): () => Promise<void> {
+  const flush = async (): Promise<void> => {
+    const rows = monitor?.rows(Date.now()) ?? [];
+    if (rows.length === 0 || !write) return;
+    await write(rows).catch((err: unknown) =>
+      log.warn({ err: (err as Error).message }, 'model metrics not written'),
+    );
+  };
+  const timer = setInterval(() => void flush(), cfg.monitoring.modelMetricsIntervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await flush();
+  };
 }

@@ -4,11 +4,8 @@ import { FeatureStore } from '../../models/features/feature-store.js';
 import { PushEngine, featureStoreBaseline } from '../../models/push/engine.js';
 import { PUSH_TRIGGERS } from '../../models/push/types.js';
 import { PurchaseHistory } from '../../models/purchase-history.js';
-import { createRecommender } from '../../models/registry.js';
-import { RankedRecommender } from '../../models/ranking/ranked-recommender.js';
 import { CatalogState } from '../../models/ranking/policy.js';
 import type { ClickHouseSink } from '../../sinks/clickhouse.js';
-import { startRankerTrainer } from './ranker-trainer.js';
 import type { GraphBatch } from '../../operators/types.js';
 import { recpipeIngest, recpipeProcess } from '../graph.js';
 import { KafkaConsumerSource } from '../kafka/consumer-source.js';
@@ -24,12 +21,15 @@ import { runStages } from './run-stages.js';
 import type { AnalyticsWriter, ServingWriter } from './sink-writers.js';
 import { CatalogReplica } from './catalog-replica.js';
 import { Follower } from './follower.js';
-import { LearnLedger, packSnapshot, unpackSnapshot } from './learn-ledger.js';
+import { LearnLedger } from './learn-ledger.js';
+import { ModelSnapshots, type SnapshotStore } from './model-snapshots.js';
+import { CommitProgress } from './commit-progress.js';
 import { startLagMonitor } from './lag-monitor.js';
-import { ModelMonitor } from './model-monitor.js';
-import { readIsolating } from '../../sinks/isolate.js';
+import { startEventLoopLag } from '../event-loop-lag.js';
+import { createJobModel } from './job-model.js';
+import { ModelMonitor, startModelMetricsWriter } from './model-monitor.js';
 import { retryUntilDone } from './retry.js';
-import { CurrentUsers } from './user-state.js';
+import { CurrentUsers, userStateLoader } from './user-state.js';
 
 export interface RunDependencies {
   readonly cfg: Config;
@@ -53,10 +53,7 @@ export interface RunDependencies {
   readonly clickhouse?: Pick<ClickHouseSink, 'query' | 'database'>;
 }
 
-export interface SnapshotStore {
-  save(name: string, bytes: Uint8Array): Promise<void>;
-  load(name: string): Promise<Uint8Array | null>;
-}
+export type { SnapshotStore } from './model-snapshots.js';
 
 export interface RunningJob {
   /** Stops consuming, drains and commits what is in flight, then disconnects. */
@@ -73,13 +70,7 @@ export class DrainTimeoutError extends Error {
 
 export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const { cfg, log, metrics } = deps;
-  // the ranked model logs its features with each served list: the nearline trainer's input
-  const recommender = createRecommender(
-    cfg.pipeline.model,
-    { ranked: { logFeatures: true } },
-    cfg.limits,
-  );
-  const ranker = recommender instanceof RankedRecommender ? recommender : undefined;
+  const { recommender, modelVersion, trainer } = createJobModel(cfg, deps.clickhouse, log);
   // A user forgotten to stay within limits.users is no longer current: reloaded on return.
   const history = new PurchaseHistory({
     users: cfg.limits.users,
@@ -91,49 +82,20 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     ? new PushEngine(cfg.push, featureStoreBaseline(features))
     : undefined;
   const claims = push ? (deps.pushClaims ?? createRedisPushClaims(cfg)) : undefined;
-  const startedVersion = `${recommender.name}@${new Date().toISOString()}`;
-  // a swapped-in ranker shows in every list served after the swap
-  const modelVersion = ranker
-    ? (): string => `${startedVersion}/${ranker.modelVersion}`
-    : startedVersion;
-  const trainer =
-    ranker && deps.clickhouse && cfg.ranking.trainer.enabled
-      ? startRankerTrainer(deps.clickhouse, ranker, cfg.ranking.trainer, log)
-      : undefined;
   // What the model has learned, per input partition (docs/scaling.md): saved with the snapshot.
   const ledger = new LearnLedger();
   const users = new CurrentUsers();
   // One snapshot per instance of the group (with the follower, each holds every partition's state).
   const snapshotName = `${deps.group}:${cfg.kafka.instanceId}:${recommender.name}`;
-  if (deps.snapshots && recommender.restore) {
-    const bytes = await deps.snapshots.load(snapshotName);
-    if (bytes) {
-      recommender.restore(unpackSnapshot(bytes, ledger));
-      log.info({ snapshot: snapshotName, bytes: bytes.byteLength }, 'model restored from snapshot');
-    }
-  }
-  let lastSnapshot = Date.now();
-  let snapshotting: Promise<void> | undefined;
-  /** Serialises the model now (between batches, so it matches the ledger) and writes it in the background. */
-  const saveSnapshot = (): Promise<void> => {
-    if (!deps.snapshots || !recommender.snapshot) return Promise.resolve();
-    if (snapshotting) return snapshotting;
-    lastSnapshot = Date.now();
-    const started = performance.now();
-    const bytes = packSnapshot(ledger, recommender.snapshot());
-    const serialiseMs = Math.round(performance.now() - started);
-    snapshotting = deps.snapshots
-      .save(snapshotName, bytes)
-      .then(() =>
-        log.debug(
-          { snapshot: snapshotName, bytes: bytes.byteLength, serialiseMs },
-          'model snapshot saved',
-        ),
-      )
-      .catch((err: unknown) => log.warn({ err: String(err) }, 'model snapshot not saved'))
-      .finally(() => (snapshotting = undefined));
-    return snapshotting;
-  };
+  const snapshots = new ModelSnapshots(
+    deps.snapshots,
+    snapshotName,
+    recommender,
+    ledger,
+    log,
+    cfg.pipeline.snapshotIntervalMs,
+  );
+  await snapshots.restore();
   const quality = cfg.monitoring.onlineEval
     ? new ModelMonitor(recommender, metrics, {
         k: cfg.monitoring.evalK,
@@ -166,25 +128,9 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   let servingFrontier = Number.NEGATIVE_INFINITY;
   // Batches commit in order, so "everything emitted so far is committed" is one number.
   let emittedSeq = -1;
-  let committedSeq = -1;
-  let ended = false;
-  const commitWaiters = new Set<() => void>();
-  const committedThrough = (seq: number, maxMs: number): Promise<void> =>
-    new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (!ended && committedSeq < seq) return;
-        clearTimeout(timer);
-        commitWaiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        log.warn({ seq, committedSeq }, 'revoke: in-flight batches not committed in time');
-        commitWaiters.delete(check);
-        resolve();
-      }, maxMs);
-      commitWaiters.add(check);
-      check();
-    });
+  const progress = new CommitProgress((seq, committed) =>
+    log.warn({ seq, committedSeq: committed }, 'revoke: in-flight batches not committed in time'),
+  );
   const inputPartitions = (parts: readonly { topic: string; partition: number }[]): number[] =>
     parts.filter((p) => p.topic === deps.topic).map((p) => p.partition);
 
@@ -245,7 +191,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       log.info({ partitions: mine, lost }, 'partitions revoked');
       if (!lost) {
         delivery.flushNow();
-        await committedThrough(emittedSeq, cfg.scale.revokeTimeoutMs);
+        await progress.through(emittedSeq, cfg.scale.revokeTimeoutMs);
       }
       users.forget(mine);
       follower?.released(mine);
@@ -258,25 +204,12 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   await replica.connect();
   await source.connect();
   await producer.connect();
+  const stopLoopLag = startEventLoopLag(metrics);
   const lag = startLagMonitor(source.consumer, metrics, {
     intervalMs: cfg.monitoring.lagIntervalMs,
     onError: (err) => log.warn({ err: (err as Error).message }, 'consumer lag poll failed'),
   });
-  // A sample of model quality, not a record of every batch: a point lost to an outage is skipped.
-  const writeQuality = async (): Promise<void> => {
-    const rows = quality?.rows(Date.now()) ?? [];
-    if (rows.length === 0 || !deps.writeModelMetrics) return;
-    await deps
-      .writeModelMetrics(rows)
-      .catch((err: unknown) =>
-        log.warn({ err: (err as Error).message }, 'model metrics not written'),
-      );
-  };
-  const qualityTimer = setInterval(
-    () => void writeQuality(),
-    cfg.monitoring.modelMetricsIntervalMs,
-  );
-  qualityTimer.unref();
+  const stopQuality = startModelMetricsWriter(quality, deps.writeModelMetrics, cfg, log);
   log.info({ topic: deps.topic, group: deps.group, model: recommender.name }, 'consuming');
 
   const retry = <T>(sink: string, fn: () => Promise<T>): Promise<T> =>
@@ -290,27 +223,14 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   let drainDeadline = Number.POSITIVE_INFINITY;
   let kafkaHealthy = true;
 
-  // Purchase history of users this process holds no current copy of, by the parsed (and, with
-  // privacy on, pseudonymised) id the graph uses: the Kafka key is never trusted for state.
-  const hydrate = async (batch: GraphBatch): Promise<void> => {
-    const missing = new Map<string, number>();
-    for (const { event, topic, partition } of batch.events) {
-      if (topic !== deps.topic) continue;
-      if (!users.isCurrent(event.userId)) missing.set(event.userId, partition);
-    }
-    if (missing.size > 0) {
-      const { values: loaded, refused } = await retry('redis-history', () =>
-        readIsolating([...missing.keys()], deps.loadHistory),
-      );
-      // a key Redis refuses to read (another type under our name) must not stall the job
-      if (refused.length > 0)
-        log.warn({ users: refused.length, err: refused[0]?.error }, 'purchase history unreadable');
-      for (const [user, partition] of missing) {
-        history.hydrate(user, loaded.get(user) ?? []);
-        users.markCurrent(user, partition);
-      }
-    }
-  };
+  const hydrate = userStateLoader({
+    inputTopic: deps.topic,
+    users,
+    history,
+    load: deps.loadHistory,
+    retry,
+    onRefused: (n, err) => log.warn({ users: n, err }, 'purchase history unreadable'),
+  });
 
   /** First offset of each input partition in each batch in flight (the follower's handoff point). */
   const firstOffsets = new Map<number, Map<number, number>>();
@@ -367,30 +287,28 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         for (const s of served) {
           observeCommitted(metrics, s.summary, readTimes.get(s.seq) ?? Date.now(), PUSH_TRIGGERS);
           readTimes.delete(s.seq);
-          committedSeq = s.seq;
+          progress.committedUpTo(s.seq);
           source.release(s.messages);
         }
         quality?.publish();
         metrics.inFlightBatches.set(source.pendingBatches);
-        for (const w of [...commitWaiters]) w();
         // Off the commit path: the snapshot is written while the next batches flow.
-        if (Date.now() - lastSnapshot >= cfg.pipeline.snapshotIntervalMs) void saveSnapshot();
+        snapshots.maybeSave();
       },
     },
   );
 
   const release = async (clean: boolean): Promise<void> => {
-    ended = true;
+    progress.end();
     await trainer?.stop();
-    for (const w of [...commitWaiters]) w();
     await follower?.stop();
     await replica.stop();
     // Only after a clean drain does the model reflect exactly what was committed.
-    await snapshotting;
-    if (clean) await saveSnapshot();
+    await snapshots.settled();
+    if (clean) await snapshots.save();
     lag.stop();
-    clearInterval(qualityTimer);
-    await writeQuality();
+    stopLoopLag();
+    await stopQuality();
     await claims?.close();
     await producer
       .disconnect()

@@ -1,3 +1,6 @@
+import type { GraphBatch } from '../../operators/types.js';
+import { readIsolating } from '../../sinks/isolate.js';
+
 /**
  * Which users' Redis-backed state (purchase history, the exclusions) this process holds a current
  * copy of. A copy stays current only while the user's partition stays here: once it moves away,
@@ -47,4 +50,35 @@ export class CurrentUsers {
   get size(): number {
     return this.partitionOf.size;
   }
+}
+
+/**
+ * Loads the Redis-backed state (purchase history) of a batch's users this process holds no
+ * current copy of, by the parsed (and, with privacy on, pseudonymised) id the graph uses: the
+ * Kafka key is never trusted for state. A key Redis refuses to read (another type under our
+ * name) is logged and treated as empty: it must not stall the job.
+ */
+export function userStateLoader(opts: {
+  readonly inputTopic: string;
+  readonly users: CurrentUsers;
+  readonly history: { hydrate(userId: string, itemIds: Iterable<string>): void };
+  readonly load: (userIds: readonly string[]) => Promise<Map<string, Set<string>>>;
+  readonly retry: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+  readonly onRefused: (users: number, err: string | undefined) => void;
+}): (batch: GraphBatch) => Promise<void> {
+  return async (batch) => {
+    const missing = new Map<string, number>();
+    for (const { event, topic, partition } of batch.events)
+      if (topic === opts.inputTopic && !opts.users.isCurrent(event.userId))
+        missing.set(event.userId, partition);
+    if (missing.size === 0) return;
+    const { values, refused } = await opts.retry('redis-history', () =>
+      readIsolating([...missing.keys()], opts.load),
+    );
+    if (refused.length > 0) opts.onRefused(refused.length, refused[0]?.error);
+    for (const [user, partition] of missing) {
+      opts.history.hydrate(user, values.get(user) ?? []);
+      opts.users.markCurrent(user, partition);
+    }
+  };
 }
