@@ -105,6 +105,12 @@ export const configSchema = z
     pipeline: z
       .object({
         batchMaxMessages: z.number().int().min(1).default(500),
+        /**
+         * After this long caught up and quiet, event time follows the wall clock (less the
+         * features' allowed lateness), so carts, deferrals and windows fire on a quiet stream.
+         * 0: only events move event time (replay always works that way).
+         */
+        idleAdvanceMs: z.number().int().min(0).default(5_000),
         batchMaxMs: z.number().int().min(1).default(50),
         /**
          * Batches and messages in flight between source and commit: the backpressure bound. Batches

@@ -77,6 +77,7 @@ export function parseMessages(
       lateFeatureEvents: 0,
       watermark: Number.NEGATIVE_INFINITY,
       ...(preferences.length > 0 && { preferences }),
+      ...(batch.idleAt !== undefined && { idleAt: batch.idleAt }),
     };
   });
 }

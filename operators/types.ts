@@ -30,6 +30,11 @@ export interface Batch<T> {
   readonly seq: number;
   readonly items: readonly T[];
   readonly commits: readonly CommitPoint[];
+  /**
+   * Set on an idle tick instead of items: the wall-clock time at which the source had been caught
+   * up and quiet for `pipeline.idleAdvanceMs` (event time may follow the clock).
+   */
+  readonly idleAt?: number;
 }
 
 export interface DeadLetter {
@@ -81,6 +86,8 @@ export interface GraphBatch {
   readonly seq: number;
   readonly commits: readonly CommitPoint[];
   readonly messages: number;
+  /** An idle tick (Batch.idleAt): no messages; event time advances with the clock. */
+  readonly idleAt?: number;
   readonly events: readonly SourcedEvent[];
   /** Catalog updates from the items topic (titles, categories, prices, stock), in order. */
   readonly items: readonly ItemEvent[];

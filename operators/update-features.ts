@@ -17,6 +17,12 @@ export function updateFeatures(
   const now = opts.now ?? Date.now;
   const partitions = new PartitionWatermarks(opts.idlePartitionMs ?? 5_000);
   return map((batch) => {
+    // An idle tick (run's source, caught up and quiet): event time follows the wall clock, less
+    // the allowed lateness, so pending timers fire on a quiet stream (docs/features.md).
+    if (batch.idleAt !== undefined) {
+      const idle = store.advanceIdle(batch.idleAt - store.config.allowedLatenessMs);
+      return { ...batch, features: idle.sets, watermark: idle.watermark };
+    }
     for (const item of batch.items) store.observeItem(item);
     const t = now();
     const events: ClickEvent[] = new Array<ClickEvent>(batch.events.length);

@@ -230,6 +230,23 @@ export class FeatureStore {
   }
 
   /**
+   * Event time moves on without events (the source has been caught up and quiet, see
+   * `pipeline.idleAdvanceMs`): the watermark advances to `wm` when that is later, with the same
+   * early read of pending windows as ingest, so timers (window closes, sessions) fire.
+   */
+  advanceIdle(wm: number): FeatureBatch {
+    if (!(wm > this.wm)) return { sets: [], late: [], watermark: this.wm };
+    const rows: FeatureSet[] =
+      wm >= this.pendingFrom + this.minSlide + this.config.allowedLatenessMs
+        ? this.takeChanged()
+        : [];
+    this.wm = wm;
+    const out = this.advanceAll(this.wm, rows);
+    this.sweep();
+    return out;
+  }
+
+  /**
    * The values of every window the batches since the last call changed, per touched key: each
    * window that holds some of those events and that a reader may hold (WindowEngine
    * windowsAtPanes), oldest first, so a backlog spanning hours, or an out-of-order event,

@@ -20,6 +20,14 @@ export interface ConsumerSourceOptions {
   /** Messages in those batches: the bound that holds when batches are large (a backlog). */
   readonly maxInFlightMessages?: number;
   readonly onLog?: (msg: string) => void;
+  /**
+   * After this long caught up to the log end of every assigned partition of `idleTopic`, with
+   * nothing in flight, the source emits an idle tick (a batch with `idleAt`, no messages), and
+   * again every `idleAdvanceMs` while quiet. 0 or unset: never. A job that is behind (lag, a
+   * store outage holding batches in flight) is never idle.
+   */
+  readonly idleAdvanceMs?: number;
+  readonly idleTopic?: string;
   /** Partitions assigned to this member (eager protocols: all of them; cooperative: the added ones). */
   readonly onAssign?: (partitions: readonly TopicPartition[]) => void;
   /**
@@ -61,6 +69,9 @@ export class KafkaConsumerSource {
   private readonly handedOut = new Map<string, number>();
   /** Partitions paused by pollBlocked(), resumed once batches flow again. */
   private pausedWhileBlocked = false;
+  /** Since when the source has been caught up and quiet (idle ticks), and the last tick. */
+  private quietSince: number | undefined;
+  private lastTick = 0;
 
   constructor(
     cfg: Config,
@@ -208,6 +219,12 @@ export class KafkaConsumerSource {
             );
           }
           const kept = this.fresh(messages);
+          if (active && kept.length === 0 && this.idleTick()) {
+            this.inFlight++;
+            subscriber.next({ seq: this.seq++, items: [], commits: [], idleAt: Date.now() });
+            continue;
+          }
+          if (kept.length > 0) this.quietSince = undefined;
           if (!active || kept.length === 0) continue;
           this.inFlight++;
           this.inFlightMessages += kept.length;
@@ -238,6 +255,22 @@ export class KafkaConsumerSource {
       kept.push(m);
     }
     return kept;
+  }
+
+  /** Whether an idle tick is due now (see ConsumerSourceOptions.idleAdvanceMs). */
+  private idleTick(): boolean {
+    const every = this.opts.idleAdvanceMs ?? 0;
+    const topic = this.opts.idleTopic;
+    if (every <= 0 || topic === undefined || this.stopped) return false;
+    const now = Date.now();
+    if (!this.caughtUp(topic)) {
+      this.quietSince = undefined;
+      return false;
+    }
+    this.quietSince ??= now;
+    if (now - this.quietSince < every || now - this.lastTick < every) return false;
+    this.lastTick = now;
+    return true;
   }
 
   /** One poll with every assigned partition paused: serves callbacks, fetches nothing new. */

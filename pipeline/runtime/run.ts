@@ -176,6 +176,8 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     batchMaxMs: cfg.pipeline.batchMaxMs,
     maxInFlight: cfg.pipeline.maxInFlightBatches,
     maxInFlightMessages: cfg.pipeline.maxInFlightMessages,
+    idleAdvanceMs: cfg.pipeline.idleAdvanceMs,
+    idleTopic: deps.topic,
     onLog: (msg) => log.warn(msg),
     onAssign: (parts) => {
       const mine = inputPartitions(parts);

@@ -151,35 +151,58 @@ function lineLetter(
   store: string,
   now: number,
 ): DeadLetter {
-  if (table === 'events') {
-    const pos = sourcePosition(r.row);
-    if (pos)
-      return {
-        ...pos,
-        payload: r.row,
-        reason: `sink_rejected: ${store} refused the row: ${r.error}`,
-        receivedAt: now,
-      };
-  }
+  const event = table === 'events' ? storedEvent(r.row) : undefined;
+  if (event)
+    return {
+      topic: event.topic,
+      partition: event.partition,
+      offset: event.offset,
+      payload: JSON.stringify(event.event),
+      reason: `sink_rejected: ${store} refused the row: ${r.error}`,
+      receivedAt: now,
+    };
   return rejectedDerivedLetter(r, store, now);
 }
 
-function sourcePosition(
-  line: string,
-): { topic: string; partition: number; offset: number } | undefined {
+/**
+ * The event and source position of one of our own `events` lines, for its dead letter: the
+ * payload is the event as validated (the shape rejectedEventLetter gives), not the table row.
+ */
+function storedEvent(line: string):
+  | {
+      topic: string;
+      partition: number;
+      offset: number;
+      event: Record<string, string | number>;
+    }
+  | undefined {
   try {
-    const v = JSON.parse(line) as {
-      source_topic?: unknown;
-      source_partition?: unknown;
-      source_offset?: unknown;
+    const v = JSON.parse(line) as Record<string, unknown>;
+    const topic = v.source_topic;
+    const partition = v.source_partition;
+    const offset = v.source_offset;
+    if (typeof topic !== 'string' || typeof partition !== 'number' || typeof offset !== 'number')
+      return undefined;
+    const event = new Map<string, string | number>();
+    const copy = (to: string, from: string): void => {
+      const x = v[from];
+      if ((typeof x === 'string' && x !== '') || typeof x === 'number') event.set(to, x);
     };
-    const { source_topic: topic, source_partition: partition, source_offset: offset } = v;
-    if (typeof topic === 'string' && typeof partition === 'number' && typeof offset === 'number')
-      return { topic, partition, offset };
+    copy('eventId', 'event_id');
+    copy('ts', 'ts_ms');
+    copy('userId', 'user_id');
+    copy('itemId', 'item_id');
+    copy('type', 'type');
+    copy('sessionId', 'session_id');
+    copy('category', 'category');
+    copy('price', 'price');
+    copy('quantity', 'quantity');
+    copy('propsJson', 'props');
+    return { topic, partition, offset, event: Object.fromEntries(event) };
   } catch {
-    // not our own encoding: kept as a derived row below
+    // not our own encoding: kept as a derived row
+    return undefined;
   }
-  return undefined;
 }
 
 function derived<T>(rows: readonly RejectedRow<T>[], store: string, now: number): DeadLetter[] {

@@ -7,7 +7,7 @@ import { stackUp } from '../../pipeline/stack/stack.js';
 import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhouse.js';
 import { kafkaClient } from '../../sinks/kafka.js';
 import { redisKeys } from '../../sinks/redis.js';
-import { lastJson, runCli } from '../support/cli.js';
+import { lastJson, runCli, waitFor } from '../support/cli.js';
 import { faultRun, startFaultJob, type RunningJob } from '../support/faults.js';
 import { readTopic } from '../support/kafka-read.js';
 import { waitForCommittedToEnd } from '../support/run-env.js';
@@ -23,7 +23,8 @@ import { corpusBytes, expectedCounts, hostileCorpus } from '../fixtures/hostile-
  */
 const run = faultRun(
   'hostile',
-  { RECPIPE_PIPELINE_BATCH_MAX_MESSAGES: '40' },
+  // a short idle advance: once caught up, event time follows the clock and the carts fire
+  { RECPIPE_PIPELINE_BATCH_MAX_MESSAGES: '40', RECPIPE_PIPELINE_IDLE_ADVANCE_MS: '500' },
   { sharedStack: true },
 );
 const corpus = hostileCorpus();
@@ -79,6 +80,17 @@ describe(`the hostile corpus (${corpus.lines.length} lines) through replay and r
 
     job = await startFaultJob(run);
     await waitForCommittedToEnd(run.cfg, 90_000);
+    // The backlog is 6 h old: its abandoned carts are due once event time moves on, which on a
+    // caught-up, quiet stream is the idle advance's job (pipeline.idleAdvanceMs).
+    await waitFor(
+      'abandoned-cart pushes after the idle advance',
+      async () =>
+        (await readTopic(run.cfg.kafka.brokers, run.cfg.kafka.pushTopic, 500)).some((m) =>
+          m.value.includes(`"item_id":"${corpus.users.spoofedItem}"`),
+        ),
+      30_000,
+      500,
+    );
     expect(job.child.exitCode).toBe(null);
     expect((await job.healthz()).status).toBe(200);
     const running = job;

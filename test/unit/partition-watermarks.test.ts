@@ -76,3 +76,29 @@ describe('updateFeatures across partitions', () => {
     expect((await run(false)).late).toBeGreaterThan(0);
   });
 });
+
+describe('updateFeatures on an idle tick (pipeline.idleAdvanceMs)', () => {
+  it('moves event time to the tick less the allowed lateness, and fires what that closes', async () => {
+    const store = new FeatureStore();
+    const op = updateFeatures(store, { idlePartitionMs: 0 });
+    const t0 = 10 * HOUR;
+    const tick = t0 + 2 * HOUR;
+    const out = await lastValueFrom(
+      from([
+        batch(0, [ev('a', 0, 'u', t0), ev('b', 0, 'u', t0 + 60_000)]),
+        { ...batch(1, []), messages: 0, idleAt: tick },
+        { ...batch(2, []), messages: 0, idleAt: tick - HOUR },
+      ]).pipe(op, toArray()),
+    );
+    const [first, idle, older] = out as [GraphBatch, GraphBatch, GraphBatch];
+    // events alone leave the watermark behind the newest event (out-of-orderness)
+    expect(first.watermark).toBeLessThan(t0 + 60_000);
+    const expected = tick - store.config.allowedLatenessMs;
+    expect(idle.watermark).toBe(expected);
+    // the user's session (gap 30 min) ended long before: the tick closes it and writes it
+    expect(idle.features.some((s) => s.entity === 'user' && s.key === 'u')).toBe(true);
+    // an earlier tick never moves event time back
+    expect(older.watermark).toBe(expected);
+    expect(older.features).toEqual([]);
+  });
+});
