@@ -47,9 +47,11 @@ afterAll(async () => {
   await downStack(base.cfg);
 });
 
+// Rate-limited and not awaited before the outage: the job must still be reading when Redis
+// goes away, or (draining as fast as it does) it has nothing in flight to hold or drain.
 const produce = async (lines: readonly string[]): Promise<void> => {
   const r = await runCli(
-    ['produce', '--input', writeStream(lines), '--partitions', '3', '--json'],
+    ['produce', '--input', writeStream(lines), '--partitions', '3', '--rate', '1000', '--json'],
     base.env,
   );
   expect(r.code, r.stderr).toBe(0);
@@ -58,10 +60,9 @@ const produce = async (lines: readonly string[]): Promise<void> => {
 describe('SIGTERM during a Redis outage', () => {
   it('drains when the store returns in time, else exits 75 without committing; nothing is lost', async () => {
     const half = Math.floor(stream.lines.length / 2);
-    await produce(stream.lines.slice(0, half));
-
     // 1. The store comes back within the drain deadline: a clean drain, exit 0.
     job = await startFaultJob(withDrain(30_000));
+    const firstHalf = produce(stream.lines.slice(0, half));
     await waitFor('the first events in ClickHouse', async () => (await s.events()) >= 300);
     await stopService(base.cfg, 'redis');
     await sleep(1_000);
@@ -76,14 +77,15 @@ describe('SIGTERM during a Redis outage', () => {
     expect(await first.exited, first.logs().slice(-3000)).toBe(0);
     const drained = await committedTotal(base);
     expect(drained).toBeGreaterThan(beforeTerm);
+    await firstHalf;
     console.log(
       `faults-sigterm: drain completed ${((Date.now() - t) / 1000).toFixed(1)} s after Redis returned; ` +
         `committed ${beforeTerm} → ${drained}, exit 0`,
     );
 
     // 2. The store stays down past the deadline: exit 75, the held batches are not committed.
-    await produce(stream.lines.slice(half));
     job = await startFaultJob(withDrain(DRAIN_MS));
+    const secondHalf = produce(stream.lines.slice(half));
     await waitFor('the job to commit more', async () => (await committedTotal(base)) > drained);
     await stopService(base.cfg, 'redis');
     await sleep(1_000);
@@ -97,6 +99,7 @@ describe('SIGTERM during a Redis outage', () => {
     expect(second.logs()).toMatch(/stopped without a full drain/);
     expect(took).toBeLessThan(DRAIN_MS / 1000 + 10);
     expect(await committedTotal(base)).toBe(atTerm);
+    await secondHalf;
     console.log(
       `faults-sigterm: Redis still down, exit ${code} after ${took.toFixed(1)} s (deadline ${DRAIN_MS / 1000} s), ` +
         `committed stayed at ${atTerm} of ${stream.lines.length}`,
