@@ -181,7 +181,14 @@ async function main(): Promise<void> {
   const port = await freePort();
   const job = spawn(
     process.execPath,
-    [join(ROOT, 'bin', 'recpipe.js'), 'run', '--http-port', String(port)],
+    [
+      // e.g. LOAD_JOB_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the job itself
+      ...(process.env.LOAD_JOB_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+      join(ROOT, 'bin', 'recpipe.js'),
+      'run',
+      '--http-port',
+      String(port),
+    ],
     {
       cwd: ROOT,
       env: { ...process.env, ...env },
@@ -192,7 +199,13 @@ async function main(): Promise<void> {
   job.stderr.on('data', (d: Buffer) => {
     jobLog = (jobLog + d.toString()).slice(-20_000);
   });
-  const exited = new Promise<number | null>((r) => job.on('exit', (code) => r(code)));
+  let stopping = false;
+  const exited = new Promise<number | null>((r) =>
+    job.on('exit', (code, signal) => {
+      if (!stopping) say(`the job exited (${code ?? signal}) during the run; its log:\n${jobLog}`);
+      r(code);
+    }),
+  );
   const scrape = async (): Promise<Series> =>
     parseMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
   for (let i = 0; ; i++) {
@@ -290,6 +303,7 @@ async function main(): Promise<void> {
   clearInterval(sampler);
   const final = await scrape();
   const drainSeconds = (Date.now() - drainStart) / 1000;
+  stopping = true;
   job.kill('SIGTERM');
   const code = await exited;
 
