@@ -53,6 +53,11 @@ export class PurchaseHistory {
     for (const i of items) if (!set.has(i)) this.add(set, i);
   }
 
+  /** Erases the user's purchases from memory (right to erasure; no onForget call). */
+  erase(userId: string): boolean {
+    return this.bought.delete(userId);
+  }
+
   get users(): number {
     return this.bought.size;
   }

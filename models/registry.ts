@@ -46,7 +46,7 @@ export function createRecommender(
   name: string,
   opts: RecommenderOptions = {},
   limits?: ModelLimits,
-): SnapshotRecommender {
+): SnapshotRecommender & { readonly ctx: ModelContext } {
   const rec = build(name, opts);
   if (limits) rec.ctx.limit(limits);
   return rec;

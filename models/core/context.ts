@@ -40,6 +40,14 @@ export class ModelContext {
     return map;
   }
 
+  /**
+   * Erases a user from every component sharing this context (their rows are reset by the
+   * components' onRecycle hooks); false when the model never saw them.
+   */
+  forgetUser(userId: string): boolean {
+    return this.users.erase(userId);
+  }
+
   save(w: SnapshotWriter): void {
     w.set('users', this.users.toArray());
     w.set('items', this.items.toArray());

@@ -4,6 +4,9 @@
  * `recycle` the least recently used id's number for it (for users: nothing else refers to a
  * user's row, so the row is reset through the onRecycle hooks and reused).
  */
+/** Prefix of an erased id's placeholder name: U+0000 never appears in a valid id (invalid_id). */
+export const ERASED = '\u0000erased:';
+
 export type WhenFull = 'refuse' | 'recycle';
 
 /**
@@ -20,6 +23,8 @@ export class IdMap {
   private ref: Uint8Array | undefined;
   private hand = 0;
   private readonly recycleHooks: ((id: number) => void)[] = [];
+  /** Rows of erased ids, reused first. Bound: at most the map's size. */
+  private free: number[] = [];
   /** New ids refused because the map was full. */
   refused = 0;
   /** Ids whose number was given to a newer id. */
@@ -56,6 +61,14 @@ export class IdMap {
       if (this.ref) this.ref[i] = 1;
       return i;
     }
+    const reuse = this.takeFree();
+    if (reuse >= 0) {
+      this.index.delete(this.names[reuse]);
+      this.names[reuse] = id;
+      this.index.set(id, reuse);
+      if (this.ref) this.ref[reuse] = 1;
+      return reuse;
+    }
     if (this.names.length < this.capacity) {
       i = this.names.length;
       this.index.set(id, i);
@@ -75,6 +88,23 @@ export class IdMap {
     this.recycled++;
     for (const hook of this.recycleHooks) hook(i);
     return i;
+  }
+
+  /**
+   * Erases `id` (right to erasure): its row is reset through the onRecycle hooks and its name
+   * replaced by a placeholder no valid id can equal (ids never hold control characters), so no
+   * later snapshot names it. The row is reused by the next new id. False when unknown.
+   */
+  erase(id: string): boolean {
+    const i = this.index.get(id);
+    if (i === undefined) return false;
+    this.index.delete(id);
+    const placeholder = `${ERASED}${i}`;
+    this.names[i] = placeholder;
+    this.index.set(placeholder, i);
+    for (const hook of this.recycleHooks) hook(i);
+    this.free.push(i);
+    return true;
   }
 
   /** The int id, or -1 when never seen (lookups must not grow the map). */
@@ -105,6 +135,16 @@ export class IdMap {
     if (this.ref)
       this.ref = new Uint8Array(Math.max(this.capacity, names.length)).fill(1, 0, names.length);
     this.hand = 0;
+    // erased rows of a snapshot are free again (their hooks ran before it was taken)
+    this.free = [];
+    for (let j = names.length - 1; j >= 0; j--) if (names[j].startsWith(ERASED)) this.free.push(j);
+  }
+
+  /** A free row whose placeholder still names it (a recycle may have reused it meanwhile). */
+  private takeFree(): number {
+    for (let j = this.free.pop(); j !== undefined; j = this.free.pop())
+      if (this.names[j]?.startsWith(ERASED)) return j;
+    return -1;
   }
 
   /** CLOCK: sweep from the hand, clearing reference bits, to the first id not used since. */
