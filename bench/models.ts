@@ -1,7 +1,7 @@
 /**
  * Prequential benchmark of the recommenders on an input file (default: UCI Online Retail).
  *   npx tsc -p tsconfig.json && node dist/bench/models.js [FILE] [--models a,b] [--limit N]
- *     [--k 10] [--opt model.key=value ...] [--series-window N] [--json]
+ *     [--k 10] [--opt model.key=value ...] [--series-window N] [--items CATALOG.jsonl] [--json]
  * --json prints one line with every model's metrics and its learning curve (`series`: HR@K per
  * window of N evaluated events, as [event time ms, hr]; default N = 5000).
  * Every model sees the same deduplicated event stream; each one's time covers only its own
@@ -30,6 +30,8 @@ interface Args {
   opts: Record<string, Record<string, unknown>>;
   json: boolean;
   seriesWindow: number;
+  /** A JSONL catalog (topic `items`), fed to the models in event-time order with the stream. */
+  items?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -54,6 +56,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--k') a.k = Number(next());
     else if (arg === '--json') a.json = true;
     else if (arg === '--series-window') a.seriesWindow = Number(next());
+    else if (arg === '--items') a.items = next();
     else if (arg === '--opt') {
       const m = /^([\w@/-]+)\.([\w.]+)=(.*)$/.exec(next());
       if (!m) throw new Error('--opt wants model.key=value (key may be a dotted path)');
@@ -105,6 +108,8 @@ async function main(): Promise<void> {
   let events = 0;
   let invalid = 0;
   let duplicates = 0;
+  const catalog = args.items ? await loadCatalog(args.items) : [];
+  let nextItem = 0;
   const t0 = process.hrtime.bigint();
 
   const flush = (): void => {
@@ -146,6 +151,8 @@ async function main(): Promise<void> {
       continue;
     }
     seen.add(v.event.eventId);
+    while (nextItem < catalog.length && (catalog[nextItem] as ItemEvent).ts <= v.event.ts)
+      batch.push(catalog[nextItem++] as ItemEvent);
     batch.push(v.event);
     if (batch.length === 1000) flush();
   }
@@ -221,6 +228,17 @@ function optionsFor(
     }
   }
   return out as RecommenderOptions;
+}
+
+/** The catalog file's valid records, oldest first. */
+async function loadCatalog(file: string): Promise<ItemEvent[]> {
+  const out: ItemEvent[] = [];
+  for await (const rec of readInputRecords(file, 'jsonl')) {
+    if (rec.kind !== 'message') continue;
+    const v = validateItemMessage(rec.value);
+    if (v.ok) out.push(v.item);
+  }
+  return out.sort((a, b) => a.ts - b.ts);
 }
 
 function round(x: number, d = 5): number {
