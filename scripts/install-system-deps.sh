@@ -17,6 +17,9 @@ declare -A wanted=(
   [liblz4-dev]=
   [libsasl2-dev]=
   [libcurl4-openssl-dev]=
+  # scripts/ecosystem-check.sh: a real Prometheus, and a venv for chdb (a current ClickHouse)
+  [prometheus]=prometheus
+  [python3]=python3
 )
 
 installed() {
@@ -30,6 +33,8 @@ missing=()
 for pkg in "${!wanted[@]}"; do
   installed "$pkg" "${wanted[$pkg]}" || missing+=("$pkg")
 done
+# Debian splits venv (with ensurepip) out of python3; another Python on PATH may already have it.
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || installed python3-venv "" || missing+=(python3-venv)
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything CI runs: installs and starts what the tests need (system packages, npm packages, the
 # Kafka jars, a local Kafka broker, Redis and ClickHouse), then lint, type check, unit and
-# integration tests. Ends with one 'N passed, N failed' line.
+# integration tests, then scripts/ecosystem-check.sh. Ends with one 'N passed, N failed' line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -20,7 +20,7 @@ node bin/recpipe.js stack up
 log "stack up"
 
 mkdir -p .state/test
-rm -f .state/test/*.json
+rm -f .state/test/*.json .state/test/ecosystem.rc
 # Unit tests first, then integration tests: run together, the two projects compete for the two
 # cores with the local stack, and a crashed worker in one would abort the other's results too.
 status=0
@@ -30,9 +30,19 @@ for project in unit integration; do
     --outputFile.json=".state/test/$project.json" "$@" || status=1
 done
 
+# The checks against the ecosystem (scripts/ecosystem-check.sh) count as one test result.
+log "ecosystem checks"
+eco=0
+bash scripts/ecosystem-check.sh || eco=1
+echo "$eco" >.state/test/ecosystem.rc
+[[ $eco -eq 0 ]] || status=1
+
 node -e '
   const fs = require("fs");
   let passed = 0, failed = 0, skipped = 0;
+  const eco = ".state/test/ecosystem.rc";
+  if (fs.existsSync(eco) && fs.readFileSync(eco, "utf8").trim() === "0") passed++;
+  else failed++;
   for (const project of ["unit", "integration"]) {
     const file = `./.state/test/${project}.json`;
     // No report at all means the runner itself died: count that as a failure, never as nothing.

@@ -219,6 +219,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  // Numbered after issue 17. Current ClickHouse (the new analyzer) refuses a JOIN of subqueries
+  // that have no alias, which the views of migration 3 had: they are recreated from the aliased
+  // SQL. 18.16 has no CREATE OR REPLACE VIEW; each statement is idempotent, so a rerun is safe.
+  {
+    version: 17,
+    name: 'uplift views readable on current ClickHouse',
+    statements: (db) => {
+      const d = quoteIdent(db);
+      return [
+        `DROP TABLE IF EXISTS ${d}.${TABLES.pushUplift}`,
+        `CREATE VIEW IF NOT EXISTS ${d}.${TABLES.pushUplift} AS ${upliftByTriggerDaySql(db)}`,
+        `DROP TABLE IF EXISTS ${d}.${TABLES.pushUpliftTotal}`,
+        `CREATE VIEW IF NOT EXISTS ${d}.${TABLES.pushUpliftTotal} AS ${upliftTotalSql(db)}`,
+      ];
+    },
+  },
 ];
 
 /**
@@ -252,10 +268,10 @@ FROM (
     SELECT user_id, trigger, toDate(ts) AS day, max(holdout) AS holdout, min(ts_ms) AS first_ms
     FROM ${d}.${TABLES.pushNotifications} FINAL
     GROUP BY user_id, trigger, day
-  )
+  ) AS decided
   ALL LEFT JOIN (
     SELECT user_id, ts_ms AS p_ts FROM ${d}.${TABLES.events} FINAL WHERE type = 'purchase'
-  ) USING user_id
+  ) AS purchases USING user_id
   GROUP BY user_id, trigger, day, holdout
 )
 GROUP BY trigger, day
@@ -305,10 +321,10 @@ FROM (
       SELECT user_id, max(holdout) AS holdout, min(ts_ms) AS first_ms
       FROM ${d}.${TABLES.pushNotifications} FINAL
       GROUP BY user_id
-    )
+    ) AS decided
     ALL LEFT JOIN (
       SELECT user_id, ts_ms AS p_ts FROM ${d}.${TABLES.events} FINAL WHERE type = 'purchase'
-    ) USING user_id
+    ) AS purchases USING user_id
     GROUP BY user_id, holdout, first_ms
   )
 )`;

@@ -61,14 +61,14 @@ FROM (
     LIMIT ${maxLists}
   )
   ARRAY JOIN items AS item, features AS feats
-)
+) AS served
 ANY LEFT JOIN (
   SELECT user_id, item_id AS item, groupArray(ts_ms) AS times
   FROM ${d}.${TABLES.events}
   WHERE type IN (${types})
     AND ts_ms >= (SELECT max(event_ts_ms) FROM ${d}.${TABLES.servedFeatures}) - ${lookback}
   GROUP BY user_id, item_id
-) USING (user_id, item)
+) AS acted USING (user_id, item)
 ORDER BY served_ms, user_id, item`;
 }
 
