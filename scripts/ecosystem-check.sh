@@ -2,6 +2,8 @@
 # Checks recpipe against the real ecosystem around it (issue 17), beyond the pinned local stack:
 #   clickhouse  the schema, every insert format and the documented queries on a current ClickHouse
 #               (chdb, ClickHouse 26.x in process, from PyPI into a venv under .state/ecosystem)
+#   prometheus  a real Prometheus (Debian) scrapes `recpipe run` on the local stack during a short
+#               stream; every dashboard and docs/operations.md expression must return samples
 # Installs what it needs (idempotent), expects a build (scripts/setup.sh). Exits 0 when every check
 # holds; prints one line per check and per failure. `scripts/ecosystem-check.sh NAME...` runs some.
 set -euo pipefail
@@ -11,7 +13,7 @@ log() { printf '[ecosystem] %s (%d s)\n' "$*" $(($(date +%s) - started)) >&2; }
 work=.state/ecosystem
 mkdir -p "$work"
 checks=("$@")
-[[ ${#checks[@]} -eq 0 ]] && checks=(clickhouse)
+[[ ${#checks[@]} -eq 0 ]] && checks=(clickhouse prometheus)
 failed=()
 
 # Debian packages the checks use (prometheus, python3-venv), only when missing.
@@ -27,6 +29,11 @@ check_clickhouse() {
   node dist/test/ecosystem/clickhouse-corpus.js >"$work/clickhouse-corpus.json" || return 1
   rm -rf "$work/chdb-session"
   "$venv/bin/python" test/ecosystem/chdb_check.py "$work/clickhouse-corpus.json" "$work/chdb-session"
+}
+
+check_prometheus() {
+  node bin/recpipe.js stack up || return 1
+  node dist/test/ecosystem/prometheus-check.js
 }
 
 for c in "${checks[@]}"; do
