@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { cooldownOf } from '../models/push/policy.js';
 import type { PushDecision, PushMessage } from '../models/push/types.js';
-import { redisKeys, redisSecurityOptions } from './redis.js';
+import { encodeKeyId, redisKeys, redisSecurityOptions } from './redis.js';
 import { redactUrl } from './security.js';
 
 /**
@@ -17,6 +17,14 @@ import { redactUrl } from './security.js';
  * `push:sent:{user}`, `push:cooldown:{user}:{trigger}`, `push:items:{user}`,
  * `push:rate:{event-time minute}`. The rate key is shared by all users, so this needs one Redis
  * (or a cluster with hash tags around it), not a sharded keyspace.
+ *
+ * With an outbox (issue 13), "claimed before" is no longer enough: a claim whose message was
+ * committed must not be sent again, one whose message was lost with a crash must. Each claim
+ * then also writes its decision and message to `push:outbox:{group}:{partition}` (the user's
+ * input partition) in the same script, and the entry goes once the Kafka transaction carrying
+ * the message committed (settle). An existing claim counts as ours only while its entry is there;
+ * without it the push was committed and the claim answers `already_sent`. See push-outbox.ts for
+ * how a new owner of the partition decides about the entries it finds.
  */
 export interface PushClaims {
   /**
@@ -27,14 +35,42 @@ export interface PushClaims {
     decisions: readonly PushDecision[],
     messages: readonly PushMessage[],
   ): Promise<{ decisions: PushDecision[]; messages: PushMessage[] }>;
+  /**
+   * As claim(), also writing each claimed push to the outbox of its user's partition
+   * (`partitionOf`; a user without a known partition is claimed without outbox).
+   */
+  claimWithOutbox?(
+    decisions: readonly PushDecision[],
+    messages: readonly PushMessage[],
+    partitionOf: (userId: string) => number | undefined,
+  ): Promise<{ decisions: PushDecision[]; messages: PushMessage[] }>;
+  /** The outbox entries of a partition: claimed pushes not yet known to be committed. */
+  outbox?(partition: number): Promise<OutboxEntry[]>;
+  /** Removes outbox entries whose messages are committed (or were given up). */
+  settle?(entries: readonly { partition: number; key: string }[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A claimed push whose message may not be committed yet (see PushClaims.outbox). */
+export interface OutboxEntry {
+  readonly partition: number;
+  /** Wall-clock ms of the claim: its message, if committed, is on the push topic after this. */
+  readonly at: number;
+  readonly decision: PushDecision;
+  readonly message: PushMessage;
 }
 
 // Bounds are computed by the caller (exact integers in ARGV) so Lua's float formatting never
 // touches a timestamp.
 const CLAIM = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return {1, 'already_claimed'} end
 local ttl = tonumber(ARGV[7])
+local entry = ARGV[10]
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if entry == '' then return {1, 'already_claimed'} end
+  if redis.call('HEXISTS', KEYS[6], ARGV[8]) == 0 then return {0, 'already_sent'} end
+  redis.call('HSET', KEYS[6], ARGV[8], entry)
+  return {1, 'reclaimed'}
+end
 local n = redis.call('ZCOUNT', KEYS[2], '(' .. ARGV[2], '+inf')
 if n >= tonumber(ARGV[3]) then return {0, 'frequency_cap'} end
 local last = redis.call('GET', KEYS[3])
@@ -57,6 +93,10 @@ if ARGV[5] ~= '' then
 end
 redis.call('INCR', KEYS[5])
 redis.call('EXPIRE', KEYS[5], ttl)
+if entry ~= '' then
+  redis.call('HSET', KEYS[6], ARGV[8], entry)
+  redis.call('EXPIRE', KEYS[6], ttl)
+end
 return {1, 'claimed'}
 `;
 
@@ -67,8 +107,14 @@ const REASONS: ReadonlyMap<string, string> = new Map([
   ['rate_limit', 'rate_limit: global per-minute rate reached (Redis claim)'],
 ]);
 
-export function createRedisPushClaims(cfg: Config, opts: { prefix?: string } = {}): PushClaims {
-  const keys = redisKeys(opts.prefix ?? cfg.redis.prefix);
+export function createRedisPushClaims(
+  cfg: Config,
+  opts: { prefix?: string; outboxGroup?: string } = {},
+): PushClaims {
+  const prefix = opts.prefix ?? cfg.redis.prefix;
+  const keys = redisKeys(prefix);
+  const outboxKey = (partition: number): string =>
+    `${prefix}push:outbox:${encodeKeyId(opts.outboxGroup ?? cfg.kafka.groupId)}:${partition}`;
   const p = cfg.push;
   const ttl = Math.max(
     p.claimTtlSeconds,
@@ -93,19 +139,24 @@ export function createRedisPushClaims(cfg: Config, opts: { prefix?: string } = {
     return sha;
   };
 
-  const claimAll = async (sent: readonly PushDecision[]): Promise<[number, string][]> => {
+  const claimAll = async (
+    sent: readonly PushDecision[],
+    entryOf: (d: PushDecision) => { partition: number; json: string } | undefined,
+  ): Promise<[number, string][]> => {
     const script = sha ?? (await load());
     const pipe = redis.pipeline();
     for (const d of sent) {
       const ts = Math.round(d.ts);
+      const entry = entryOf(d);
       pipe.evalsha(
         script,
-        5,
+        6,
         keys.pushClaim(d.idempotencyKey),
         keys.pushSent(d.userId),
         keys.pushCooldown(d.userId, d.trigger),
         keys.pushItems(d.userId),
         keys.pushRate(Math.floor(ts / 60_000)),
+        outboxKey(entry?.partition ?? -1),
         String(ts),
         String(ts - p.frequencyWindowMs),
         String(p.frequencyCap),
@@ -115,6 +166,7 @@ export function createRedisPushClaims(cfg: Config, opts: { prefix?: string } = {
         String(ttl),
         d.idempotencyKey,
         String(ts - 2 * p.frequencyWindowMs),
+        entry?.json ?? '',
       );
     }
     const res = await pipe.exec();
@@ -129,35 +181,78 @@ export function createRedisPushClaims(cfg: Config, opts: { prefix?: string } = {
     });
   };
 
-  return {
-    async claim(decisions, messages) {
-      const sent = decisions.filter((d) => d.decision === 'sent');
-      if (sent.length === 0) return { decisions: [...decisions], messages: [] };
-      let results: [number, string][];
-      try {
-        results = await claimAll(sent);
-      } catch (err) {
-        const cause = lastError ?? err;
-        throw new Error(
-          `Redis at ${redactUrl(cfg.redis.url)}: push claim failed: ${(cause as Error).message}`,
-          { cause },
-        );
+  const claim = async (
+    decisions: readonly PushDecision[],
+    messages: readonly PushMessage[],
+    partitionOf?: (userId: string) => number | undefined,
+  ): Promise<{ decisions: PushDecision[]; messages: PushMessage[] }> => {
+    const sent = decisions.filter((d) => d.decision === 'sent');
+    if (sent.length === 0) return { decisions: [...decisions], messages: [] };
+    const byKey = new Map(messages.map((m) => [m.idempotencyKey, m]));
+    const at = Date.now();
+    const entryOf = (d: PushDecision): { partition: number; json: string } | undefined => {
+      const partition = partitionOf?.(d.userId);
+      const message = byKey.get(d.idempotencyKey);
+      if (partition === undefined || message === undefined) return undefined;
+      return { partition, json: JSON.stringify({ at, decision: d, message }) };
+    };
+    let results: [number, string][];
+    try {
+      results = await claimAll(sent, entryOf);
+    } catch (err) {
+      const cause = lastError ?? err;
+      throw new Error(
+        `Redis at ${redactUrl(cfg.redis.url)}: push claim failed: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    const lost = new Map<string, string>();
+    // Sent and committed before (a replay that decided it again): its row exists, so the
+    // decision goes without a second row.
+    const done = new Set<string>();
+    sent.forEach((d, i) => {
+      const [ok, code] = results[i] as [number, string];
+      if (ok === 1) return;
+      if (code === 'already_sent') done.add(d.idempotencyKey);
+      lost.set(d.idempotencyKey, REASONS.get(code) ?? `${code}: Redis claim`);
+    });
+    if (lost.size === 0) return { decisions: [...decisions], messages: [...messages] };
+    const kept: PushDecision[] = [];
+    for (const d of decisions) {
+      const reason = d.decision === 'sent' ? lost.get(d.idempotencyKey) : undefined;
+      if (reason === undefined) kept.push(d);
+      else if (!done.has(d.idempotencyKey)) {
+        const { payload: _payload, ...rest } = d;
+        kept.push({ ...rest, decision: 'suppressed', reason });
       }
-      const lost = new Map<string, string>();
-      sent.forEach((d, i) => {
-        const [ok, code] = results[i] as [number, string];
-        if (ok !== 1) lost.set(d.idempotencyKey, REASONS.get(code) ?? `${code}: Redis claim`);
-      });
-      if (lost.size === 0) return { decisions: [...decisions], messages: [...messages] };
-      return {
-        decisions: decisions.map((d) => {
-          const reason = d.decision === 'sent' ? lost.get(d.idempotencyKey) : undefined;
-          if (reason === undefined) return d;
-          const { payload: _payload, ...rest } = d;
-          return { ...rest, decision: 'suppressed', reason };
-        }),
-        messages: messages.filter((m) => !lost.has(m.idempotencyKey)),
-      };
+    }
+    return {
+      decisions: kept,
+      messages: messages.filter((m) => !lost.has(m.idempotencyKey)),
+    };
+  };
+
+  return {
+    claim: (decisions, messages) => claim(decisions, messages),
+    claimWithOutbox: claim,
+
+    async outbox(partition) {
+      if (redis.status === 'wait' || redis.status === 'end') await redis.connect();
+      const all = await redis.hgetall(outboxKey(partition));
+      const out: OutboxEntry[] = [];
+      for (const json of Object.values(all)) {
+        const e = JSON.parse(json) as Omit<OutboxEntry, 'partition'>;
+        out.push({ partition, at: e.at, decision: e.decision, message: e.message });
+      }
+      return out.sort((a, b) => a.at - b.at || a.decision.ts - b.decision.ts);
+    },
+
+    async settle(entries) {
+      if (entries.length === 0) return;
+      if (redis.status === 'wait' || redis.status === 'end') await redis.connect();
+      const pipe = redis.pipeline();
+      for (const e of entries) pipe.hdel(outboxKey(e.partition), e.key);
+      await pipe.exec();
     },
 
     async close() {

@@ -9,6 +9,7 @@ import type { OutMessage, TransactionalProducer } from '../kafka/transactional-p
 import type { Logger } from '../logger.js';
 import { summarizeBatch, type BatchSummary, type Metrics } from '../metrics.js';
 import type { DeliveryStages } from './delivery.js';
+import type { OutboxKey, PushOutbox } from './push-outbox.js';
 import type { AnalyticsWriter, ServingWriter } from './sink-writers.js';
 
 /**
@@ -28,6 +29,8 @@ export interface ServedBatch {
   /** Session closes; the other feature values are built per analytics write. */
   readonly features: readonly FeatureSet[];
   readonly summary: BatchSummary;
+  /** The push outbox entries of its sent messages, settled after the commit. */
+  readonly outboxKeys: readonly OutboxKey[];
 }
 
 export interface StageDependencies {
@@ -41,6 +44,8 @@ export interface StageDependencies {
   /** Whose changed windows each analytics write takes (FeatureStore.takeChanged). */
   readonly features: FeatureStore;
   readonly claims: PushClaims | undefined;
+  /** Push exactly-once across crashes (push-outbox.ts); without it claims have no outbox. */
+  readonly outbox?: PushOutbox | undefined;
   readonly producer: TransactionalProducer;
   readonly source: KafkaConsumerSource;
   /** Retries `fn` until it succeeds, or throws once the drain deadline has passed. */
@@ -58,15 +63,28 @@ export function runStages(d: StageDependencies): DeliveryStages<GraphBatch, Serv
       return result;
     });
 
-  // Claimed before any sink sees the batch, so ClickHouse stores the final decisions; a replay
-  // after a crash re-claims the same keys as success and re-sends exactly what was sent.
-  const claimPushes = async (batch: GraphBatch): Promise<GraphBatch> => {
-    const claims = d.claims;
-    if (!claims || !(batch.pushes ?? []).some((p) => p.decision === 'sent')) return batch;
+  // Claimed before any sink sees the batch, so ClickHouse stores the final decisions. With the
+  // outbox a claim of ours whose message was not committed (a crash) succeeds again and is sent
+  // with the same key; one already committed is dropped (push-outbox.ts).
+  const claimPushes = async (
+    input: GraphBatch,
+  ): Promise<{ batch: GraphBatch; keys: readonly OutboxKey[] }> => {
+    const { claims, outbox } = d;
+    outbox?.observe(input);
+    const batch = outbox ? outbox.withRecovered(input) : input;
+    if (!claims || !(batch.pushes ?? []).some((p) => p.decision === 'sent'))
+      return { batch, keys: [] };
+    const pushes = batch.pushes ?? [];
+    const messages = batch.pushMessages ?? [];
     const final = await d.retry('redis-push-claims', () =>
-      claims.claim(batch.pushes ?? [], batch.pushMessages ?? []),
+      outbox && claims.claimWithOutbox
+        ? claims.claimWithOutbox(pushes, messages, outbox.partitionOf)
+        : claims.claim(pushes, messages),
     );
-    return { ...batch, pushes: final.decisions, pushMessages: final.messages };
+    return {
+      batch: { ...batch, pushes: final.decisions, pushMessages: final.messages },
+      keys: outbox ? outbox.keysOf(final.messages) : [],
+    };
   };
 
   const letter = (dl: DeadLetter): OutMessage => ({
@@ -82,7 +100,7 @@ export function runStages(d: StageDependencies): DeliveryStages<GraphBatch, Serv
       );
   };
 
-  const served = (b: GraphBatch, now: number): ServedBatch => {
+  const served = (b: GraphBatch, now: number, outboxKeys: readonly OutboxKey[]): ServedBatch => {
     const out: OutMessage[] = [];
     for (const dl of b.deadLetters) out.push(letter(dl));
     for (const m of b.pushMessages ?? [])
@@ -95,13 +113,19 @@ export function runStages(d: StageDependencies): DeliveryStages<GraphBatch, Serv
       text: encodeAnalytics(b, now),
       features: b.features,
       summary: summarizeBatch(b),
+      outboxKeys,
     };
   };
 
   return {
     serve: async (batches) => {
       const claimed: GraphBatch[] = [];
-      for (const b of batches) claimed.push(await claimPushes(b));
+      const keys: (readonly OutboxKey[])[] = [];
+      for (const b of batches) {
+        const c = await claimPushes(b);
+        claimed.push(c.batch);
+        keys.push(c.keys);
+      }
       const refused = await timed(d.serving.name, () => d.serving.write(claimed));
       refusedRows(refused);
       // Rows Redis refused are dead letters of the group's last batch, which then commits.
@@ -111,7 +135,7 @@ export function runStages(d: StageDependencies): DeliveryStages<GraphBatch, Serv
         claimed[last] = { ...b, deadLetters: [...b.deadLetters, ...refused] };
       }
       const now = Date.now();
-      return claimed.map((b) => served(b, now));
+      return claimed.map((b, i) => served(b, now, keys[i] ?? []));
     },
 
     store: async (group) => {

@@ -9,7 +9,6 @@ import type { ClickHouseSink } from '../../sinks/clickhouse.js';
 import type { GraphBatch } from '../../operators/types.js';
 import { recpipeIngest, recpipeProcess } from '../graph.js';
 import { KafkaConsumerSource } from '../kafka/consumer-source.js';
-import { callback } from '../kafka/rdkafka.js';
 import { TransactionalProducer } from '../kafka/transactional-producer.js';
 import type { Logger } from '../logger.js';
 import { observeCommitted, type Metrics } from '../metrics.js';
@@ -18,6 +17,8 @@ import { userIdHasher } from '../../operators/hash-user-ids.js';
 import type { ModelMetric } from '../../sinks/types.js';
 import { Delivery } from './delivery.js';
 import { runStages } from './run-stages.js';
+import { createPushOutbox } from './push-outbox.js';
+import { median, prepareFollower } from './follower-prepare.js';
 import type { AnalyticsWriter, ServingWriter } from './sink-writers.js';
 import { CatalogReplica } from './catalog-replica.js';
 import { Follower } from './follower.js';
@@ -82,6 +83,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     ? new PushEngine(cfg.push, featureStoreBaseline(features))
     : undefined;
   const claims = push ? (deps.pushClaims ?? createRedisPushClaims(cfg)) : undefined;
+  const outbox = claims ? createPushOutbox(cfg, claims, deps.topic, log) : undefined;
   // What the model has learned, per input partition (docs/scaling.md): saved with the snapshot.
   const ledger = new LearnLedger();
   const users = new CurrentUsers();
@@ -134,24 +136,6 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const inputPartitions = (parts: readonly { topic: string; partition: number }[]): number[] =>
     parts.filter((p) => p.topic === deps.topic).map((p) => p.partition);
 
-  // Where the group resumes each newly assigned partition: the follower learns up to there while
-  // the consumer fetches, instead of on the partition's first batch.
-  const prepareFollower = async (partitions: number[]): Promise<void> => {
-    try {
-      const offsets = await callback<{ partition: number; offset: number }[]>((cb) =>
-        source.consumer.committed(
-          partitions.map((partition) => ({ topic: deps.topic, partition })),
-          10_000,
-          cb as (err: unknown, offsets: unknown) => void,
-        ),
-      );
-      for (const o of offsets) if (o.offset >= 0) follower?.prepare(o.partition, o.offset);
-    } catch (err) {
-      // The first batch's handoff still catches up; this only starts it early.
-      log.debug({ err: String(err) }, 'committed offsets not read');
-    }
-  };
-
   // Every instance knows the whole catalog (see catalog-replica.ts).
   const catalog = new CatalogState(cfg.limits.items);
   const replica = new CatalogReplica(cfg, {
@@ -183,7 +167,9 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       const mine = inputPartitions(parts);
       if (parts.length > 0) log.info({ partitions: mine }, 'partitions assigned');
       follower?.assigned(mine);
-      if (follower && mine.length > 0) void prepareFollower(mine);
+      outbox?.assigned(mine);
+      if (follower && mine.length > 0)
+        void prepareFollower(source.consumer, deps.topic, mine, follower, log);
       replica.assigned(itemPartitions(parts));
     },
     // Kafka Streams' rule: commit what was processed of a partition before giving it up, so the
@@ -242,6 +228,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const prepare = async (batch: GraphBatch): Promise<GraphBatch> => {
     const first = firstOffsets.get(batch.seq);
     firstOffsets.delete(batch.seq);
+    await outbox?.ready();
     if (follower) {
       // The batch's event time is the median of its events': a backlog batch can span hours of
       // event time, and its events are learned one by one, so the median keeps the follower as
@@ -271,6 +258,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       analytics: deps.analytics,
       features,
       claims,
+      outbox,
       producer,
       source,
       retry,
@@ -290,6 +278,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
           observeCommitted(metrics, s.summary, readTimes.get(s.seq) ?? Date.now(), PUSH_TRIGGERS);
           readTimes.delete(s.seq);
           progress.committedUpTo(s.seq);
+          outbox?.settle(s.outboxKeys);
           source.release(s.messages);
         }
         quality?.publish();
@@ -393,10 +382,4 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       return done;
     },
   };
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return Number.NEGATIVE_INFINITY;
-  xs.sort((a, b) => a - b);
-  return xs[xs.length >> 1] as number;
 }
