@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { privacySchema } from './privacy.js';
 
 const port = z.number().int().min(0).max(65535);
 /** A TLS connection's CA file, and the client certificate and key for mutual TLS. */
@@ -368,15 +369,7 @@ export const configSchema = z
         tokens: z.number().int().min(1).default(1_000_000),
       })
       .default({}),
-    privacy: z
-      .object({
-        /**
-         * When set, user ids are replaced by HMAC-SHA256(key, user_id) right after parsing, so no
-         * store or topic downstream of the job holds a raw id. Changing the key splits every user.
-         */
-        userIdHashKey: z.string().default(''),
-      })
-      .default({}),
+    privacy: privacySchema,
     http: z
       .object({
         host: z.string().default('127.0.0.1'),

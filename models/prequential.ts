@@ -131,6 +131,11 @@ export class PrequentialEvaluator {
     }
   }
 
+  /** Erases a user's remembered history (right to erasure). */
+  forgetUser(userId: string): boolean {
+    return this.users.delete(userId);
+  }
+
   summary(): PrequentialSummary {
     const n = this.nEvaluated;
     return {

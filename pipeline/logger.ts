@@ -16,7 +16,7 @@ export interface LoggerOptions {
  * whole `sasl` object and the `password` inside it) the restore left the LIVE config's password
  * as "[redacted]"; passwords are strings, so leaf names cannot nest.
  */
-const SECRET_KEYS = ['password', 'keyPassword', 'userIdHashKey', 'authorization'];
+const SECRET_KEYS = ['password', 'keyPassword', 'userIdHashKey', 'auditKey', 'authorization'];
 const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`]);
 
 /**

@@ -23,6 +23,7 @@ export const TABLES = {
   pushOutcomes: 'push_outcomes',
   pushUplift: 'push_uplift',
   pushUpliftTotal: 'push_uplift_total',
+  erasures: 'erasures',
   schemaMigrations: 'schema_migrations',
 } as const;
 
@@ -218,6 +219,25 @@ export const MIGRATIONS: readonly Migration[] = [
         `CREATE VIEW IF NOT EXISTS ${d}.${TABLES.pushUpliftTotal} AS ${upliftTotalSql(db)}`,
       ];
     },
+  },
+  // Numbered after the issue that added it, so migrations written in parallel cannot collide.
+  {
+    version: 16,
+    name: 'erasure audit',
+    // One row per request, no raw id (sinks/clickhouse-erasures.ts): every party that erased for
+    // the request adds its part to `removed`; the row with the latest completed_ms has them all.
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${quoteIdent(db)}.${TABLES.erasures} (
+        request_id String,
+        user_hashes Array(String),
+        requested_at DateTime('UTC'),
+        requested_ms UInt64,
+        completed_ms UInt64,
+        removed String
+      ) ENGINE = ReplacingMergeTree(completed_ms)
+      PARTITION BY toYYYYMM(requested_at)
+      ORDER BY request_id`,
+    ],
   },
   // Numbered after issue 17. Current ClickHouse (the new analyzer) refuses a JOIN of subqueries
   // that have no alias, which the views of migration 3 had: they are recreated from the aliased

@@ -68,7 +68,9 @@ export interface ClickHouseSinkOptions {
 }
 
 /** TLS for an https:// url with a private CA (and a client certificate for mutual TLS). */
-function clickHouseTls(cfg: Config): { tls?: { ca_cert: Buffer; cert?: Buffer; key?: Buffer } } {
+export function clickHouseTls(cfg: Config): {
+  tls?: { ca_cert: Buffer; cert?: Buffer; key?: Buffer };
+} {
   const t = cfg.clickhouse.tls;
   if (!t.caFile) {
     if (t.certFile || t.keyFile)

@@ -176,6 +176,18 @@ export class FeatureStore {
     return this.maxTs;
   }
 
+  /**
+   * Erases a user (right to erasure): their windows, session, recency, affinity and price state.
+   * Item and category windows keep the user's contribution to counts (docs/privacy.md).
+   */
+  forgetUser(userId: string): boolean {
+    let found = this.users.delete(userId);
+    this.pending.users.delete(userId);
+    for (const f of [...this.userFams, this.sessionFam])
+      found = f.engine.removeKey(userId) || found;
+    return found;
+  }
+
   /** Catalog events give items a category and price that click events may lack. */
   observeItem(item: ItemEvent): void {
     const st = this.item(item.itemId, item.ts);

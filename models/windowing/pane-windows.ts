@@ -244,6 +244,18 @@ export class PaneWindows<K, V, A, R> {
     this.evictClosed(ks, wm);
   }
 
+  /** Drops every pane of `key` at once (right to erasure); its timer entry is skipped. */
+  removeKey(key: K): boolean {
+    const ks = this.keys.get(key);
+    if (ks === undefined) return false;
+    this.paneCount -= ks.panes.size;
+    ks.panes.clear();
+    ks.changeEnds.length = 0;
+    ks.alive = false;
+    this.keys.delete(key);
+    return true;
+  }
+
   /** Drops the panes that only closed windows hold, and the key once nothing is left. */
   private evictClosed(ks: KeyPanes<K, A>, wm: number): void {
     if (wm > ks.firedTo) ks.firedTo = wm;

@@ -417,6 +417,19 @@ export class WindowEngine<K, V, A, R> {
     this.emittedCount++;
   }
 
+  /** Drops every window of `key` at once (right to erasure); their timers are skipped. */
+  removeKey(key: K): boolean {
+    if (this.panes) return this.panes.removeKey(key);
+    const ks = this.keys.get(key);
+    if (ks === undefined) return false;
+    for (const w of ks.values()) {
+      w.alive = false;
+      this.open--;
+    }
+    this.keys.delete(key);
+    return true;
+  }
+
   private evict(w: Win<K, A>): void {
     w.alive = false;
     this.open--;

@@ -14,6 +14,7 @@ usage: recpipe <command> [options]   (global: --config FILE)
   run [--topic T] [--group G] [--http-port P]
                                             the streaming job (Kafka → graph → Redis/ClickHouse/Kafka)
   recs USER_ID [--json]                     the recommendations served for a user, read from Redis
+  forget USER_ID... [--json]                erase users everywhere (stores, running jobs, snapshots)
   simulate [--users 20000] [--days 30] [--seed 1] [--seeds N] [--policy static|learned|both]
            [--log FILE] [--json]           the closed-loop synthetic shop: push policies compared
   evaluate-policy [--input FILE] [--policy SPEC]... [--json]
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   produce: async () => (await import('./produce-command.js')).produceCommand,
   run: async () => (await import('./run-command.js')).runCommand,
   recs: async () => (await import('./recs-command.js')).recsCommand,
+  forget: async () => (await import('./forget-command.js')).forgetCommand,
   simulate: async () => (await import('./simulate-command.js')).simulateCommand,
   'evaluate-policy': async () =>
     (await import('./evaluate-policy-command.js')).evaluatePolicyCommand,

@@ -1,5 +1,7 @@
 import type { Config } from '../../config/schema.js';
-import { createRedisSink } from '../../sinks/redis.js';
+import { Redis } from 'ioredis';
+import { createRedisSink, redisSecurityOptions } from '../../sinks/redis.js';
+import { readFallback } from '../../sinks/redis-fallback.js';
 import { parse, printJson, UsageError } from './args.js';
 
 /** Reads the served recommendations exactly as a downstream service would (CONTRACT §2). */
@@ -10,7 +12,8 @@ export async function recsCommand(args: string[], cfg: Config): Promise<number> 
     throw new UsageError('usage: recpipe recs USER_ID [--json]');
   const redis = createRedisSink(cfg);
   try {
-    const recs = await redis.readRecommendations(userId);
+    // No list of their own (new, erased, opted out, expired): the global fallback (CONTRACT §5).
+    const recs = (await redis.readRecommendations(userId)) ?? (await fallbackFor(cfg, userId));
     if (!recs) {
       if (values.json)
         printJson({ user_id: userId, items: [], model_version: null, updated_at: null });
@@ -29,5 +32,14 @@ export async function recsCommand(args: string[], cfg: Config): Promise<number> 
     return 0;
   } finally {
     await redis.close();
+  }
+}
+
+async function fallbackFor(cfg: Config, userId: string) {
+  const redis = new Redis(cfg.redis.url, { ...redisSecurityOptions(cfg), lazyConnect: true });
+  try {
+    return await readFallback(redis, cfg.redis.prefix, userId);
+  } finally {
+    redis.disconnect();
   }
 }

@@ -44,6 +44,7 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
     { name: cfg.kafka.preferencesTopic, partitions: cfg.kafka.partitions },
     { name: cfg.kafka.dlqTopic, partitions: cfg.kafka.partitions },
     { name: cfg.kafka.pushTopic, partitions: cfg.kafka.partitions },
+    { name: cfg.privacy.topic, partitions: cfg.kafka.partitions },
   ]);
 
   const job = await startRun({

@@ -1,13 +1,14 @@
 import type { Config } from '../../config/schema.js';
 import { RankedRecommender } from '../../models/ranking/ranked-recommender.js';
-import type { Recommender } from '../../models/recommender.js';
+import type { ModelContext } from '../../models/core/context.js';
+import type { SnapshotRecommender } from '../../models/recommender.js';
 import { createRecommender } from '../../models/registry.js';
 import type { ClickHouseSink } from '../../sinks/clickhouse.js';
 import type { Logger } from '../logger.js';
 import { startRankerTrainer } from './ranker-trainer.js';
 
 export interface JobModel {
-  readonly recommender: Recommender;
+  readonly recommender: SnapshotRecommender & { readonly ctx: ModelContext };
   /** Shown with every served list; a swapped-in ranker changes it from then on. */
   readonly modelVersion: string | (() => string);
   /** The nearline ranker trainer, when the model is `ranked` and ClickHouse is there. */

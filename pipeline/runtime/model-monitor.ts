@@ -54,6 +54,11 @@ export class ModelMonitor {
     this.gains = new Float64Array(opts.window);
   }
 
+  /** Erases a user's evaluation history (right to erasure). */
+  forgetUser(userId: string): boolean {
+    return this.evaluator.forgetUser(userId);
+  }
+
   /** The graph's `learn`: test (when the event qualifies), then train. */
   readonly learn = (event: ClickEvent): void => {
     this.evaluator.step(event, this.recommender);

@@ -31,6 +31,7 @@ import { createJobModel } from './job-model.js';
 import { ModelMonitor, startModelMetricsWriter } from './model-monitor.js';
 import { retryUntilDone } from './retry.js';
 import { CurrentUsers, userStateLoader } from './user-state.js';
+import { startJobPrivacy } from '../privacy/job-privacy.js';
 
 export interface RunDependencies {
   readonly cfg: Config;
@@ -294,6 +295,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     await trainer?.stop();
     await follower?.stop();
     await replica.stop();
+    await privacy.stop();
     // Only after a clean drain does the model reflect exactly what was committed.
     await snapshots.settled();
     if (clean) await snapshots.save();
@@ -309,6 +311,20 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       .catch((err: unknown) => log.warn({ err: String(err) }, 'consumer disconnect'));
   };
 
+  // Erasures (docs/privacy.md): memory at once; after in-flight writes commit, a clean snapshot.
+  const privacy = await startJobPrivacy(cfg, {
+    group: deps.group,
+    log,
+    recommender,
+    modelVersion,
+    state: { model: recommender, history, features, push, quality, current: users },
+    settle: async () => {
+      delivery.flushNow();
+      await progress.through(emittedSeq, cfg.pipeline.drainTimeoutMs);
+      await snapshots.settled();
+      await snapshots.save();
+    },
+  });
   const graph = {
     recommender,
     history,

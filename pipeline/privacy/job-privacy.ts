@@ -1,0 +1,80 @@
+import { Redis } from 'ioredis';
+import type { Config } from '../../config/schema.js';
+import { readErasureLog } from '../../sinks/redis-erase.js';
+import { redisSecurityOptions } from '../../sinks/redis.js';
+import type { Recommender } from '../../models/recommender.js';
+import { writeFallback } from '../../sinks/redis-fallback.js';
+import type { Logger } from '../logger.js';
+import { ErasureListener } from './erasure-listener.js';
+import { auditHasher, storedIds } from './ids.js';
+import { eraseJobState, type JobState } from './job-state.js';
+
+/** A name no user can have (ids never hold U+0000): the model answers it as a stranger. */
+const NOBODY = '\u0000fallback';
+/** How often the fallback list is refreshed. */
+const FALLBACK_EVERY_MS = 10_000;
+
+export interface JobPrivacyOptions {
+  readonly group: string;
+  readonly log: Pick<Logger, 'info' | 'warn'>;
+  readonly recommender: Recommender;
+  readonly modelVersion: string | (() => string);
+  readonly state: JobState;
+  /** Waits for in-flight writes to commit, then saves a snapshot (see ErasureListener). */
+  readonly settle: () => Promise<void>;
+}
+
+export interface JobPrivacy {
+  stop(): Promise<void>;
+}
+
+/**
+ * The job's privacy duties: the `privacy` topic's erasures (ErasureListener) and the global
+ * fallback list, refreshed from the model's answer for a user it never saw (non-personalised).
+ */
+export async function startJobPrivacy(cfg: Config, o: JobPrivacyOptions): Promise<JobPrivacy> {
+  const redis = new Redis(cfg.redis.url, { ...redisSecurityOptions(cfg), lazyConnect: true });
+  redis.on('error', () => undefined);
+  // A snapshot saved before an erasure (another instance's, or one restored from a backup) may
+  // still name the user: the erasure log says whom to drop again.
+  const erased = await readErasureLog(redis, cfg.redis.prefix);
+  if (erased.size > 0) {
+    const hash = auditHasher(cfg);
+    const users = o.state.model.ctx.users.toArray().filter((u) => erased.has(hash(u)));
+    const online = eraseJobState(o.state, users);
+    if (users.length > 0) o.log.info({ users: users.length, online }, 'erasure log replayed');
+  }
+  const refresh = async (): Promise<void> => {
+    const items = o.recommender.recommend(NOBODY, cfg.pipeline.topK, new Set());
+    const version = typeof o.modelVersion === 'string' ? o.modelVersion : o.modelVersion();
+    await writeFallback(redis, cfg.redis.prefix, items, version, cfg.redis.ttlSeconds).catch(
+      (err: unknown) => o.log.warn({ err: String(err) }, 'fallback list not written'),
+    );
+  };
+  const listener = new ErasureListener(cfg, {
+    groupId: o.group,
+    instanceId: cfg.kafka.instanceId,
+    eraseOnline: (userIds) => {
+      const ids = userIds.map((u) => storedIds(cfg, u).at(-1) as string);
+      return { ...eraseJobState(o.state, ids) };
+    },
+    // the erased user is served the fallback from now on: make sure there is a fresh one
+    settle: async () => {
+      await o.settle();
+      await refresh();
+    },
+    onLog: (msg, fields) => o.log.info(fields ?? {}, msg),
+  });
+  await listener.start();
+  void refresh();
+  const timer = setInterval(() => void refresh(), FALLBACK_EVERY_MS);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await refresh();
+      await listener.stop();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import type { Redis } from 'ioredis';
+import { encodeKeyId, redisKeys } from './redis.js';
+
+/** What one erasure removed from Redis. */
+export interface RedisErasure {
+  /** Keys naming the user (lists, meta, features, purchases, push state) deleted. */
+  readonly keys: number;
+  /** Push idempotency claims of the user's pushes deleted (their key is a hash, not the id). */
+  readonly claims: number;
+}
+
+/** A SCAN MATCH pattern matching `s` literally: glob characters in an id are escaped. */
+export function globLiteral(s: string): string {
+  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/** The erasure log: keyed hashes of erased users, so a restored older snapshot is scrubbed. */
+export const erasureLogKey = (prefix: string): string => `${prefix}privacy:erased`;
+
+/**
+ * Deletes every key that names one of `ids` (docs/redis-schema.md, "Erasure"), and the push
+ * claims of the user's pushes: those named by `push:sent:{user}` plus `claimKeys` (the
+ * idempotency keys ClickHouse still lists, for pushes older than the sent set keeps).
+ */
+export async function eraseRedisUser(
+  redis: Redis,
+  prefix: string,
+  ids: readonly string[],
+  claimKeys: readonly string[] = [],
+): Promise<RedisErasure> {
+  const k = redisKeys(prefix);
+  const keys = new Set<string>();
+  const claims = new Set<string>(claimKeys.map((c) => k.pushClaim(c)));
+  for (const id of ids) {
+    for (const key of [
+      k.rec(id),
+      k.recMeta(id),
+      k.bought(id),
+      k.feature('user', id),
+      k.pushSent(id),
+      k.pushItems(id),
+    ])
+      keys.add(key);
+    for (const c of await redis.zrange(k.pushSent(id), 0, -1)) claims.add(k.pushClaim(c));
+    // cooldowns are one key per trigger: push:cooldown:{user}:{trigger}
+    const pattern = `${globLiteral(`${prefix}push:cooldown:${encodeKeyId(id)}:`)}*`;
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      for (const f of found) keys.add(f);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+  const del = async (names: Set<string>): Promise<number> => {
+    let n = 0;
+    const all = [...names];
+    for (let i = 0; i < all.length; i += 500) n += await redis.del(...all.slice(i, i + 500));
+    return n;
+  };
+  return { keys: await del(keys), claims: await del(claims) };
+}
+
+/**
+ * Records erased users in the log (hash → erasure time). Bounded by `ttlSeconds`, the snapshots'
+ * TTL: a snapshot older than that has expired, so nothing is left that an entry could scrub.
+ */
+export async function logErasures(
+  redis: Redis,
+  prefix: string,
+  hashes: readonly string[],
+  ttlSeconds: number,
+  now = Date.now(),
+): Promise<void> {
+  if (hashes.length === 0) return;
+  const key = erasureLogKey(prefix);
+  await redis
+    .multi()
+    .zadd(key, ...hashes.flatMap((h) => [now, h]))
+    .zremrangebyscore(key, '-inf', now - ttlSeconds * 1000)
+    .expire(key, ttlSeconds)
+    .exec();
+}
+
+/** The erasure log's hashes (empty when none). */
+export async function readErasureLog(redis: Redis, prefix: string): Promise<Set<string>> {
+  return new Set(await redis.zrange(erasureLogKey(prefix), 0, -1));
+}
