@@ -75,6 +75,7 @@ describe('ClickHouse sink on the real server', () => {
     );
     expect(tables.map((t) => t.name)).toEqual([
       'dead_letters',
+      'erasures',
       'events',
       'features',
       'model_metrics',
