@@ -142,9 +142,28 @@ function optionalId(
   return checkId(v, name);
 }
 
+/**
+ * Length in characters (code points), as docs/events.schema.json's maxLength counts them: an
+ * emoji is one character, not the two UTF-16 units of `length`.
+ */
+function characters(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // a high surrogate followed by a low one is one character
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
 /** Type and length are the field's own code (CONTRACT §1); characters are `invalid_id` (§5). */
 export function checkId(v: unknown, name: string): string | { ok: false; reason: string } {
-  if (typeof v !== 'string' || v.length < 1 || v.length > MAX_ID)
+  // `length` never undercounts, so only a long id needs its characters counted
+  if (typeof v !== 'string' || v.length < 1 || (v.length > MAX_ID && characters(v) > MAX_ID))
     return fail(`invalid_${name}: must be a string of 1..${MAX_ID} chars`);
   const problem = idProblem(v);
   return problem === undefined ? v : fail(`invalid_id: ${name} ${problem}`);

@@ -4,6 +4,7 @@
 #               (chdb, ClickHouse 26.x in process, from PyPI into a venv under .state/ecosystem)
 #   prometheus  a real Prometheus (Debian) scrapes `recpipe run` on the local stack during a short
 #               stream; every dashboard and docs/operations.md expression must return samples
+#   events      docs/events.schema.json against the validator (the unit test that CI also runs)
 # Installs what it needs (idempotent), expects a build (scripts/setup.sh). Exits 0 when every check
 # holds; prints one line per check and per failure. `scripts/ecosystem-check.sh NAME...` runs some.
 set -euo pipefail
@@ -13,7 +14,7 @@ log() { printf '[ecosystem] %s (%d s)\n' "$*" $(($(date +%s) - started)) >&2; }
 work=.state/ecosystem
 mkdir -p "$work"
 checks=("$@")
-[[ ${#checks[@]} -eq 0 ]] && checks=(clickhouse prometheus)
+[[ ${#checks[@]} -eq 0 ]] && checks=(clickhouse prometheus events)
 failed=()
 
 # Debian packages the checks use (prometheus, python3-venv), only when missing.
@@ -34,6 +35,10 @@ check_clickhouse() {
 check_prometheus() {
   node bin/recpipe.js stack up || return 1
   node dist/test/ecosystem/prometheus-check.js
+}
+
+check_events() {
+  npx vitest run --project unit test/unit/events-schema.test.ts
 }
 
 for c in "${checks[@]}"; do
