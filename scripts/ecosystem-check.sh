@@ -27,9 +27,8 @@ check_clickhouse() {
     python3 -m venv "$venv" || return 1
     "$venv/bin/pip" install --quiet --disable-pip-version-check chdb || return 1
   fi
-  node dist/test/ecosystem/clickhouse-corpus.js >"$work/clickhouse-corpus.json" || return 1
   rm -rf "$work/chdb-session"
-  "$venv/bin/python" test/ecosystem/chdb_check.py "$work/clickhouse-corpus.json" "$work/chdb-session"
+  node dist/test/ecosystem/clickhouse-check.js recpipe "$venv/bin/python" "$work/chdb-session"
 }
 
 check_prometheus() {

@@ -1,12 +1,16 @@
 /**
- * Everything recpipe sends to ClickHouse, as one JSON document for scripts/ecosystem-check.sh,
- * which replays it on a current ClickHouse (chdb). The rows come from the job's own encoders and
- * the SQL from the schema module, the product's readers and docs/clickhouse-schema.md, so the
- * check cannot drift from what the job and the docs really send.
+ * Everything recpipe sends to ClickHouse, run on a current ClickHouse (chdb, through
+ * chdb_server.py) for scripts/ecosystem-check.sh: the DDL, one batch of every insert the job's own
+ * encoders produce, the documented queries, the product's readers and the erasure. The SQL comes
+ * from the product's modules and docs/clickhouse-schema.md, so the check cannot drift from what
+ * the job and the docs really send.
  *
- * Run from the repository root after the build: `node dist/test/ecosystem/clickhouse-corpus.js [DB]`.
+ * Run from the repository root after the build:
+ * `node dist/test/ecosystem/clickhouse-check.js DB PYTHON SESSION_DIR` (PYTHON has chdb).
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { loadConfig } from '../../config/load.js';
 import type { ClickEvent } from '../../models/event.js';
 import { loggedPushesSql } from '../../pipeline/cli/evaluate-policy-command.js';
@@ -36,6 +40,8 @@ import {
   quoteIdent,
   toDateTime,
 } from '../../sinks/clickhouse-schema.js';
+import { eraseClickHouseUser, type ClickHouseExec } from '../../sinks/clickhouse-erase.js';
+import { recordErasure } from '../../sinks/clickhouse-erasures.js';
 import type { PushDecision, StoredEvent } from '../../sinks/types.js';
 
 /** The database named in docs/clickhouse-schema.md's queries; another one only for a shared server. */
@@ -256,17 +262,142 @@ function docQueries(): string[] {
   return out;
 }
 
-const cfg = loadConfig(undefined, {});
-const corpus = {
-  database: DB,
-  ddl: ddl(),
-  inserts: inserts(),
-  queries: [
+/** recpipe's ClickHouseExec over chdb_server.py: the product's own SQL, unchanged, on chdb. */
+function chdbExec(python: string, sessionDir: string): ClickHouseExec & { version(): string } {
+  const child = spawn(python, ['test/ecosystem/chdb_server.py', sessionDir], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const waiting: ((a: Answer) => void)[] = [];
+  let version = '';
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const a = JSON.parse(line) as Answer;
+    if (a.ok) version = a.version;
+    waiting.shift()?.(a);
+  });
+  const ask = (sql: string, format: string | null): Promise<string> =>
+    new Promise((resolve, reject) => {
+      waiting.push((a) => (a.ok ? resolve(a.text) : reject(new Error(a.error))));
+      child.stdin.write(`${JSON.stringify({ sql, format })}\n`);
+    });
+  return {
+    async query<T>(sql: string) {
+      const text = await ask(sql, 'JSONEachRow');
+      return text
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as T);
+    },
+    async command(sql) {
+      await ask(sql, null);
+    },
+    async close() {
+      child.stdin.end();
+      await new Promise((r) => child.once('exit', r));
+    },
+    version: () => version,
+  };
+}
+
+type Answer = { ok: true; text: string; version: string } | { ok: false; error: string };
+
+async function main(): Promise<number> {
+  const [python = 'python3', sessionDir = '.state/ecosystem/chdb-session'] = process.argv.slice(3);
+  const ch = chdbExec(python, sessionDir);
+  const failures: string[] = [];
+  const attempt = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (err) {
+      failures.push(`${what}: ${(err as Error).message.split('\n')[0]}`);
+      return undefined;
+    }
+  };
+  const count = async (table: string): Promise<number> => {
+    const [r] = await ch.query<{ n: string }>(`SELECT count() AS n FROM ${d}.${table} FINAL`);
+    return Number(r?.n ?? -1);
+  };
+
+  const statements = ddl();
+  for (const [i, sql] of statements.entries())
+    await attempt(`DDL #${i + 1} (${sql.split(/\s+/).slice(0, 6).join(' ')})`, () =>
+      ch.command(sql),
+    );
+
+  // Strict: an encoder key that is not a named column must fail here, not be dropped quietly.
+  const tables = inserts();
+  for (const { table, columns, lines } of tables) {
+    if (lines.length === 0) failures.push(`insert ${table}: the encoders produced no rows`);
+    const cols = columns.map((c) => `\`${c}\``).join(', ');
+    const sql = `INSERT INTO ${d}.${table} (${cols}) SETTINGS input_format_skip_unknown_fields = 0 FORMAT JSONEachRow\n${lines.join('\n')}`;
+    if ((await attempt(`insert ${table}`, () => ch.command(sql).then(() => true))) !== true)
+      continue;
+    const n = await attempt(`count ${table}`, () => count(table));
+    if (n !== undefined && n !== lines.length)
+      failures.push(`insert ${table}: ${lines.length} rows sent, ${n} stored`);
+  }
+
+  let rowsReturned = 0;
+  const reads = queries();
+  for (const q of reads) {
+    const rows = await attempt(
+      `query from ${q.from} (${q.sql.replace(/\s+/g, ' ').slice(0, 70)})`,
+      () => ch.query(q.sql),
+    );
+    rowsReturned += rows?.length ?? 0;
+  }
+
+  // Erasure (CONTRACT §5): its audit row, then the user's rows gone from every table, through
+  // the product's own functions, mutations included.
+  const erased = await attempt('erasure', async () => {
+    const rec = {
+      requestId: 'req-1',
+      userHashes: ['h1'],
+      requestedMs: T0,
+      completedMs: T0 + 1,
+      actor: 'forget',
+      removed: { redis: 3 },
+    };
+    await recordErasure(ch, DB, rec);
+    await recordErasure(ch, DB, { ...rec, completedMs: T0 + 2, actor: 'run:recpipe:0' });
+    const [audit] = await ch.query<{ removed: string }>(
+      `SELECT removed FROM ${d}.${TABLES.erasures} FINAL WHERE request_id = 'req-1'`,
+    );
+    if (!audit || Object.keys(JSON.parse(audit.removed) as object).length !== 2)
+      throw new Error(`the audit row does not hold both parties: ${JSON.stringify(audit)}`);
+    const before = await count(TABLES.events);
+    const r = await eraseClickHouseUser(ch, DB, ['12347'], 60_000);
+    const removed = r.rows.reduce((a, t) => a + t.rows, 0);
+    const after = await count(TABLES.events);
+    if (removed === 0 || after >= before)
+      throw new Error(`nothing was erased (${removed} rows counted, events ${before} -> ${after})`);
+    return removed;
+  });
+
+  await ch.close();
+  for (const f of failures) process.stderr.write(`chdb FAIL ${f}\n`);
+  process.stdout.write(
+    `clickhouse ${ch.version()} (chdb): ${statements.length} DDL statements, ${tables.length} insert ` +
+      `formats (${tables.reduce((a, t) => a + t.lines.length, 0)} rows), ${reads.length} queries ` +
+      `(${rowsReturned} rows), erasure of ${erased ?? 0} rows, ${failures.length} failures\n`,
+  );
+  return failures.length === 0 ? 0 : 1;
+}
+
+function queries(): { from: string; sql: string }[] {
+  const cfg = loadConfig(undefined, {});
+  return [
     ...docQueries().map((sql) => ({ from: 'docs/clickhouse-schema.md', sql })),
     { from: 'push_uplift view', sql: `SELECT * FROM ${d}.${TABLES.pushUplift}` },
     { from: 'push_uplift_total view', sql: `SELECT * FROM ${d}.${TABLES.pushUpliftTotal}` },
     { from: 'ranker trainer', sql: trainingQuery(DB, cfg.ranking.trainer) },
     { from: 'evaluate-policy', sql: loggedPushesSql(DB) },
-  ],
-};
-process.stdout.write(`${JSON.stringify(corpus)}\n`);
+  ];
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`clickhouse check failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
