@@ -57,7 +57,46 @@ export async function eraseRedisUser(
     for (let i = 0; i < all.length; i += 500) n += await redis.del(...all.slice(i, i + 500));
     return n;
   };
-  return { keys: await del(keys), claims: await del(claims) };
+  return {
+    keys: await del(keys),
+    claims: (await del(claims)) + (await eraseOutboxEntries(redis, prefix, ids, claimKeys)),
+  };
+}
+
+/**
+ * Push outbox entries (`push:outbox:{group}:{partition}` HASH idempotency key → decision and
+ * message JSON, issue 13) of the user's pushes: the field is one of `claimKeys` or the entry
+ * names the user. An erasure waits for in-flight batches to commit, which settles them, so this
+ * only finds entries of a job that died since; their pushes are not re-sent, as wanted.
+ */
+async function eraseOutboxEntries(
+  redis: Redis,
+  prefix: string,
+  ids: readonly string[],
+  claimKeys: readonly string[],
+): Promise<number> {
+  const keys = new Set(claimKeys);
+  const needles = ids.map((id) => JSON.stringify(id));
+  let n = 0;
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(
+      cursor,
+      'MATCH',
+      `${globLiteral(`${prefix}push:outbox:`)}*`,
+      'COUNT',
+      1000,
+    );
+    cursor = next;
+    for (const key of found) {
+      const entries = await redis.hgetall(key);
+      const drop = Object.entries(entries)
+        .filter(([f, v]) => keys.has(f) || needles.some((x) => v.includes(x)))
+        .map(([f]) => f);
+      if (drop.length > 0) n += await redis.hdel(key, ...drop);
+    }
+  } while (cursor !== '0');
+  return n;
 }
 
 /**
