@@ -6,8 +6,10 @@ import { checkModel, stripUndefined } from './core/options.js';
 import { SnapshotReader, SnapshotWriter, decodeSnapshot } from './core/snapshot.js';
 import { isBuyCode } from './core/weights.js';
 import { ContentRecommender, type ContentOptions } from './content.js';
+import { SessionIntent, type IntentOptions } from './intent.js';
 import { ItemKnnRecommender, type ItemKnnOptions } from './itemknn.js';
 import { MfRecommender, type MfOptions } from './mf.js';
+import { MfRerank } from './mf-rerank.js';
 import { PopularRecommender, type PopularOptions } from './popular.js';
 import { TrendingRecommender, type TrendingOptions } from './trending.js';
 
@@ -19,12 +21,19 @@ export interface HybridWeights {
   trending?: number;
   popular?: number;
   recency?: number;
+  intent?: number;
 }
 
 export interface HybridOptions {
   weights?: HybridWeights;
   /** Trending items added to every candidate set (default 20). */
   trendingCandidates?: number;
+  /**
+   * When the user has a short-term intent, a co-visitation candidate's score is multiplied by
+   * 1 − a + a·(its category's share of the intent): long-term history that disagrees with the
+   * current session fades (default 0: off; it costs the sequential stream more than it gains elsewhere).
+   */
+  intentAgreement?: number;
   /** How many of the best cheap-blend candidates MF re-ranks (default 25). */
   rerankDepth?: number;
   itemknn?: ItemKnnOptions;
@@ -32,6 +41,7 @@ export interface HybridOptions {
   mf?: MfOptions;
   trending?: TrendingOptions;
   popular?: PopularOptions;
+  intent?: IntentOptions;
 }
 
 /** Tuned on the full Online Retail stream (prequential HR@10, see bench/models.ts). */
@@ -42,6 +52,7 @@ export const DEFAULT_HYBRID_WEIGHTS: Required<HybridWeights> = {
   trending: 0.1,
   popular: 0.05,
   recency: 0.3,
+  intent: 1,
 };
 
 /**
@@ -60,6 +71,7 @@ const CH_MF = 2;
 const CH_TREND = 3;
 const CH_POP = 4;
 const CH_RECENCY = 5;
+const CH_INTENT = 6;
 
 /**
  * The default model: candidates from co-visitation, content similarity, trending and the
@@ -78,8 +90,10 @@ export class HybridRecommender implements Recommender {
   readonly mf: MfRecommender | undefined;
   readonly trending: TrendingRecommender | undefined;
   readonly popular: PopularRecommender | undefined;
+  readonly intent: SessionIntent | undefined;
   private readonly w: Float64Array;
   private readonly trendingCandidates: number;
+  private readonly intentAgreement: number;
 
   private stamp = new Int32Array(0);
   private epoch = 0;
@@ -89,14 +103,7 @@ export class HybridRecommender implements Recommender {
   /** per candidate slot: the blend of every component but MF */
   private cheap = new Float64Array(0);
   private readonly ranker = new Ranker();
-  private readonly pre = new Ranker();
-  private readonly rerankDepth: number;
-  private preIds = new Int32Array(0);
-  private preScores = new Float64Array(0);
-  private preMf = new Float64Array(0);
-  /** MF's weighted contribution per item, valid where mfStamp equals epoch */
-  private mfPart = new Float64Array(0);
-  private mfStamp = new Int32Array(0);
+  private readonly rerank: MfRerank;
   // the last call's normalisers, so reasons can be worked out for the winners only
   private user = -1;
   private wk = 0;
@@ -107,18 +114,17 @@ export class HybridRecommender implements Recommender {
 
   constructor(opts: HybridOptions = {}) {
     const weights = { ...DEFAULT_HYBRID_WEIGHTS, ...stripUndefined(opts.weights ?? {}) };
-    this.w = new Float64Array(CH_RECENCY + 1);
+    this.w = new Float64Array(CH_INTENT + 1);
     this.w[CH_KNN] = weights.itemknn;
     this.w[CH_CONTENT] = weights.content;
     this.w[CH_MF] = weights.mf;
     this.w[CH_TREND] = weights.trending;
     this.w[CH_POP] = weights.popular;
     this.w[CH_RECENCY] = weights.recency;
+    this.w[CH_INTENT] = weights.intent;
     this.trendingCandidates = opts.trendingCandidates ?? 20;
-    this.rerankDepth = opts.rerankDepth ?? 25;
-    this.preIds = new Int32Array(Math.max(this.rerankDepth, 16));
-    this.preScores = new Float64Array(this.preIds.length);
-    this.preMf = new Float64Array(this.preIds.length);
+    this.rerank = new MfRerank(opts.rerankDepth ?? 25);
+    this.intentAgreement = opts.intentAgreement ?? 0;
     // item-kNN always runs: its user history also feeds the recency channel
     this.knn = new ItemKnnRecommender(opts.itemknn, this.ctx);
     this.content = weights.content > 0 ? new ContentRecommender(opts.content, this.ctx) : undefined;
@@ -134,6 +140,7 @@ export class HybridRecommender implements Recommender {
           )
         : undefined;
     this.popular = weights.popular > 0 ? new PopularRecommender(opts.popular, this.ctx) : undefined;
+    this.intent = weights.intent > 0 ? new SessionIntent(opts.intent, this.ctx) : undefined;
   }
 
   learn(event: ClickEvent): void {
@@ -145,11 +152,13 @@ export class HybridRecommender implements Recommender {
     this.mf?.observe(u, i, event);
     this.trending?.observe(u, i, event);
     this.popular?.observe(u, i, event);
+    this.intent?.observe(u, i, event);
   }
 
   learnItem(item: ItemEvent): void {
     this.content?.learnItem(item);
     this.trending?.learnItem(item);
+    this.intent?.learnItem(item);
   }
 
   private ensure(items: number): void {
@@ -158,8 +167,7 @@ export class HybridRecommender implements Recommender {
     this.slotOf = growI32(this.slotOf, items);
     this.list = growI32(this.list, items);
     this.cheap = growF64(this.cheap, items);
-    this.mfPart = growF64(this.mfPart, items);
-    this.mfStamp = growI32(this.mfStamp, items);
+    this.rerank.ensure(items);
   }
 
   private addCandidate(c: number): void {
@@ -189,6 +197,9 @@ export class HybridRecommender implements Recommender {
       const nt = Math.min(trending.top(), this.trendingCandidates);
       for (let t = 0; t < nt; t++) this.addCandidate(trending.topIds[t]);
     }
+    const intent = this.intent;
+    const ni = intent ? intent.collect(u) : 0;
+    for (let t = 0; t < ni; t++) this.addCandidate(intent!.candidate(t));
     const h = knn.history;
     const hLen = u >= 0 && u < h.len.length ? h.len[u] : 0;
     const wr = this.w[CH_RECENCY];
@@ -208,6 +219,13 @@ export class HybridRecommender implements Recommender {
       trending && trending.maxScore > 0 ? this.w[CH_TREND] / trending.maxScore : 0);
     const wp = (this.wp = popular && popular.maxPop > 0 ? this.w[CH_POP] / popular.maxPop : 0);
     for (let s = 0; s < nk; s++) cheap[s] = wk * knn.score(list[s]);
+    const agree = this.intentAgreement;
+    if (ni > 0 && agree > 0) {
+      for (let s = 0; s < nk; s++) {
+        const a = intent!.agreement(list[s]);
+        if (a >= 0) cheap[s] *= 1 - agree + agree * a;
+      }
+    }
     for (let s = nk; s < n; s++) cheap[s] = 0;
     if (wc > 0)
       for (let t = 0; t < nc; t++) {
@@ -221,6 +239,11 @@ export class HybridRecommender implements Recommender {
     if (wp > 0) {
       const ps = popular!.pop;
       for (let s = 0; s < n; s++) cheap[s] += wp * ps[list[s]];
+    }
+    const wi = this.w[CH_INTENT];
+    for (let t = 0; t < ni; t++) {
+      const c = intent!.candidate(t);
+      cheap[this.slotOf[c]] += wi * intent!.score(c);
     }
     if (wr > 0) {
       for (let p = 0; p < hLen; p++) {
@@ -239,51 +262,10 @@ export class HybridRecommender implements Recommender {
       return r.finish(items, this.reasonOf);
     }
 
-    // Stage 1 ignores `exclude` (a string lookup per heap entry is the dominant cost) and drops
-    // excluded items afterwards; only when too few survive does it rank again with the checks.
-    const depth = Math.max(k, this.rerankDepth);
-    if (depth > this.preIds.length) {
-      this.preIds = new Int32Array(depth);
-      this.preScores = new Float64Array(depth);
-      this.preMf = new Float64Array(depth);
-    }
-    const pre = this.pre.begin(depth);
-    for (let s = 0; s < n; s++) pre.offer(list[s], cheap[s]);
-    // only the set matters here: the final heap orders the survivors
-    let m = pre.copyTo(this.preIds, this.preScores);
-    let kept = 0;
-    for (let t = 0; t < m; t++) {
-      const c = this.preIds[t];
-      if (exclude.size > 0 && exclude.has(items.name(c))) continue;
-      this.preIds[kept] = c;
-      this.preScores[kept++] = this.preScores[t];
-    }
-    if (kept < k && n > m) {
-      const r = this.pre;
-      r.begin(depth);
-      for (let s = 0; s < n; s++) r.offer(list[s], cheap[s], items, exclude);
-      kept = r.heap.drain(this.preIds, this.preScores);
-    }
-    m = kept;
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
-    for (let t = 0; t < m; t++) {
-      const v = mf.predict(u, this.preIds[t]);
-      this.preMf[t] = v;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-    const wm = hi > lo ? this.w[CH_MF] / (hi - lo) : 0;
     const out = this.ranker;
-    const heap = out.begin(k);
-    for (let t = 0; t < m; t++) {
-      const c = this.preIds[t];
-      const v = wm * (this.preMf[t] - lo);
-      this.mfPart[c] = v;
-      this.mfStamp[c] = this.epoch;
-      heap.offer(c, this.preScores[t] + v);
-    }
-    if (heap.size < k) this.backfill(out, exclude);
+    const cand = { list, cheap, n, epoch: this.epoch };
+    this.rerank.run(mf, u, this.w[CH_MF], cand, k, items, exclude, out);
+    if (out.heap.size < k) this.backfill(out, exclude);
     return out.finish(items, this.reasonOf);
   }
 
@@ -341,8 +323,16 @@ export class HybridRecommender implements Recommender {
         ch = CH_POP;
       }
     }
-    if (this.mfStamp[c] === this.epoch && this.mfPart[c] > best) {
-      best = this.mfPart[c];
+    if (this.intent) {
+      const v = this.w[CH_INTENT] * this.intent.score(c);
+      if (v > best) {
+        best = v;
+        ch = CH_INTENT;
+      }
+    }
+    const vm = this.rerank.partOf(c, this.epoch);
+    if (vm > best) {
+      best = vm;
       ch = CH_MF;
     }
     const h = this.knn.history;
@@ -368,6 +358,8 @@ export class HybridRecommender implements Recommender {
         return 'matches your taste';
       case CH_TREND:
         return this.trending!.reasonFor(u, c);
+      case CH_INTENT:
+        return this.intent!.reasonFor(c);
       default:
         // popularity, or a backfilled item nothing in particular speaks for
         return 'popular now';
@@ -383,6 +375,7 @@ export class HybridRecommender implements Recommender {
     this.mf?.save(w.scope('mf.'));
     this.trending?.save(w.scope('trending.'));
     this.popular?.save(w.scope('popular.'));
+    this.intent?.save(w.scope('intent.'));
     return w.encode();
   }
 
@@ -395,5 +388,9 @@ export class HybridRecommender implements Recommender {
     this.mf?.load(r.scope('mf.'));
     this.trending?.load(r.scope('trending.'));
     this.popular?.load(r.scope('popular.'));
+    // a snapshot from before the intent component restores with an empty intent (it refills
+    // within a session), so upgrading does not throw the learned model away
+    const ri = r.scope('intent.');
+    if (ri.value('categories') !== undefined) this.intent?.load(ri);
   }
 }
