@@ -20,6 +20,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY config ./config
 COPY pipeline ./pipeline
 COPY operators ./operators
+COPY records ./records
 COPY sinks ./sinks
 COPY models ./models
 RUN npm run build \

@@ -1,4 +1,4 @@
-import type { DeadLetter, ServedRecommendation } from '../operators/types.js';
+import type { DeadLetter, ServedRecommendation } from '../records/index.js';
 import { toDateTime } from './clickhouse-schema.js';
 import {
   reasonCode,

@@ -6,7 +6,7 @@ import {
 } from '@clickhouse/client';
 import type { Config } from '../config/schema.js';
 import { readPem, redactUrl } from './security.js';
-import type { DeadLetter, ServedRecommendation } from '../operators/types.js';
+import type { DeadLetter, ServedRecommendation } from '../records/index.js';
 import {
   MIGRATIONS,
   TABLES,

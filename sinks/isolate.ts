@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DeadLetter, SourcedEvent } from '../operators/types.js';
+import type { DeadLetter, SourcedEvent } from '../records/index.js';
 import { classifySinkError, type SinkErrorKind } from './errors.js';
 
 /** A row a store refused because of its content, with where it was in the write. */

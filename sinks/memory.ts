@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_USERS, LruMap } from '../models/core/lru-map.js';
-import type { GraphBatch, ServedRecommendation } from '../operators/types.js';
+import type { GraphBatch, ServedRecommendation } from '../records/index.js';
 
 /**
  * replay's sink: keeps what `run` would have written, in memory, for the summary and tests.

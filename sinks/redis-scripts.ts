@@ -1,5 +1,5 @@
 import type { Redis, Result } from 'ioredis';
-import type { ServedRecommendation } from '../operators/types.js';
+import type { ServedRecommendation } from '../records/index.js';
 
 /**
  * Server-side writers for the serving keys. One script call replaces what used to be five or six

@@ -1,7 +1,7 @@
 import { Redis, type ChainableCommander, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { ownValue } from '../models/core/own.js';
-import type { ServedRecommendation } from '../operators/types.js';
+import type { ServedRecommendation } from '../records/index.js';
 import { defineWriteScripts, encodeServedItems } from './redis-scripts.js';
 import { readPem, redactUrl } from './security.js';
 import type { FeatureRow, FeatureSet } from './types.js';

@@ -1,67 +1,13 @@
-import type { ClickEvent, DeadLetter } from '../operators/types.js';
+import type { DeadLetter, SourcedEvent } from '../records/index.js';
 
-/**
- * An accepted event plus the source position it was read from. Same shape as the graph's
- * `SourcedEvent`, so a batch's events go to ClickHouse without copying.
- */
-export interface StoredEvent {
-  readonly event: ClickEvent;
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-}
+/** An accepted event plus the source position it was read from (the graph's record, as stored). */
+export type StoredEvent = SourcedEvent;
 
 /** One windowed feature value (models/features/types.ts is the one declaration). */
 export type { FeatureRow, FeatureSet } from '../models/features/types.js';
 
-export type PushDecisionKind = 'sent' | 'deferred' | 'suppressed';
-
-/** One decision of the push policy (CONTRACT §4 `push_notifications`). */
-export interface PushDecision {
-  readonly userId: string;
-  /** What fired, e.g. `abandoned_cart`, `price_drop`, `back_in_stock`. */
-  readonly trigger: string;
-  readonly decision: PushDecisionKind;
-  readonly reason: string;
-  /** Epoch ms. Prefer event time: a replay then rewrites the same row instead of adding one. */
-  readonly ts: number;
-  readonly items: readonly string[];
-  /** Identifies the notification; the same key and decision twice is one row. */
-  readonly idempotencyKey: string;
-  /** The message body as sent (JSON text), when there is one. */
-  readonly payload?: string;
-  /** CONTRACT §5: = idempotencyKey. */
-  readonly pushId: string;
-  /** `push`, `email`, `sms`, `in_app`; '' only when the user consented to no channel. */
-  readonly channel: string;
-  readonly variant: string;
-  /** P(channel and variant) under the policy; `variantPropensity` = P(variant) alone. */
-  readonly propensity: number;
-  readonly variantPropensity: number;
-  /** Epoch ms the push is (or would have been) delivered at. */
-  readonly scheduledFor: number;
-  readonly holdout: boolean;
-  /** Predicted open probability and incremental conversion probability. */
-  readonly pOpen: number;
-  readonly uplift: number;
-  readonly locale: string;
-}
-
-/** An attributed open, click or purchase of a push (ClickHouse `push_outcomes`). */
-export interface PushOutcome {
-  readonly pushId: string;
-  readonly userId: string;
-  readonly kind: 'open' | 'click' | 'purchase';
-  readonly ts: number;
-  readonly eventId: string;
-  readonly itemId: string;
-  readonly trigger: string;
-  readonly channel: string;
-  readonly variant: string;
-  readonly holdout: boolean;
-  readonly itemMatch: boolean;
-  readonly pushTs: number;
-}
+/** One decision of the push policy, and an attributed reaction (CONTRACT §4/§5). */
+export type { PushDecision, PushDecisionKind, PushOutcome } from '../records/index.js';
 
 export interface ModelMetric {
   /** Epoch ms. */

@@ -1,0 +1,80 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The layering of docs/ARCHITECTURE.md, enforced (issue 17): `models/` is plain TypeScript that
+ * knows nothing of the stream, so it never imports operators, sinks, the pipeline or RxJS;
+ * `records/` (the types the stages exchange) sits on the models only; sinks never import
+ * operators (their records come from `records/`). Every import, `export … from`, dynamic
+ * `import()` and `require()` counts, type-only ones too: a type import still ties the layers.
+ */
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const FORBIDDEN: Readonly<Record<string, readonly string[]>> = {
+  models: ['operators', 'sinks', 'pipeline', 'records', 'rxjs'],
+  records: ['operators', 'sinks', 'pipeline', 'rxjs'],
+  sinks: ['operators'],
+};
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir)).flatMap((name) => {
+    const rel = posix.join(dir, name);
+    if (statSync(join(ROOT, rel)).isDirectory()) return tsFiles(rel);
+    return name.endsWith('.ts') ? [rel] : [];
+  });
+}
+
+/** What an import names: the top folder of a relative path, or the package of a bare one. */
+export function layerOf(file: string, specifier: string): string {
+  if (specifier.startsWith('.')) {
+    const target = posix.normalize(posix.join(posix.dirname(file), specifier));
+    return target.split('/')[0] as string;
+  }
+  const parts = specifier.split('/');
+  return (specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]) as string;
+}
+
+export function violations(file: string, text: string): string[] {
+  const banned = FORBIDDEN[file.split('/')[0] as string] ?? [];
+  const { importedFiles } = ts.preProcessFile(text, true, true);
+  return importedFiles
+    .filter((f) => banned.includes(layerOf(file, f.fileName)))
+    .map((f) => `${file} imports ${f.fileName}`);
+}
+
+describe('layering', () => {
+  it('sees every kind of import, and only across the forbidden lines', () => {
+    const text = [
+      "import type { GraphBatch } from '../../operators/types.js';",
+      "export { x } from '../../pipeline/graph.js';",
+      "const m = await import('../../sinks/redis.js');",
+      "import { fine } from '../operators-like/x.js';",
+      "import { map } from 'rxjs';",
+      "import { Subject } from 'rxjs/internal/Subject';",
+      "import { ok } from './core/own.js';",
+      "import { z } from 'zod';",
+    ].join('\n');
+    expect(violations('models/ranking/x.ts', text)).toEqual([
+      'models/ranking/x.ts imports ../../operators/types.js',
+      'models/ranking/x.ts imports ../../pipeline/graph.js',
+      'models/ranking/x.ts imports ../../sinks/redis.js',
+      'models/ranking/x.ts imports rxjs',
+      'models/ranking/x.ts imports rxjs/internal/Subject',
+    ]);
+    expect(violations('sinks/x.ts', "import type { A } from '../operators/types.js';")).toEqual([
+      'sinks/x.ts imports ../operators/types.js',
+    ]);
+    expect(violations('sinks/x.ts', "import type { A } from '../records/index.js';")).toEqual([]);
+    expect(violations('pipeline/x.ts', "import { a } from '../operators/types.js';")).toEqual([]);
+  });
+
+  it('holds in the product code', () => {
+    const files = Object.keys(FORBIDDEN).flatMap(tsFiles);
+    expect(files.length).toBeGreaterThan(50);
+    const found = files.flatMap((f) => violations(f, readFileSync(join(ROOT, f), 'utf8')));
+    expect(found).toEqual([]);
+  });
+});
