@@ -1,3 +1,6 @@
+import type { ConsentRegistry } from '../models/consent.js';
+import { restoreWithheld } from '../operators/restore-withheld.js';
+import { withholdOptedOut } from '../operators/withhold-opted-out.js';
 import { concatMap, identity, type OperatorFunction } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
 import type { FeatureStore } from '../models/features/feature-store.js';
@@ -43,6 +46,8 @@ export interface GraphOptions {
   readonly idlePartitionMs?: number;
   /** Serving filters, boosts and diversity (config `ranking`); default: DEFAULT_POLICY. */
   readonly policy?: ServingPolicyConfig;
+  /** Who opted out of personalisation: their events are stored, never learned or served. */
+  readonly consent?: ConsentRegistry;
   /** When set, user ids are replaced by their keyed pseudonym right after parsing (privacy). */
   readonly userIdHashKey?: string;
   /** Items whose stock and category the serving policy remembers (config `limits.items`). */
@@ -107,6 +112,7 @@ export function recpipeProcess(opts: GraphOptions): OperatorFunction<GraphBatch,
   const vectorOf = rec.itemVector ? (id: string) => rec.itemVector?.(id) : undefined;
   return (source) =>
     source.pipe(
+      opts.consent ? withholdOptedOut(opts.consent) : identity,
       updateFeatures(opts.features, {
         ...(opts.idlePartitionMs !== undefined && { idlePartitionMs: opts.idlePartitionMs }),
       }),
@@ -122,5 +128,6 @@ export function recpipeProcess(opts: GraphOptions): OperatorFunction<GraphBatch,
       filterRecommendations(catalog, policy),
       diversifyRecommendations(catalog, policy, opts.topK, vectorOf),
       opts.push ? decidePushes(opts.push) : identity,
+      opts.consent ? restoreWithheld() : identity,
     );
 }

@@ -122,4 +122,6 @@ export interface GraphBatch {
   readonly preferences?: readonly PreferenceUpdate[];
   /** Opens, clicks and purchases attributed to pushes (ClickHouse `push_outcomes`). */
   readonly pushOutcomes?: readonly PushOutcome[];
+  /** Events of users opted out of personalisation, between withholdOptedOut and restoreWithheld. */
+  readonly withheld?: readonly SourcedEvent[];
 }

@@ -14,6 +14,9 @@ export function globLiteral(s: string): string {
   return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
 
+/** Users opted out of personalisation (ZSET id → opt-out time; pipeline/privacy/consent-sync.ts). */
+export const optOutKey = (prefix: string): string => `${prefix}consent:optout`;
+
 /** The erasure log: keyed hashes of erased users, so a restored older snapshot is scrubbed. */
 export const erasureLogKey = (prefix: string): string => `${prefix}privacy:erased`;
 
@@ -57,6 +60,8 @@ export async function eraseRedisUser(
     for (let i = 0; i < all.length; i += 500) n += await redis.del(...all.slice(i, i + 500));
     return n;
   };
+  // an erased user's opt-out goes too: erasure leaves nothing, the flag included
+  if (ids.length > 0) await redis.zrem(optOutKey(prefix), ...ids);
   return {
     keys: await del(keys),
     claims: (await del(claims)) + (await eraseOutboxEntries(redis, prefix, ids, claimKeys)),

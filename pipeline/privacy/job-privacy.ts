@@ -5,6 +5,8 @@ import { redisSecurityOptions } from '../../sinks/redis.js';
 import type { Recommender } from '../../models/recommender.js';
 import { writeFallback } from '../../sinks/redis-fallback.js';
 import type { Logger } from '../logger.js';
+import { ConsentRegistry } from '../../models/consent.js';
+import { loadOptOuts, syncConsent } from './consent-sync.js';
 import { ErasureListener } from './erasure-listener.js';
 import { auditHasher, storedIds } from './ids.js';
 import { eraseJobState, type JobState } from './job-state.js';
@@ -13,6 +15,8 @@ import { eraseJobState, type JobState } from './job-state.js';
 const NOBODY = '\u0000fallback';
 /** How often the fallback list is refreshed. */
 const FALLBACK_EVERY_MS = 10_000;
+/** How often consent changes are persisted and acted on. */
+const CONSENT_EVERY_MS = 1_000;
 
 export interface JobPrivacyOptions {
   readonly group: string;
@@ -25,6 +29,8 @@ export interface JobPrivacyOptions {
 }
 
 export interface JobPrivacy {
+  /** Who opted out of personalisation (GraphOptions.consent). */
+  readonly consent: ConsentRegistry;
   stop(): Promise<void>;
 }
 
@@ -35,6 +41,8 @@ export interface JobPrivacy {
 export async function startJobPrivacy(cfg: Config, o: JobPrivacyOptions): Promise<JobPrivacy> {
   const redis = new Redis(cfg.redis.url, { ...redisSecurityOptions(cfg), lazyConnect: true });
   redis.on('error', () => undefined);
+  const consent = new ConsentRegistry(cfg.limits.users);
+  await loadOptOuts(redis, cfg, consent);
   // A snapshot saved before an erasure (another instance's, or one restored from a backup) may
   // still name the user: the erasure log says whom to drop again.
   const erased = await readErasureLog(redis, cfg.redis.prefix);
@@ -56,6 +64,7 @@ export async function startJobPrivacy(cfg: Config, o: JobPrivacyOptions): Promis
     instanceId: cfg.kafka.instanceId,
     eraseOnline: (userIds) => {
       const ids = userIds.map((u) => storedIds(cfg, u).at(-1) as string);
+      for (const id of ids) consent.erase(id);
       return { ...eraseJobState(o.state, ids) };
     },
     // the erased user is served the fallback from now on: make sure there is a fresh one
@@ -69,9 +78,23 @@ export async function startJobPrivacy(cfg: Config, o: JobPrivacyOptions): Promis
   void refresh();
   const timer = setInterval(() => void refresh(), FALLBACK_EVERY_MS);
   timer.unref();
+  let syncing: Promise<unknown> | undefined;
+  const consentTimer = setInterval(() => {
+    syncing ??= syncConsent(redis, cfg, consent, o.state, o.settle)
+      .catch((err: unknown) => o.log.warn({ err: String(err) }, 'consent not synced; retrying'))
+      .finally(() => (syncing = undefined));
+  }, CONSENT_EVERY_MS);
+  consentTimer.unref();
   return {
+    consent,
     stop: async () => {
       clearInterval(timer);
+      clearInterval(consentTimer);
+      await syncing;
+      // an opt-out of the last batches is persisted before the job lets its offsets go
+      await syncConsent(redis, cfg, consent, o.state, o.settle).catch((err: unknown) =>
+        o.log.warn({ err: String(err) }, 'consent not synced at shutdown'),
+      );
       await refresh();
       await listener.stop();
       await redis.quit().catch(() => redis.disconnect());

@@ -30,13 +30,18 @@ export interface OnlineErasure {
  * the online evaluation's history. Synchronous, so no batch is learned half before, half after.
  * `ids` are the names the graph uses (pseudonyms when they are on).
  */
-export function eraseJobState(state: JobState, ids: readonly string[]): OnlineErasure {
+export function eraseJobState(
+  state: JobState,
+  ids: readonly string[],
+  /** An opt-out keeps the push state: it holds the channel consent that must be honoured. */
+  keepPush = false,
+): OnlineErasure {
   const out: OnlineErasure = { model: 0, purchases: 0, features: 0, push: 0, evaluation: 0 };
   for (const id of ids) {
     if (state.model.ctx.forgetUser(id)) out.model++;
     if (state.history.erase(id)) out.purchases++;
     if (state.features.forgetUser(id)) out.features++;
-    if (state.push?.forgetUser(id)) out.push++;
+    if (!keepPush && state.push?.forgetUser(id)) out.push++;
     if (state.quality?.forgetUser(id)) out.evaluation++;
     state.current.forgetUser(id);
   }

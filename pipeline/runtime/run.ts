@@ -339,6 +339,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     policy: cfg.ranking,
     ...(quality && { learn: quality.learn }),
     ...(cfg.privacy.userIdHashKey && { userIdHashKey: cfg.privacy.userIdHashKey }),
+    consent: privacy.consent,
     shouldLearn: (e: GraphBatch['events'][number]) =>
       e.topic !== deps.topic || ledger.claim(e.partition, e.offset),
     ...(push && { push }),

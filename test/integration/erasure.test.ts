@@ -250,4 +250,57 @@ describe('right to erasure on the real stack', () => {
     expect(await redisMentions()).toEqual([]);
     expect(Object.values(await clickhouseMentions()).every((c) => c === 0)).toBe(true);
   });
+
+  it(
+    'serves an opted-out user the fallback only and keeps no personal state',
+    { timeout: 180_000 },
+    async () => {
+      const user = `optout-${run}`;
+      job = startJob(['--http-port', '0'], env);
+      await produce(cfg.kafka.inputTopic, [
+        ev('view', user, 'mug', 100),
+        ev('purchase', user, 'lamp', 101),
+      ]);
+      await drained();
+      await waitFor(
+        'a personal list',
+        async () => (await redis.exists(`${cfg.redis.prefix}rec:${user}`)) === 1,
+      );
+      const channels = { push: true, email: false, sms: false, in_app: true };
+      await produce(cfg.kafka.preferencesTopic, [
+        JSON.stringify({ user_id: user, ts: T0 + 102 * 60_000, channels, personalization: false }),
+      ]);
+      await waitForCommittedToEnd(cfg, 60_000, cfg.kafka.preferencesTopic);
+      await produce(cfg.kafka.inputTopic, [
+        ev('view', user, 'vase', 103),
+        ev('add_to_cart', user, 'vase', 104),
+      ]);
+      await drained();
+      const personal = ['rec:', 'rec:%:meta', 'feat:user:', 'hist:bought:'].map((f) =>
+        f.includes('%')
+          ? `${cfg.redis.prefix}${f.replace('%', user)}`
+          : `${cfg.redis.prefix}${f}${user}`,
+      );
+      await waitFor(
+        'the personal keys gone',
+        async () => (await redis.exists(...personal)) === 0,
+        30_000,
+      );
+      expect(await redis.zscore(`${cfg.redis.prefix}consent:optout`, user)).not.toBeNull();
+      const recs = lastJson<{ items: { reason: string }[] }>(
+        (await runCli(['recs', user, '--json'], env)).stdout,
+      );
+      expect(recs.items.length).toBeGreaterThan(0);
+      expect(recs.items.every((i) => i.reason === 'popular')).toBe(true);
+      // every event is still stored; the model, features and lists never saw the later ones
+      const [r] = await ch.query<{ n: string }>(
+        `SELECT count() AS n FROM \`${run}\`.events FINAL WHERE user_id = ${sqlString(user)}`,
+      );
+      expect(Number(r?.n)).toBe(4);
+      await stop();
+      expect(await redis.exists(...personal)).toBe(0);
+      for (const k of await snapshotKeys())
+        expect((await redis.getBuffer(k))?.includes(Buffer.from(JSON.stringify(user)))).toBe(false);
+    },
+  );
 });
