@@ -1,38 +1,27 @@
 import { PaneWindows } from './pane-windows.js';
 import { TimerHeap } from './timer-heap.js';
+import {
+  byStart,
+  emitWin,
+  latestStart,
+  newWin,
+  removeWin,
+  nonNegative,
+  positive,
+  snapshotOf,
+  type KeyState,
+  type Win,
+} from './window-state.js';
 import type {
   Aggregator,
   Firing,
   LateEvent,
-  WindowBounds,
   WindowEngineOptions,
   WindowEngineStats,
   WindowOutput,
   WindowSnapshot,
   WindowSpec,
 } from './types.js';
-
-/** Mutable per-window state; never leaves the engine. */
-interface Win<K, A> {
-  readonly key: K;
-  start: number;
-  end: number;
-  acc: A;
-  /** The last emitted result reflects all current content; the pending timer is the close timer. */
-  fired: boolean;
-  alive: boolean;
-  /** Time of this window's one valid heap entry (NaN: none); other entries for it are stale. */
-  timerAt: number;
-  /** Bounds of the last emitted result (NaN: none yet); numbers, not an object per emission. */
-  emittedStart: number;
-  emittedEnd: number;
-  /** Emitted bounds of sessions merged into this one, to retract with the next result. */
-  absorbed: WindowBounds[] | null;
-  /** Some content arrived while the watermark was already past `end`. */
-  hasLate: boolean;
-}
-
-type KeyState<K, A> = Map<number, Win<K, A>> | Win<K, A>[];
 
 /**
  * Keyed event-time windows (tumbling, hopping, session) with watermarks, allowed lateness and a
@@ -204,9 +193,7 @@ export class WindowEngine<K, V, A, R> {
   windowsOf(key: K): WindowSnapshot<R>[] {
     if (this.panes !== null) return this.panes.windowsOf(key);
     const ks = this.keys.get(key);
-    if (ks === undefined) return [];
-    const wins = Array.isArray(ks) ? ks : [...ks.values()].sort((a, b) => a.start - b.start);
-    return wins.map((w) => this.snapshot(w));
+    return ks === undefined ? [] : byStart(ks).map((w) => this.snapshot(w));
   }
 
   /**
@@ -240,10 +227,7 @@ export class WindowEngine<K, V, A, R> {
   latest(key: K): WindowSnapshot<R> | undefined {
     if (this.panes !== null) return this.panes.latest(key);
     const ks = this.keys.get(key);
-    if (ks === undefined) return undefined;
-    let best: Win<K, A> | undefined;
-    for (const w of Array.isArray(ks) ? ks : ks.values())
-      if (best === undefined || w.start > best.start) best = w;
+    const best = ks === undefined ? undefined : latestStart(ks);
     return best === undefined ? undefined : this.snapshot(best);
   }
 
@@ -359,19 +343,7 @@ export class WindowEngine<K, V, A, R> {
   }
 
   private newWindow(key: K, start: number, end: number): Win<K, A> {
-    const w: Win<K, A> = {
-      key,
-      start,
-      end,
-      acc: this.agg.create(start, end),
-      fired: false,
-      alive: true,
-      timerAt: NaN,
-      emittedStart: NaN,
-      emittedEnd: NaN,
-      absorbed: null,
-      hasLate: false,
-    };
+    const w = newWin(key, start, end, this.agg.create(start, end));
     this.open++;
     return w;
   }
@@ -397,23 +369,7 @@ export class WindowEngine<K, V, A, R> {
   }
 
   private emit(out: WindowOutput<K, V, R>[], w: Win<K, A>, final: boolean, firing: Firing): void {
-    let retracts: WindowBounds[] | null = null;
-    // NaN (never emitted) compares unequal to itself, hence the self-comparison.
-    const wasEmitted = w.emittedStart === w.emittedStart;
-    if (wasEmitted && (w.emittedStart !== w.start || w.emittedEnd !== w.end)) {
-      retracts = [{ start: w.emittedStart, end: w.emittedEnd }];
-    }
-    if (w.absorbed !== null) (retracts ??= []).push(...w.absorbed);
-    const agg = this.agg.result(w.acc);
-    out.push(
-      retracts === null
-        ? { kind: 'window', key: w.key, start: w.start, end: w.end, agg, final, firing }
-        : { kind: 'window', key: w.key, start: w.start, end: w.end, agg, final, firing, retracts },
-    );
-    w.emittedStart = w.start;
-    w.emittedEnd = w.end;
-    w.absorbed = null;
-    w.hasLate = false;
+    out.push(emitWin(this.agg, w, final, firing));
     this.emittedCount++;
   }
 
@@ -434,30 +390,10 @@ export class WindowEngine<K, V, A, R> {
     w.alive = false;
     this.open--;
     const ks = this.keys.get(w.key);
-    if (ks === undefined) return;
-    if (Array.isArray(ks)) {
-      const i = ks.indexOf(w);
-      if (i >= 0) ks.splice(i, 1);
-      if (ks.length === 0) this.keys.delete(w.key);
-    } else {
-      ks.delete(w.start);
-      if (ks.size === 0) this.keys.delete(w.key);
-    }
+    if (ks !== undefined && removeWin(ks, w)) this.keys.delete(w.key);
   }
 
   private snapshot(w: Win<K, A>): WindowSnapshot<R> {
-    return { start: w.start, end: w.end, agg: this.agg.result(w.acc), fired: w.fired };
+    return snapshotOf(this.agg, w);
   }
-}
-
-function positive(n: number, name: string): number {
-  if (!(Number.isFinite(n) && n > 0))
-    throw new RangeError(`${name} must be a positive number, got ${n}`);
-  return n;
-}
-
-function nonNegative(n: number, name: string): number {
-  if (!(Number.isFinite(n) && n >= 0))
-    throw new RangeError(`${name} must be a non-negative number, got ${n}`);
-  return n;
 }
