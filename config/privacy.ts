@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+const days = (d: number) => z.number().int().min(0).default(d);
+
 /** Config `privacy`: pseudonyms, erasure (docs/privacy.md) and retention. */
 export const privacySchema = z
   .object({
@@ -18,5 +20,33 @@ export const privacySchema = z
     topic: z.string().min(1).default('privacy'),
     /** How long an erasure waits for ClickHouse's DELETE mutations to finish. */
     mutationTimeoutMs: z.number().int().min(1_000).default(50_000),
+    /**
+     * ClickHouse retention (docs/privacy.md, "Retention"): rows older than this many days are
+     * deleted by `run` every `intervalMs` (0 days: kept). A periodic `ALTER TABLE … DELETE`,
+     * because 18.16 has no table TTL (it arrived in 19.6).
+     */
+    retention: z
+      .object({
+        /** Time between passes; the first runs this long after start. 0: no retention pass. */
+        intervalMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(6 * 3_600_000),
+        days: z
+          .object({
+            events: days(400),
+            dead_letters: days(30),
+            features: days(90),
+            recommendations: days(30),
+            served_features: days(30),
+            push_notifications: days(400),
+            push_outcomes: days(400),
+            model_metrics: days(400),
+            erasures: days(0),
+          })
+          .default({}),
+      })
+      .default({}),
   })
   .default({});

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import { ConsentRegistry } from '../../models/consent.js';
 import { loadOptOuts, syncConsent } from './consent-sync.js';
 import { ErasureListener } from './erasure-listener.js';
+import { startRetention } from './retention.js';
 import { auditHasher, storedIds } from './ids.js';
 import { eraseJobState, type JobState } from './job-state.js';
 
@@ -85,11 +86,13 @@ export async function startJobPrivacy(cfg: Config, o: JobPrivacyOptions): Promis
       .finally(() => (syncing = undefined));
   }, CONSENT_EVERY_MS);
   consentTimer.unref();
+  const stopRetention = startRetention(cfg, o.log);
   return {
     consent,
     stop: async () => {
       clearInterval(timer);
       clearInterval(consentTimer);
+      await stopRetention();
       await syncing;
       // an opt-out of the last batches is persisted before the job lets its offsets go
       await syncConsent(redis, cfg, consent, o.state, o.settle).catch((err: unknown) =>
