@@ -112,6 +112,12 @@ export const configSchema = z
          * 0: only events move event time (replay always works that way).
          */
         idleAdvanceMs: z.number().int().min(0).default(5_000),
+        /**
+         * Push state (pending carts, deferrals, burst windows, policy counters) is written to a
+         * compacted changelog topic with the committed offsets and restored when a partition is
+         * assigned, so a restart or rebalance loses none of it (docs/operations.md).
+         */
+        stateChangelog: z.boolean().default(true),
         batchMaxMs: z.number().int().min(1).default(50),
         /**
          * Batches and messages in flight between source and commit: the backpressure bound. Batches

@@ -97,7 +97,9 @@ export class PushEngine {
   /** Pushes waiting for their delivery time (lazily deleted: the user's `pending` is the truth). */
   private readonly scheduled = new TimerHeap<{ userId: string; key: string }>();
   private tidy: Iterator<[string, UserPushState]> | undefined;
-  private readonly stateOf = (u: string): UserPushState | undefined => this.users.get(u);
+  /** For triggers that modify the state they look up (cart deadlines, attribution windows). */
+  private readonly stateOf = (u: string): UserPushState | undefined => this.users.get(u, true);
+  private readonly readState = (u: string): UserPushState | undefined => this.users.get(u);
 
   constructor(overrides: PushOverrides = {}, baseline?: BurstBaseline) {
     const o = (this.options = resolvePushOptions(overrides));
@@ -157,7 +159,7 @@ export class PushEngine {
       if (ti <= tp && ti <= te) {
         const item = items[j++] as ItemEvent;
         this.observeCatalog(item);
-        for (const c of this.catalog.onItem(item, this.stateOf)) add(c);
+        for (const c of this.catalog.onItem(item, this.readState)) add(c);
       } else if (tp <= te) {
         const p = prefs[k++] as PreferenceUpdate;
         applyPreference(this.users.touch(p.userId, p.ts), p);
@@ -279,7 +281,7 @@ export class PushEngine {
   }
 
   private deliverPending(userId: string, key: string, out: PushOutput): void {
-    const s = this.users.get(userId);
+    const s = this.users.get(userId, true);
     const i = s?.pending.findIndex((p) => p.key === key) ?? -1;
     if (!s || i < 0) return;
     const [p] = s.pending.splice(i, 1);
@@ -339,10 +341,35 @@ export class PushEngine {
     return s ? encodeUser(s) : undefined;
   }
 
+  /** Remembers whose state changes (takeChanges): `run`'s changelog (push-changelog.ts). */
+  trackChanges(): void {
+    this.users.trackChanges();
+  }
+
+  /**
+   * The users whose state changed since the last call, each with its bytes (snapshotUser), or
+   * undefined when the user's state went (expired, evicted, erased): a tombstone.
+   */
+  takeChanges(): { userId: string; bytes: Uint8Array | undefined }[] {
+    return this.users.takeChanged().map((userId) => ({ userId, bytes: this.snapshotUser(userId) }));
+  }
+
+  /**
+   * Drops users from this process only (their partition moved to another instance): no
+   * tombstone, the changelog keeps their state for the new owner.
+   */
+  releaseUsers(userIds: Iterable<string>): void {
+    for (const u of userIds) {
+      this.users.delete(u);
+      this.users.unmark(u);
+    }
+  }
+
   /** Replaces the user's state by a snapshot and re-arms its timers and indexes. */
   restoreUser(userId: string, bytes: Uint8Array): void {
     const s = decodeUser(bytes);
     this.users.set(userId, s);
+    this.users.unmark(userId);
     this.catalog.reindex(userId, s);
     this.carts.rearm(userId, s);
     this.attribution.rearm(userId, s);

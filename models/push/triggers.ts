@@ -153,6 +153,11 @@ export class CatalogTrigger {
       let users = this.index.get(itemId);
       if (!users) this.index.set(itemId, (users = new Set()));
       users.add(userId);
+      // The same bound as observe(): the most recent users per item.
+      if (users.size > (this.opts.maxUsersPerItem ?? 10_000)) {
+        const oldest = users.values().next();
+        if (!oldest.done) users.delete(oldest.value);
+      }
     }
   }
 

@@ -179,6 +179,12 @@ export function applyPreference(s: UserPushState, p: PreferenceUpdate): void {
  */
 export class PushUsers {
   private readonly users = new Map<string, UserPushState>();
+  /**
+   * Users whose state changed (or went) since the last takeChanged(), for the changelog (issue
+   * 13); undefined while not tracked. Bounded by the users themselves: at most every user plus
+   * those dropped since the last take.
+   */
+  private changed: Set<string> | undefined;
 
   constructor(
     private readonly maxUsers: number,
@@ -190,8 +196,28 @@ export class PushUsers {
     return this.users.size;
   }
 
-  get(userId: string): UserPushState | undefined {
-    return this.users.get(userId);
+  /** The user's state; `change`: the caller is about to modify it. */
+  get(userId: string, change = false): UserPushState | undefined {
+    const s = this.users.get(userId);
+    if (change && s) this.changed?.add(userId);
+    return s;
+  }
+
+  trackChanges(): void {
+    this.changed ??= new Set();
+  }
+
+  /** The users changed or dropped since the last call (see `changed`). */
+  takeChanged(): string[] {
+    if (!this.changed || this.changed.size === 0) return [];
+    const out = [...this.changed];
+    this.changed.clear();
+    return out;
+  }
+
+  /** Forgets that the user changed (their state was just restored from the changelog). */
+  unmark(userId: string): void {
+    this.changed?.delete(userId);
   }
 
   /** The user's state, created when missing, marked as seen at `ts`. */
@@ -204,6 +230,7 @@ export class PushUsers {
       if (this.users.size >= this.maxUsers) this.evictOldest();
     }
     this.users.set(userId, s);
+    this.changed?.add(userId);
     if (ts > s.lastSeen) s.lastSeen = ts;
     return s;
   }
@@ -212,12 +239,14 @@ export class PushUsers {
     this.delete(userId);
     if (this.users.size >= this.maxUsers) this.evictOldest();
     this.users.set(userId, s);
+    this.changed?.add(userId);
   }
 
   delete(userId: string): boolean {
     const s = this.users.get(userId);
     if (!s) return false;
     this.users.delete(userId);
+    this.changed?.add(userId);
     this.onDrop(userId, s);
     return true;
   }

@@ -1,6 +1,7 @@
 import type { Config } from '../../config/schema.js';
 import { createClickHouseSink } from '../../sinks/clickhouse.js';
 import { ensureTopics } from '../../sinks/kafka-admin.js';
+import { pushChangelogSpec } from '../runtime/push-changelog.js';
 import { createRedisSink } from '../../sinks/redis.js';
 import { boundPort, startHttpServer, cachedHealth } from '../http-server.js';
 import { configSecrets } from '../../sinks/security.js';
@@ -46,6 +47,8 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
     { name: cfg.kafka.pushTopic, partitions: cfg.kafka.partitions },
     { name: cfg.privacy.topic, partitions: cfg.kafka.partitions },
   ]);
+  if (cfg.push.enabled && cfg.pipeline.stateChangelog)
+    await ensureTopics(cfg, [await pushChangelogSpec(cfg, topic, group)]);
 
   const job = await startRun({
     cfg,

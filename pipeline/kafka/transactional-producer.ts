@@ -10,8 +10,11 @@ import {
 
 export interface OutMessage {
   readonly topic: string;
+  /** Default: the partitioner's choice by key. */
+  readonly partition?: number;
   readonly key?: string;
-  readonly value: string;
+  /** null: a tombstone (a compacted changelog's delete). */
+  readonly value: string | Buffer | null;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -81,10 +84,11 @@ export class TransactionalProducer {
         const headers = m.headers
           ? Object.entries(m.headers).map(([k, v]) => ({ [k]: v }))
           : undefined;
+        const value = typeof m.value === 'string' ? Buffer.from(m.value) : m.value;
         this.producer.produce(
           m.topic,
-          null,
-          Buffer.from(m.value),
+          m.partition ?? null,
+          value,
           m.key,
           Date.now(),
           undefined,

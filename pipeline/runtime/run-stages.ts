@@ -12,6 +12,9 @@ import type { DeliveryStages } from './delivery.js';
 import type { OutboxKey, PushOutbox } from './push-outbox.js';
 import type { AnalyticsWriter, ServingWriter } from './sink-writers.js';
 
+/** A processed batch of `run`, with the changelog records of the state it changed. */
+export type RunBatch = GraphBatch & { readonly stateChanges?: readonly OutMessage[] };
+
 /**
  * What the analytics and commit stages keep of a served batch: text and numbers, so the batch's
  * records die young (see encodeAnalytics) while it waits up to a second for its analytics write.
@@ -51,10 +54,12 @@ export interface StageDependencies {
   /** Retries `fn` until it succeeds, or throws once the drain deadline has passed. */
   readonly retry: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
   readonly onKafkaHealth: (healthy: boolean) => void;
+  /** Whether an output message may still be committed (changelog records of a partition lost). */
+  readonly mayCommit?: (m: OutMessage) => boolean;
 }
 
 /** The concrete stages of `run` (see DeliveryStages): Redis, then ClickHouse, then Kafka. */
-export function runStages(d: StageDependencies): DeliveryStages<GraphBatch, ServedBatch> {
+export function runStages(d: StageDependencies): DeliveryStages<RunBatch, ServedBatch> {
   const timed = async <T>(name: string, write: () => Promise<T>): Promise<T> =>
     d.retry(name, async () => {
       const end = d.metrics.sinkSeconds.startTimer({ sink: name });
@@ -100,11 +105,17 @@ export function runStages(d: StageDependencies): DeliveryStages<GraphBatch, Serv
       );
   };
 
-  const served = (b: GraphBatch, now: number, outboxKeys: readonly OutboxKey[]): ServedBatch => {
+  const served = (
+    b: GraphBatch,
+    now: number,
+    outboxKeys: readonly OutboxKey[],
+    state: readonly OutMessage[],
+  ): ServedBatch => {
     const out: OutMessage[] = [];
     for (const dl of b.deadLetters) out.push(letter(dl));
     for (const m of b.pushMessages ?? [])
       out.push({ topic: d.cfg.kafka.pushTopic, key: m.key, value: m.value, headers: m.headers });
+    for (const m of state) out.push(m);
     return {
       seq: b.seq,
       messages: b.messages,
@@ -135,7 +146,7 @@ export function runStages(d: StageDependencies): DeliveryStages<GraphBatch, Serv
         claimed[last] = { ...b, deadLetters: [...b.deadLetters, ...refused] };
       }
       const now = Date.now();
-      return claimed.map((b, i) => served(b, now, keys[i] ?? []));
+      return claimed.map((b, i) => served(b, now, keys[i] ?? [], batches[i]?.stateChanges ?? []));
     },
 
     store: async (group) => {
@@ -156,7 +167,7 @@ export function runStages(d: StageDependencies): DeliveryStages<GraphBatch, Serv
       const out: OutMessage[] = [];
       const next = new Map<string, CommitPoint>();
       for (const s of group) {
-        for (const m of s.out) out.push(m);
+        for (const m of s.out) if (d.mayCommit?.(m) ?? true) out.push(m);
         for (const c of s.commits) next.set(`${c.topic}\u0000${c.partition}`, c);
       }
       await d.retry('kafka-commit', async () => {

@@ -18,6 +18,7 @@ import type { ModelMetric } from '../../sinks/types.js';
 import { Delivery } from './delivery.js';
 import { runStages } from './run-stages.js';
 import { createPushOutbox } from './push-outbox.js';
+import { createPushChangelog, pushChangelogTopic } from './push-changelog.js';
 import { median, prepareFollower } from './follower-prepare.js';
 import type { AnalyticsWriter, ServingWriter } from './sink-writers.js';
 import { CatalogReplica } from './catalog-replica.js';
@@ -85,6 +86,8 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     : undefined;
   const claims = push ? (deps.pushClaims ?? createRedisPushClaims(cfg)) : undefined;
   const outbox = claims ? createPushOutbox(cfg, claims, deps.topic, log) : undefined;
+  const changelogTopic = pushChangelogTopic(deps.group);
+  const changelog = push && createPushChangelog(cfg, push, changelogTopic, deps.topic, log);
   // What the model has learned, per input partition (docs/scaling.md): saved with the snapshot.
   const ledger = new LearnLedger();
   const users = new CurrentUsers();
@@ -169,6 +172,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       if (parts.length > 0) log.info({ partitions: mine }, 'partitions assigned');
       follower?.assigned(mine);
       outbox?.assigned(mine);
+      changelog?.assigned(mine);
       if (follower && mine.length > 0)
         void prepareFollower(source.consumer, deps.topic, mine, follower, log);
       replica.assigned(itemPartitions(parts));
@@ -183,6 +187,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         await progress.through(emittedSeq, cfg.scale.revokeTimeoutMs);
       }
       users.forget(mine);
+      changelog?.revoked(mine);
       follower?.released(mine);
       // eager rebalancing revokes everything: read the whole catalog until the next assignment
       replica.assigned([]);
@@ -230,6 +235,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     const first = firstOffsets.get(batch.seq);
     firstOffsets.delete(batch.seq);
     await outbox?.ready();
+    await changelog?.ready();
     if (follower) {
       // The batch's event time is the median of its events': a backlog batch can span hours of
       // event time, and its events are learned one by one, so the median keeps the follower as
@@ -264,6 +270,11 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       source,
       retry,
       onKafkaHealth: (ok) => (kafkaHealthy = ok),
+      // A lost partition's state is its new owner's to write.
+      mayCommit: (m) =>
+        m.topic !== changelogTopic ||
+        m.partition === undefined ||
+        source.owns(deps.topic, m.partition),
     }),
     {
       flushMs: cfg.pipeline.analyticsFlushMs,
@@ -364,7 +375,9 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         // Also past dead letters and repeats: the follower resumes a released partition here.
         for (const c of batch.commits)
           if (c.topic === deps.topic) ledger.advance(c.partition, c.offset);
-        return delivery.serve(batch);
+        return delivery.serve(
+          changelog ? { ...batch, stateChanges: changelog.take(batch) } : batch,
+        );
       }),
       defaultIfEmpty(undefined),
       finalize(() => log.info('source drained')),
