@@ -1,3 +1,5 @@
+import type { Config } from '../../config/schema.js';
+import type { GraphBatch } from '../../operators/types.js';
 import { callback, type KafkaConsumer } from '../kafka/rdkafka.js';
 import type { Logger } from '../logger.js';
 import type { Follower } from './follower.js';
@@ -32,4 +34,36 @@ export function median(xs: number[]): number {
   if (xs.length === 0) return Number.NEGATIVE_INFINITY;
   xs.sort((a, b) => a - b);
   return xs[xs.length >> 1] as number;
+}
+
+/**
+ * Before a batch is served: a partition that just moved here is learned up to the batch, and
+ * what other instances own is learned to within the staleness bound (docs/scaling.md).
+ */
+export async function followBatch(
+  follower: Follower,
+  batch: GraphBatch,
+  /** First offset of each input partition in the batch (the handoff point). */
+  first: ReadonlyMap<number, number> | undefined,
+  o: {
+    readonly cfg: Config;
+    readonly topic: string;
+    readonly owns: (partition: number) => boolean;
+    /** The batch's event time, before the follower is asked to be fresh for it. */
+    readonly served: (at: number) => void;
+  },
+): Promise<void> {
+  // The batch's event time is the median of its events': a backlog batch can span hours of
+  // event time, and its events are learned one by one, so the median keeps the follower as
+  // much ahead of the batch's first half as behind its second (docs/scaling.md).
+  const times: number[] = [];
+  for (const e of batch.events) if (e.topic === o.topic) times.push(e.event.ts);
+  const at = median(times);
+  o.served(at);
+  // Not for a partition already given up (lost): the follower learns it again meanwhile.
+  for (const [partition, offset] of first ?? [])
+    if (!follower.isOwned(partition) && o.owns(partition))
+      await follower.handoff(partition, offset, o.cfg.scale.handoffTimeoutMs);
+  if (times.length > 0)
+    await follower.waitFresh(at, o.cfg.scale.stalenessMs, o.cfg.scale.maxHoldMs);
 }

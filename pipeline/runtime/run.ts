@@ -17,9 +17,8 @@ import { userIdHasher } from '../../operators/hash-user-ids.js';
 import type { ModelMetric } from '../../sinks/types.js';
 import { Delivery } from './delivery.js';
 import { runStages } from './run-stages.js';
-import { createPushOutbox } from './push-outbox.js';
-import { createPushChangelog, pushChangelogTopic } from './push-changelog.js';
-import { median, prepareFollower } from './follower-prepare.js';
+import { PushDurability } from './push-durability.js';
+import { followBatch, prepareFollower } from './follower-prepare.js';
 import type { AnalyticsWriter, ServingWriter } from './sink-writers.js';
 import { CatalogReplica } from './catalog-replica.js';
 import { Follower } from './follower.js';
@@ -85,9 +84,8 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     ? new PushEngine(cfg.push, featureStoreBaseline(features))
     : undefined;
   const claims = push ? (deps.pushClaims ?? createRedisPushClaims(cfg)) : undefined;
-  const outbox = claims ? createPushOutbox(cfg, claims, deps.topic, log) : undefined;
-  const changelogTopic = pushChangelogTopic(deps.group);
-  const changelog = push && createPushChangelog(cfg, push, changelogTopic, deps.topic, log);
+  const owned = (p: number): boolean => source.owns(deps.topic, p);
+  const durable = new PushDurability(cfg, { push, claims, ...deps }, log, owned);
   // What the model has learned, per input partition (docs/scaling.md): saved with the snapshot.
   const ledger = new LearnLedger();
   const users = new CurrentUsers();
@@ -171,8 +169,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       const mine = inputPartitions(parts);
       if (parts.length > 0) log.info({ partitions: mine }, 'partitions assigned');
       follower?.assigned(mine);
-      outbox?.assigned(mine);
-      changelog?.assigned(mine);
+      durable.assigned(mine);
       if (follower && mine.length > 0)
         void prepareFollower(source.consumer, deps.topic, mine, follower, log);
       replica.assigned(itemPartitions(parts));
@@ -187,7 +184,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         await progress.through(emittedSeq, cfg.scale.revokeTimeoutMs);
       }
       users.forget(mine);
-      changelog?.revoked(mine);
+      durable.revoked(mine);
       follower?.released(mine);
       // eager rebalancing revokes everything: read the whole catalog until the next assignment
       replica.assigned([]);
@@ -229,28 +226,18 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   /** First offset of each input partition in each batch in flight (the follower's handoff point). */
   const firstOffsets = new Map<number, Map<number, number>>();
 
-  // Before a batch is served: a partition that just moved here is learned up to the batch, and
-  // what other instances own is learned to within the staleness bound (docs/scaling.md).
+  // Before a batch is processed: restored push state, the follower (followBatch), users' history.
   const prepare = async (batch: GraphBatch): Promise<GraphBatch> => {
     const first = firstOffsets.get(batch.seq);
     firstOffsets.delete(batch.seq);
-    await outbox?.ready();
-    await changelog?.ready();
-    if (follower) {
-      // The batch's event time is the median of its events': a backlog batch can span hours of
-      // event time, and its events are learned one by one, so the median keeps the follower as
-      // much ahead of the batch's first half as behind its second (docs/scaling.md).
-      const times: number[] = [];
-      for (const e of batch.events) if (e.topic === deps.topic) times.push(e.event.ts);
-      const at = median(times);
-      if (at > servingFrontier) servingFrontier = at;
-      // Not for a partition already given up (lost): the follower learns it again meanwhile.
-      for (const [partition, offset] of first ?? [])
-        if (!follower.isOwned(partition) && source.owns(deps.topic, partition))
-          await follower.handoff(partition, offset, cfg.scale.handoffTimeoutMs);
-      if (times.length > 0)
-        await follower.waitFresh(at, cfg.scale.stalenessMs, cfg.scale.maxHoldMs);
-    }
+    await durable.ready();
+    if (follower)
+      await followBatch(follower, batch, first, {
+        cfg,
+        topic: deps.topic,
+        owns: owned,
+        served: (at) => (servingFrontier = Math.max(servingFrontier, at)),
+      });
     await hydrate(batch);
     return batch;
   };
@@ -265,16 +252,12 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       analytics: deps.analytics,
       features,
       claims,
-      outbox,
+      outbox: durable.outbox,
       producer,
       source,
       retry,
       onKafkaHealth: (ok) => (kafkaHealthy = ok),
-      // A lost partition's state is its new owner's to write.
-      mayCommit: (m) =>
-        m.topic !== changelogTopic ||
-        m.partition === undefined ||
-        source.owns(deps.topic, m.partition),
+      mayCommit: durable.mayCommit,
     }),
     {
       flushMs: cfg.pipeline.analyticsFlushMs,
@@ -290,7 +273,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
           observeCommitted(metrics, s.summary, readTimes.get(s.seq) ?? Date.now(), PUSH_TRIGGERS);
           readTimes.delete(s.seq);
           progress.committedUpTo(s.seq);
-          outbox?.settle(s.outboxKeys);
+          durable.outbox?.settle(s.outboxKeys);
           source.release(s.messages);
         }
         quality?.publish();
@@ -375,9 +358,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         // Also past dead letters and repeats: the follower resumes a released partition here.
         for (const c of batch.commits)
           if (c.topic === deps.topic) ledger.advance(c.partition, c.offset);
-        return delivery.serve(
-          changelog ? { ...batch, stateChanges: changelog.take(batch) } : batch,
-        );
+        return delivery.serve(durable.attach(batch));
       }),
       defaultIfEmpty(undefined),
       finalize(() => log.info('source drained')),

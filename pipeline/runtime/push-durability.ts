@@ -1,0 +1,64 @@
+import type { Config } from '../../config/schema.js';
+import type { PushEngine } from '../../models/push/engine.js';
+import type { GraphBatch } from '../../operators/types.js';
+import type { PushClaims } from '../../sinks/redis-push-policy.js';
+import type { OutMessage } from '../kafka/transactional-producer.js';
+import type { Logger } from '../logger.js';
+import { createPushChangelog, pushChangelogTopic, type PushChangelog } from './push-changelog.js';
+import { createPushOutbox, type PushOutbox } from './push-outbox.js';
+import type { RunBatch } from './run-stages.js';
+
+/**
+ * What makes `run`'s push decisions durable (issue 13): the Redis outbox (exactly-once sends
+ * across crashes, push-outbox.ts) and the state changelog (push-changelog.ts), driven by the
+ * consumer's assignments. Both resolve a newly assigned partition before the next batch.
+ */
+export class PushDurability {
+  readonly outbox: PushOutbox | undefined;
+  private readonly changelog: PushChangelog | undefined;
+  private readonly changelogTopic: string;
+
+  constructor(
+    cfg: Config,
+    opts: {
+      readonly push: PushEngine | undefined;
+      readonly claims: PushClaims | undefined;
+      readonly group: string;
+      /** The input topic. */
+      readonly topic: string;
+    },
+    log: Pick<Logger, 'info' | 'warn'>,
+    /** Whether this member still owns the input partition (its state is still ours to write). */
+    private readonly owns: (partition: number) => boolean,
+  ) {
+    this.outbox = opts.claims ? createPushOutbox(cfg, opts.claims, opts.topic, log) : undefined;
+    this.changelogTopic = pushChangelogTopic(opts.group);
+    this.changelog = opts.push
+      ? createPushChangelog(cfg, opts.push, this.changelogTopic, opts.topic, log)
+      : undefined;
+  }
+
+  assigned(partitions: readonly number[]): void {
+    this.outbox?.assigned(partitions);
+    this.changelog?.assigned(partitions);
+  }
+
+  revoked(partitions: readonly number[]): void {
+    this.changelog?.revoked(partitions);
+  }
+
+  /** Resolves once every assigned partition's outbox and state are restored. */
+  async ready(): Promise<void> {
+    await this.outbox?.ready();
+    await this.changelog?.ready();
+  }
+
+  /** Right after the engine processed the batch: the changelog records go with it. */
+  attach(batch: GraphBatch): RunBatch {
+    return this.changelog ? { ...batch, stateChanges: this.changelog.take(batch) } : batch;
+  }
+
+  /** A lost partition's state is its new owner's to write: its records are not committed. */
+  readonly mayCommit = (m: OutMessage): boolean =>
+    m.topic !== this.changelogTopic || m.partition === undefined || this.owns(m.partition);
+}
