@@ -10,6 +10,7 @@ import { eraseRedisUser, logErasures } from '../../sinks/redis-erase.js';
 import { redisSecurityOptions } from '../../sinks/redis.js';
 import { auditHasher, storedIds } from './ids.js';
 import { scrubSnapshots } from './snapshot-scrub.js';
+import { compactedTopics, writeTombstones } from './tombstones.js';
 
 /** An erasure request (CONTRACT §5: the `privacy` topic and `recpipe forget`). */
 export interface ErasureRequest {
@@ -26,6 +27,8 @@ export interface StoreErasure {
   readonly clickhouse_rows: Record<string, number>;
   readonly snapshots_rewritten: number;
   readonly snapshots_deleted: number;
+  /** Tombstones written to the compacted topics the job owns (the push state changelog). */
+  readonly kafka_tombstones: number;
 }
 
 /** The stores an erasure touches; `close` releases what `openErasureStores` opened. */
@@ -55,7 +58,8 @@ export function openErasureStores(cfg: Config): ErasureStores {
 
 /**
  * Erases the users from the stores: ClickHouse rows (waiting for the mutations), then Redis keys
- * and push claims, the stored model snapshots, and the erasure log that scrubs older snapshots on
+ * and push claims, the stored model snapshots, tombstones in the job's compacted topics, and the
+ * erasure log that scrubs older snapshots on
  * restore. Idempotent: a second run finds nothing and says so. The in-memory state of running
  * jobs is theirs to erase (pipeline/privacy/erasure-listener.ts); this is the part any process
  * can do, and what `recpipe forget` does before it returns.
@@ -64,6 +68,8 @@ export async function eraseFromStores(
   cfg: Config,
   stores: ErasureStores,
   userIds: readonly string[],
+  /** The job's consumer group: its compacted topics are named after it. */
+  group = cfg.kafka.groupId,
 ): Promise<StoreErasure> {
   const ids = [...new Set(userIds.flatMap((u) => storedIds(cfg, u)))];
   // The model stores the pseudonym when pseudonyms are on, the raw id otherwise.
@@ -83,12 +89,14 @@ export async function eraseFromStores(
   );
   const redis = await eraseRedisUser(stores.redis, prefix, ids, ch.claimKeys);
   const snaps = await scrubSnapshots(stores.redis, prefix, cfg, modelIds);
+  const tombstones = await writeTombstones(cfg, compactedTopics(group), modelIds);
   return {
     redis_keys: redis.keys,
     push_claims: redis.claims,
     clickhouse_rows: Object.fromEntries(ch.rows.map((r) => [r.table, r.rows])),
     snapshots_rewritten: snaps.rewritten,
     snapshots_deleted: snaps.deleted,
+    kafka_tombstones: tombstones,
   };
 }
 

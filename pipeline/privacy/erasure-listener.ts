@@ -129,7 +129,7 @@ export class ErasureListener {
     try {
       const online = this.opts.eraseOnline(req.userIds);
       await this.opts.settle();
-      const removed = await eraseFromStores(this.cfg, this.stores, req.userIds);
+      const removed = await eraseFromStores(this.cfg, this.stores, req.userIds, this.opts.groupId);
       const completedMs = Date.now();
       const actor = `run:${this.opts.groupId}:${this.opts.instanceId}`;
       await auditErasure(this.cfg, this.stores, req, actor, { online, ...removed }, completedMs);

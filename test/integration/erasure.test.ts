@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readChangelog } from '../../pipeline/kafka/changelog-reader.js';
+import { pushChangelogTopic } from '../../pipeline/runtime/push-changelog.js';
 import { stackUp } from '../../pipeline/stack/stack.js';
+import { endOffsets } from '../../sinks/kafka-admin.js';
 import {
   createClickHouseExec,
   sqlString,
@@ -121,6 +124,14 @@ async function clickhouseMentions(): Promise<Record<string, number>> {
   return out;
 }
 
+/** The victim's latest record in the push state changelog: bytes, null (tombstone) or absent. */
+async function changelogRecord(): Promise<Buffer | null | undefined> {
+  const topic = pushChangelogTopic(cfg.kafka.groupId);
+  const parts = (await endOffsets(cfg, topic)).map((p) => p.partition);
+  const { values } = await readChangelog(cfg, topic, parts);
+  return values.get(VICTIM)?.value;
+}
+
 const snapshotKeys = async (): Promise<string[]> => redis.keys(`${cfg.redis.prefix}snapshot:*`);
 
 beforeAll(async () => {
@@ -189,6 +200,8 @@ describe('right to erasure on the real stack', () => {
     for (const t of ['events', 'features', 'recommendations', 'push_notifications', 'dead_letters'])
       expect(chBefore[t], t).toBeGreaterThan(0);
 
+    expect(await changelogRecord()).toBeInstanceOf(Buffer);
+
     // The request, through the CLI: it publishes to `privacy` and erases the stores itself.
     const forgot = await runCli(['forget', VICTIM, '--json'], env);
     expect(forgot.code, forgot.stderr).toBe(0);
@@ -229,6 +242,7 @@ describe('right to erasure on the real stack', () => {
     expect(jobPart?.online?.model).toBe(1);
 
     expect(await redisMentions()).toEqual([]);
+    expect(await changelogRecord()).toBeNull();
     expect(
       Object.values(await clickhouseMentions()).every((c) => c === 0),
       JSON.stringify(await clickhouseMentions()),
