@@ -7,7 +7,7 @@ import { PushEngine, featureStoreBaseline } from '../../models/push/engine.js';
 import type { PushOverrides } from '../../models/push/options.js';
 import { parseTimestamp } from '../../models/validate-event.js';
 import { validateItemMessage } from '../../models/validate-item.js';
-import type { Batch, RawMessage } from '../../operators/types.js';
+import type { Batch, GraphBatch, RawMessage } from '../../operators/types.js';
 import { readInputRecords } from '../formats/input-records.js';
 import { PurchaseHistory } from '../../models/purchase-history.js';
 import { createRecommender } from '../../models/registry.js';
@@ -41,6 +41,8 @@ export interface ReplayOptions {
   readonly items?: string;
   /** Serving filters, boosts and diversity (the config's `ranking` section); defaults when absent. */
   readonly policy?: ServingPolicyConfig;
+  /** Sees every processed batch (its push decisions, features...), e.g. to compare with `run`. */
+  readonly onBatch?: (batch: GraphBatch) => void;
 }
 
 export interface ReplaySummary {
@@ -137,6 +139,7 @@ export async function replay(
       }),
       tap((batch) => {
         sink.write(batch);
+        opts.onBatch?.(batch);
         progress.update(stats.records, rate());
       }),
       defaultIfEmpty(undefined),
