@@ -1,4 +1,6 @@
 import type { ConsentRegistry } from '../models/consent.js';
+import type { ErasedUsers } from '../models/erased-users.js';
+import { dropErased } from '../operators/drop-erased.js';
 import { restoreWithheld } from '../operators/restore-withheld.js';
 import { withholdOptedOut } from '../operators/withhold-opted-out.js';
 import { concatMap, identity, type OperatorFunction } from 'rxjs';
@@ -46,6 +48,8 @@ export interface GraphOptions {
   readonly idlePartitionMs?: number;
   /** Serving filters, boosts and diversity (config `ranking`); default: DEFAULT_POLICY. */
   readonly policy?: ServingPolicyConfig;
+  /** Users erased while running: their in-flight events from before the request are dropped. */
+  readonly erased?: ErasedUsers;
   /** Who opted out of personalisation: their events are stored, never learned or served. */
   readonly consent?: ConsentRegistry;
   /** When set, user ids are replaced by their keyed pseudonym right after parsing (privacy). */
@@ -112,6 +116,7 @@ export function recpipeProcess(opts: GraphOptions): OperatorFunction<GraphBatch,
   const vectorOf = rec.itemVector ? (id: string) => rec.itemVector?.(id) : undefined;
   return (source) =>
     source.pipe(
+      opts.erased ? dropErased(opts.erased) : identity,
       opts.consent ? withholdOptedOut(opts.consent) : identity,
       updateFeatures(opts.features, {
         ...(opts.idlePartitionMs !== undefined && { idlePartitionMs: opts.idlePartitionMs }),

@@ -125,7 +125,10 @@ export async function logErasures(
     .exec();
 }
 
-/** The erasure log's hashes (empty when none). */
-export async function readErasureLog(redis: Redis, prefix: string): Promise<Set<string>> {
-  return new Set(await redis.zrange(erasureLogKey(prefix), 0, -1));
+/** The erasure log: keyed hash → erasure time (empty when none). */
+export async function readErasureLog(redis: Redis, prefix: string): Promise<Map<string, number>> {
+  const flat = await redis.zrange(erasureLogKey(prefix), 0, -1, 'WITHSCORES');
+  const out = new Map<string, number>();
+  for (let i = 0; i + 1 < flat.length; i += 2) out.set(flat[i] as string, Number(flat[i + 1]));
+  return out;
 }

@@ -44,7 +44,7 @@ export interface ErasureListenerOptions {
   readonly groupId: string;
   readonly instanceId: string;
   /** Erases the users from the process's memory; returns counts for the audit row. */
-  readonly eraseOnline: (userIds: readonly string[]) => Record<string, number>;
+  readonly eraseOnline: (userIds: readonly string[], requestedMs: number) => Record<string, number>;
   /**
    * Waits until what was served before the erasure is committed (so no write in flight puts the
    * user back), then saves a snapshot without them.
@@ -127,7 +127,7 @@ export class ErasureListener {
 
   private async handle(req: ErasureRequest, attempt: number): Promise<boolean> {
     try {
-      const online = this.opts.eraseOnline(req.userIds);
+      const online = this.opts.eraseOnline(req.userIds, req.requestedMs);
       await this.opts.settle();
       const removed = await eraseFromStores(this.cfg, this.stores, req.userIds, this.opts.groupId);
       const completedMs = Date.now();

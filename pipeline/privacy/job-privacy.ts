@@ -6,6 +6,7 @@ import type { Recommender } from '../../models/recommender.js';
 import { writeFallback } from '../../sinks/redis-fallback.js';
 import type { Logger } from '../logger.js';
 import { ConsentRegistry } from '../../models/consent.js';
+import { ErasedUsers } from '../../models/erased-users.js';
 import { loadOptOuts, syncConsent } from './consent-sync.js';
 import { ErasureListener } from './erasure-listener.js';
 import { startRetention } from './retention.js';
@@ -25,6 +26,8 @@ export interface JobPrivacyOptions {
   readonly recommender: Recommender;
   readonly modelVersion: string | (() => string);
   readonly state: JobState;
+  /** Erased users whose late events are dropped (created before the follower, see newErasedUsers). */
+  readonly erased: ErasedUsers;
   /** Waits for in-flight writes to commit, then saves a snapshot (see ErasureListener). */
   readonly settle: () => Promise<void>;
 }
@@ -32,6 +35,7 @@ export interface JobPrivacyOptions {
 export interface JobPrivacy {
   /** Who opted out of personalisation (GraphOptions.consent). */
   readonly consent: ConsentRegistry;
+
   stop(): Promise<void>;
 }
 
@@ -43,10 +47,12 @@ export async function startJobPrivacy(cfg: Config, o: JobPrivacyOptions): Promis
   const redis = new Redis(cfg.redis.url, { ...redisSecurityOptions(cfg), lazyConnect: true });
   redis.on('error', () => undefined);
   const consent = new ConsentRegistry(cfg.limits.users);
+  const erasedUsers = o.erased;
   await loadOptOuts(redis, cfg, consent);
   // A snapshot saved before an erasure (another instance's, or one restored from a backup) may
   // still name the user: the erasure log says whom to drop again.
   const erased = await readErasureLog(redis, cfg.redis.prefix);
+  o.erased.loadLog(erased);
   if (erased.size > 0) {
     const hash = auditHasher(cfg);
     const users = o.state.model.ctx.users.toArray().filter((u) => erased.has(hash(u)));
@@ -63,9 +69,12 @@ export async function startJobPrivacy(cfg: Config, o: JobPrivacyOptions): Promis
   const listener = new ErasureListener(cfg, {
     groupId: o.group,
     instanceId: cfg.kafka.instanceId,
-    eraseOnline: (userIds) => {
+    eraseOnline: (userIds, requestedMs) => {
       const ids = userIds.map((u) => storedIds(cfg, u).at(-1) as string);
-      for (const id of ids) consent.erase(id);
+      for (const id of ids) {
+        consent.erase(id);
+        erasedUsers.add(id, requestedMs);
+      }
       return { ...eraseJobState(o.state, ids) };
     },
     // the erased user is served the fallback from now on: make sure there is a fresh one
@@ -103,4 +112,9 @@ export async function startJobPrivacy(cfg: Config, o: JobPrivacyOptions): Promis
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/** The job's ErasedUsers: hashes like the erasure log, bounded by `limits.users`. */
+export function newErasedUsers(cfg: Config): ErasedUsers {
+  return new ErasedUsers(cfg.limits.users, 7 * 86_400_000, Date.now, auditHasher(cfg));
 }

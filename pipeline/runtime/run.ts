@@ -7,6 +7,7 @@ import { PurchaseHistory } from '../../models/purchase-history.js';
 import { CatalogState } from '../../models/ranking/policy.js';
 import type { ClickHouseSink } from '../../sinks/clickhouse.js';
 import type { GraphBatch } from '../../operators/types.js';
+import type { ClickEvent } from '../../models/event.js';
 import { recpipeIngest, recpipeProcess } from '../graph.js';
 import { KafkaConsumerSource } from '../kafka/consumer-source.js';
 import { TransactionalProducer } from '../kafka/transactional-producer.js';
@@ -31,7 +32,7 @@ import { createJobModel } from './job-model.js';
 import { ModelMonitor, startModelMetricsWriter } from './model-monitor.js';
 import { retryUntilDone } from './retry.js';
 import { CurrentUsers, userStateLoader } from './user-state.js';
-import { startJobPrivacy } from '../privacy/job-privacy.js';
+import { newErasedUsers, startJobPrivacy } from '../privacy/job-privacy.js';
 
 export interface RunDependencies {
   readonly cfg: Config;
@@ -109,6 +110,11 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     : undefined;
   let stopping = false;
   const pseudonym = cfg.privacy.userIdHashKey ? userIdHasher(cfg.privacy.userIdHashKey) : undefined;
+  // Erased users' old events are not learned again, by the follower either (docs/privacy.md).
+  const erased = newErasedUsers(cfg);
+  const learnUnlessErased = (e: ClickEvent): void => {
+    if (!erased.covers(e.userId, e.ts)) recommender.learn(e);
+  };
 
   const follower = cfg.scale.follow
     ? new Follower(cfg, {
@@ -116,7 +122,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         groupId: deps.group,
         instanceId: cfg.kafka.instanceId,
         ledger,
-        learn: (e) => recommender.learn(pseudonym ? { ...e, userId: pseudonym(e.userId) } : e),
+        learn: (e) => learnUnlessErased(pseudonym ? { ...e, userId: pseudonym(e.userId) } : e),
         dedupeCapacity: cfg.pipeline.dedupeCapacity,
         registry: metrics.registry,
         // Learning of other partitions runs ahead of serving by at most the bound, unless this
@@ -312,6 +318,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     recommender,
     modelVersion,
     state: { model: recommender, history, features, push, quality, current: users },
+    erased,
     settle: async () => {
       delivery.flushNow();
       await progress.through(emittedSeq, cfg.pipeline.drainTimeoutMs);
@@ -334,6 +341,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     ...(quality && { learn: quality.learn }),
     ...(cfg.privacy.userIdHashKey && { userIdHashKey: cfg.privacy.userIdHashKey }),
     consent: privacy.consent,
+    erased,
     shouldLearn: (e: GraphBatch['events'][number]) =>
       e.topic !== deps.topic || ledger.claim(e.partition, e.offset),
     ...(push && { push }),

@@ -1,0 +1,15 @@
+import { map, type OperatorFunction } from 'rxjs';
+import type { ErasedUsers } from '../models/erased-users.js';
+import type { GraphBatch } from './types.js';
+
+/**
+ * Right to erasure: drops the events of erased users dated at or before their request (still in
+ * flight when it arrived), so they neither rebuild the user's state nor land in the stores again.
+ */
+export function dropErased(erased: ErasedUsers): OperatorFunction<GraphBatch, GraphBatch> {
+  return map((batch) => {
+    if (erased.size === 0 || batch.events.length === 0) return batch;
+    const events = batch.events.filter((e) => !erased.covers(e.event.userId, e.event.ts));
+    return events.length === batch.events.length ? batch : { ...batch, events };
+  });
+}
