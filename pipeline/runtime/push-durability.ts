@@ -58,6 +58,20 @@ export class PushDurability {
     return this.changelog ? { ...batch, stateChanges: this.changelog.take(batch) } : batch;
   }
 
+  /**
+   * The messages of one transaction, with only the last changelog record per user: earlier
+   * ones are superseded in the same commit (Kafka Streams' caching does the same).
+   */
+  readonly compact = (out: readonly OutMessage[]): OutMessage[] => {
+    const last = new Map<string, number>();
+    out.forEach((m, i) => {
+      if (m.topic === this.changelogTopic && m.key !== undefined) last.set(m.key, i);
+    });
+    return out.filter(
+      (m, i) => m.topic !== this.changelogTopic || m.key === undefined || last.get(m.key) === i,
+    );
+  };
+
   /** A lost partition's state is its new owner's to write: its records are not committed. */
   readonly mayCommit = (m: OutMessage): boolean =>
     m.topic !== this.changelogTopic || m.partition === undefined || this.owns(m.partition);

@@ -56,6 +56,8 @@ export interface StageDependencies {
   readonly onKafkaHealth: (healthy: boolean) => void;
   /** Whether an output message may still be committed (changelog records of a partition lost). */
   readonly mayCommit?: (m: OutMessage) => boolean;
+  /** Drops messages superseded within one transaction (earlier changelog records of a key). */
+  readonly compact?: (out: readonly OutMessage[]) => OutMessage[];
 }
 
 /** The concrete stages of `run` (see DeliveryStages): Redis, then ClickHouse, then Kafka. */
@@ -170,11 +172,12 @@ export function runStages(d: StageDependencies): DeliveryStages<RunBatch, Served
         for (const m of s.out) if (d.mayCommit?.(m) ?? true) out.push(m);
         for (const c of s.commits) next.set(`${c.topic}\u0000${c.partition}`, c);
       }
+      const messages = d.compact ? d.compact(out) : out;
       await d.retry('kafka-commit', async () => {
         try {
           // A partition lost to another member is theirs to commit now.
           const commits = [...next.values()].filter((c) => d.source.owns(c.topic, c.partition));
-          await d.producer.commit(out, commits, d.source.consumer);
+          await d.producer.commit(messages, commits, d.source.consumer);
           d.onKafkaHealth(true);
         } catch (err) {
           d.onKafkaHealth(false);

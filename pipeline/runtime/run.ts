@@ -264,6 +264,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       retry,
       onKafkaHealth: (ok) => (kafkaHealthy = ok),
       mayCommit: durable.mayCommit,
+      compact: durable.compact,
     }),
     {
       flushMs: cfg.pipeline.analyticsFlushMs,
