@@ -2,7 +2,6 @@ import { Redis } from 'ioredis';
 import type { Config } from '../../config/schema.js';
 import { readErasureLog } from '../../sinks/redis-erase.js';
 import { redisSecurityOptions } from '../../sinks/redis.js';
-import type { Recommender } from '../../models/recommender.js';
 import { writeFallback } from '../../sinks/redis-fallback.js';
 import type { Logger } from '../logger.js';
 import { ConsentRegistry } from '../../models/consent.js';
@@ -23,7 +22,6 @@ const CONSENT_EVERY_MS = 1_000;
 export interface JobPrivacyOptions {
   readonly group: string;
   readonly log: Pick<Logger, 'info' | 'warn'>;
-  readonly recommender: Recommender;
   readonly modelVersion: string | (() => string);
   readonly state: JobState;
   /** Erased users whose late events are dropped (created before the follower, see newErasedUsers). */
@@ -33,8 +31,8 @@ export interface JobPrivacyOptions {
 }
 
 export interface JobPrivacy {
-  /** Who opted out of personalisation (GraphOptions.consent). */
-  readonly consent: ConsentRegistry;
+  /** The graph's privacy options: who opted out (consent) and who was erased. */
+  readonly graph: { readonly consent: ConsentRegistry; readonly erased: ErasedUsers };
 
   stop(): Promise<void>;
 }
@@ -60,7 +58,7 @@ export async function startJobPrivacy(cfg: Config, o: JobPrivacyOptions): Promis
     if (users.length > 0) o.log.info({ users: users.length, online }, 'erasure log replayed');
   }
   const refresh = async (): Promise<void> => {
-    const items = o.recommender.recommend(NOBODY, cfg.pipeline.topK, new Set());
+    const items = o.state.model.recommend(NOBODY, cfg.pipeline.topK, new Set());
     const version = typeof o.modelVersion === 'string' ? o.modelVersion : o.modelVersion();
     await writeFallback(redis, cfg.redis.prefix, items, version, cfg.redis.ttlSeconds).catch(
       (err: unknown) => o.log.warn({ err: String(err) }, 'fallback list not written'),
@@ -97,7 +95,7 @@ export async function startJobPrivacy(cfg: Config, o: JobPrivacyOptions): Promis
   consentTimer.unref();
   const stopRetention = startRetention(cfg, o.log);
   return {
-    consent,
+    graph: { consent, erased: o.erased },
     stop: async () => {
       clearInterval(timer);
       clearInterval(consentTimer);

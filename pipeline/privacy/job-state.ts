@@ -2,10 +2,11 @@ import type { ModelContext } from '../../models/core/context.js';
 import type { FeatureStore } from '../../models/features/feature-store.js';
 import type { PushEngine } from '../../models/push/engine.js';
 import type { PurchaseHistory } from '../../models/purchase-history.js';
+import type { Recommender } from '../../models/recommender.js';
 
 /** The per-user state one `run` process holds in memory (everything an erasure must reach). */
 export interface JobState {
-  readonly model: { readonly ctx: ModelContext };
+  readonly model: { readonly ctx: ModelContext } & Pick<Recommender, 'recommend'>;
   readonly history: PurchaseHistory;
   readonly features: FeatureStore;
   readonly push?: PushEngine | undefined;

@@ -7,7 +7,6 @@ import { PurchaseHistory } from '../../models/purchase-history.js';
 import { CatalogState } from '../../models/ranking/policy.js';
 import type { ClickHouseSink } from '../../sinks/clickhouse.js';
 import type { GraphBatch } from '../../operators/types.js';
-import type { ClickEvent } from '../../models/event.js';
 import { recpipeIngest, recpipeProcess } from '../graph.js';
 import { KafkaConsumerSource } from '../kafka/consumer-source.js';
 import { TransactionalProducer } from '../kafka/transactional-producer.js';
@@ -110,11 +109,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     : undefined;
   let stopping = false;
   const pseudonym = cfg.privacy.userIdHashKey ? userIdHasher(cfg.privacy.userIdHashKey) : undefined;
-  // Erased users' old events are not learned again, by the follower either (docs/privacy.md).
-  const erased = newErasedUsers(cfg);
-  const learnUnlessErased = (e: ClickEvent): void => {
-    if (!erased.covers(e.userId, e.ts)) recommender.learn(e);
-  };
+  const erased = newErasedUsers(cfg); // their old events are not learned again (docs/privacy.md)
 
   const follower = cfg.scale.follow
     ? new Follower(cfg, {
@@ -122,7 +117,10 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         groupId: deps.group,
         instanceId: cfg.kafka.instanceId,
         ledger,
-        learn: (e) => learnUnlessErased(pseudonym ? { ...e, userId: pseudonym(e.userId) } : e),
+        learn: (raw) => {
+          const e = pseudonym ? { ...raw, userId: pseudonym(raw.userId) } : raw;
+          if (!erased.covers(e.userId, e.ts)) recommender.learn(e);
+        },
         dedupeCapacity: cfg.pipeline.dedupeCapacity,
         registry: metrics.registry,
         // Learning of other partitions runs ahead of serving by at most the bound, unless this
@@ -316,15 +314,13 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const privacy = await startJobPrivacy(cfg, {
     group: deps.group,
     log,
-    recommender,
     modelVersion,
     state: { model: recommender, history, features, push, quality, current: users },
     erased,
     settle: async () => {
       delivery.flushNow();
       await progress.through(emittedSeq, cfg.pipeline.drainTimeoutMs);
-      await snapshots.settled();
-      await snapshots.save();
+      await snapshots.settled().then(() => snapshots.save());
     },
   });
   const graph = {
@@ -341,8 +337,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     policy: cfg.ranking,
     ...(quality && { learn: quality.learn }),
     ...(cfg.privacy.userIdHashKey && { userIdHashKey: cfg.privacy.userIdHashKey }),
-    consent: privacy.consent,
-    erased,
+    ...privacy.graph,
     shouldLearn: (e: GraphBatch['events'][number]) =>
       e.topic !== deps.topic || ledger.claim(e.partition, e.offset),
     ...(push && { push }),
