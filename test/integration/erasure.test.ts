@@ -3,16 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readChangelog } from '../../pipeline/kafka/changelog-reader.js';
-import { pushChangelogTopic } from '../../pipeline/runtime/push-changelog.js';
 import { stackUp } from '../../pipeline/stack/stack.js';
-import { endOffsets } from '../../sinks/kafka-admin.js';
 import {
   createClickHouseExec,
   sqlString,
   type ClickHouseExec,
 } from '../../sinks/clickhouse-erase.js';
 import { redisSecurityOptions } from '../../sinks/redis.js';
+import {
+  changelogRecord as changelogOf,
+  clickhouseMentions as scanClickHouse,
+  redisMentions as scanRedis,
+} from '../support/erasure-scan.js';
 import { lastJson, runCli, startJob, waitFor, type Job } from '../support/cli.js';
 import { isolatedRun, waitForCommittedToEnd } from '../support/run-env.js';
 
@@ -70,67 +72,9 @@ const stop = async (): Promise<void> => {
   expect(await j.exited, j.logs().slice(-3000)).toBe(0);
 };
 
-/** Every Redis key of the run whose name or content mentions the victim. */
-async function redisMentions(): Promise<string[]> {
-  const out: string[] = [];
-  const needle = Buffer.from(VICTIM);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${cfg.redis.prefix}*`, 'COUNT', 500);
-    cursor = next;
-    for (const key of keys) {
-      if (key.includes(VICTIM)) out.push(key);
-      const type = await redis.type(key);
-      const parts: Buffer[] =
-        type === 'string'
-          ? [(await redis.getBuffer(key)) ?? Buffer.alloc(0)]
-          : type === 'hash'
-            ? await redis
-                .hgetallBuffer(key)
-                .then((h) => Object.entries(h).flatMap(([k, v]) => [Buffer.from(k), v]))
-            : type === 'set'
-              ? await redis.smembersBuffer(key)
-              : type === 'zset'
-                ? await redis.zrangeBuffer(key, 0, -1)
-                : [];
-      if (parts.some((p) => p.includes(needle))) out.push(`${key} (content)`);
-    }
-  } while (cursor !== '0');
-  return out;
-}
-
-/** Rows per table that mention the victim in any String or Array(String) column. */
-async function clickhouseMentions(): Promise<Record<string, number>> {
-  const cols = await ch.query<{ table: string; name: string; type: string }>(
-    `SELECT table, name, type FROM system.columns WHERE database = ${sqlString(run)}
-     AND type IN ('String', 'Array(String)') AND table IN
-       (SELECT name FROM system.tables WHERE database = ${sqlString(run)} AND engine LIKE '%MergeTree')`,
-  );
-  const byTable = new Map<string, string[]>();
-  for (const c of cols) {
-    const cond =
-      c.type === 'String'
-        ? `position(\`${c.name}\`, ${sqlString(VICTIM)}) > 0`
-        : `arrayExists(x -> position(x, ${sqlString(VICTIM)}) > 0, \`${c.name}\`)`;
-    byTable.set(c.table, [...(byTable.get(c.table) ?? []), cond]);
-  }
-  const out: Record<string, number> = {};
-  for (const [table, conds] of byTable) {
-    const [r] = await ch.query<{ n: string }>(
-      `SELECT count() AS n FROM \`${run}\`.\`${table}\` WHERE ${conds.join(' OR ')}`,
-    );
-    out[table] = Number(r?.n ?? 0);
-  }
-  return out;
-}
-
-/** The victim's latest record in the push state changelog: bytes, null (tombstone) or absent. */
-async function changelogRecord(): Promise<Buffer | null | undefined> {
-  const topic = pushChangelogTopic(cfg.kafka.groupId);
-  const parts = (await endOffsets(cfg, topic)).map((p) => p.partition);
-  const { values } = await readChangelog(cfg, topic, parts);
-  return values.get(VICTIM)?.value;
-}
+const redisMentions = (): Promise<string[]> => scanRedis(redis, cfg.redis.prefix, [VICTIM]);
+const clickhouseMentions = (): Promise<Record<string, number>> => scanClickHouse(ch, run, [VICTIM]);
+const changelogRecord = (): Promise<Buffer | null | undefined> => changelogOf(cfg, VICTIM);
 
 const snapshotKeys = async (): Promise<string[]> => redis.keys(`${cfg.redis.prefix}snapshot:*`);
 
