@@ -5,65 +5,29 @@ import { ModelContext, Ranker } from './core/context.js';
 import { checkModel, stripUndefined } from './core/options.js';
 import { SnapshotReader, SnapshotWriter, decodeSnapshot } from './core/snapshot.js';
 import { isBuyCode } from './core/weights.js';
-import { ContentRecommender, type ContentOptions } from './content.js';
-import { SessionIntent, type IntentOptions } from './intent.js';
-import { ItemKnnRecommender, type ItemKnnOptions } from './itemknn.js';
-import { MfRecommender, type MfOptions } from './mf.js';
+import { ContentRecommender } from './content.js';
+import {
+  DEFAULT_HYBRID_WEIGHTS,
+  HYBRID_CONTENT_DEFAULTS,
+  HYBRID_KNN_DEFAULTS,
+  HYBRID_MF_DEFAULTS,
+  type HybridOptions,
+} from './hybrid-options.js';
+import { SessionIntent } from './intent.js';
+import { ItemKnnRecommender } from './itemknn.js';
+import { MfRecommender } from './mf.js';
 import { MfRerank } from './mf-rerank.js';
-import { PopularRecommender, type PopularOptions } from './popular.js';
-import { TrendingRecommender, type TrendingOptions } from './trending.js';
+import { PopularRecommender } from './popular.js';
+import { TrendingRecommender } from './trending.js';
 
-/** Blend weight per component; 0 switches a component off entirely (not even learned). */
-export interface HybridWeights {
-  itemknn?: number;
-  content?: number;
-  mf?: number;
-  trending?: number;
-  popular?: number;
-  recency?: number;
-  intent?: number;
-}
-
-export interface HybridOptions {
-  weights?: HybridWeights;
-  /** Trending items added to every candidate set (default 20). */
-  trendingCandidates?: number;
-  /**
-   * When the user has a short-term intent, a co-visitation candidate's score is multiplied by
-   * 1 − a + a·(its category's share of the intent): long-term history that disagrees with the
-   * current session fades (default 0: off; it costs the sequential stream more than it gains elsewhere).
-   */
-  intentAgreement?: number;
-  /** How many of the best cheap-blend candidates MF re-ranks (default 25). */
-  rerankDepth?: number;
-  itemknn?: ItemKnnOptions;
-  content?: ContentOptions;
-  mf?: MfOptions;
-  trending?: TrendingOptions;
-  popular?: PopularOptions;
-  intent?: IntentOptions;
-}
-
-/** Tuned on the full Online Retail stream (prequential HR@10, see bench/models.ts). */
-export const DEFAULT_HYBRID_WEIGHTS: Required<HybridWeights> = {
-  itemknn: 1,
-  content: 0.3,
-  mf: 0.1,
-  trending: 0.1,
-  popular: 0.05,
-  recency: 0.3,
-  intent: 1,
-};
-
-/**
- * MF inside the hybrid only re-ranks a short list, where a faster-moving model helps more
- * than the slower, better-calibrated settings that are best for `mf` on its own.
- */
-export const HYBRID_MF_DEFAULTS: MfOptions = {
-  learningRate: 0.05,
-  regularization: 0.01,
-  negativeWeight: 0.5,
-};
+export {
+  DEFAULT_HYBRID_WEIGHTS,
+  HYBRID_CONTENT_DEFAULTS,
+  HYBRID_KNN_DEFAULTS,
+  HYBRID_MF_DEFAULTS,
+  type HybridOptions,
+  type HybridWeights,
+} from './hybrid-options.js';
 
 const CH_KNN = 0;
 const CH_CONTENT = 1;
@@ -126,8 +90,17 @@ export class HybridRecommender implements Recommender {
     this.rerank = new MfRerank(opts.rerankDepth ?? 25);
     this.intentAgreement = opts.intentAgreement ?? 0;
     // item-kNN always runs: its user history also feeds the recency channel
-    this.knn = new ItemKnnRecommender(opts.itemknn, this.ctx);
-    this.content = weights.content > 0 ? new ContentRecommender(opts.content, this.ctx) : undefined;
+    this.knn = new ItemKnnRecommender(
+      { ...HYBRID_KNN_DEFAULTS, ...stripUndefined(opts.itemknn ?? {}) },
+      this.ctx,
+    );
+    this.content =
+      weights.content > 0
+        ? new ContentRecommender(
+            { ...HYBRID_CONTENT_DEFAULTS, ...stripUndefined(opts.content ?? {}) },
+            this.ctx,
+          )
+        : undefined;
     this.mf =
       weights.mf > 0
         ? new MfRecommender({ ...HYBRID_MF_DEFAULTS, ...stripUndefined(opts.mf ?? {}) }, this.ctx)
