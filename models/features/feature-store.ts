@@ -177,14 +177,17 @@ export class FeatureStore {
   }
 
   /**
-   * Erases a user (right to erasure): their windows, session, recency, affinity and price state.
-   * Item and category windows keep the user's contribution to counts (docs/privacy.md).
+   * Erases a user (right to erasure): their windows, session, recency, affinity and price state,
+   * and their id in the exact distinct-user counts of item and category windows. Event counts
+   * and distinct sketches keep the contribution, which names nobody (docs/privacy.md).
    */
   forgetUser(userId: string): boolean {
     let found = this.users.delete(userId);
     this.pending.users.delete(userId);
     for (const f of [...this.userFams, this.sessionFam])
       found = f.engine.removeKey(userId) || found;
+    for (const f of [...this.itemFams, ...this.categoryFams])
+      f.engine.forEachAggregate((acc) => acc.distinct.forget(userId));
     return found;
   }
 

@@ -48,6 +48,19 @@ export class DistinctCounter {
     if (set.size > this.exactLimit) this.toSketch();
   }
 
+  /**
+   * Removes `value` while the count is exact (right to erasure: an exact count holds the values
+   * themselves). A sketch holds only hashes, from which no value can be read back or removed.
+   */
+  forget(value: string): boolean {
+    if (this.registers !== null) return false;
+    if (this.first === value) {
+      this.first = undefined;
+      return true;
+    }
+    return this.exactSet?.delete(value) ?? false;
+  }
+
   /** Folds `other` into this counter; both must use the same precision. */
   merge(other: DistinctCounter): void {
     if (other.precision !== this.precision)

@@ -244,6 +244,11 @@ export class PaneWindows<K, V, A, R> {
     this.evictClosed(ks, wm);
   }
 
+  /** Visits every open pane's aggregate (right to erasure: values inside other keys' state). */
+  forEachAggregate(fn: (acc: A) => void): void {
+    for (const ks of this.keys.values()) for (const acc of ks.panes.values()) fn(acc);
+  }
+
   /** Drops every pane of `key` at once (right to erasure); its timer entry is skipped. */
   removeKey(key: K): boolean {
     const ks = this.keys.get(key);

@@ -373,6 +373,12 @@ export class WindowEngine<K, V, A, R> {
     this.emittedCount++;
   }
 
+  /** Visits every open window's (or pane's) aggregate (right to erasure). */
+  forEachAggregate(fn: (acc: A) => void): void {
+    if (this.panes) return this.panes.forEachAggregate(fn);
+    for (const ks of this.keys.values()) for (const w of ks.values()) fn(w.acc);
+  }
+
   /** Drops every window of `key` at once (right to erasure); their timers are skipped. */
   removeKey(key: K): boolean {
     if (this.panes) return this.panes.removeKey(key);
