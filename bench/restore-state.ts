@@ -10,8 +10,8 @@
  * day of event time, so pending carts, sent pushes, attribution windows, hour-of-week counts
  * and burst windows are filled) and their serialised states are reused round robin for `--keys`
  * distinct user keys, written to a fresh compacted topic of the shared stack. The clock covers
- * readChangelog (pipeline/kafka/changelog-reader.ts) plus restoreUser for every key, the work a
- * rebalance or restart does before the partition's first batch. The last stdout line is JSON.
+ * readChangelog (pipeline/kafka/changelog-reader.ts) applying each record as it is read
+ * (restoreUser), the work a rebalance or restart does before the partition's first batch. The last stdout line is JSON.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
@@ -104,11 +104,14 @@ async function main(): Promise<void> {
   const rssBefore = process.memoryUsage().rss;
   const started = Date.now();
   const all = Array.from({ length: partitions }, (_, p) => p);
-  const { values: latest, records } = await readChangelog(cfg, topic, all);
-  const readSeconds = (Date.now() - started) / 1000;
+  // As the job restores (push-changelog.ts): each record applied as it is read.
   const engine = new PushEngine({ maxUsers: keys + 1 });
-  for (const [user, { value }] of latest)
-    if (value) engine.restoreUser(user, new Uint8Array(value));
+  const { records } = await readChangelog(cfg, topic, all, {
+    onRecord: (user, { value }) => {
+      if (value) engine.restoreUser(user, new Uint8Array(value));
+      else engine.releaseUsers([user]);
+    },
+  });
   const seconds = (Date.now() - started) / 1000;
   const summary = {
     keys,
@@ -116,7 +119,6 @@ async function main(): Promise<void> {
     records,
     restoredUsers: engine.userCount,
     meanRecordBytes: Math.round(meanBytes),
-    readSeconds,
     restoreSeconds: seconds,
     secondsPerMillionKeys: Number(((seconds * 1_000_000) / keys).toFixed(2)),
     rssGrowthMiB: Math.round((process.memoryUsage().rss - rssBefore) / 1_048_576),

@@ -17,7 +17,15 @@ export async function readChangelog(
   cfg: Config,
   topic: string,
   partitions: readonly number[],
-  opts: { timeoutMs?: number; groupId?: string } = {},
+  opts: {
+    timeoutMs?: number;
+    groupId?: string;
+    /**
+     * Sees each record in offset order instead of collecting the latest per key (a later record
+     * of a key supersedes an earlier one): restores without holding every record at once.
+     */
+    onRecord?: (key: string, record: ChangelogValue) => void;
+  } = {},
 ): Promise<{ values: Map<string, ChangelogValue>; records: number }> {
   const values = new Map<string, ChangelogValue>();
   let records = 0;
@@ -69,8 +77,11 @@ export async function readChangelog(
       );
       for (const m of messages) {
         records++;
-        if (m.key != null)
-          values.set(m.key.toString(), { partition: m.partition, value: m.value ?? null });
+        if (m.key != null) {
+          const record = { partition: m.partition, value: m.value ?? null };
+          if (opts.onRecord) opts.onRecord(m.key.toString(), record);
+          else values.set(m.key.toString(), record);
+        }
         if (m.offset + 1 >= (ends.get(m.partition) ?? 0)) open.delete(m.partition);
       }
     }

@@ -37,10 +37,11 @@ export async function pushChangelogSpec(
 export interface PushChangelogOptions {
   readonly topic: string;
   readonly inputTopic: string;
-  /** The latest record per user of the given changelog partitions (read_committed). */
+  /** Reads the given changelog partitions to their end (read_committed), record by record. */
   readonly read: (
     partitions: readonly number[],
-  ) => Promise<{ values: Map<string, ChangelogValue>; records: number }>;
+    onRecord: (key: string, record: ChangelogValue) => void,
+  ) => Promise<{ records: number }>;
   readonly onLog?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
@@ -114,21 +115,27 @@ export class PushChangelog {
 
   private async restore(partitions: readonly number[]): Promise<void> {
     const started = Date.now();
-    const { values, records } = await this.opts.read(partitions);
-    let users = 0;
+    // Applied as read (a later record of a user replaces the earlier one, a tombstone drops it):
+    // the records are never all held at once.
+    const restored = new Set<string>();
     let unreadable = 0;
-    for (const [userId, { partition, value }] of values) {
-      if (!value) continue;
-      try {
-        this.engine.restoreUser(userId, new Uint8Array(value));
-      } catch {
-        // A record of another version or damaged: the user starts empty, like before issue 13.
-        unreadable++;
-        continue;
+    const { records } = await this.opts.read(partitions, (userId, { partition, value }) => {
+      if (value) {
+        try {
+          this.engine.restoreUser(userId, new Uint8Array(value));
+          this.partitions.set(userId, partition);
+          restored.add(userId);
+          return;
+        } catch {
+          // A record of another version or damaged: the user starts empty, like before issue 13.
+          unreadable++;
+        }
       }
-      this.partitions.set(userId, partition);
-      users++;
-    }
+      this.engine.releaseUsers([userId]);
+      this.partitions.delete(userId);
+      restored.delete(userId);
+    });
+    const users = restored.size;
     this.opts.onLog?.('push state restored', {
       partitions,
       users,
@@ -151,7 +158,7 @@ export function createPushChangelog(
   return new PushChangelog(engine, {
     topic,
     inputTopic,
-    read: (partitions) => readChangelog(cfg, topic, partitions),
+    read: (partitions, onRecord) => readChangelog(cfg, topic, partitions, { onRecord }),
     onLog: (msg, fields) => log.info(fields, msg),
   });
 }
