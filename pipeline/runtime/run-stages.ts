@@ -9,7 +9,8 @@ import type { OutMessage, TransactionalProducer } from '../kafka/transactional-p
 import type { Logger } from '../logger.js';
 import { summarizeBatch, type BatchSummary, type Metrics } from '../metrics.js';
 import type { DeliveryStages } from './delivery.js';
-import type { OutboxKey, PushOutbox } from './push-outbox.js';
+import type { OutboxKey } from './push-outbox.js';
+import type { PushDurability } from './push-durability.js';
 import type { AnalyticsWriter, ServingWriter } from './sink-writers.js';
 
 /** A processed batch of `run`, with the changelog records of the state it changed. */
@@ -47,17 +48,16 @@ export interface StageDependencies {
   /** Whose changed windows each analytics write takes (FeatureStore.takeChanged). */
   readonly features: FeatureStore;
   readonly claims: PushClaims | undefined;
-  /** Push exactly-once across crashes (push-outbox.ts); without it claims have no outbox. */
-  readonly outbox?: PushOutbox | undefined;
+  /**
+   * Push exactly-once across crashes and the state changelog (push-durability.ts): the outbox
+   * of claims, which changelog records may still be committed, and their compaction per commit.
+   */
+  readonly durable?: Pick<PushDurability, 'outbox' | 'mayCommit' | 'compact'>;
   readonly producer: TransactionalProducer;
   readonly source: KafkaConsumerSource;
   /** Retries `fn` until it succeeds, or throws once the drain deadline has passed. */
   readonly retry: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
   readonly onKafkaHealth: (healthy: boolean) => void;
-  /** Whether an output message may still be committed (changelog records of a partition lost). */
-  readonly mayCommit?: (m: OutMessage) => boolean;
-  /** Drops messages superseded within one transaction (earlier changelog records of a key). */
-  readonly compact?: (out: readonly OutMessage[]) => OutMessage[];
 }
 
 /** The concrete stages of `run` (see DeliveryStages): Redis, then ClickHouse, then Kafka. */
@@ -76,7 +76,8 @@ export function runStages(d: StageDependencies): DeliveryStages<RunBatch, Served
   const claimPushes = async (
     input: GraphBatch,
   ): Promise<{ batch: GraphBatch; keys: readonly OutboxKey[] }> => {
-    const { claims, outbox } = d;
+    const { claims } = d;
+    const outbox = d.durable?.outbox;
     outbox?.observe(input);
     const batch = outbox ? outbox.withRecovered(input) : input;
     if (!claims || !(batch.pushes ?? []).some((p) => p.decision === 'sent'))
@@ -169,10 +170,10 @@ export function runStages(d: StageDependencies): DeliveryStages<RunBatch, Served
       const out: OutMessage[] = [];
       const next = new Map<string, CommitPoint>();
       for (const s of group) {
-        for (const m of s.out) if (d.mayCommit?.(m) ?? true) out.push(m);
+        for (const m of s.out) if (d.durable?.mayCommit(m) ?? true) out.push(m);
         for (const c of s.commits) next.set(`${c.topic}\u0000${c.partition}`, c);
       }
-      const messages = d.compact ? d.compact(out) : out;
+      const messages = d.durable ? d.durable.compact(out) : out;
       await d.retry('kafka-commit', async () => {
         try {
           // A partition lost to another member is theirs to commit now.
