@@ -26,6 +26,9 @@ const {
   // Only the price drop this scenario scripts.
   RECPIPE_PUSH_RECOMMENDATION_MIN_SCORE: '1000000000',
   RECPIPE_PUSH_BURST_MIN_EVENTS: '1000',
+  // The scenario's event time is weeks in the past and it pauses on the wall clock: idle advance
+  // would move event time to now and close every push's attribution window before its open.
+  RECPIPE_PIPELINE_IDLE_ADVANCE_MS: '0',
 });
 const dir = mkdtempSync(join(tmpdir(), 'recpipe-pushl-'));
 const day = (d: number, hhmm: string): number =>
