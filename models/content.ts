@@ -120,6 +120,13 @@ export class ContentRecommender implements Recommender {
       this.history.push(u, i, event.ts, TYPE_CODE[event.type]);
   }
 
+  /** Items another instance learned from: indexed by id prefixes, as a click here would. */
+  touchItems(ids: Int32Array): void {
+    this.ensure(this.ctx.users.size, this.ctx.items.size);
+    for (const i of ids)
+      if (i >= 0 && this.itemTokens[i] === NO_TOKENS) this.index(i, '', undefined);
+  }
+
   /** Tokens are fixed at an item's first sight: re-indexing would invalidate cached lists. */
   private index(i: number, title: string, category?: string): void {
     if (this.itemTokens[i] !== NO_TOKENS) return;

@@ -19,6 +19,8 @@ import { MfRecommender } from './mf.js';
 import { MfRerank } from './mf-rerank.js';
 import { PopularRecommender } from './popular.js';
 import { TrendingRecommender } from './trending.js';
+import type { ItemDeltaRecord } from './core/item-deltas.js';
+import { applyHybridDeltas, recordHybridDeltas, takeHybridDeltas } from './hybrid-replica.js';
 
 export {
   DEFAULT_HYBRID_WEIGHTS,
@@ -120,6 +122,7 @@ export class HybridRecommender implements Recommender {
     const i = this.ctx.items.intern(event.itemId);
     if (i < 0) return; // the item space is full (limits.items)
     const u = this.ctx.users.intern(event.userId);
+    this.ctx.deltas?.begin(event.ts);
     this.knn.observe(u, i, event);
     this.content?.observe(u, i, event);
     this.mf?.observe(u, i, event);
@@ -132,6 +135,19 @@ export class HybridRecommender implements Recommender {
     this.content?.learnItem(item);
     this.trending?.learnItem(item);
     this.intent?.learnItem(item);
+  }
+
+  /** The item state replica (models/hybrid-replica.ts, docs/scaling.md). */
+  recordItemDeltas(): void {
+    recordHybridDeltas(this);
+  }
+
+  takeItemDeltas(partitions: number): ItemDeltaRecord[] {
+    return takeHybridDeltas(this, partitions);
+  }
+
+  applyItemDeltas(record: ItemDeltaRecord): void {
+    applyHybridDeltas(this, record);
   }
 
   private ensure(items: number): void {

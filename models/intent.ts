@@ -6,6 +6,7 @@ import { IdMap } from './core/id-map.js';
 import { stripUndefined } from './core/options.js';
 import type { SnapshotReader, SnapshotWriter } from './core/snapshot.js';
 import { DAY_MS, TYPE_CODE, weightTable, type EventWeights } from './core/weights.js';
+import { INTENT, SCALARS, type ItemDeltaRecord } from './core/item-deltas.js';
 
 export interface IntentOptions {
   /** Half-life of the per-category item popularity, in days (default 1): a new favourite wins within a day or two. */
@@ -123,8 +124,26 @@ export class SessionIntent {
     if (ic < 0) return;
     const f = this.clock.advance(event.ts);
     if (f !== 1) for (let c = 0; c < this.mass.length; c++) this.mass[c] *= f;
-    this.mass[i] += tw * this.clock.weight(event.ts);
+    const add = tw * this.clock.weight(event.ts);
+    this.mass[i] += add;
+    const d = this.ctx.deltas;
+    if (d !== undefined) d.scalar(i, INTENT, add * d.unit(INTENT, this.clock));
     this.raise(ic, i);
+  }
+
+  /** Another instance's category mass of items whose category is known here. */
+  applyItemDeltas(ids: Int32Array, r: ItemDeltaRecord): void {
+    this.ensure();
+    const f = this.clock.advance(r.ref);
+    if (f !== 1) for (let c = 0; c < this.mass.length; c++) this.mass[c] *= f;
+    const w = this.clock.weight(r.ref);
+    for (let k = 0; k < ids.length; k++) {
+      const i = ids[k];
+      const add = r.scalars[k * SCALARS + INTENT];
+      if (i < 0 || add === 0 || this.itemCat[i] < 0) continue;
+      this.mass[i] += add * w;
+      this.raise(this.itemCat[i], i);
+    }
   }
 
   private pushIntent(u: number, cat: number, w: number, ts: number): void {

@@ -13,6 +13,7 @@ import {
 import { SparseRows, TOP_STRIDE } from './core/sparse-rows.js';
 import { stripUndefined } from './core/options.js';
 import { DAY_MS, TYPE_CODE, isBuyCode, weightTable, type EventWeights } from './core/weights.js';
+import { KNN_POP, SCALARS, type ItemDeltaRecord } from './core/item-deltas.js';
 
 export interface ItemKnnOptions {
   /** Distinct recent items per user that vote for neighbours (default 20). */
@@ -149,6 +150,9 @@ export class ItemKnnRecommender implements Recommender {
     const w = this.clock.weight(ts) * tw;
     this.pop[i] += w;
     this.penalty[i] = Math.pow(this.pop[i] + 1e-30, -this.o.popularityPenalty);
+    const d = this.ctx.deltas;
+    const du = d === undefined ? 0 : d.unit(KNN_POP, this.clock);
+    if (d !== undefined) d.scalar(i, KNN_POP, w * du);
 
     const h = this.history;
     const base = u * h.size;
@@ -165,12 +169,40 @@ export class ItemKnnRecommender implements Recommender {
       pairW *= this.pairWeight[p];
       this.co.add(j, i, pairW);
       this.rowMass[j] += pairW;
+      if (d !== undefined) d.pair(j, i, pairW * du);
       if (back > 0) {
         this.co.add(i, j, pairW * back);
         this.rowMass[i] += pairW * back;
+        if (d !== undefined) d.pair(i, j, pairW * back * du);
       }
     }
     h.push(u, i, ts, code);
+  }
+
+  /**
+   * Another instance's co-visitation and popularity changes (ids: the record's items interned
+   * here, -1 where the item space is full). Pair weights only grow, as when learning.
+   */
+  applyItemDeltas(ids: Int32Array, r: ItemDeltaRecord): void {
+    this.ensure(this.ctx.users.size, this.ctx.items.size);
+    const f = this.clock.advance(r.ref);
+    if (f !== 1) this.rescale(f);
+    const w = this.clock.weight(r.ref);
+    for (let k = 0; k < ids.length; k++) {
+      const i = ids[k];
+      const v = r.scalars[k * SCALARS + KNN_POP];
+      if (i < 0 || v === 0) continue;
+      this.pop[i] += v * w;
+      this.penalty[i] = Math.pow(this.pop[i] + 1e-30, -this.o.popularityPenalty);
+    }
+    for (let t = 0; t < r.pairRows.length; t++) {
+      const row = ids[r.pairRows[t]];
+      const col = ids[r.pairCols[t]];
+      const x = r.pairValues[t] * w;
+      if (row < 0 || col < 0 || !(x > 0)) continue;
+      this.co.add(row, col, x);
+      this.rowMass[row] += x;
+    }
   }
 
   private ensure(users: number, items: number): void {

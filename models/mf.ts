@@ -12,6 +12,7 @@ import {
   snapshotComponent,
 } from './core/snapshot.js';
 import { DAY_MS, TYPE_CODE, weightTable, type EventWeights } from './core/weights.js';
+import { MF_POP, SCALARS, itemSeed, type ItemDeltaRecord } from './core/item-deltas.js';
 
 export interface MfOptions {
   /** Latent dimensions (default 16). */
@@ -169,7 +170,10 @@ export class MfRecommender implements Recommender {
       this.step(u, i, 0, -w, this.negs, 0);
       return;
     }
-    this.pop[i] += w * this.clock.weight(event.ts);
+    const pw = w * this.clock.weight(event.ts);
+    this.pop[i] += pw;
+    const deltas = this.ctx.deltas;
+    if (deltas !== undefined) deltas.scalar(i, MF_POP, pw * deltas.unit(MF_POP, this.clock));
     let n = 0;
     if (this.ringFill > 0) {
       for (let t = 0; t < this.negs.length; t++) {
@@ -224,15 +228,24 @@ export class MfRecommender implements Recommender {
     let dot = useBias ? b[j] * bs : 0;
     for (let d = 0; d < dim; d++) dot += P[pu + d] * Q[qj + d];
     const coef = weight * (dot - target); // ∂L/∂ŷ
+    // other instances apply the item's change (the item state replica, docs/scaling.md)
+    const deltas = this.ctx.deltas;
+    const delta = deltas?.factor(j);
     for (let d = 0; d < dim; d++) {
       const p = P[pu + d];
       const q = Q[qj + d];
       g[d] += coef * q;
-      Q[qj + d] = q - lr * (coef * p + reg * q);
+      const next = q - lr * (coef * p + reg * q);
+      Q[qj + d] = next;
+      if (delta !== undefined) delta[d] += next - q;
     }
     if (useBias) {
       const bias = b[j] * bs;
-      b[j] = (bias - lr * (coef + this.o.biasRegularization * bias)) * this.biasInfl;
+      const next = bias - lr * (coef + this.o.biasRegularization * bias);
+      b[j] = next * this.biasInfl;
+      // in the bias clock's units relative to the batch, like the decayed counters
+      if (delta !== undefined && deltas !== undefined)
+        delta[dim] += (next - bias) * this.biasInfl * deltas.unit(SCALARS, this.biasClock);
     }
   }
 
@@ -247,9 +260,48 @@ export class MfRecommender implements Recommender {
     return dot;
   }
 
+  /**
+   * Item rows start from values seeded by the item's id instead of the model's random stream,
+   * so instances that exchange item deltas add them to the same starting rows.
+   */
+  seedItemsById = false;
+
+  private readonly initItemRows = (data: Float32Array, from: number, to: number): void => {
+    const dim = this.o.dim;
+    const s = this.o.initStd;
+    for (let row = from / dim; row < to / dim; row++) {
+      const rng = new Rng(itemSeed(this.ctx.items.name(row)));
+      for (let x = row * dim; x < (row + 1) * dim; x++) data[x] = s * rng.gauss();
+    }
+  };
+
+  /** Another instance's item factor, bias and popularity changes (see ItemKnn's). */
+  applyItemDeltas(ids: Int32Array, r: ItemDeltaRecord): void {
+    this.ensure(this.ctx.users.size, this.ctx.items.size);
+    this.advanceBias(r.last);
+    const f = this.clock.advance(r.ref);
+    if (f !== 1) for (let c = 0; c < this.pop.length; c++) this.pop[c] *= f;
+    const w = this.clock.weight(r.ref);
+    for (let k = 0; k < ids.length; k++) {
+      const v = r.scalars[k * SCALARS + MF_POP];
+      if (ids[k] >= 0 && v !== 0) this.pop[ids[k]] += v * w;
+    }
+    const dim = this.o.dim;
+    if (r.dim !== dim) return;
+    const Q = this.Q.data;
+    const biasW = this.biasClock.weight(r.ref);
+    for (let t = 0; t < r.factorItems.length; t++) {
+      const i = ids[r.factorItems[t]];
+      if (i < 0) continue;
+      const at = t * (dim + 1);
+      for (let d = 0; d < dim; d++) Q[i * dim + d] += r.factors[at + d];
+      if (this.o.itemBias) this.bias[i] += r.factors[at + dim] * biasW;
+    }
+  }
+
   private ensure(users: number, items: number): void {
     this.P.ensure(users, this.initRows);
-    if (this.Q.ensure(items, this.initRows)) {
+    if (this.Q.ensure(items, this.seedItemsById ? this.initItemRows : this.initRows)) {
       this.bias = growF32(this.bias, items);
       this.pop = growF64(this.pop, items);
     }

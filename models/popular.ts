@@ -11,6 +11,7 @@ import {
   snapshotComponent,
 } from './core/snapshot.js';
 import { DAY_MS, TYPE_CODE, weightTable, type EventWeights } from './core/weights.js';
+import { POPULAR, SCALARS, type ItemDeltaRecord } from './core/item-deltas.js';
 
 export interface PopularOptions {
   /** Event-time half-life of an interaction's weight, in days (default 14). */
@@ -54,9 +55,30 @@ export class PopularRecommender implements Recommender {
       for (let c = 0; c < this.pop.length; c++) this.pop[c] *= f;
       this.maxPop *= f;
     }
-    const v = (this.pop[i] += tw * this.clock.weight(event.ts));
+    const add = tw * this.clock.weight(event.ts);
+    const v = (this.pop[i] += add);
+    const d = this.ctx.deltas;
+    if (d !== undefined) d.scalar(i, POPULAR, add * d.unit(POPULAR, this.clock));
     if (v > this.maxPop) this.maxPop = v;
     if (event.ts > this.lastTs) this.lastTs = event.ts;
+  }
+
+  /** Another instance's popularity mass (see ItemKnn's applyItemDeltas). */
+  applyItemDeltas(ids: Int32Array, r: ItemDeltaRecord): void {
+    this.pop = growF64(this.pop, this.ctx.items.size);
+    const f = this.clock.advance(r.ref);
+    if (f !== 1) {
+      for (let c = 0; c < this.pop.length; c++) this.pop[c] *= f;
+      this.maxPop *= f;
+    }
+    const w = this.clock.weight(r.ref);
+    for (let k = 0; k < ids.length; k++) {
+      const add = r.scalars[k * SCALARS + POPULAR];
+      if (ids[k] < 0 || add === 0) continue;
+      const v = (this.pop[ids[k]] += add * w);
+      if (v > this.maxPop) this.maxPop = v;
+    }
+    if (r.last > this.lastTs) this.lastTs = r.last;
   }
 
   recommend(_userId: string, k: number, exclude: ReadonlySet<string>): ScoredItem[] {

@@ -13,6 +13,7 @@ import {
 } from './core/snapshot.js';
 import { TopK } from './core/topk.js';
 import { DAY_MS, TYPE_CODE, weightTable, type EventWeights } from './core/weights.js';
+import { SCALARS, TREND, type ItemDeltaRecord } from './core/item-deltas.js';
 
 export interface TrendingOptions {
   /** Event-time half-life, in days (default 2): short, so it follows what is hot right now. */
@@ -116,10 +117,33 @@ export class TrendingRecommender implements Recommender {
       for (let t = 0; t < this.topLen; t++) this.topScores[t] *= f;
       this.maxScore *= f;
     }
-    const v = (this.score[i] += tw * this.clock.weight(event.ts));
+    const add = tw * this.clock.weight(event.ts);
+    const v = (this.score[i] += add);
+    const d = this.ctx.deltas;
+    if (d !== undefined) d.scalar(i, TREND, add * d.unit(TREND, this.clock));
     if (v > this.maxScore) this.maxScore = v;
     if (event.ts > this.lastTs) this.lastTs = event.ts;
     this.sinceRefresh++;
+  }
+
+  /** Another instance's trending mass (see ItemKnn's applyItemDeltas). */
+  applyItemDeltas(ids: Int32Array, r: ItemDeltaRecord): void {
+    this.ensure(this.ctx.users.size, this.ctx.items.size);
+    const f = this.clock.advance(r.ref);
+    if (f !== 1) {
+      for (let c = 0; c < this.score.length; c++) this.score[c] *= f;
+      for (let t = 0; t < this.topLen; t++) this.topScores[t] *= f;
+      this.maxScore *= f;
+    }
+    const w = this.clock.weight(r.ref);
+    for (let k = 0; k < ids.length; k++) {
+      const add = r.scalars[k * SCALARS + TREND];
+      if (ids[k] < 0 || add === 0) continue;
+      const v = (this.score[ids[k]] += add * w);
+      if (v > this.maxScore) this.maxScore = v;
+      this.sinceRefresh++;
+    }
+    if (r.last > this.lastTs) this.lastTs = r.last;
   }
 
   private pushUserCategory(u: number, cat: number): void {

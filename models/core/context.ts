@@ -1,5 +1,6 @@
 import type { ScoredItem } from '../event.js';
 import { IdMap } from './id-map.js';
+import type { ItemDeltaCollector } from './item-deltas.js';
 import type { SnapshotReader, SnapshotWriter } from './snapshot.js';
 import { TopK } from './topk.js';
 
@@ -16,6 +17,11 @@ export interface ModelLimits {
 export class ModelContext {
   readonly users = new IdMap();
   readonly items = new IdMap();
+  /**
+   * When set, components record their item-side changes here as they learn, for other instances
+   * to apply (the item state replica, docs/scaling.md); undefined: nothing is recorded.
+   */
+  deltas: ItemDeltaCollector | undefined = undefined;
   private readonly tokenMaps: IdMap[] = [];
   private tokenLimit = Number.POSITIVE_INFINITY;
 

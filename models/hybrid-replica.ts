@@ -1,0 +1,50 @@
+import { ItemDeltaCollector, type ItemDeltaRecord } from './core/item-deltas.js';
+import type { HybridRecommender } from './hybrid.js';
+import type { Recommender } from './recommender.js';
+
+/**
+ * A model whose item-side state can be kept whole on every instance by exchanging deltas
+ * instead of every instance learning every event (docs/scaling.md, "Item state replica").
+ */
+export interface ItemStateModel extends Recommender {
+  /** From now on, learn() records its item-side changes (and item factors start seeded by id). */
+  recordItemDeltas(): void;
+  /** The changes recorded since the last call, split by item partition; none when nothing was learned. */
+  takeItemDeltas(partitions: number): ItemDeltaRecord[];
+  /** Another instance's changes: applied to the item side only, never recorded again. */
+  applyItemDeltas(record: ItemDeltaRecord): void;
+}
+
+export function isItemStateModel(r: Recommender): r is ItemStateModel {
+  const m = r as Partial<ItemStateModel>;
+  return (
+    typeof m.recordItemDeltas === 'function' &&
+    typeof m.takeItemDeltas === 'function' &&
+    typeof m.applyItemDeltas === 'function'
+  );
+}
+
+export function recordHybridDeltas(h: HybridRecommender): void {
+  if (h.ctx.deltas) return;
+  h.ctx.deltas = new ItemDeltaCollector(h.mf?.o.dim ?? 0);
+  if (h.mf) h.mf.seedItemsById = true;
+}
+
+export function takeHybridDeltas(h: HybridRecommender, partitions: number): ItemDeltaRecord[] {
+  const d = h.ctx.deltas;
+  if (!d || d.empty) return [];
+  const items = h.ctx.items;
+  return d.take((i) => items.name(i), partitions);
+}
+
+export function applyHybridDeltas(h: HybridRecommender, r: ItemDeltaRecord): void {
+  const items = h.ctx.items;
+  const ids = new Int32Array(r.items.length);
+  for (let k = 0; k < ids.length; k++) ids[k] = items.intern(r.items[k] as string);
+  h.knn.applyItemDeltas(ids, r);
+  h.content?.touchItems(ids);
+  h.mf?.applyItemDeltas(ids, r);
+  h.trending?.applyItemDeltas(ids, r);
+  h.popular?.applyItemDeltas(ids, r);
+  h.intent?.applyItemDeltas(ids, r);
+}

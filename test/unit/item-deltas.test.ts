@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { EVENT_TYPES, type ClickEvent } from '../../models/event.js';
+import { HybridRecommender } from '../../models/hybrid.js';
+import { decodeItemDeltas, encodeItemDeltas } from '../../models/core/item-delta-codec.js';
+import { SCALARS, itemPartition } from '../../models/core/item-deltas.js';
+import { isItemStateModel } from '../../models/hybrid-replica.js';
+
+/** Seeded clickstream: 40 users browsing 4 categories, every event type, 10 min apart. */
+function stream(count: number, seed: number): ClickEvent[] {
+  let s = seed;
+  const rnd = (): number => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
+  const cats = ['HOME', 'GARDEN', 'TOYS', 'KITCHEN'];
+  return Array.from({ length: count }, (_, n) => {
+    const u = Math.floor(rnd() * 40);
+    const cat = (u + (rnd() < 0.2 ? 1 : 0)) % cats.length;
+    const item = 10_000 + cat * 100 + Math.floor(rnd() * rnd() * 60);
+    const type = rnd() < 0.5 ? 'purchase' : EVENT_TYPES[Math.floor(rnd() * EVENT_TYPES.length)];
+    return {
+      eventId: `e${n}`,
+      ts: Date.UTC(2024, 0, 1) + n * 600_000,
+      userId: `u${u}`,
+      itemId: String(item),
+      type,
+      category: cats[cat],
+    };
+  });
+}
+
+const owner = (e: ClickEvent): number => Number(e.userId.slice(1)) % 2;
+
+/** Two instances, each learning its users' events and applying the other's deltas per batch. */
+function pair(events: ClickEvent[], batch: number): HybridRecommender[] {
+  const inst = [new HybridRecommender(), new HybridRecommender()];
+  for (const m of inst) m.recordItemDeltas();
+  for (let at = 0; at < events.length; at += batch) {
+    for (const e of events.slice(at, at + batch)) inst[owner(e)]?.learn(e);
+    const out = inst.map((m) => m.takeItemDeltas(3).map((r) => encodeItemDeltas(r)));
+    out.forEach((records, from) => {
+      for (const bytes of records) {
+        const r = decodeItemDeltas(bytes);
+        expect(r).toBeDefined();
+        if (r) inst[1 - from]?.applyItemDeltas(r);
+      }
+    });
+  }
+  return inst;
+}
+
+/** A per-item array as name -> value / max (units differ with each process's clock origin). */
+function normalised(h: HybridRecommender, values: ArrayLike<number>): Map<string, number> {
+  let max = 0;
+  for (let i = 0; i < h.ctx.items.size; i++) max = Math.max(max, values[i] ?? 0);
+  const out = new Map<string, number>();
+  for (let i = 0; i < h.ctx.items.size; i++) out.set(h.ctx.items.name(i), (values[i] ?? 0) / max);
+  return out;
+}
+
+function expectSameCounters(a: Map<string, number>, b: Map<string, number>): void {
+  expect(a.size).toBe(b.size);
+  for (const [item, v] of b) expect(a.get(item)).toBeCloseTo(v, 5);
+}
+
+describe('item deltas', () => {
+  it('round-trip through the binary codec, and reject what is not a record', () => {
+    const m = new HybridRecommender();
+    m.recordItemDeltas();
+    for (const e of stream(300, 5)) m.learn(e);
+    const records = m.takeItemDeltas(4);
+    expect(records.length).toBeGreaterThan(1);
+    for (const r of records) {
+      const back = decodeItemDeltas(encodeItemDeltas(r));
+      expect(back).toEqual(r);
+      for (let k = 0; k < r.items.length; k++) {
+        const owned = [...r.scalars.subarray(k * SCALARS, (k + 1) * SCALARS)].some((v) => v !== 0);
+        if (owned) expect(itemPartition(r.items[k] as string, 4)).toBe(r.partition);
+      }
+    }
+    expect(m.takeItemDeltas(4)).toEqual([]);
+    expect(decodeItemDeltas(new TextEncoder().encode('{"not":"deltas"}'))).toBeUndefined();
+    const cut = encodeItemDeltas(records[0]!);
+    expect(decodeItemDeltas(cut.subarray(0, cut.byteLength - 3))).toBeUndefined();
+    expect(isItemStateModel(m)).toBe(true);
+  });
+
+  it('two instances exchanging deltas hold the counters one instance learns from every event', () => {
+    const events = stream(4000, 7);
+    const [a, b] = pair(events, 150);
+    const one = new HybridRecommender();
+    for (const e of events) one.learn(e);
+    for (const m of [a!, b!]) {
+      expectSameCounters(normalised(m, m.knn.pop), normalised(one, one.knn.pop));
+      expectSameCounters(normalised(m, m.trending!.score), normalised(one, one.trending!.score));
+      expectSameCounters(normalised(m, m.popular!.pop), normalised(one, one.popular!.pop));
+    }
+    // Co-visitation rows too: a user's item-kNN list (their history is the owner's, the rows
+    // everybody's) is the one-instance list, up to float rounding of near ties.
+    for (let u = 0; u < 40; u++) {
+      const user = `u${u}`;
+      const mine = (u % 2 === 0 ? a : b)!;
+      const got = mine.knn.recommend(user, 10, new Set());
+      const want = one.knn.recommend(user, 10, new Set());
+      const scale = (xs: typeof got): number[] => xs.map((x) => x.score / (xs[0]?.score ?? 1));
+      expect(scale(got).length).toBe(scale(want).length);
+      scale(got).forEach((v, t) => expect(v).toBeCloseTo(scale(want)[t] ?? 0, 4));
+      const same = got.filter((x) => want.some((y) => y.itemId === x.itemId)).length;
+      expect(same).toBeGreaterThanOrEqual(Math.min(9, want.length));
+    }
+  });
+
+  it('an instance that only applies deltas holds the learner item factors and biases', () => {
+    const learner = new HybridRecommender();
+    const replica = new HybridRecommender();
+    learner.recordItemDeltas();
+    replica.recordItemDeltas();
+    const events = stream(2000, 3);
+    for (let at = 0; at < events.length; at += 100) {
+      for (const e of events.slice(at, at + 100)) learner.learn(e);
+      for (const r of learner.takeItemDeltas(2)) replica.applyItemDeltas(r);
+    }
+    const mf = learner.mf!;
+    const rmf = replica.mf!;
+    expect(replica.ctx.items.size).toBe(learner.ctx.items.size);
+    for (let i = 0; i < learner.ctx.items.size; i++) {
+      const j = replica.ctx.items.get(learner.ctx.items.name(i));
+      expect(rmf.biasOf(j)).toBeCloseTo(mf.biasOf(i), 4);
+      for (let d = 0; d < mf.o.dim; d++)
+        expect(rmf.Q.data[j * mf.o.dim + d]).toBeCloseTo(mf.Q.data[i * mf.o.dim + d] ?? 0, 4);
+    }
+    // nothing the replica applied was recorded again
+    expect(replica.takeItemDeltas(2)).toEqual([]);
+  });
+});
