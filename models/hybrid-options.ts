@@ -4,6 +4,7 @@ import type { IntentOptions } from './intent.js';
 import type { ItemKnnOptions } from './itemknn.js';
 import type { MfOptions } from './mf.js';
 import type { PopularOptions } from './popular.js';
+import type { SequenceOptions } from './sequence/sequence.js';
 import type { TrendingOptions } from './trending.js';
 
 /** Blend weight per component; 0 switches a component off entirely (not even learned). */
@@ -15,6 +16,8 @@ export interface HybridWeights {
   popular?: number;
   recency?: number;
   intent?: number;
+  /** The GRU session model (models/sequence); default 0: opt-in (docs/BENCHMARKS.md). */
+  sequence?: number;
 }
 
 export interface HybridOptions {
@@ -35,6 +38,7 @@ export interface HybridOptions {
   trending?: TrendingOptions;
   popular?: PopularOptions;
   intent?: IntentOptions;
+  sequence?: SequenceOptions;
 }
 
 /** Tuned on the full Online Retail stream (prequential HR@10, see bench/models.ts). */
@@ -46,6 +50,7 @@ export const DEFAULT_HYBRID_WEIGHTS: Required<HybridWeights> = {
   popular: 0.05,
   recency: 0.3,
   intent: 1,
+  sequence: 0,
 };
 
 /**

@@ -18,6 +18,7 @@ import { ItemKnnRecommender } from './itemknn.js';
 import { MfRecommender } from './mf.js';
 import { MfRerank } from './mf-rerank.js';
 import { PopularRecommender } from './popular.js';
+import { SequenceRecommender } from './sequence/sequence.js';
 import { TrendingRecommender } from './trending.js';
 import type { ItemDeltaRecord } from './core/item-deltas.js';
 import { applyHybridDeltas, recordHybridDeltas, takeHybridDeltas } from './hybrid-replica.js';
@@ -38,6 +39,7 @@ const CH_TREND = 3;
 const CH_POP = 4;
 const CH_RECENCY = 5;
 const CH_INTENT = 6;
+const CH_SEQUENCE = 7;
 
 /**
  * The default model: candidates from co-visitation, content similarity, trending and the
@@ -57,6 +59,7 @@ export class HybridRecommender implements Recommender {
   readonly trending: TrendingRecommender | undefined;
   readonly popular: PopularRecommender | undefined;
   readonly intent: SessionIntent | undefined;
+  readonly sequence: SequenceRecommender | undefined;
   private readonly w: Float64Array;
   private readonly trendingCandidates: number;
   private readonly intentAgreement: number;
@@ -80,7 +83,7 @@ export class HybridRecommender implements Recommender {
 
   constructor(opts: HybridOptions = {}) {
     const weights = { ...DEFAULT_HYBRID_WEIGHTS, ...stripUndefined(opts.weights ?? {}) };
-    this.w = new Float64Array(CH_INTENT + 1);
+    this.w = new Float64Array(CH_SEQUENCE + 1);
     this.w[CH_KNN] = weights.itemknn;
     this.w[CH_CONTENT] = weights.content;
     this.w[CH_MF] = weights.mf;
@@ -88,6 +91,7 @@ export class HybridRecommender implements Recommender {
     this.w[CH_POP] = weights.popular;
     this.w[CH_RECENCY] = weights.recency;
     this.w[CH_INTENT] = weights.intent;
+    this.w[CH_SEQUENCE] = weights.sequence;
     this.trendingCandidates = opts.trendingCandidates ?? 20;
     this.rerank = new MfRerank(opts.rerankDepth ?? 25);
     this.intentAgreement = opts.intentAgreement ?? 0;
@@ -116,6 +120,8 @@ export class HybridRecommender implements Recommender {
         : undefined;
     this.popular = weights.popular > 0 ? new PopularRecommender(opts.popular, this.ctx) : undefined;
     this.intent = weights.intent > 0 ? new SessionIntent(opts.intent, this.ctx) : undefined;
+    this.sequence =
+      weights.sequence > 0 ? new SequenceRecommender(opts.sequence, this.ctx) : undefined;
   }
 
   learn(event: ClickEvent): void {
@@ -129,6 +135,7 @@ export class HybridRecommender implements Recommender {
     this.trending?.observe(u, i, event);
     this.popular?.observe(u, i, event);
     this.intent?.observe(u, i, event);
+    this.sequence?.observe(u, i, event);
   }
 
   learnItem(item: ItemEvent): void {
@@ -189,6 +196,9 @@ export class HybridRecommender implements Recommender {
     const intent = this.intent;
     const ni = intent ? intent.collect(u) : 0;
     for (let t = 0; t < ni; t++) this.addCandidate(intent!.candidate(t));
+    const seq = this.sequence;
+    const nq = seq ? seq.collect(u) : 0;
+    for (let t = 0; t < nq; t++) this.addCandidate(seq!.candidate(t));
     const h = knn.history;
     const hLen = u >= 0 && u < h.len.length ? h.len[u] : 0;
     const wr = this.w[CH_RECENCY];
@@ -234,6 +244,9 @@ export class HybridRecommender implements Recommender {
       const c = intent!.candidate(t);
       cheap[this.slotOf[c]] += wi * intent!.score(c);
     }
+    // the GRU scores every candidate, not only its own: it knows what follows this session
+    const wq = this.w[CH_SEQUENCE];
+    if (nq > 0) for (let s = 0; s < n; s++) cheap[s] += wq * seq!.score(list[s]);
     if (wr > 0) {
       for (let p = 0; p < hLen; p++) {
         const e = u * h.size + p;
@@ -319,6 +332,13 @@ export class HybridRecommender implements Recommender {
         ch = CH_INTENT;
       }
     }
+    if (this.sequence) {
+      const v = this.w[CH_SEQUENCE] * this.sequence.score(c);
+      if (v > best) {
+        best = v;
+        ch = CH_SEQUENCE;
+      }
+    }
     const vm = this.rerank.partOf(c, this.epoch);
     if (vm > best) {
       best = vm;
@@ -349,6 +369,8 @@ export class HybridRecommender implements Recommender {
         return this.trending!.reasonFor(u, c);
       case CH_INTENT:
         return this.intent!.reasonFor(c);
+      case CH_SEQUENCE:
+        return this.sequence!.reasonFor(u);
       default:
         // popularity, or a backfilled item nothing in particular speaks for
         return 'popular now';
@@ -365,6 +387,7 @@ export class HybridRecommender implements Recommender {
     this.trending?.save(w.scope('trending.'));
     this.popular?.save(w.scope('popular.'));
     this.intent?.save(w.scope('intent.'));
+    this.sequence?.save(w.scope('sequence.'));
     return w.encode();
   }
 
@@ -381,5 +404,6 @@ export class HybridRecommender implements Recommender {
     // within a session), so upgrading does not throw the learned model away
     const ri = r.scope('intent.');
     if (ri.value('categories') !== undefined) this.intent?.load(ri);
+    if (this.sequence) this.sequence.load(r.scope('sequence.'));
   }
 }

@@ -6,6 +6,7 @@ import { ItemKnnRecommender, type ItemKnnOptions } from './itemknn.js';
 import { MfRecommender, type MfOptions } from './mf.js';
 import { PopularRecommender, type PopularOptions } from './popular.js';
 import { RankedRecommender, type RankedOptions } from './ranking/ranked-recommender.js';
+import { SequenceRecommender, type SequenceOptions } from './sequence/sequence.js';
 import { TrendingRecommender, type TrendingOptions } from './trending.js';
 
 /**
@@ -21,6 +22,8 @@ export interface RecommenderOptions {
   content?: ContentOptions;
   /** The learned ranker over every generator (models/ranking). */
   ranked?: RankedOptions;
+  /** The GRU session model (models/sequence). */
+  sequence?: SequenceOptions;
 }
 
 export const RECOMMENDER_NAMES = [
@@ -31,6 +34,7 @@ export const RECOMMENDER_NAMES = [
   'mf',
   'content',
   'ranked',
+  'sequence',
 ] as const;
 export type RecommenderName = (typeof RECOMMENDER_NAMES)[number];
 
@@ -65,6 +69,7 @@ function build(
         mf: { ...opts.mf, ...opts.default?.mf },
         trending: { ...opts.trending, ...opts.default?.trending },
         popular: { ...opts.popular, ...opts.default?.popular },
+        sequence: { ...opts.sequence, ...opts.default?.sequence },
       });
     case 'popular':
       return new PopularRecommender(opts.popular);
@@ -85,6 +90,8 @@ function build(
         trending: { ...opts.trending, ...opts.ranked?.trending },
         popular: { ...opts.popular, ...opts.ranked?.popular },
       });
+    case 'sequence':
+      return new SequenceRecommender(opts.sequence);
     default:
       throw new Error(`unknown model "${name}": valid names are ${RECOMMENDER_NAMES.join(', ')}`);
   }

@@ -1,0 +1,314 @@
+import type { Tensor } from '@tensorflow/tfjs';
+import { stripUndefined } from '../core/options.js';
+import { Rng } from '../core/rng.js';
+import type { Tf } from '../ranking/tf.js';
+import { checkSequenceModel, type SequenceModel } from './gru-model.js';
+
+export interface SequenceFitOptions {
+  /** Embedding and hidden size (default 32). */
+  dim?: number;
+  /** Passes over the sessions (default 1; a warm-started refit needs few). */
+  epochs?: number;
+  /** Sessions per gradient step (default 64). */
+  batchSize?: number;
+  /** Steps per training chunk; longer sessions are cut into chunks (default 20). */
+  maxLength?: number;
+  /** Sampled negatives shared by every position of a batch (default 64). */
+  negatives?: number;
+  /** Adam step (default 0.005). */
+  learningRate?: number;
+  seed?: number;
+  version?: string;
+}
+
+export interface SequenceFitResult {
+  readonly model: SequenceModel;
+  /** Mean sampled-softmax loss of the last epoch. */
+  readonly loss: number;
+  /** Next-item targets per epoch. */
+  readonly positions: number;
+  readonly seconds: number;
+}
+
+const DEFAULTS = {
+  dim: 32,
+  epochs: 1,
+  batchSize: 64,
+  maxLength: 20,
+  negatives: 64,
+  learningRate: 0.005,
+  seed: 7,
+};
+
+/** Adam over a flat array; `rows`/`width` restrict a step to touched rows (lazy Adam). */
+class Adam {
+  readonly m: Float32Array;
+  readonly v: Float32Array;
+  constructor(
+    readonly w: Float32Array,
+    private readonly lr: number,
+  ) {
+    this.m = new Float32Array(w.length);
+    this.v = new Float32Array(w.length);
+  }
+  step(g: Float32Array, t: number, from = 0, to = this.w.length): void {
+    const { w, m, v } = this;
+    const c1 = 1 - Math.pow(0.9, t);
+    const c2 = 1 - Math.pow(0.999, t);
+    const lr = (this.lr * Math.sqrt(c2)) / c1;
+    for (let x = from; x < to; x++) {
+      const gx = g[x];
+      m[x] = 0.9 * m[x] + 0.1 * gx;
+      v[x] = 0.999 * v[x] + 0.001 * gx * gx;
+      w[x] -= (lr * m[x]) / (Math.sqrt(v[x]) + 1e-8);
+      g[x] = 0;
+    }
+  }
+}
+
+/**
+ * Fits the GRU session model (gru-model.ts) on `sessions` (each a list of vocabulary rows in
+ * time order, consecutive repeats already collapsed) with TensorFlow.js, synchronously: the CPU
+ * backend runs every op at once, so a replay can train between two events and stay
+ * deterministic. Loss: next-item sampled softmax with the output embeddings tied to the input
+ * ones; negatives are drawn by target frequency, shared across the batch, and every logit is
+ * corrected by −log(expected count) so the model estimates the full softmax (popular items are
+ * often the answer). TensorFlow differentiates the recurrence; the embedding rows are gathered
+ * and their gradients scattered back here, because tfjs's CPU gather gradient costs
+ * O(rows × vocabulary) (10 s per batch at 1,000 items). `init` warm-starts from a model whose
+ * vocabulary rows are matched by item id.
+ */
+export function fitSequenceModel(
+  tf: Tf,
+  sessions: readonly Int32Array[],
+  vocab: readonly string[],
+  opts: SequenceFitOptions = {},
+  init?: SequenceModel,
+): SequenceFitResult {
+  const started = performance.now();
+  const o = { ...DEFAULTS, ...stripUndefined(opts) };
+  const d = o.dim;
+  const d3 = 3 * d;
+  const V = vocab.length;
+  const T = Math.max(1, o.maxLength);
+  const S = Math.max(1, o.negatives);
+  const rng = new Rng(o.seed);
+  const uni = (a: number): number => (rng.next() * 2 - 1) * a;
+
+  const emb = new Float32Array(V * d).map(() => uni(0.05));
+  const bias = new Float32Array(V);
+  const glorot = Math.sqrt(6 / (d + d3));
+  const wx = new Float32Array(d * d3).map(() => uni(glorot));
+  const wh = new Float32Array(d * d3).map(() => uni(glorot));
+  const bx = new Float32Array(d3);
+  const bh = new Float32Array(d3);
+  if (init && init.dim === d) {
+    const rowOf = new Map(init.vocab.map((id, r) => [id, r]));
+    for (let r = 0; r < V; r++) {
+      const p = rowOf.get(vocab[r]);
+      if (p === undefined) continue;
+      emb.set(init.emb.subarray(p * d, (p + 1) * d), r * d);
+      bias[r] = init.bias[p];
+    }
+    wx.set(init.wx);
+    wh.set(init.wh);
+    bx.set(init.bx);
+    bh.set(init.bh);
+  }
+
+  // training chunks: at most T inputs each, predicting the next row at every step
+  const chunks: Int32Array[] = [];
+  const freq = new Float64Array(V);
+  let positions = 0;
+  for (const s of sessions) {
+    for (let a = 0; a + 1 < s.length; a += T) {
+      const c = s.subarray(a, Math.min(s.length, a + T + 1));
+      chunks.push(c);
+      positions += c.length - 1;
+      for (let t = 1; t < c.length; t++) freq[c[t]]++;
+    }
+  }
+  const cum = new Float64Array(V);
+  let acc = 0;
+  for (let r = 0; r < V; r++) cum[r] = acc += freq[r];
+  const logExpected = (r: number): number => Math.log((S * freq[r]) / acc);
+  const sample = (): number => {
+    const x = rng.next() * acc;
+    let lo = 0;
+    let hi = V - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cum[mid] > x) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+
+  const optE = new Adam(emb, o.learningRate);
+  const optB = new Adam(bias, o.learningRate);
+  const dense = [wx, wh, bx, bh].map((w) => new Adam(w, o.learningRate));
+  const gE = new Float32Array(V * d);
+  const gB = new Float32Array(V);
+  const touched = new Int32Array(V);
+  const stamp = new Int32Array(V);
+  let step = 0;
+  let lastLoss = Number.NaN;
+
+  const B = Math.max(1, o.batchSize);
+  for (let epoch = 0; epoch < o.epochs && positions > 0; epoch++) {
+    const order = Array.from(chunks.keys());
+    for (let x = order.length - 1; x > 0; x--) {
+      const y = rng.int(x + 1);
+      [order[x], order[y]] = [order[y], order[x]];
+    }
+    // similar lengths in a batch waste fewer padded steps: sort within blocks of 8 batches
+    const batches: number[][] = [];
+    for (let a = 0; a < order.length; a += 8 * B) {
+      const block = order.slice(a, a + 8 * B).sort((p, q) => chunks[q].length - chunks[p].length);
+      for (let b = 0; b < block.length; b += B) batches.push(block.slice(b, b + B));
+    }
+    let lossSum = 0;
+    let lossN = 0;
+    for (const batch of batches) {
+      const Bc = batch.length;
+      const Tb = chunks[batch[0]].length - 1;
+      const N = Bc * Tb;
+      const xIn = new Float32Array(N * d);
+      const inRow = new Int32Array(N).fill(-1);
+      const tgt = new Int32Array(N).fill(-1);
+      const w = new Float32Array(N);
+      const posE = new Float32Array(N * d);
+      const posB = new Float32Array(N);
+      const corrPos = new Float32Array(N);
+      batch.forEach((ci, b) => {
+        const c = chunks[ci];
+        for (let t = 0; t + 1 < c.length; t++) {
+          const p = b * Tb + t;
+          inRow[p] = c[t];
+          tgt[p] = c[t + 1];
+          w[p] = 1;
+          xIn.set(emb.subarray(c[t] * d, c[t] * d + d), p * d);
+          posE.set(emb.subarray(c[t + 1] * d, c[t + 1] * d + d), p * d);
+          posB[p] = bias[c[t + 1]];
+          corrPos[p] = -logExpected(c[t + 1]);
+        }
+      });
+      const neg = Int32Array.from({ length: S }, sample);
+      const negE = new Float32Array(S * d);
+      const negB = new Float32Array(S);
+      const corrNeg = new Float32Array(S);
+      for (let j = 0; j < S; j++) {
+        negE.set(emb.subarray(neg[j] * d, neg[j] * d + d), j * d);
+        negB[j] = bias[neg[j]];
+        corrNeg[j] = -logExpected(neg[j]);
+      }
+      // a sampled negative that is the position's own target is not a negative
+      const hit = new Float32Array(N * S);
+      for (let p = 0; p < N; p++)
+        for (let j = 0; j < S; j++) if (neg[j] === tgt[p]) hit[p * S + j] = -1e9;
+
+      const { loss, grads } = tf.tidy(() => {
+        const cPos = tf.tensor1d(corrPos);
+        const cNeg = tf.tensor2d(corrNeg, [1, S]);
+        const mask = tf.tensor2d(hit, [N, S]);
+        const wt = tf.tensor1d(w);
+        const f = (...a: Tensor[]): Tensor => {
+          const [xI, Wx, Wh, Bx, Bh, pE, nE, pB, nB] = a;
+          // row b of gx holds every step of chunk b side by side: step t is a column slice
+          const gx = tf.reshape(tf.add(tf.matMul(xI, Wx), Bx), [Bc, Tb * d3]);
+          let h: Tensor = tf.zeros([Bc, d]);
+          const hs: Tensor[] = [];
+          for (let t = 0; t < Tb; t++) {
+            const gh = tf.add(tf.matMul(h, Wh), Bh);
+            const g = tf.slice(gx, [0, t * d3], [Bc, d3]);
+            const zr = tf.sigmoid(
+              tf.add(tf.slice(g, [0, 0], [Bc, 2 * d]), tf.slice(gh, [0, 0], [Bc, 2 * d])),
+            );
+            const z = tf.slice(zr, [0, 0], [Bc, d]);
+            const r = tf.slice(zr, [0, d], [Bc, d]);
+            const n = tf.tanh(
+              tf.add(
+                tf.slice(g, [0, 2 * d], [Bc, d]),
+                tf.mul(r, tf.slice(gh, [0, 2 * d], [Bc, d])),
+              ),
+            );
+            h = tf.add(n, tf.mul(z, tf.sub(h, n)));
+            hs.push(h);
+          }
+          const H = tf.reshape(tf.stack(hs, 1), [N, d]);
+          const lp = tf.add(tf.add(tf.sum(tf.mul(H, pE), 1), pB), cPos);
+          const ln = tf.add(
+            tf.add(tf.add(tf.matMul(H, nE, false, true), tf.reshape(nB, [1, S])), cNeg),
+            mask,
+          );
+          const logits = tf.concat([tf.reshape(lp, [N, 1]), ln], 1);
+          const nll = tf.sub(tf.logSumExp(logits, 1), lp);
+          return tf.div(tf.sum(tf.mul(nll, wt)), tf.sum(wt));
+        };
+        const vg = tf.valueAndGrads(f)([
+          tf.tensor2d(xIn, [N, d]),
+          tf.tensor2d(wx, [d, d3]),
+          tf.tensor2d(wh, [d, d3]),
+          tf.tensor1d(bx),
+          tf.tensor1d(bh),
+          tf.tensor2d(posE, [N, d]),
+          tf.tensor2d(negE, [S, d]),
+          tf.tensor1d(posB),
+          tf.tensor1d(negB),
+        ]);
+        return {
+          loss: vg.value.dataSync()[0],
+          grads: vg.grads.map((t) => t.dataSync() as Float32Array),
+        };
+      });
+      step++;
+      lossSum += loss * (N > 0 ? 1 : 0);
+      lossN++;
+      const [gxIn, gWx, gWh, gBx, gBh, gPosE, gNegE, gPosB, gNegB] = grads;
+      dense[0].step(gWx, step);
+      dense[1].step(gWh, step);
+      dense[2].step(gBx, step);
+      dense[3].step(gBh, step);
+      // scatter the gathered rows' gradients back onto the table, then step only those rows
+      let nt = 0;
+      const touch = (r: number): void => {
+        if (stamp[r] === step) return;
+        stamp[r] = step;
+        touched[nt++] = r;
+      };
+      const addRow = (r: number, g: Float32Array, go: number): void => {
+        touch(r);
+        for (let k = 0; k < d; k++) gE[r * d + k] += g[go + k];
+      };
+      for (let p = 0; p < N; p++) {
+        if (inRow[p] >= 0) addRow(inRow[p], gxIn, p * d);
+        if (tgt[p] < 0) continue;
+        addRow(tgt[p], gPosE, p * d);
+        gB[tgt[p]] += gPosB[p];
+      }
+      for (let j = 0; j < S; j++) {
+        addRow(neg[j], gNegE, j * d);
+        gB[neg[j]] += gNegB[j];
+      }
+      for (let x = 0; x < nt; x++) {
+        const r = touched[x];
+        optE.step(gE, step, r * d, (r + 1) * d);
+        optB.step(gB, step, r, r + 1);
+      }
+    }
+    lastLoss = lossN > 0 ? lossSum / lossN : Number.NaN;
+  }
+  const model: SequenceModel = {
+    version: o.version ?? `nearline@${new Date().toISOString()}`,
+    dim: d,
+    vocab: vocab.slice(),
+    emb,
+    bias,
+    wx,
+    wh,
+    bx,
+    bh,
+  };
+  checkSequenceModel(model);
+  return { model, loss: lastLoss, positions, seconds: (performance.now() - started) / 1000 };
+}

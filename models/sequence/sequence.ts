@@ -1,0 +1,315 @@
+import type { ClickEvent, ScoredItem } from '../event.js';
+import type { Recommender } from '../recommender.js';
+import { growI32 } from '../core/arrays.js';
+import { ModelContext, Ranker, ReasonCache } from '../core/context.js';
+import { checkModel, stripUndefined } from '../core/options.js';
+import { SnapshotReader, SnapshotWriter, decodeSnapshot } from '../core/snapshot.js';
+import { TopK } from '../core/topk.js';
+import { PopularRecommender } from '../popular.js';
+import { loadTfSync } from '../ranking/tf.js';
+import { checkSequenceModel, gruStep, itemScore, type SequenceModel } from './gru-model.js';
+import { fitSequenceModel, type SequenceFitOptions } from './gru-train.js';
+import { UserSessions, sessionHash } from './sessions.js';
+import { TrainBuffer } from './train-buffer.js';
+
+export interface SequenceOptions extends Omit<SequenceFitOptions, 'version'> {
+  /** Gap after which the next event starts a new session, minutes (default 60). */
+  sessionGapMinutes?: number;
+  /** Best next items offered as candidates to the hybrid (default 30). */
+  candidates?: number;
+  /**
+   * Refit in-process every this many events on the last `trainWindow` (replay and benches: the
+   * prequential protocol then only ever trains on the past). 0 (default): the weights only come
+   * from swapModel(), i.e. from the nearline trainer.
+   */
+  trainEvery?: number;
+  /** Events kept for in-process refits (default 50,000; bounded ring). */
+  trainWindow?: number;
+  /** No in-process fit before this many events (default 2,000). */
+  minTrainEvents?: number;
+}
+
+const DEFAULTS = {
+  dim: 32,
+  maxLength: 20,
+  sessionGapMinutes: 60,
+  candidates: 30,
+  trainEvery: 0,
+  trainWindow: 50_000,
+  minTrainEvents: 2_000,
+};
+
+/**
+ * GRU4Rec-style next-item model: the user's current session is run through a GRU whose state
+ * scores every item (gru-model.ts). Serving is incremental, one GRU step per event (about
+ * 6·dim² multiply-adds); a swapped-in model invalidates every state, and each is rebuilt from
+ * the session's last `maxLength` items the next time it is needed. Until a model exists, and
+ * for users with no session, it recommends by popularity.
+ */
+export class SequenceRecommender implements Recommender {
+  readonly name: string = 'sequence';
+  readonly ctx: ModelContext;
+  private readonly o: typeof DEFAULTS & SequenceOptions;
+  private readonly gapMs: number;
+  readonly sessions: UserSessions;
+  private readonly buffer: TrainBuffer;
+  private readonly popular: PopularRecommender | undefined;
+  private model: SequenceModel | undefined;
+  /** bumped by every swap; a user state computed under another epoch is stale */
+  private epoch = 0;
+  /** model row of each item (-1: the model does not know it) and item of each row */
+  private rowOf = new Int32Array(0);
+  private itemOf = new Int32Array(0);
+  private readonly g = new Float32Array(6 * 256);
+  private events = 0;
+  private nextTrain: number;
+  /** Fits done in-process and their total time (benchmarks report them apart from serving). */
+  fits = 0;
+  fitSeconds = 0;
+  private readonly ranker = new Ranker();
+  private readonly heap = new TopK(32);
+  private candIds = new Int32Array(32);
+  private candScoresBuf = new Float64Array(32);
+  private nCand = 0;
+  private maxLogit = 0;
+  private scoredUser = -1;
+  private readonly after = new ReasonCache('often next after ');
+  private lastItemOfUser = -1;
+  private readonly reason = (): string =>
+    this.lastItemOfUser >= 0 ? this.after.get(this.lastItemOfUser, this.ctx.items) : 'popular now';
+
+  constructor(opts: SequenceOptions = {}, ctx?: ModelContext) {
+    this.o = { ...DEFAULTS, ...stripUndefined(opts) };
+    this.ctx = ctx ?? new ModelContext();
+    // standalone it needs its own fallback; inside the hybrid the other components cover it
+    this.popular = ctx ? undefined : new PopularRecommender({}, this.ctx);
+    this.gapMs = this.o.sessionGapMinutes * 60_000;
+    this.sessions = new UserSessions(Math.max(1, this.o.maxLength), this.o.dim);
+    this.buffer = new TrainBuffer(this.o.trainEvery > 0 ? this.o.trainWindow : 0);
+    this.nextTrain = Math.max(this.o.minTrainEvents, this.o.trainEvery);
+    this.ctx.users.onRecycle((u) => this.sessions.reset(u));
+  }
+
+  get currentModel(): SequenceModel | undefined {
+    return this.model;
+  }
+
+  get modelVersion(): string {
+    return this.model?.version ?? 'none';
+  }
+
+  /** Replaces the weights at once; user states are rebuilt lazily under the new ones. */
+  swapModel(next: SequenceModel): void {
+    checkSequenceModel(next);
+    if (6 * next.dim > this.g.length) throw new Error(`sequence model: dim ${next.dim} > 256`);
+    const items = this.ctx.items;
+    const rowOf = new Int32Array(Math.max(items.size, 16)).fill(-1);
+    const itemOf = new Int32Array(next.vocab.length).fill(-1);
+    next.vocab.forEach((id, r) => {
+      const c = items.get(id);
+      if (c < 0) return; // an item this process never saw cannot be served anyway
+      itemOf[r] = c;
+      rowOf[c] = r;
+    });
+    this.sessions.resize(next.dim);
+    this.rowOf = rowOf;
+    this.itemOf = itemOf;
+    this.model = next;
+    this.epoch++;
+  }
+
+  learn(event: ClickEvent): void {
+    const i = this.ctx.items.intern(event.itemId);
+    if (i < 0) return;
+    this.observe(this.ctx.users.intern(event.userId), i, event);
+  }
+
+  observe(u: number, i: number, event: ClickEvent): void {
+    this.popular?.observe(u, i, event);
+    if (event.type === 'remove_from_cart') return;
+    const s = this.sessions;
+    s.ensure(this.ctx.users.size);
+    this.rowOf = growI32(this.rowOf, this.ctx.items.size, -1);
+    const pushed = s.push(u, i, event.ts, sessionHash(event.sessionId), this.gapMs);
+    if (pushed === 0) return;
+    const m = this.model;
+    if (m !== undefined) {
+      if (pushed === 2) {
+        s.h.fill(0, u * m.dim, (u + 1) * m.dim);
+        s.epochOf[u] = this.epoch;
+      }
+      // a stale state is rebuilt (with this item) when next needed
+      if (s.epochOf[u] === this.epoch && this.rowOf[i] >= 0)
+        gruStep(m, s.h, u * m.dim, this.rowOf[i], this.g);
+    }
+    if (this.o.trainEvery > 0) {
+      this.buffer.push(u, i, pushed === 2);
+      if (++this.events >= this.nextTrain) {
+        this.nextTrain = this.events + this.o.trainEvery;
+        this.trainNow();
+      }
+    }
+  }
+
+  /** Fits on the buffered events (the past only) and swaps the result in. */
+  trainNow(): void {
+    const items = this.ctx.items;
+    const vocab = items.toArray();
+    const sessions = this.buffer.sessions();
+    if (sessions.length === 0) return;
+    const { tf } = loadTfSync();
+    const fit = fitSequenceModel(
+      tf,
+      sessions,
+      vocab,
+      { ...this.o, version: `replay@${this.events}` },
+      this.model,
+    );
+    this.fits++;
+    this.fitSeconds += fit.seconds;
+    this.swapModel(fit.model);
+  }
+
+  /** Makes u's GRU state current; false when there is no model or no session. */
+  private current(u: number): boolean {
+    const m = this.model;
+    const s = this.sessions;
+    if (m === undefined || u < 0 || u >= s.count.length || s.count[u] === 0) return false;
+    if (s.epochOf[u] !== this.epoch) {
+      const ho = u * m.dim;
+      s.h.fill(0, ho, ho + m.dim);
+      const n = Math.min(s.count[u], s.width);
+      for (let back = n - 1; back >= 0; back--) {
+        const r = this.rowOf[s.item(u, back)];
+        if (r >= 0) gruStep(m, s.h, ho, r, this.g);
+      }
+      s.epochOf[u] = this.epoch;
+    }
+    return true;
+  }
+
+  /** Scores every item for u and keeps the best `candidates`; returns how many (0: no state). */
+  collect(u: number): number {
+    this.scoredUser = -1;
+    this.nCand = 0;
+    if (!this.current(u)) return 0;
+    const m = this.model as SequenceModel;
+    const k = Math.max(1, this.o.candidates);
+    const heap = this.heap;
+    heap.reset(k);
+    const h = this.sessions.h;
+    const ho = u * m.dim;
+    const itemOf = this.itemOf;
+    for (let r = 0; r < itemOf.length; r++) {
+      const c = itemOf[r];
+      if (c < 0) continue;
+      const s = itemScore(m, h, ho, r);
+      if (heap.accepts(c, s)) heap.push(c, s);
+    }
+    if (this.candIds.length < k) {
+      this.candIds = new Int32Array(k);
+      this.candScoresBuf = new Float64Array(k);
+    }
+    const n = (this.nCand = heap.drain(this.candIds, this.candScoresBuf));
+    this.maxLogit = n > 0 ? this.candScoresBuf[0] : 0;
+    this.scoredUser = u;
+    return n;
+  }
+
+  candidate(t: number): number {
+    return this.candIds[t];
+  }
+
+  /** exp(logit − best logit) for the user of the last collect(): in (0, 1], 0 if unknown. */
+  score(c: number): number {
+    const m = this.model;
+    const r = c < this.rowOf.length ? this.rowOf[c] : -1;
+    if (m === undefined || this.scoredUser < 0 || r < 0) return 0;
+    return Math.exp(itemScore(m, this.sessions.h, this.scoredUser * m.dim, r) - this.maxLogit);
+  }
+
+  reasonFor(u: number): string {
+    return this.reasonOfUser(u);
+  }
+
+  private reasonOfUser(u: number): string {
+    const s = this.sessions;
+    this.lastItemOfUser = u >= 0 && u < s.count.length ? s.item(u, 0) : -1;
+    return this.reason();
+  }
+
+  recommend(userId: string, k: number, exclude: ReadonlySet<string>): ScoredItem[] {
+    const items = this.ctx.items;
+    const u = this.ctx.users.get(userId);
+    const m = this.model;
+    if (m === undefined || !this.current(u)) {
+      this.lastItemOfUser = -1;
+      return this.popular ? this.popular.recommend(userId, k, exclude) : [];
+    }
+    const r = this.ranker;
+    r.begin(k);
+    const h = this.sessions.h;
+    const ho = u * m.dim;
+    const itemOf = this.itemOf;
+    for (let row = 0; row < itemOf.length; row++) {
+      const c = itemOf[row];
+      if (c >= 0) r.offer(c, itemScore(m, h, ho, row), items, exclude);
+    }
+    this.reasonOfUser(u);
+    const out = r.finish(items, this.reason);
+    if (out.length >= k || !this.popular) return out;
+    const seen = new Set([...exclude, ...out.map((x) => x.itemId)]);
+    return out.concat(this.popular.recommend(userId, k - out.length, seen));
+  }
+
+  save(w: SnapshotWriter): void {
+    const m = this.model;
+    w.set('events', this.events);
+    w.set('nextTrain', this.nextTrain);
+    if (m) {
+      w.set('version', m.version);
+      w.set('dim', m.dim);
+      w.set('vocab', m.vocab);
+      for (const k of ['emb', 'bias', 'wx', 'wh', 'bx', 'bh'] as const) w.array(k, m[k]);
+    }
+    this.sessions.save(w.scope('sessions.'), this.ctx.users.size);
+    this.buffer.save(w.scope('buffer.'));
+    if (this.popular) this.popular.save(w.scope('popular.'));
+  }
+
+  load(r: SnapshotReader): void {
+    this.events = r.num('events');
+    this.nextTrain = r.num('nextTrain');
+    this.sessions.load(r.scope('sessions.'), this.ctx.users.size);
+    this.buffer.load(r.scope('buffer.'));
+    if (this.popular) this.popular.load(r.scope('popular.'));
+    this.model = undefined;
+    if (typeof r.value('version') === 'string')
+      this.swapModel({
+        version: r.value('version') as string,
+        dim: r.num('dim'),
+        vocab: r.strings('vocab'),
+        emb: r.f32('emb').slice(),
+        bias: r.f32('bias').slice(),
+        wx: r.f32('wx').slice(),
+        wh: r.f32('wh').slice(),
+        bx: r.f32('bx').slice(),
+        bh: r.f32('bh').slice(),
+      });
+  }
+
+  snapshot(): Uint8Array {
+    const w = new SnapshotWriter();
+    w.set('model', this.name);
+    this.ctx.save(w);
+    this.save(w.scope('sequence.'));
+    return w.encode();
+  }
+
+  restore(bytes: Uint8Array): void {
+    const r = new SnapshotReader(decodeSnapshot(bytes));
+    checkModel(r, this.name);
+    this.ctx.load(r);
+    this.load(r.scope('sequence.'));
+  }
+}
