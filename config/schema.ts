@@ -358,6 +358,39 @@ export const configSchema = z
           .default({}),
       })
       .default({}),
+    /** The GRU session model (models/sequence, docs/BENCHMARKS.md "Sequence model"): opt-in. */
+    sequence: z
+      .object({
+        /** Its weight in the `default` blend; 0 (default) leaves it out entirely. */
+        weight: z.number().min(0).default(0),
+        /** `replay` refits in-process every this many events on the last `replayTrainWindow`. */
+        replayTrainEvery: z.number().int().min(100).default(5_000),
+        replayTrainWindow: z.number().int().min(1_000).default(50_000),
+        /** Nearline fits of `run` from the ClickHouse `events` table. */
+        trainer: z
+          .object({
+            enabled: z.boolean().default(true),
+            /** Time between fits; the first one runs this long after start. */
+            intervalMs: z
+              .number()
+              .int()
+              .min(1_000)
+              .default(10 * MINUTE),
+            /** Events of this period (before the newest event) are the training data. */
+            lookbackMs: z
+              .number()
+              .int()
+              .min(MINUTE)
+              .default(7 * DAY),
+            /** At most this many events per fit (the newest). */
+            maxEvents: z.number().int().min(100).default(200_000),
+            /** Fewer sessions (of two items or more) than this: keep the current model. */
+            minSessions: z.number().int().min(1).default(200),
+            epochs: z.number().int().min(1).max(50).default(2),
+          })
+          .default({}),
+      })
+      .default({}),
     /**
      * Caps of per-id state (docs/operations.md, "Bounds"): a producer inventing ids can cost at
      * most this much memory. Users beyond `users` are forgotten least recently seen first (their

@@ -85,6 +85,24 @@ export function fitSequenceModel(
   opts: SequenceFitOptions = {},
   init?: SequenceModel,
 ): SequenceFitResult {
+  const steps = fitSequenceSteps(tf, sessions, vocab, opts, init);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * fitSequenceModel one gradient step at a time: it yields after every batch, so a long-running
+ * process can give its event loop a turn between steps (the nearline trainer does).
+ */
+export function* fitSequenceSteps(
+  tf: Tf,
+  sessions: readonly Int32Array[],
+  vocab: readonly string[],
+  opts: SequenceFitOptions = {},
+  init?: SequenceModel,
+): Generator<number, SequenceFitResult> {
   const started = performance.now();
   const o = { ...DEFAULTS, ...stripUndefined(opts) };
   const d = o.dim;
@@ -295,6 +313,7 @@ export function fitSequenceModel(
         optE.step(gE, step, r * d, (r + 1) * d);
         optB.step(gB, step, r, r + 1);
       }
+      yield step;
     }
     lastLoss = lossN > 0 ? lossSum / lossN : Number.NaN;
   }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Config } from '../../config/schema.js';
 import { formatFromFileName, INPUT_FORMATS, type InputFormat } from '../formats/read-lines.js';
 import { RECOMMENDER_NAMES } from '../../models/registry.js';
+import { replayModelOptions } from '../runtime/job-model.js';
 import { replay } from '../runtime/replay.js';
 import { intOption, parse, printJson, UsageError } from './args.js';
 
@@ -36,6 +37,7 @@ export async function replayCommand(args: string[], cfg: Config): Promise<number
     input: values.input,
     format,
     model,
+    modelOptions: replayModelOptions(cfg),
     evaluate: values.eval === 'prequential',
     k: intOption(values.k, 'k', 1) ?? 10,
     topK: cfg.pipeline.topK,

@@ -10,7 +10,7 @@ import { validateItemMessage } from '../../models/validate-item.js';
 import type { Batch, GraphBatch, RawMessage } from '../../operators/types.js';
 import { readInputRecords } from '../formats/input-records.js';
 import { PurchaseHistory } from '../../models/purchase-history.js';
-import { createRecommender } from '../../models/registry.js';
+import { createRecommender, type RecommenderOptions } from '../../models/registry.js';
 import type { ServingPolicyConfig } from '../../models/ranking/policy.js';
 import { MemorySink } from '../../sinks/memory.js';
 import { newReadPosition, type InputFormat } from '../formats/read-lines.js';
@@ -24,6 +24,8 @@ export interface ReplayOptions {
   readonly userIdHashKey?: string;
   readonly format: InputFormat;
   readonly model: string;
+  /** Options of the model (e.g. the GRU's weight in the blend, config `sequence`). */
+  readonly modelOptions?: RecommenderOptions;
   readonly evaluate: boolean;
   readonly k: number;
   readonly topK: number;
@@ -75,7 +77,7 @@ export async function replay(
   opts: ReplayOptions,
 ): Promise<{ summary: ReplaySummary; sink: MemorySink }> {
   const limits = opts.limits ?? configSchema.parse({}).limits;
-  const recommender = createRecommender(opts.model, {}, limits);
+  const recommender = createRecommender(opts.model, opts.modelOptions ?? {}, limits);
   const history = new PurchaseHistory({ users: limits.users, perUser: limits.purchasesPerUser });
   // No feature sink in replay: keep every window and aggregate, but build no sink rows.
   const features = new FeatureStore({ emitRows: false });
