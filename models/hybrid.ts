@@ -296,53 +296,24 @@ export class HybridRecommender implements Recommender {
    * out only for the items actually returned.
    */
   private reasonFor(c: number): string {
+    const content = this.content;
+    // each channel's contribution to c's score, in the order ties are resolved
+    const parts: [number, number][] = [
+      [CH_KNN, this.wk * this.knn.scoreOrZero(c)],
+      [CH_CONTENT, content && this.wc > 0 ? this.wc * content.scoreOrZero(c) : 0],
+      [CH_TREND, this.trending && this.wt > 0 ? this.wt * this.trending.score[c] : 0],
+      [CH_POP, this.popular && this.wp > 0 ? this.wp * this.popular.pop[c] : 0],
+      [CH_INTENT, this.intent ? this.w[CH_INTENT] * this.intent.score(c) : 0],
+      [CH_SEQUENCE, this.sequence ? this.w[CH_SEQUENCE] * this.sequence.score(c) : 0],
+      [CH_MF, this.rerank.partOf(c, this.epoch)],
+    ];
     let best = 0;
     let ch = -1;
-    const vk = this.wk * this.knn.scoreOrZero(c);
-    if (vk > best) {
-      best = vk;
-      ch = CH_KNN;
-    }
-    const content = this.content;
-    if (content && this.wc > 0) {
-      const v = this.wc * content.scoreOrZero(c);
+    for (const [channel, v] of parts) {
       if (v > best) {
         best = v;
-        ch = CH_CONTENT;
+        ch = channel;
       }
-    }
-    if (this.trending && this.wt > 0) {
-      const v = this.wt * this.trending.score[c];
-      if (v > best) {
-        best = v;
-        ch = CH_TREND;
-      }
-    }
-    if (this.popular && this.wp > 0) {
-      const v = this.wp * this.popular.pop[c];
-      if (v > best) {
-        best = v;
-        ch = CH_POP;
-      }
-    }
-    if (this.intent) {
-      const v = this.w[CH_INTENT] * this.intent.score(c);
-      if (v > best) {
-        best = v;
-        ch = CH_INTENT;
-      }
-    }
-    if (this.sequence) {
-      const v = this.w[CH_SEQUENCE] * this.sequence.score(c);
-      if (v > best) {
-        best = v;
-        ch = CH_SEQUENCE;
-      }
-    }
-    const vm = this.rerank.partOf(c, this.epoch);
-    if (vm > best) {
-      best = vm;
-      ch = CH_MF;
     }
     const h = this.knn.history;
     const u = this.user;
