@@ -96,3 +96,9 @@ function build(
       throw new Error(`unknown model "${name}": valid names are ${RECOMMENDER_NAMES.join(', ')}`);
   }
 }
+
+/** The GRU inside a model, if any: `sequence` itself or the `default` blend's component. */
+export function sequenceOf(rec: unknown): SequenceRecommender | undefined {
+  if (rec instanceof SequenceRecommender) return rec;
+  return rec instanceof HybridRecommender ? rec.sequence : undefined;
+}

@@ -2,9 +2,7 @@ import type { Config } from '../../config/schema.js';
 import { RankedRecommender } from '../../models/ranking/ranked-recommender.js';
 import type { ModelContext } from '../../models/core/context.js';
 import type { SnapshotRecommender } from '../../models/recommender.js';
-import { createRecommender, type RecommenderOptions } from '../../models/registry.js';
-import { SequenceRecommender } from '../../models/sequence/sequence.js';
-import { HybridRecommender } from '../../models/hybrid.js';
+import { createRecommender, sequenceOf, type RecommenderOptions } from '../../models/registry.js';
 import type { ClickHouseSink } from '../../sinks/clickhouse.js';
 import type { Logger } from '../logger.js';
 import { startRankerTrainer } from './ranker-trainer.js';
@@ -36,12 +34,6 @@ export function replayModelOptions(cfg: Config): RecommenderOptions {
     trainWindow: cfg.sequence.replayTrainWindow,
   };
   return { ...modelOptions(cfg), sequence };
-}
-
-/** The GRU inside the model, if any: `sequence` itself or the `default` blend's component. */
-export function sequenceOf(rec: unknown): SequenceRecommender | undefined {
-  if (rec instanceof SequenceRecommender) return rec;
-  return rec instanceof HybridRecommender ? rec.sequence : undefined;
 }
 
 /** The configured model of `run`, its version string and its nearline trainer. */

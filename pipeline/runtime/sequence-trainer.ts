@@ -30,6 +30,8 @@ export interface SequenceOutcome {
   readonly swapped: boolean;
   readonly version: string;
   readonly seconds: number;
+  /** The longest gradient step: how long the fit held the event loop at once. */
+  readonly longestStepMs: number;
   readonly skipped?: string;
 }
 
@@ -96,6 +98,7 @@ export async function trainSequenceOnce(
     hrCurrent: Number.NaN,
     swapped: false,
     version: current?.version ?? 'none',
+    longestStepMs: 0,
   };
   if (sessions.length < t.minSessions)
     return {
@@ -115,12 +118,19 @@ export async function trainSequenceOnce(
     { epochs: t.epochs, ...(current && { dim: current.dim }) },
     current,
   );
-  let r = steps.next();
-  while (!r.done) {
+  let longest = 0;
+  let fitted: SequenceModel | undefined;
+  for (;;) {
+    const t0 = performance.now();
+    const r = steps.next();
+    longest = Math.max(longest, performance.now() - t0);
+    if (r.done) {
+      fitted = r.value.model;
+      break;
+    }
     await yieldToEvents();
-    r = steps.next();
   }
-  const model = r.value.model;
+  const model = fitted as SequenceModel;
   const hrNew = sessionHitRate(model, held, 10);
   const hrCurrent = current ? sessionHitRate(current, held, 10) : Number.NaN;
   const better = Number.isNaN(hrCurrent) || !(hrNew < hrCurrent);
@@ -133,6 +143,7 @@ export async function trainSequenceOnce(
     swapped: better,
     version: better ? model.version : base.version,
     seconds: seconds(),
+    longestStepMs: Math.round(longest),
   };
 }
 
