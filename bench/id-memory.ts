@@ -25,6 +25,7 @@ import { PrequentialEvaluator } from '../models/prequential.js';
 import { CatalogState } from '../models/ranking/policy.js';
 import { validateMessage } from '../models/validate-event.js';
 import { FeatureStore } from '../models/features/feature-store.js';
+import { featureLimits } from '../models/features/config.js';
 import { PushEngine, featureStoreBaseline } from '../models/push/engine.js';
 import { PurchaseHistory } from '../models/purchase-history.js';
 import type { ModelContext } from '../models/core/context.js';
@@ -139,7 +140,7 @@ async function component(name: string): Promise<void> {
   };
   const started = performance.now();
   if (name === 'features') {
-    const f = new FeatureStore({ emitRows: false });
+    const f = new FeatureStore({ emitRows: false, ...featureLimits(limits) });
     for (const c of chunks()) f.ingest(c);
     keep = f;
   } else if (name === 'push') {
@@ -231,7 +232,7 @@ async function main(): Promise<void> {
     typeof createRecommender
   > & { ctx: ModelContext };
   const history = new PurchaseHistory({ users: limits.users, perUser: limits.purchasesPerUser });
-  const features = new FeatureStore({ emitRows: false });
+  const features = new FeatureStore({ emitRows: false, ...featureLimits(limits) });
   const push = values['no-push'] ? undefined : new PushEngine({}, featureStoreBaseline(features));
   const sink = new MemorySink(limits.users);
   const samples: Sample[] = [measure(0)];

@@ -32,6 +32,14 @@ export interface FeatureConfig {
   readonly priceBandEdges: readonly number[];
   /** Per-entity state (recency, affinity, price) of entities idle this long is dropped. */
   readonly stateTtlMs: number;
+  /**
+   * At most this many users, items and categories hold feature state (windows, sessions,
+   * recency, affinity, price); beyond a cap the least recently touched one is forgotten
+   * (CLOCK). A forgotten key starts again from nothing when it returns.
+   */
+  readonly maxUsers: number;
+  readonly maxItems: number;
+  readonly maxCategories: number;
   readonly distinctPrecision: number;
   readonly distinctExactLimit: number;
   readonly eventWeights: EventWeights;
@@ -74,6 +82,10 @@ export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
   maxCategoriesPerUser: 16,
   priceBandEdges: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
   stateTtlMs: 30 * DAY,
+  // The defaults of config `limits` (users, items, tokens); run and replay pass those.
+  maxUsers: 1_000_000,
+  maxItems: 1_000_000,
+  maxCategories: 1_000_000,
   distinctPrecision: 10,
   distinctExactLimit: 64,
   eventWeights: DEFAULT_EVENT_WEIGHTS,
@@ -119,4 +131,13 @@ export function priceBandOf(price: number, edges: readonly number[]): number {
   let b = 0;
   while (b < edges.length && price >= edges[b]) b++;
   return b;
+}
+
+/** The feature store's key caps from config `limits` (users, items; categories as tokens). */
+export function featureLimits(limits: {
+  readonly users: number;
+  readonly items: number;
+  readonly tokens: number;
+}): Pick<FeatureConfig, 'maxUsers' | 'maxItems' | 'maxCategories'> {
+  return { maxUsers: limits.users, maxItems: limits.items, maxCategories: limits.tokens };
 }

@@ -93,7 +93,7 @@ const SESSION_NAMES: readonly string[] = [
 export function pushSessionSet(
   key: string,
   bounds: WindowBounds,
-  a: Activity,
+  a: Pick<Activity, 'total' | 'distinct' | 'firstTs' | 'lastTs'>,
   ts: number,
   final: boolean,
   replaces: readonly WindowBounds[] | undefined,

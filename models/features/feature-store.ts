@@ -1,22 +1,11 @@
-import { EVENT_TYPES, type ClickEvent, type ItemEvent } from '../event.js';
-import { TYPE_CODE } from '../core/weights.js';
-import { WindowEngine } from '../windowing/window-engine.js';
-import type {
-  WindowEngineStats,
-  WindowOutput,
-  WindowResult,
-  WindowSpec,
-} from '../windowing/types.js';
-import { activityAggregator, EMPTY_ACTIVITY, type Activity, type ActivityAcc } from './activity.js';
-import {
-  priceBandLabel,
-  priceBandOf,
-  resolveFeatureConfig,
-  type FeatureConfig,
-  type WindowDef,
-} from './config.js';
-import { DecayedScores } from './decayed-scores.js';
-import { WindowRows, categoryWindow, itemWindow, pushSessionSet } from './feature-rows.js';
+import type { ClickEvent, ItemEvent } from '../event.js';
+import type { WindowEngineStats } from '../windowing/types.js';
+import { EMPTY_ACTIVITY } from './activity.js';
+import { resolveFeatureConfig, type FeatureConfig } from './config.js';
+import { EntityIndex } from './entity-index.js';
+import { Families, type EntityState } from './families.js';
+import { categoryWindow, itemWindow } from './feature-rows.js';
+import { idHash } from './hash-distinct.js';
 import type {
   CategoryFeatures,
   CategoryWindowFeatures,
@@ -26,74 +15,32 @@ import type {
   FeatureStoreStats,
   ItemFeatures,
   ItemWindowFeatures,
-  LateFeatureEvent,
-  SessionFeatures,
   UserFeatures,
   UserWindowFeatures,
 } from './types.js';
-
-type Engine = WindowEngine<string, ClickEvent, ActivityAcc, Activity>;
-type Result = WindowResult<string, Activity>;
-
-interface Family {
-  /** `user_5m`, `session`, ... : the late output's family and the stats key. */
-  readonly name: string;
-  readonly entity: FeatureEntity;
-  readonly def: WindowDef | null;
-  readonly engine: Engine;
-  /** Builds the family's sink rows; null for sessions, whose rows come from closed sessions. */
-  readonly rows: WindowRows | null;
-}
-
-interface SessionSummary {
-  readonly start: number;
-  readonly end: number;
-  readonly firstTs: number;
-  readonly lastTs: number;
-  readonly depth: number;
-  readonly distinctItems: number;
-}
-
-interface UserState {
-  lastTs: number;
-  lastPurchaseTs: number;
-  affinity: DecayedScores | null;
-  /** Decayed weight per price band, plus decayed Σ weight·price and Σ weight, as of priceT. */
-  priceBands: Float64Array | null;
-  priceNum: number;
-  priceDen: number;
-  priceT: number;
-  lastSession: SessionSummary | null;
-  /** Categories touched in the batch being ingested; rows are emitted for these only. */
-  batchCategories: Set<string> | null;
-}
-
-interface ItemState {
-  lastTs: number;
-  category: string | undefined;
-  price: number | undefined;
-}
+import { ItemStates, UserStates } from './user-state.js';
+import type { KeyPanesRecord } from './activity-panes.js';
 
 /**
  * In-process feature state over a click stream: windowed counts per user, item and category
- * (WindowEngine families), user sessions, and unwindowed per-user state (recency, decayed
- * category affinity, price band). `ingest` is the write path the graph calls once per batch;
- * `userFeatures` / `itemFeatures` / `categoryFeatures` are the point-in-time reads the
- * recommenders and push triggers use. Reads come from live window state, so they are as fresh
- * as the last ingested batch, not the last fired window. No I/O, no RxJS.
+ * (packed pane families, `ActivityPanes`), user sessions, and unwindowed per-user state
+ * (recency, decayed category affinity, price band). `ingest` is the write path the graph calls
+ * once per batch; `userFeatures` / `itemFeatures` / `categoryFeatures` are the point-in-time
+ * reads the recommenders and push triggers use. Reads come from live window state, so they are
+ * as fresh as the last ingested batch. No I/O, no RxJS.
+ *
+ * Bounds: users, items and categories each live in an EntityIndex capped by `maxUsers`,
+ * `maxItems`, `maxCategories` (least recently touched evicted first, CLOCK) and dropped after
+ * `stateTtlMs` of event time without an event; a key's panes leave as their windows close.
  */
 export class FeatureStore {
   readonly config: FeatureConfig;
-  private readonly userFams: Family[];
-  private readonly itemFams: Family[];
-  private readonly categoryFams: Family[];
-  private readonly sessionFam: Family;
-  private readonly allFams: Family[];
-  private readonly shortFam: Family;
-  private readonly longFam: Family;
-  private readonly users = new Map<string, UserState>();
-  private readonly items = new Map<string, ItemState>();
-  private readonly weights: Float64Array;
+  private readonly fams: Families;
+  private readonly users: EntityIndex;
+  private readonly items: EntityIndex;
+  private readonly categories: EntityIndex;
+  private readonly userStates: UserStates;
+  private readonly itemStates = new ItemStates();
   private wm = -Infinity;
   private maxTs = -Infinity;
   private nextSweepAt = -Infinity;
@@ -108,64 +55,20 @@ export class FeatureStore {
     categories: new Map<string, Span>(),
   };
   private pendingFrom = Infinity;
-  private readonly minSlide: number;
 
   constructor(config: Partial<FeatureConfig> = {}) {
     const c = (this.config = resolveFeatureConfig(config));
-    this.weights = new Float64Array(EVENT_TYPES.length);
-    for (const t of EVENT_TYPES) this.weights[TYPE_CODE[t]] = c.eventWeights[t];
-    const byItem = (e: ClickEvent): string => e.itemId;
-    const byUser = (e: ClickEvent): string => e.userId;
-    const shortSize = (c.itemWindows.find((w) => w.label === c.trending.short) as WindowDef).sizeMs;
-    const hop = (def: WindowDef, tailMs = 0): WindowSpec => ({
-      kind: 'hopping',
-      size: def.sizeMs,
-      slide: def.slideMs,
-      emit: 'on-read',
-      tailMs,
-    });
-    const family = (
-      entity: FeatureEntity,
-      def: WindowDef,
-      distinctOf: (e: ClickEvent) => string,
-    ): Family => {
-      // The long trending window counts its own short tail (FeatureConfig.trending).
-      const tail = entity === 'item' && def.label === c.trending.long ? shortSize : 0;
-      return {
-        name: `${entity}_${def.label}`,
-        entity,
-        def,
-        // On read: rows are built for the keys a batch touches, as of their newest event, and
-        // never as windows slide, so an event-time boundary costs no work per key (the panes a
-        // boundary closes are dropped on a timer). Readers tell a stale value by its window end.
-        engine: this.engine(hop(def, tail), distinctOf, tail),
-        rows: new WindowRows(
-          entity,
-          def.label,
-          this.weights,
-          tail > 0 ? (recent, total) => this.velocity(recent, total) : undefined,
-        ),
-      };
+    this.fams = new Families(c);
+    this.userStates = new UserStates(c, this.fams.weights);
+    const evict = (entity: FeatureEntity) => (slot: number, id: string) => {
+      this.fams.removeSlot(entity, slot, id);
+      this.pendingOf(entity).delete(id);
+      if (entity === 'user') this.userStates.reset(slot);
+      else if (entity === 'item') this.itemStates.reset(slot);
     };
-    const bySize = (a: WindowDef, b: WindowDef): number => a.sizeMs - b.sizeMs;
-    this.userFams = [...c.userWindows].sort(bySize).map((d) => family('user', d, byItem));
-    this.itemFams = [...c.itemWindows].sort(bySize).map((d) => family('item', d, byUser));
-    this.categoryFams = [...c.categoryWindows]
-      .sort(bySize)
-      .map((d) => family('category', d, byUser));
-    this.sessionFam = {
-      name: 'session',
-      entity: 'user',
-      def: null,
-      engine: this.engine({ kind: 'session', gap: c.sessionGapMs }, byItem),
-      rows: null,
-    };
-    this.allFams = [...this.userFams, this.sessionFam, ...this.itemFams, ...this.categoryFams];
-    this.minSlide = Math.min(
-      ...[...c.userWindows, ...c.itemWindows, ...c.categoryWindows].map((w) => w.slideMs),
-    );
-    this.shortFam = this.itemFams.find((f) => f.def?.label === c.trending.short) as Family;
-    this.longFam = this.itemFams.find((f) => f.def?.label === c.trending.long) as Family;
+    this.users = new EntityIndex(c.maxUsers, evict('user'));
+    this.items = new EntityIndex(c.maxItems, evict('item'));
+    this.categories = new EntityIndex(c.maxCategories, evict('category'));
   }
 
   get watermark(): number {
@@ -178,24 +81,25 @@ export class FeatureStore {
 
   /**
    * Erases a user (right to erasure): their windows, session, recency, affinity and price state,
-   * and their id in the exact distinct-user counts of item and category windows. Event counts
-   * and distinct sketches keep the contribution, which names nobody (docs/privacy.md).
+   * and their id's hash in the exact distinct-user counts of item and category windows. Event
+   * counts and distinct sketches keep the contribution, which names nobody (docs/privacy.md).
    */
   forgetUser(userId: string): boolean {
-    let found = this.users.delete(userId);
+    const slot = this.users.remove(userId);
     this.pending.users.delete(userId);
-    for (const f of [...this.userFams, this.sessionFam])
-      found = f.engine.removeKey(userId) || found;
-    for (const f of [...this.itemFams, ...this.categoryFams])
-      f.engine.forEachAggregate((acc) => acc.distinct.forget(userId));
+    let found = this.fams.session.engine.removeKey(userId);
+    if (slot !== undefined) {
+      this.fams.removeSlot('user', slot, userId);
+      found = true;
+    }
+    this.fams.forgetDistinct(idHash(userId));
     return found;
   }
 
   /** Catalog events give items a category and price that click events may lack. */
   observeItem(item: ItemEvent): void {
-    const st = this.item(item.itemId, item.ts);
-    if (item.category !== undefined) st.category = item.category;
-    if (item.price !== undefined) st.price = item.price;
+    const slot = this.itemSlot(item.itemId, item.ts);
+    this.itemStates.learn(slot, item.category, item.price);
   }
 
   /**
@@ -204,26 +108,28 @@ export class FeatureStore {
    * a multi-partition source hold the watermark at its slowest active partition.
    *
    * The keys the batch touched are remembered (with `emitRows`) and their values built by
-   * `takeChanged`, once per key however many batches touched it since: a sink that writes every
-   * second builds a hot key's windows once a second, not once per batch. The returned sets are
+   * `takeChanged`, once per key however many batches touched it since. The returned sets are
    * session closes, plus the pending windows whenever this watermark move would otherwise close
    * one of them before it was read (a backlog batch can span hours of event time).
    */
   ingest(events: readonly ClickEvent[], watermarkCap = Number.POSITIVE_INFINITY): FeatureBatch {
     const emit = this.config.emitRows;
     const p = this.pending;
+    const f = this.fams;
     for (const e of events) {
       const ts = e.ts;
       if (ts > this.maxTs) this.maxTs = ts;
-      const item = this.item(e.itemId, ts);
-      if (e.category !== undefined) item.category = e.category;
-      if (e.price !== undefined) item.price = e.price;
-      const category = e.category ?? item.category;
-      for (const f of this.userFams) f.engine.add(e.userId, ts, e);
-      this.sessionFam.engine.add(e.userId, ts, e);
-      for (const f of this.itemFams) f.engine.add(e.itemId, ts, e);
-      if (category !== undefined) for (const f of this.categoryFams) f.engine.add(category, ts, e);
-      this.learnUser(e, category, e.price ?? item.price);
+      const item = this.itemSlot(e.itemId, ts);
+      const is = this.itemStates;
+      is.learn(item, e.category, e.price);
+      const category = is.category(item);
+      const user = this.userSlot(e.userId, ts);
+      const userHash = idHash(e.userId);
+      f.addUser(user, e.userId, ts, e, idHash(e.itemId));
+      f.addItem(item, ts, e, userHash);
+      if (category !== undefined)
+        f.addCategory(this.categories.touch(category, ts), ts, e, userHash);
+      this.userStates.learn(user, e, category, is.price(item));
       if (emit) {
         touch(p.users, e.userId, ts);
         touch(p.items, e.itemId, ts);
@@ -232,12 +138,7 @@ export class FeatureStore {
       }
     }
     const target = Math.min(this.maxTs - this.config.outOfOrdernessMs, watermarkCap);
-    // The earliest pending window ends at most one (shortest) slide after the oldest pending
-    // event and stays readable until the watermark passes its end plus the allowed lateness.
-    const rows: FeatureSet[] =
-      target >= this.pendingFrom + this.minSlide + this.config.allowedLatenessMs
-        ? this.takeChanged()
-        : [];
+    const rows = this.readsDue(target);
     if (target > this.wm) this.wm = target;
     const out = this.advanceAll(this.wm, rows);
     this.sweep();
@@ -251,10 +152,7 @@ export class FeatureStore {
    */
   advanceIdle(wm: number): FeatureBatch {
     if (!(wm > this.wm)) return { sets: [], late: [], watermark: this.wm };
-    const rows: FeatureSet[] =
-      wm >= this.pendingFrom + this.minSlide + this.config.allowedLatenessMs
-        ? this.takeChanged()
-        : [];
+    const rows = this.readsDue(wm);
     this.wm = wm;
     const out = this.advanceAll(this.wm, rows);
     this.sweep();
@@ -263,22 +161,29 @@ export class FeatureStore {
 
   /**
    * The values of every window the batches since the last call changed, per touched key: each
-   * window that holds some of those events and that a reader may hold (WindowEngine
-   * windowsAtPanes), oldest first, so a backlog spanning hours, or an out-of-order event,
-   * rewrites each window it touched and every stored window equals a recount of its events;
-   * plus each touched user's unwindowed values.
+   * window that holds some of those events and that a reader may hold, oldest first, so a
+   * backlog spanning hours, or an out-of-order event, rewrites each window it touched and every
+   * stored window equals a recount of its events; plus each touched user's unwindowed values.
    */
   takeChanged(): FeatureSet[] {
     const p = this.pending;
     const rows: FeatureSet[] = [];
     const ts = this.maxTs;
+    const f = this.fams;
     for (const [id, span] of p.users) {
-      this.changedRows(this.userFams, id, span, ts, rows);
-      const st = this.users.get(id);
-      if (st) this.userStateRows(id, st, ts, rows);
+      const slot = this.users.slotOf(id);
+      if (slot === undefined) continue;
+      f.changedRows(f.userFams, slot, id, span.min, span.max, ts, rows);
+      this.userStates.pushRows(id, slot, this.users.lastSeen(slot), ts, rows);
     }
-    for (const [id, span] of p.items) this.changedRows(this.itemFams, id, span, ts, rows);
-    for (const [id, span] of p.categories) this.changedRows(this.categoryFams, id, span, ts, rows);
+    for (const [id, span] of p.items) {
+      const slot = this.items.slotOf(id);
+      if (slot !== undefined) f.changedRows(f.itemFams, slot, id, span.min, span.max, ts, rows);
+    }
+    for (const [id, span] of p.categories) {
+      const slot = this.categories.slotOf(id);
+      if (slot !== undefined) f.changedRows(f.categoryFams, slot, id, span.min, span.max, ts, rows);
+    }
     p.users.clear();
     p.items.clear();
     p.categories.clear();
@@ -287,27 +192,8 @@ export class FeatureStore {
   }
 
   /**
-   * The rows of every window the batch changed that a reader may hold (WindowEngine
-   * windowsAtPanes): in order, one window per key and family; a backlog batch spanning hours,
-   * or an out-of-order event, rewrites each window it touched, so every stored window equals a
-   * recount of its events.
-   */
-  private changedRows(
-    fams: readonly Family[],
-    key: string,
-    span: Span,
-    ts: number,
-    rows: FeatureSet[],
-  ): void {
-    for (const f of fams) {
-      for (const w of f.engine.windowsAtPanes(key, span.min, span.max))
-        f.rows?.push(key, w.start, w.end, w.agg, ts, rows);
-    }
-  }
-
-  /**
-   * End of a bounded input: fires and closes every window. Unwindowed state stays readable, but
-   * the watermark is then +Infinity, so anything ingested afterwards is late everywhere.
+   * End of a bounded input: closes every window. Unwindowed state stays readable, but the
+   * watermark is then +Infinity, so anything ingested afterwards is late everywhere.
    */
   flush(): FeatureBatch {
     this.wm = Infinity;
@@ -315,15 +201,15 @@ export class FeatureStore {
   }
 
   userFeatures(userId: string, asOf = this.maxTs): UserFeatures | undefined {
-    const st = this.users.get(userId);
+    const slot = this.users.slotOf(userId);
     const windows: Record<string, UserWindowFeatures> = {};
-    let any = st !== undefined;
-    for (const f of this.userFams) {
-      const snap = f.engine.query(userId, asOf);
+    let any = slot !== undefined;
+    for (const f of this.fams.userFams) {
+      const snap = slot === undefined ? undefined : f.panes.query(slot, asOf);
       if (snap !== undefined) any = true;
       const a = snap?.agg ?? EMPTY_ACTIVITY;
       // trusted-key: window labels come from the feature config
-      windows[(f.def as WindowDef).label] = {
+      windows[f.def.label] = {
         counts: a.counts,
         total: a.total,
         distinctItems: a.distinct,
@@ -331,76 +217,108 @@ export class FeatureStore {
         end: snap?.end ?? asOf,
       };
     }
-    if (!any) return undefined;
-    const session = this.sessionAt(userId, asOf, st);
+    if (!any || slot === undefined) return undefined;
+    const us = this.userStates;
+    const session = this.fams.sessionAt(userId, asOf, us.sessionOf(slot));
     const affinity =
-      st?.affinity?.ranked(asOf).map((r) => ({ category: r.label, score: r.score })) ?? [];
+      us
+        .affinityOf(slot)
+        ?.ranked(asOf)
+        .map((r) => ({ category: r.label, score: r.score })) ?? [];
+    const lastTs = this.users.lastSeen(slot);
+    const lastPurchaseTs = us.lastPurchaseTs(slot);
+    const priceBand = us.priceBand(slot);
     return {
       userId,
       asOf,
       windows,
       ...(session && { session }),
-      ...(st &&
-        st.lastTs > -Infinity && {
-          lastEventTs: st.lastTs,
-          recencyMs: Math.max(0, asOf - st.lastTs),
-        }),
-      ...(st && st.lastPurchaseTs > -Infinity && { lastPurchaseTs: st.lastPurchaseTs }),
+      ...(lastTs > -Infinity && { lastEventTs: lastTs, recencyMs: Math.max(0, asOf - lastTs) }),
+      ...(lastPurchaseTs > -Infinity && { lastPurchaseTs }),
       categoryAffinity: affinity,
-      ...(st && st.priceBands && { priceBand: this.priceBand(st) }),
+      ...(priceBand && { priceBand }),
     };
   }
 
   itemFeatures(itemId: string, asOf = this.maxTs): ItemFeatures | undefined {
-    const st = this.items.get(itemId);
+    const slot = this.items.slotOf(itemId);
+    if (slot === undefined) return undefined;
     const windows: Record<string, ItemWindowFeatures> = {};
-    let any = st !== undefined;
     let short = 0;
     let long = 0;
-    for (const f of this.itemFams) {
-      const snap = f.engine.query(itemId, asOf);
-      if (snap !== undefined) any = true;
-      const a = snap?.agg ?? EMPTY_ACTIVITY;
+    const f = this.fams;
+    for (const fam of f.itemFams) {
+      const a = fam.panes.query(slot, asOf)?.agg ?? EMPTY_ACTIVITY;
       // trusted-key: window labels come from the feature config
-      windows[(f.def as WindowDef).label] = itemWindow(a);
-      if (f === this.shortFam) short = a.total;
-      if (f === this.longFam) long = a.total;
+      windows[fam.def.label] = itemWindow(a);
+      if (fam === f.shortFam) short = a.total;
+      if (fam === f.longFam) long = a.total;
     }
-    if (!any) return undefined;
+    const category = this.itemStates.category(slot);
+    const price = this.itemStates.price(slot);
+    const lastTs = this.items.lastSeen(slot);
     return {
       itemId,
       asOf,
-      ...(st?.category !== undefined && { category: st.category }),
-      ...(st?.price !== undefined && { price: st.price }),
-      ...(st && st.lastTs > -Infinity && { lastEventTs: st.lastTs }),
+      ...(category !== undefined && { category }),
+      ...(price !== undefined && { price }),
+      ...(lastTs > -Infinity && { lastEventTs: lastTs }),
       windows,
-      trendingVelocity: this.velocity(short, long),
+      trendingVelocity: f.velocity(short, long),
     };
   }
 
   categoryFeatures(category: string, asOf = this.maxTs): CategoryFeatures | undefined {
+    const slot = this.categories.slotOf(category);
+    if (slot === undefined) return undefined;
     const windows: Record<string, CategoryWindowFeatures> = {};
     let any = false;
-    for (const f of this.categoryFams) {
-      const snap = f.engine.query(category, asOf);
+    for (const f of this.fams.categoryFams) {
+      const snap = f.panes.query(slot, asOf);
       if (snap !== undefined) any = true;
       // trusted-key: window labels come from the feature config
-      windows[(f.def as WindowDef).label] = categoryWindow(
-        snap?.agg ?? EMPTY_ACTIVITY,
-        this.weights,
-      );
+      windows[f.def.label] = categoryWindow(snap?.agg ?? EMPTY_ACTIVITY, this.fams.weights);
     }
     return any ? { category, asOf, windows } : undefined;
+  }
+
+  /**
+   * One key's window state in every family of its entity (window label → its panes, newest
+   * first), for a changelog
+   * codec; undefined when the store holds no window of the key. `restoreWindows` puts it back.
+   */
+  exportWindows(entity: FeatureEntity, id: string): Map<string, KeyPanesRecord> | undefined {
+    const slot = this.indexOf(entity).slotOf(id);
+    return slot === undefined ? undefined : this.fams.exportSlot(entity, slot);
+  }
+
+  restoreWindows(
+    entity: FeatureEntity,
+    id: string,
+    ts: number,
+    windows: ReadonlyMap<string, KeyPanesRecord>,
+  ): void {
+    const slot =
+      entity === 'user'
+        ? this.userSlot(id, ts)
+        : entity === 'item'
+          ? this.itemSlot(id, ts)
+          : this.categories.touch(id, ts);
+    this.fams.importSlot(entity, slot, windows);
+  }
+
+  /** Ids held per entity, for iteration by a changelog or a checkpoint. */
+  forEachKey(entity: FeatureEntity, fn: (id: string) => void): void {
+    this.indexOf(entity).forEach((id) => fn(id));
   }
 
   stats(): FeatureStoreStats {
     const families: Record<string, WindowEngineStats> = {};
     let openWindows = 0;
     let lateEvents = 0;
-    for (const f of this.allFams) {
-      const s = f.engine.stats();
+    for (const [name, s] of this.fams.stats()) {
       // trusted-key: family names are code
-      families[f.name] = s;
+      families[name] = s;
       openWindows += s.openWindows;
       lateEvents += s.lateEvents;
     }
@@ -409,216 +327,56 @@ export class FeatureStore {
       maxEventTs: this.maxTs,
       users: this.users.size,
       items: this.items.size,
+      categories: this.categories.size,
+      evicted: this.users.evicted + this.items.evicted + this.categories.evicted,
       families,
       openWindows,
       lateEvents,
     };
   }
 
-  private engine(window: WindowSpec, distinctOf: (e: ClickEvent) => string, recentMs = 0): Engine {
-    const c = this.config;
-    return new WindowEngine({
-      window,
-      aggregator: activityAggregator(
-        distinctOf,
-        c.distinctPrecision,
-        c.distinctExactLimit,
-        recentMs,
-      ),
-      outOfOrdernessMs: c.outOfOrdernessMs,
-      allowedLatenessMs: c.allowedLatenessMs,
-      // Rows are upserts: a close result would only repeat a session's last value.
-      emitOnClose: false,
-    });
+  private indexOf(entity: FeatureEntity): EntityIndex {
+    return entity === 'user' ? this.users : entity === 'item' ? this.items : this.categories;
   }
 
-  private item(itemId: string, ts: number): ItemState {
-    let st = this.items.get(itemId);
-    if (st === undefined) {
-      st = {
-        lastTs: ts,
-        category: undefined,
-        price: undefined,
-      };
-      this.items.set(itemId, st);
-    } else if (ts > st.lastTs) st.lastTs = ts;
-    return st;
+  private pendingOf(entity: FeatureEntity): Map<string, Span> {
+    const p = this.pending;
+    return entity === 'user' ? p.users : entity === 'item' ? p.items : p.categories;
   }
 
-  private learnUser(
-    e: ClickEvent,
-    category: string | undefined,
-    price: number | undefined,
-  ): UserState {
-    let st = this.users.get(e.userId);
-    if (st === undefined) {
-      st = {
-        lastTs: -Infinity,
-        lastPurchaseTs: -Infinity,
-        affinity: null,
-        priceBands: null,
-        priceNum: 0,
-        priceDen: 0,
-        priceT: -Infinity,
-        lastSession: null,
-        batchCategories: null,
-      };
-      this.users.set(e.userId, st);
-    }
-    const ts = e.ts;
-    if (ts > st.lastTs) st.lastTs = ts;
-    if (e.type === 'purchase' && ts > st.lastPurchaseTs) st.lastPurchaseTs = ts;
-    const w = this.weights[TYPE_CODE[e.type]];
-    if (category !== undefined && w !== 0) {
-      const c = this.config;
-      (st.affinity ??= new DecayedScores(c.affinityHalfLifeMs, c.maxCategoriesPerUser)).add(
-        category,
-        w,
-        ts,
-      );
-      (st.batchCategories ??= new Set()).add(category);
-    }
-    // Removals say "not this", not "not this price": only positive interest shapes the band.
-    if (price !== undefined && w > 0) this.learnPrice(st, price, w, ts);
-    return st;
+  private userSlot(userId: string, ts: number): number {
+    const known = this.users.slotOf(userId) !== undefined;
+    const slot = this.users.touch(userId, ts);
+    if (!known) this.userStates.reset(slot);
+    return slot;
   }
 
-  /** Same order-independent decay as DecayedScores, with one reference time for all bands. */
-  private learnPrice(st: UserState, price: number, w: number, ts: number): void {
-    const edges = this.config.priceBandEdges;
-    const bands = (st.priceBands ??= new Float64Array(edges.length + 1));
-    let weight = w;
-    if (ts > st.priceT) {
-      if (st.priceT > -Infinity) {
-        const k = Math.pow(2, -(ts - st.priceT) / this.config.affinityHalfLifeMs);
-        for (let i = 0; i < bands.length; i++) bands[i] *= k;
-        st.priceNum *= k;
-        st.priceDen *= k;
-      }
-      st.priceT = ts;
-    } else weight = w * Math.pow(2, -(st.priceT - ts) / this.config.affinityHalfLifeMs);
-    bands[priceBandOf(price, edges)] += weight;
-    st.priceNum += weight * price;
-    st.priceDen += weight;
+  private itemSlot(itemId: string, ts: number): number {
+    const known = this.items.slotOf(itemId) !== undefined;
+    const slot = this.items.touch(itemId, ts);
+    if (!known) this.itemStates.reset(slot);
+    return slot;
   }
 
-  private priceBand(st: UserState): { band: number; label: string; meanPrice: number } {
-    const bands = st.priceBands as Float64Array;
-    let best = 0;
-    for (let i = 1; i < bands.length; i++) if (bands[i] > bands[best]) best = i;
-    return {
-      band: best,
-      label: priceBandLabel(best, this.config.priceBandEdges),
-      meanPrice: st.priceDen > 0 ? st.priceNum / st.priceDen : 0,
-    };
-  }
-
-  private sessionAt(
-    userId: string,
-    asOf: number,
-    st: UserState | undefined,
-  ): SessionFeatures | undefined {
-    const engine = this.sessionFam.engine;
-    const live = engine.query(userId, asOf) ?? engine.latest(userId);
-    if (live !== undefined && live.start <= asOf) {
-      const a = live.agg;
-      return {
-        start: live.start,
-        lastTs: a.lastTs,
-        lengthMs: a.lastTs - a.firstTs,
-        depth: a.total,
-        distinctItems: a.distinct,
-        active: asOf < live.end,
-      };
-    }
-    const s = st?.lastSession;
-    if (!s || s.start > asOf) return undefined;
-    return {
-      start: s.start,
-      lastTs: s.lastTs,
-      lengthMs: s.lastTs - s.firstTs,
-      depth: s.depth,
-      distinctItems: s.distinctItems,
-      active: asOf < s.end,
-    };
-  }
-
-  private velocity(short: number, long: number): number {
-    const { prior } = this.config.trending;
-    const scale = (this.shortFam.def as WindowDef).sizeMs / (this.longFam.def as WindowDef).sizeMs;
-    return (short + prior) / (long * scale + prior);
+  private readsDue(target: number): FeatureSet[] {
+    // The earliest pending window ends at most one (shortest) slide after the oldest pending
+    // event and stays readable until the watermark passes its end plus the allowed lateness.
+    return target >= this.pendingFrom + this.fams.minSlide + this.config.allowedLatenessMs
+      ? this.takeChanged()
+      : [];
   }
 
   private advanceAll(wm: number, rows: FeatureSet[] = []): FeatureBatch {
-    const late: LateFeatureEvent[] = [];
-    const ts = this.maxTs;
-    for (const f of this.allFams) {
-      // Hopping families read on demand (currentRows) and emit only late events here.
-      const outs: WindowOutput<string, ClickEvent, Activity>[] = f.engine.advanceWatermark(wm);
-      for (const o of outs) {
-        if (o.kind === 'late')
-          late.push({ family: f.name, event: o.value, watermark: o.watermark });
-        else if (f === this.sessionFam) this.sessionClosed(o, ts, rows);
-      }
-    }
-    return { sets: rows, late, watermark: wm };
+    const state: EntityState = { users: this.users, userStates: this.userStates };
+    return this.fams.advance(wm, this.maxTs, rows, state);
   }
 
-  private sessionClosed(r: Result, ts: number, rows: FeatureSet[]): void {
-    const a = r.agg;
-    if (this.config.emitRows) pushSessionSet(r.key, r, a, ts, r.final, r.retracts, rows);
-    const st = this.users.get(r.key);
-    if (st && (st.lastSession === null || st.lastSession.start <= r.start)) {
-      st.lastSession = {
-        start: r.start,
-        end: r.end,
-        firstTs: a.firstTs,
-        lastTs: a.lastTs,
-        depth: a.total,
-        distinctItems: a.distinct,
-      };
-    }
-  }
-
-  private userStateRows(userId: string, st: UserState, ts: number, rows: FeatureSet[]): void {
-    const names: string[] = ['last_event_ts'];
-    const values: number[] = [st.lastTs];
-    if (st.lastPurchaseTs > -Infinity) {
-      names.push('last_purchase_ts');
-      values.push(st.lastPurchaseTs);
-    }
-    if (st.priceBands) {
-      const p = this.priceBand(st);
-      names.push('price_band', 'price_mean');
-      values.push(p.band, p.meanPrice);
-    }
-    if (st.batchCategories && st.affinity) {
-      for (const c of st.batchCategories) {
-        names.push(`affinity:${c}`);
-        values.push(st.affinity.valueAt(c, st.lastTs));
-      }
-      st.batchCategories = null;
-    }
-    rows.push({
-      entity: 'user',
-      key: userId,
-      family: 'user_state',
-      windowStart: 0,
-      windowEnd: 0,
-      ts,
-      names,
-      values,
-    });
-  }
-
-  /** Drops unwindowed state of entities idle longer than the TTL, every TTL/8 of event time. */
+  /** Drops entities idle longer than the TTL, every TTL/8 of event time. */
   private sweep(): void {
     const wm = this.wm;
     if (!Number.isFinite(wm) || wm < this.nextSweepAt) return;
     const ttl = this.config.stateTtlMs;
-    const cutoff = wm - ttl;
-    for (const [id, st] of this.users) if (st.lastTs < cutoff) this.users.delete(id);
-    for (const [id, st] of this.items) if (st.lastTs < cutoff) this.items.delete(id);
+    for (const idx of [this.users, this.items, this.categories]) idx.sweep(wm - ttl);
     this.nextSweepAt = wm + ttl / 8;
   }
 }

@@ -174,6 +174,9 @@ export interface FeatureStoreStats {
   readonly maxEventTs: number;
   readonly users: number;
   readonly items: number;
+  readonly categories: number;
+  /** Keys forgotten to stay within maxUsers / maxItems / maxCategories (not by the TTL). */
+  readonly evicted: number;
   readonly families: Readonly<Record<string, WindowEngineStats>>;
   /** Sum over families. */
   readonly openWindows: number;

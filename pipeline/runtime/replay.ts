@@ -3,6 +3,7 @@ import { configSchema, type Config } from '../../config/schema.js';
 import type { ClickEvent } from '../../models/event.js';
 import { PrequentialEvaluator } from '../../models/prequential.js';
 import { FeatureStore } from '../../models/features/feature-store.js';
+import { featureLimits } from '../../models/features/config.js';
 import { PushEngine, featureStoreBaseline } from '../../models/push/engine.js';
 import type { PushOverrides } from '../../models/push/options.js';
 import { parseTimestamp } from '../../models/validate-event.js';
@@ -80,7 +81,7 @@ export async function replay(
   const recommender = createRecommender(opts.model, opts.modelOptions ?? {}, limits);
   const history = new PurchaseHistory({ users: limits.users, perUser: limits.purchasesPerUser });
   // No feature sink in replay: keep every window and aggregate, but build no sink rows.
-  const features = new FeatureStore({ emitRows: false });
+  const features = new FeatureStore({ emitRows: false, ...featureLimits(limits) });
   const push = new PushEngine(opts.push ?? {}, featureStoreBaseline(features));
   const catalog = { lines: 0 };
   const evaluator = opts.evaluate

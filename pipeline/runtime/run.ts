@@ -1,6 +1,7 @@
 import { concatMap, defaultIfEmpty, finalize, lastValueFrom, mergeMap, tap } from 'rxjs';
 import type { Config } from '../../config/schema.js';
 import { FeatureStore } from '../../models/features/feature-store.js';
+import { featureLimits } from '../../models/features/config.js';
 import { PushEngine, featureStoreBaseline } from '../../models/push/engine.js';
 import { PUSH_TRIGGERS } from '../../models/push/types.js';
 import { PurchaseHistory } from '../../models/purchase-history.js';
@@ -79,7 +80,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     perUser: cfg.limits.purchasesPerUser,
     onForget: (userId) => users.forgetUser(userId),
   });
-  const features = new FeatureStore();
+  const features = new FeatureStore(featureLimits(cfg.limits));
   const push = cfg.push.enabled
     ? new PushEngine(cfg.push, featureStoreBaseline(features))
     : undefined;
