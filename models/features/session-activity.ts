@@ -11,15 +11,17 @@ export interface SessionActivity {
 }
 
 /**
- * A session's running state: a few numbers, and the distinct items as hashes (the first one
- * inline, more in a HashDistinct), so a one-page visit costs no set and no id string.
+ * A session's running state: a few numbers, and the distinct items as hashes (the first two
+ * inline, more in a HashDistinct), so a short visit costs no set and holds no id string.
  */
 export interface SessionAcc {
   total: number;
   firstTs: number;
   lastTs: number;
-  /** Hash of the first item (meaningless while total is 0 or `more` is set). */
-  first: number;
+  /** Distinct hashes held inline (0..2); -1 once they moved to `more`. */
+  n: number;
+  h0: number;
+  h1: number;
   more: HashDistinct | null;
 }
 
@@ -27,35 +29,54 @@ export function sessionAggregator(
   precision: number,
   exactLimit: number,
 ): Aggregator<ClickEvent, SessionAcc, SessionActivity> {
-  const addHash = (acc: SessionAcc, h: number, fresh: boolean): void => {
+  const addHash = (acc: SessionAcc, h: number): void => {
     if (acc.more !== null) acc.more.add(h);
-    else if (fresh) acc.first = h;
-    else if (h !== acc.first) {
-      acc.more = new HashDistinct(precision, exactLimit);
-      acc.more.add(acc.first);
-      acc.more.add(h);
+    else if (acc.n === 0) {
+      acc.h0 = h;
+      acc.n = 1;
+    } else if (h === acc.h0 || (acc.n === 2 && h === acc.h1)) return;
+    else if (acc.n === 1 && exactLimit >= 2) {
+      acc.h1 = h;
+      acc.n = 2;
+    } else {
+      const d = new HashDistinct(precision, exactLimit);
+      d.add(acc.h0);
+      if (acc.n === 2) d.add(acc.h1);
+      d.add(h);
+      acc.more = d;
+      acc.n = -1;
     }
   };
   return {
-    create: () => ({ total: 0, firstTs: Infinity, lastTs: -Infinity, first: 0, more: null }),
+    create: () => ({
+      total: 0,
+      firstTs: Infinity,
+      lastTs: -Infinity,
+      n: 0,
+      h0: 0,
+      h1: 0,
+      more: null,
+    }),
     add(acc, e, ts) {
-      addHash(acc, idHash(e.itemId), acc.total === 0);
+      addHash(acc, idHash(e.itemId));
       acc.total++;
       if (ts < acc.firstTs) acc.firstTs = ts;
       if (ts > acc.lastTs) acc.lastTs = ts;
       return acc;
     },
     merge(into, other) {
-      if (other.total > 0) {
-        const fresh = into.total === 0 && into.more === null;
-        if (other.more !== null) {
-          if (fresh) into.more = new HashDistinct(precision, exactLimit);
-          else if (into.more === null) {
-            into.more = new HashDistinct(precision, exactLimit);
-            into.more.add(into.first);
-          }
-          into.more.merge(other.more);
-        } else addHash(into, other.first, fresh);
+      if (other.more !== null) {
+        if (into.more === null) {
+          const d = new HashDistinct(precision, exactLimit);
+          if (into.n >= 1) d.add(into.h0);
+          if (into.n === 2) d.add(into.h1);
+          into.more = d;
+          into.n = -1;
+        }
+        into.more.merge(other.more);
+      } else {
+        if (other.n >= 1) addHash(into, other.h0);
+        if (other.n === 2) addHash(into, other.h1);
       }
       into.total += other.total;
       if (other.firstTs < into.firstTs) into.firstTs = other.firstTs;
@@ -64,7 +85,7 @@ export function sessionAggregator(
     },
     result: (acc) => ({
       total: acc.total,
-      distinct: acc.more !== null ? acc.more.estimate() : acc.total > 0 ? 1 : 0,
+      distinct: acc.more !== null ? acc.more.estimate() : acc.n,
       firstTs: acc.firstTs,
       lastTs: acc.lastTs,
     }),

@@ -306,17 +306,19 @@ export class WindowEngine<K, V, A, R> {
     }
     // Live sessions all end after wm − lateness, so only an unmerged new session can be too late.
     if (first < 0 && hi + this.lateness <= wm) return false;
-    if (sessions === undefined) {
-      sessions = [];
-      this.keys.set(key, sessions);
-    }
     let w: Win<K, A>;
     if (first < 0) {
       w = this.newWindow(key, lo, hi);
-      let at = sessions.length;
-      while (at > 0 && sessions[at - 1].start > lo) at--;
-      sessions.splice(at, 0, w);
+      // A literal of one: an array grown by splice reserves 17 slots, per key.
+      if (sessions === undefined) this.keys.set(key, [w]);
+      else {
+        let at = sessions.length;
+        while (at > 0 && sessions[at - 1].start > lo) at--;
+        sessions.splice(at, 0, w);
+      }
     } else {
+      // first >= 0: the key has sessions
+      sessions = sessions as Win<K, A>[];
       w = sessions[first];
       for (let i = first + 1; i <= last; i++) {
         const o = sessions[i];

@@ -5,6 +5,7 @@ import { FeatureStore } from '../../models/features/feature-store.js';
 import { EntityIndex } from '../../models/features/entity-index.js';
 import { HashDistinct, idHash } from '../../models/features/hash-distinct.js';
 import type { FeatureEntity } from '../../models/features/types.js';
+import { sessionAggregator } from '../../models/features/session-activity.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 11, 1);
@@ -137,5 +138,26 @@ describe('HashDistinct', () => {
     // three standard errors (1.04 / sqrt(1024) each) of the true count
     expect(Math.abs(d.estimate() - 20_000) / 20_000).toBeLessThan(3 * (1.04 / 32));
     expect(d.forget(idHash('user-5'))).toBe(false);
+  });
+});
+
+describe('sessionAggregator', () => {
+  it('counts distinct items exactly through adds and merges (brute force)', () => {
+    const agg = sessionAggregator(10, 64);
+    const part = fc.array(fc.integer({ min: 0, max: 9 }), { maxLength: 12 });
+    fc.assert(
+      fc.property(fc.array(part, { minLength: 1, maxLength: 5 }), (parts) => {
+        const accs = parts.map((items, p) => {
+          let acc = agg.create(0, 1);
+          items.forEach((i, k) => (acc = agg.add(acc, ev(k, 'u', `i${i}`, p * 10 + k), T0)));
+          return acc;
+        });
+        const merged = accs.reduce((a, b) => agg.merge(a, b), agg.create(0, 1));
+        const r = agg.result(merged);
+        expect(r.distinct).toBe(new Set(parts.flat()).size);
+        expect(r.total).toBe(parts.flat().length);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
