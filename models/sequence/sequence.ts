@@ -25,8 +25,13 @@ export interface SequenceOptions extends Omit<SequenceFitOptions, 'version'> {
   trainEvery?: number;
   /** Events kept for in-process refits (default 50,000; bounded ring). */
   trainWindow?: number;
-  /** No in-process fit before this many events (default 2,000). */
+  /** The first in-process fit comes after this many events (default 2,000). */
   minTrainEvents?: number;
+  /**
+   * An in-process fit makes at least this many next-item predictions (extra epochs, at most 5
+   * in all), so the first fits on little data still learn something (default 20,000).
+   */
+  minFitPositions?: number;
 }
 
 const DEFAULTS = {
@@ -37,6 +42,7 @@ const DEFAULTS = {
   trainEvery: 0,
   trainWindow: 50_000,
   minTrainEvents: 2_000,
+  minFitPositions: 20_000,
 };
 
 /**
@@ -86,7 +92,7 @@ export class SequenceRecommender implements Recommender {
     this.gapMs = this.o.sessionGapMinutes * 60_000;
     this.sessions = new UserSessions(Math.max(1, this.o.maxLength), this.o.dim);
     this.buffer = new TrainBuffer(this.o.trainEvery > 0 ? this.o.trainWindow : 0);
-    this.nextTrain = Math.max(this.o.minTrainEvents, this.o.trainEvery);
+    this.nextTrain = Math.max(1, this.o.minTrainEvents);
     this.ctx.users.onRecycle((u) => this.sessions.reset(u));
   }
 
@@ -158,11 +164,15 @@ export class SequenceRecommender implements Recommender {
     const sessions = this.buffer.sessions();
     if (sessions.length === 0) return;
     const { tf } = loadTfSync();
+    let positions = 0;
+    for (const s of sessions) positions += s.length - 1;
+    const base = this.o.epochs ?? 1;
+    const epochs = Math.max(base, Math.min(5, Math.ceil(this.o.minFitPositions / positions)));
     const fit = fitSequenceModel(
       tf,
       sessions,
       vocab,
-      { ...this.o, version: `replay@${this.events}` },
+      { ...this.o, epochs, version: `replay@${this.events}` },
       this.model,
     );
     this.fits++;
