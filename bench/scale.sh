@@ -12,7 +12,9 @@
 #    drain, since producing takes about a second); then SIGTERMs the instances;
 # 3. prints one JSON line per N (messages, seconds, events/s, CPU seconds and serving hold per
 #    instance, prequential HR@10 summed over the instances' online evaluators) and writes them to
-#    bench/out/scale-N.json.
+#    bench/out/scale-N.json. "cpu_after_join" counts each process's CPU seconds (utime + stime
+#    from /proc) from the moment the group had formed until the drain ended: start-up excluded.
+# RECPIPE_SCALE_ITEM_STATE=replica|follower in the environment picks how item state is shared.
 # Needs the local stack (`recpipe stack up`). Progress goes to stderr.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -73,7 +75,7 @@ machine_ticks() { # "busy total" jiffies of the whole machine, from /proc/stat
 }
 
 cpu_seconds() { # utime + stime of a pid, in seconds
-  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
 mkdir -p bench/out
@@ -102,6 +104,8 @@ for n in $COUNTS; do
   done
   sleep 1
   joined=$(date +%s.%N)
+  cpu0=()
+  for ((i = 0; i < n; i++)); do cpu0+=("$(cpu_seconds "$(cat "$dir/instance-$i.pid")")"); done
   log "producing $INPUT into $RECPIPE_KAFKA_INPUT_TOPIC ($PARTITIONS partitions)"
   start=$(date +%s.%N)
   read -r busy0 total0 < <(machine_ticks)
@@ -120,13 +124,16 @@ for n in $COUNTS; do
   end=$(date +%s.%N)
   read -r busy1 total1 < <(machine_ticks)
   cpus=()
+  after=()
   holds=()
   hits=0
   evaluated=0
   for ((i = 0; i < n; i++)); do
     hits=$(echo "$hits + $(metric "$dir/instance-$i.log" recpipe_model_hits_total)" | bc -l)
     evaluated=$(echo "$evaluated + $(metric "$dir/instance-$i.log" recpipe_model_evaluated_total)" | bc -l)
-    cpus+=("$(cpu_seconds "$(cat "$dir/instance-$i.pid")")")
+    c=$(cpu_seconds "$(cat "$dir/instance-$i.pid")")
+    cpus+=("$c")
+    after+=("$(echo "$c - ${cpu0[$i]}" | bc -l)")
     holds+=("$(metric "$dir/instance-$i.log" recpipe_serving_hold_seconds_sum)")
   done
   kill -TERM "$script"
@@ -134,9 +141,10 @@ for n in $COUNTS; do
   script=""
   wall=$(echo "$end - $start" | bc -l)
   startup=$(echo "$joined - $launched" | bc -l)
-  json=$(printf '{"instances":%d,"messages":%d,"seconds":%.2f,"events_per_s":%.0f,"startup_and_join_seconds":%.2f,"cpu_seconds":[%s],"hold_seconds":[%s],"hr_at_10":%.4f,"evaluated":%.0f,"machine_cpu_busy":%.2f,"load_average":"%s"}' \
+  json=$(printf '{"instances":%d,"messages":%d,"seconds":%.2f,"events_per_s":%.0f,"startup_and_join_seconds":%.2f,"cpu_seconds":[%s],"cpu_after_join":[%s],"item_state":"%s","hold_seconds":[%s],"hr_at_10":%.4f,"evaluated":%.0f,"machine_cpu_busy":%.2f,"load_average":"%s"}' \
     "$n" "$total" "$wall" "$(echo "$total / $wall" | bc -l)" "$startup" \
-    "$(IFS=,; echo "${cpus[*]}")" "$(IFS=,; echo "${holds[*]}")" \
+    "$(IFS=,; echo "${cpus[*]}")" "$(IFS=,; echo "${after[*]}")" "${RECPIPE_SCALE_ITEM_STATE:-follower}" \
+    "$(IFS=,; echo "${holds[*]}")" \
     "$(echo "if ($evaluated > 0) $hits / $evaluated else 0" | bc -l)" "$evaluated" \
     "$(echo "($busy1 - $busy0) / ($total1 - $total0)" | bc -l)" "$(cut -d' ' -f1-3 /proc/loadavg)")
   echo "$json" | tee "bench/out/scale-$n.json"

@@ -171,6 +171,12 @@ export const configSchema = z
          * so shared item state converges and a partition that moves here is already warm.
          */
         follow: z.boolean().default(true),
+        /**
+         * How item-side model state stays whole across the group: 'follower' learns every
+         * partition on every instance; 'replica' learns only owned partitions and exchanges the
+         * item changes through the `{group}-item-deltas` topic (docs/scaling.md).
+         */
+        itemState: z.enum(['follower', 'replica']).default('follower'),
         /** A batch is served only once what the follower has not learned yet is at most this old. */
         stalenessMs: z.number().int().min(0).default(1_000),
         /** ...but it waits no longer than this for it (then it serves and counts a timeout). */

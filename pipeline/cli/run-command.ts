@@ -1,6 +1,7 @@
 import type { Config } from '../../config/schema.js';
 import { createClickHouseSink } from '../../sinks/clickhouse.js';
 import { ensureTopics } from '../../sinks/kafka-admin.js';
+import { itemDeltasSpec } from '../runtime/item-state-replica.js';
 import { pushChangelogSpec } from '../runtime/push-changelog.js';
 import { createRedisSink } from '../../sinks/redis.js';
 import { boundPort, startHttpServer, cachedHealth } from '../http-server.js';
@@ -49,6 +50,8 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
   ]);
   if (cfg.push.enabled && cfg.pipeline.stateChangelog)
     await ensureTopics(cfg, [await pushChangelogSpec(cfg, topic, group)]);
+  if (cfg.scale.itemState === 'replica')
+    await ensureTopics(cfg, [await itemDeltasSpec(cfg, topic, group)]);
 
   const job = await startRun({
     cfg,

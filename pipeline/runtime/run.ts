@@ -23,6 +23,7 @@ import { followBatch, prepareFollower } from './follower-prepare.js';
 import type { AnalyticsWriter, ServingWriter } from './sink-writers.js';
 import { CatalogReplica } from './catalog-replica.js';
 import { Follower } from './follower.js';
+import { createItemStateReplica } from './item-state-replica.js';
 import { LearnLedger } from './learn-ledger.js';
 import { ModelSnapshots, type SnapshotStore } from './model-snapshots.js';
 import { CommitProgress } from './commit-progress.js';
@@ -112,7 +113,9 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const pseudonym = cfg.privacy.userIdHashKey ? userIdHasher(cfg.privacy.userIdHashKey) : undefined;
   const erased = newErasedUsers(cfg); // their old events are not learned again (docs/privacy.md)
 
-  const follower = cfg.scale.follow
+  const itemState = createItemStateReplica(cfg, deps.group, recommender, ledger, metrics, log);
+  const follows = cfg.scale.follow && !itemState; // item deltas replace learning every partition
+  const follower = follows
     ? new Follower(cfg, {
         topic: deps.topic,
         groupId: deps.group,
@@ -196,8 +199,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     },
   });
   const producer = new TransactionalProducer(cfg, `recpipe-${deps.group}-${cfg.kafka.instanceId}`);
-  await follower?.connect();
-  await replica.connect();
+  await Promise.all([follower?.connect(), replica.connect(), itemState?.connect()]);
   await source.connect();
   await producer.connect();
   const stopLoopLag = startEventLoopLag(metrics);
@@ -291,8 +293,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const release = async (clean: boolean): Promise<void> => {
     progress.end();
     await trainer?.stop();
-    await follower?.stop();
-    await replica.stop();
+    await Promise.all([follower?.stop(), replica.stop(), itemState?.stop()]);
     await privacy.stop();
     // Only after a clean drain does the model reflect exactly what was committed.
     await snapshots.settled();
@@ -361,7 +362,8 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         // Also past dead letters and repeats: the follower resumes a released partition here.
         for (const c of batch.commits)
           if (c.topic === deps.topic) ledger.advance(c.partition, c.offset);
-        return delivery.serve(durable.attach(batch));
+        const out = durable.attach(batch);
+        return delivery.serve(itemState ? itemState.attach(out) : out);
       }),
       defaultIfEmpty(undefined),
       finalize(() => log.info('source drained')),

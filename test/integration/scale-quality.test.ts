@@ -63,6 +63,9 @@ interface Quality {
   readonly hits: number;
   readonly hr: number;
   readonly eventsPerInstance: number[];
+  /** Per instance: other instances' events learned by the follower, item delta records applied. */
+  readonly followed: number[];
+  readonly deltasApplied: number[];
 }
 
 async function measure(n: number, name: string): Promise<Quality> {
@@ -102,14 +105,19 @@ async function measure(n: number, name: string): Promise<Quality> {
   let evaluated = 0;
   let hits = 0;
   const eventsPerInstance: number[] = [];
+  const followed: number[] = [];
+  const deltasApplied: number[] = [];
   for (const i of ids) {
     const port = g.port(i) as number;
     evaluated += await scrape(port, 'recpipe_model_evaluated_total');
     hits += await scrape(port, 'recpipe_model_hits_total');
     eventsPerInstance.push(await scrape(port, 'recpipe_events_valid_total'));
+    followed.push(await scrape(port, 'recpipe_follower_learned_total'));
+    deltasApplied.push(await scrape(port, 'recpipe_item_deltas_applied_total'));
   }
   expect(await g.stop(), g.output()).toBe(0);
-  return { evaluated, hits, hr: evaluated === 0 ? 0 : hits / evaluated, eventsPerInstance };
+  const hr = evaluated === 0 ? 0 : hits / evaluated;
+  return { evaluated, hits, hr, eventsPerInstance, followed, deltasApplied };
 }
 
 describe('prequential quality with many instances', () => {
@@ -119,8 +127,13 @@ describe('prequential quality with many instances', () => {
     console.log(
       `HR@10 over ${ROWS} rows at ${RATE}/s: 1 instance ${one.hr.toFixed(4)} ` +
         `(${one.hits}/${one.evaluated}), 3 instances ${three.hr.toFixed(4)} ` +
-        `(${three.hits}/${three.evaluated}; events per instance ${three.eventsPerInstance.join(', ')})`,
+        `(${three.hits}/${three.evaluated}; events per instance ${three.eventsPerInstance.join(', ')}; ` +
+        `item state ${cfg.scale.itemState}: followed ${three.followed.join(', ')}, ` +
+        `delta records applied ${three.deltasApplied.join(', ')})`,
     );
+    // Item state reached every instance the configured way (the follower, or item deltas).
+    const shared = cfg.scale.itemState === 'replica' ? three.deltasApplied : three.followed;
+    expect(shared.every((x) => x > 0)).toBe(true);
     expect(one.evaluated).toBeGreaterThan(1000);
     // Each instance served only its own partitions' users...
     expect(three.eventsPerInstance.every((e) => e > 0)).toBe(true);
