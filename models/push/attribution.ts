@@ -3,7 +3,7 @@ import { TimerHeap } from '../windowing/timer-heap.js';
 import { OPEN_WEIGHT, type PushLearner } from './learner.js';
 import { hourOfWeek } from './send-time.js';
 import type { PushOutcome } from './types.js';
-import { USER_BOUNDS, type RecentPush, type UserPushState } from './user-state.js';
+import { USER_BOUNDS, append, type RecentPush, type UserPushState } from './user-state.js';
 
 /**
  * Feedback: opens and clicks (`props.push_id`) and purchases within `windowMs` after a delivered
@@ -26,7 +26,7 @@ export class Attribution {
 
   /** A push delivered (or, for a holdout user, the push that would have been) at `p.ts`. */
   deliver(userId: string, s: UserPushState, p: RecentPush, locale: string): void {
-    s.recent.push(p);
+    s.recent = append(s.recent, p);
     if (s.recent.length > USER_BOUNDS.recent) {
       const old = s.recent.shift();
       if (old) this.learner.observeSettled(old);

@@ -96,11 +96,19 @@ export class PushRules {
       s.sent.splice(0, i);
       s.sentChannels.splice(0, i);
     }
-    let j = s.sent.length;
-    while (j > 0 && (s.sent[j - 1] as number) > at) j--;
-    s.sent.splice(j, 0, at);
-    s.sentChannels.splice(j, 0, channel === '' ? -1 : CHANNELS.indexOf(channel));
-    const last = (s.lastByTrigger ??= new Float64Array(PUSH_TRIGGERS.length).fill(NaN));
+    const ch = channel === '' ? -1 : CHANNELS.indexOf(channel);
+    // Most users have one send in the window: literals of one, where splice into an empty
+    // array would reserve 17 slots each.
+    if (s.sent.length === 0) {
+      s.sent = [at];
+      s.sentChannels = [ch];
+    } else {
+      let j = s.sent.length;
+      while (j > 0 && (s.sent[j - 1] as number) > at) j--;
+      s.sent.splice(j, 0, at);
+      s.sentChannels.splice(j, 0, ch);
+    }
+    const last = (s.lastByTrigger ??= new Array<number>(PUSH_TRIGGERS.length).fill(NaN));
     const ti = PUSH_TRIGGERS.indexOf(trigger);
     const prev = last[ti] as number;
     if (Number.isNaN(prev) || at > prev) last[ti] = at;

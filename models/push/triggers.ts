@@ -1,7 +1,7 @@
 import type { ClickEvent, ItemEvent, ScoredItem } from '../event.js';
 import { TimerHeap } from '../windowing/timer-heap.js';
 import type { PushCandidate } from './types.js';
-import { USER_BOUNDS, type UserPushState } from './user-state.js';
+import { USER_BOUNDS, append, type UserPushState } from './user-state.js';
 
 const minutes = (ms: number): string => `${Math.round(ms / 60_000)} min`;
 
@@ -263,9 +263,9 @@ export class InterestBurstTrigger {
     else b = { ts: [], w: [], items: [], firedAt: -Infinity };
     bursts.set(category, b);
     capMap(bursts, USER_BOUNDS.burstCategories);
-    b.ts.push(e.ts);
-    b.w.push(w);
-    b.items.push(e.itemId);
+    b.ts = append(b.ts, e.ts);
+    b.w = append(b.w, w);
+    b.items = append(b.items, e.itemId);
     const from = e.ts - this.opts.windowMs;
     let drop = Math.max(0, b.ts.length - USER_BOUNDS.burstEvents);
     while (drop < b.ts.length && (b.ts[drop] as number) <= from) drop++;

@@ -134,11 +134,11 @@ export function decodeUser(bytes: Uint8Array): UserPushState {
   s.sent = r.f64s();
   s.sentChannels = r.f64s();
   const last = r.f64s();
-  if (last.length > 0) s.lastByTrigger = Float64Array.from(last);
+  if (last.length > 0) s.lastByTrigger = last;
   const pushed = r.strs();
   if (pushed.length > 0) s.pushedItems = new Set(pushed);
   const decided = r.f64s();
-  if (decided.length > 0) s.decided = Float64Array.from(decided);
+  if (decided.length > 0) s.decided = decided;
   s.decidedNext = r.u32();
   for (let n = r.u32(), i = 0; i < n; i++) {
     const pushId = r.str();

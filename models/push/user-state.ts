@@ -74,6 +74,16 @@ export const USER_BOUNDS = {
 } as const;
 
 /**
+ * Appends `x`; an empty list becomes a literal of one. Most users hold one or two entries, and
+ * a push into an empty array reserves 17 slots (152 bytes), per list and per user.
+ */
+export function append<T>(list: T[], x: T): T[] {
+  if (list.length === 0) return [x];
+  list.push(x);
+  return list;
+}
+
+/**
  * Everything the push engine knows about one user, in one place so it can be written out,
  * restored and erased per user (snapshotUser / restoreUser / forgetUser of the engine).
  */
@@ -95,10 +105,14 @@ export class UserPushState {
   /** Delivery times of sent (or holdout would-be) pushes in the frequency window, ascending. */
   sent: number[] = [];
   sentChannels: number[] = [];
-  lastByTrigger: Float64Array | undefined;
+  /**
+   * Last send per trigger (NaN: none). This and `decided` are plain arrays of exact length: a
+   * typed array costs two more objects and a separate allocation, per user.
+   */
+  lastByTrigger: number[] | undefined;
   pushedItems: Set<string> | undefined;
   /** Ring of (key hash, decision time) pairs. */
-  decided: Float64Array | undefined;
+  decided: number[] | undefined;
   decidedNext = 0;
   recent: RecentPush[] = [];
   pending: PendingPush[] = [];
@@ -122,10 +136,10 @@ export class UserPushState {
         if (ring[i] === h && (ring[i + 1] as number) >= at - horizonMs) return true;
     // Most users see a few decisions a day: the ring starts small and grows to its bound.
     if (!ring || (this.decidedNext === ring.length / 2 && ring.length / 2 < USER_BOUNDS.decided)) {
-      const grown = new Float64Array(
-        Math.min(2 * USER_BOUNDS.decided, Math.max(8, 2 * (ring?.length ?? 0))),
+      const grown = new Array<number>(
+        Math.min(2 * USER_BOUNDS.decided, Math.max(4, 2 * (ring?.length ?? 0))),
       ).fill(NaN);
-      if (ring) grown.set(ring);
+      if (ring) for (let j = 0; j < ring.length; j++) grown[j] = ring[j] as number;
       this.decided = ring = grown;
     }
     const slots = ring.length / 2;
