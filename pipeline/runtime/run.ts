@@ -143,8 +143,8 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const progress = new CommitProgress((seq, committed) =>
     log.warn({ seq, committedSeq: committed }, 'revoke: in-flight batches not committed in time'),
   );
-  const inputPartitions = (parts: readonly { topic: string; partition: number }[]): number[] =>
-    parts.filter((p) => p.topic === deps.topic).map((p) => p.partition);
+  const partitionsOf = (parts: readonly { topic: string; partition: number }[], topic: string) =>
+    parts.filter((p) => p.topic === topic).map((p) => p.partition);
 
   // Every instance knows the whole catalog (see catalog-replica.ts).
   const catalog = new CatalogState(cfg.limits.items);
@@ -160,8 +160,6 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     },
     onLog: (msg) => log.warn(msg),
   });
-  const itemPartitions = (parts: readonly { topic: string; partition: number }[]): number[] =>
-    parts.filter((p) => p.topic === cfg.kafka.itemsTopic).map((p) => p.partition);
 
   const source = new KafkaConsumerSource(cfg, {
     topics: [deps.topic, cfg.kafka.itemsTopic, cfg.kafka.preferencesTopic],
@@ -174,18 +172,18 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     idleTopic: deps.topic,
     onLog: (msg) => log.warn(msg),
     onAssign: (parts) => {
-      const mine = inputPartitions(parts);
+      const mine = partitionsOf(parts, deps.topic);
       if (parts.length > 0) log.info({ partitions: mine }, 'partitions assigned');
       follower?.assigned(mine);
       durable.assigned(mine);
       if (follower && mine.length > 0)
         void prepareFollower(source.consumer, deps.topic, mine, follower, log);
-      replica.assigned(itemPartitions(parts));
+      replica.assigned(partitionsOf(parts, cfg.kafka.itemsTopic));
     },
     // Kafka Streams' rule: commit what was processed of a partition before giving it up, so the
     // next owner starts exactly where this one stopped and no late commit moves it backwards.
     onRevoke: async (parts, lost) => {
-      const mine = inputPartitions(parts);
+      const mine = partitionsOf(parts, deps.topic);
       log.info({ partitions: mine, lost }, 'partitions revoked');
       if (!lost) {
         delivery.flushNow();
