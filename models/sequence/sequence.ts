@@ -15,6 +15,12 @@ import { TrainBuffer } from './train-buffer.js';
 export interface SequenceOptions extends Omit<SequenceFitOptions, 'version'> {
   /** Gap after which the next event starts a new session, minutes (default 60). */
   sessionGapMinutes?: number;
+  /**
+   * Run the GRU over the user's recent history across sessions instead of restarting it with
+   * every session (default true: a session's first events then still know the user's taste;
+   * see docs/BENCHMARKS.md). The state then covers the last `maxLength` items after a swap.
+   */
+  acrossSessions?: boolean;
   /** Best next items offered as candidates to the hybrid (default 30). */
   candidates?: number;
   /**
@@ -23,7 +29,7 @@ export interface SequenceOptions extends Omit<SequenceFitOptions, 'version'> {
    * from swapModel(), i.e. from the nearline trainer.
    */
   trainEvery?: number;
-  /** Events kept for in-process refits (default 50,000; bounded ring). */
+  /** Events kept for in-process refits (default 20,000; bounded ring). */
   trainWindow?: number;
   /** The first in-process fit comes after this many events (default 2,000). */
   minTrainEvents?: number;
@@ -38,9 +44,10 @@ const DEFAULTS = {
   dim: 32,
   maxLength: 20,
   sessionGapMinutes: 60,
+  acrossSessions: true,
   candidates: 30,
   trainEvery: 0,
-  trainWindow: 50_000,
+  trainWindow: 20_000,
   minTrainEvents: 2_000,
   minFitPositions: 20_000,
 };
@@ -89,7 +96,7 @@ export class SequenceRecommender implements Recommender {
     this.ctx = ctx ?? new ModelContext();
     // standalone it needs its own fallback; inside the hybrid the other components cover it
     this.popular = ctx ? undefined : new PopularRecommender({}, this.ctx);
-    this.gapMs = this.o.sessionGapMinutes * 60_000;
+    this.gapMs = this.o.acrossSessions ? Infinity : this.o.sessionGapMinutes * 60_000;
     this.sessions = new UserSessions(Math.max(1, this.o.maxLength), this.o.dim);
     this.buffer = new TrainBuffer(this.o.trainEvery > 0 ? this.o.trainWindow : 0);
     this.nextTrain = Math.max(1, this.o.minTrainEvents);
@@ -98,6 +105,11 @@ export class SequenceRecommender implements Recommender {
 
   get currentModel(): SequenceModel | undefined {
     return this.model;
+  }
+
+  /** How serving cuts a user's events into sequences; a trainer must cut them the same way. */
+  get sessionCut(): { readonly gapMs: number; readonly bySessionId: boolean } {
+    return { gapMs: this.gapMs, bySessionId: !this.o.acrossSessions };
   }
 
   get modelVersion(): string {
@@ -136,7 +148,8 @@ export class SequenceRecommender implements Recommender {
     const s = this.sessions;
     s.ensure(this.ctx.users.size);
     this.rowOf = growI32(this.rowOf, this.ctx.items.size, -1);
-    const pushed = s.push(u, i, event.ts, sessionHash(event.sessionId), this.gapMs);
+    const sess = this.o.acrossSessions ? 0 : sessionHash(event.sessionId);
+    const pushed = s.push(u, i, event.ts, sess, this.gapMs);
     if (pushed === 0) return;
     const m = this.model;
     if (m !== undefined) {

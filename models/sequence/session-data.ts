@@ -17,10 +17,15 @@ export interface StoredSession {
 
 /**
  * Sessions of rows sorted by user then time, cut where serving cuts them (sessions.ts): a new
- * user, another session id, or a gap over `gapMs`; a repeat of the previous item is dropped.
+ * user, another session id (when `bySessionId`), or a gap over `gapMs` (Infinity: never); a
+ * repeat of the previous item is dropped.
  * Sessions of one item teach nothing and are left out.
  */
-export function buildSessions(rows: readonly SessionRow[], gapMs: number): StoredSession[] {
+export function buildSessions(
+  rows: readonly SessionRow[],
+  gapMs: number,
+  bySessionId = true,
+): StoredSession[] {
   const out: StoredSession[] = [];
   let items: string[] = [];
   let end = 0;
@@ -34,7 +39,7 @@ export function buildSessions(rows: readonly SessionRow[], gapMs: number): Store
       prev === undefined ||
       r.user !== prev.user ||
       r.ts - prev.ts > gapMs ||
-      (r.session !== '' && r.session !== prev.session);
+      (bySessionId && r.session !== '' && r.session !== prev.session);
     if (fresh) close();
     if (fresh || items[items.length - 1] !== r.item) items.push(r.item);
     end = r.ts;

@@ -63,7 +63,7 @@ export function createJobModel(
       ? startRankerTrainer(clickhouse, ranker, cfg.ranking.trainer, log)
       : undefined,
     seq && clickhouse && cfg.sequence.trainer.enabled
-      ? startSequenceTrainer(clickhouse, seq, cfg.sequence.trainer, 60 * 60_000, log)
+      ? startSequenceTrainer(clickhouse, seq, cfg.sequence.trainer, log)
       : undefined,
   ].filter((t) => t !== undefined);
   const trainer =

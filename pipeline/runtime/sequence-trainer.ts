@@ -15,6 +15,8 @@ import type { Logger } from '../logger.js';
 /** What the trainer needs of the live model: its weights, and a way to replace them. */
 export interface SwappableSequence {
   readonly currentModel: SequenceModel | undefined;
+  /** How serving cuts events into sequences (the training data is cut the same way). */
+  readonly sessionCut: { readonly gapMs: number; readonly bySessionId: boolean };
   swapModel(next: SequenceModel): void;
 }
 
@@ -75,7 +77,6 @@ export async function trainSequenceOnce(
   ch: Pick<ClickHouseSink, 'query' | 'database'>,
   seq: SwappableSequence,
   t: SequenceTrainerConfig,
-  sessionGapMs: number,
 ): Promise<SequenceOutcome> {
   const started = performance.now();
   const seconds = (): number => (performance.now() - started) / 1000;
@@ -87,7 +88,8 @@ export async function trainSequenceOnce(
       item: r.item_id,
       session: r.session_id,
     })),
-    sessionGapMs,
+    seq.sessionCut.gapMs,
+    seq.sessionCut.bySessionId,
   ).sort((a, b) => a.end - b.end);
   const current = seq.currentModel;
   const base = {
@@ -158,7 +160,6 @@ export function startSequenceTrainer(
   ch: Pick<ClickHouseSink, 'query' | 'database'>,
   seq: SwappableSequence,
   t: SequenceTrainerConfig,
-  sessionGapMs: number,
   log: Pick<Logger, 'info' | 'warn'>,
 ): SequenceTrainer {
   let running: Promise<SequenceOutcome | undefined> | undefined;
@@ -166,7 +167,7 @@ export function startSequenceTrainer(
   const round = (x: number): number | null => (Number.isFinite(x) ? Number(x.toFixed(4)) : null);
   const runOnce = (): Promise<SequenceOutcome | undefined> => {
     if (stopped) return Promise.resolve(undefined);
-    running ??= trainSequenceOnce(ch, seq, t, sessionGapMs)
+    running ??= trainSequenceOnce(ch, seq, t)
       .then(
         (o) => {
           log.info(

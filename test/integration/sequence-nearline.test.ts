@@ -106,13 +106,13 @@ describe('nearline GRU training from ClickHouse sessions', () => {
       { query: (q) => sink.query(q), database: db },
       seq as Parameters<typeof trainSequenceOnce>[1],
       cfg.sequence.trainer,
-      3_600_000,
     );
     expect(outcome.skipped).toBeUndefined();
-    expect(outcome.sessions).toBe(300);
+    expect(outcome.sessions).toBe(60); // one sequence per user: the GRU runs across sessions
     expect(outcome.items).toBe(4 * CHAINS);
     expect(outcome.swapped).toBe(true);
-    expect(outcome.hrNew).toBeGreaterThan(0.6);
+    // 3 of 4 steps follow a chain (the jump to the next chain is a guess among 8 starts)
+    expect(outcome.hrNew).toBeGreaterThan(0.5);
     expect(version()).toMatch(/\/seq:nearline@/);
 
     rec.learn({

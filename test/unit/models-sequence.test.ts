@@ -48,6 +48,8 @@ function chainStream(sessions: number, users = 40): ClickEvent[] {
 }
 
 const TOY: SequenceOptions = {
+  // one GRU run per session (GRU4Rec proper): the chains are sessions
+  acrossSessions: false,
   dim: 16,
   negatives: 16,
   learningRate: 0.03,
@@ -94,7 +96,8 @@ function nextStepAccuracy(rec: SequenceRecommender): number {
   return hits / cases;
 }
 
-describe('sequence model (GRU4Rec-style)', () => {
+// fits take a few seconds, more on a loaded machine
+describe('sequence model (GRU4Rec-style)', { timeout: 60_000 }, () => {
   it('has the documented shapes and rejects a model whose arrays do not fit', () => {
     const rec = trained();
     const m = rec.currentModel as SequenceModel;
@@ -229,7 +232,7 @@ describe('sequence model (GRU4Rec-style)', () => {
   });
 });
 
-describe('stored sessions (nearline trainer input)', () => {
+describe('stored sessions (nearline trainer input)', { timeout: 60_000 }, () => {
   const row = (user: string, ts: number, item: string, session = ''): SessionRow => ({
     user,
     ts,
