@@ -1,5 +1,6 @@
 import { ItemDeltaCollector, type ItemDeltaRecord } from './core/item-deltas.js';
 import type { HybridRecommender } from './hybrid.js';
+import type { ClickEvent } from './event.js';
 import type { Recommender } from './recommender.js';
 
 /**
@@ -13,6 +14,11 @@ export interface ItemStateModel extends Recommender {
   takeItemDeltas(partitions: number): ItemDeltaRecord[];
   /** Another instance's changes: applied to the item side only, never recorded again. */
   applyItemDeltas(record: ItemDeltaRecord): void;
+  /**
+   * Learns the user-keyed side of an event only (a partition that moved here is restored by
+   * replaying it: its item side is in the model already, through the previous owner's deltas).
+   */
+  learnUser(event: ClickEvent): void;
 }
 
 export function isItemStateModel(r: Recommender): r is ItemStateModel {
@@ -20,7 +26,8 @@ export function isItemStateModel(r: Recommender): r is ItemStateModel {
   return (
     typeof m.recordItemDeltas === 'function' &&
     typeof m.takeItemDeltas === 'function' &&
-    typeof m.applyItemDeltas === 'function'
+    typeof m.applyItemDeltas === 'function' &&
+    typeof m.learnUser === 'function'
   );
 }
 
@@ -28,6 +35,15 @@ export function recordHybridDeltas(h: HybridRecommender): void {
   if (h.ctx.deltas) return;
   h.ctx.deltas = new ItemDeltaCollector(h.mf?.o.dim ?? 0);
   if (h.mf) h.mf.seedItemsById = true;
+}
+
+export function learnUserSide(h: HybridRecommender, event: ClickEvent): void {
+  h.ctx.userOnly = true;
+  try {
+    h.learn(event);
+  } finally {
+    h.ctx.userOnly = false;
+  }
 }
 
 export function takeHybridDeltas(h: HybridRecommender, partitions: number): ItemDeltaRecord[] {

@@ -21,7 +21,12 @@ import { PopularRecommender } from './popular.js';
 import { SequenceRecommender } from './sequence/sequence.js';
 import { TrendingRecommender } from './trending.js';
 import type { ItemDeltaRecord } from './core/item-deltas.js';
-import { applyHybridDeltas, recordHybridDeltas, takeHybridDeltas } from './hybrid-replica.js';
+import {
+  applyHybridDeltas,
+  learnUserSide,
+  recordHybridDeltas,
+  takeHybridDeltas,
+} from './hybrid-replica.js';
 
 export {
   DEFAULT_HYBRID_WEIGHTS,
@@ -128,7 +133,7 @@ export class HybridRecommender implements Recommender {
     const i = this.ctx.items.intern(event.itemId);
     if (i < 0) return; // the item space is full (limits.items)
     const u = this.ctx.users.intern(event.userId);
-    this.ctx.deltas?.begin(event.ts);
+    if (!this.ctx.userOnly) this.ctx.deltas?.begin(event.ts);
     this.knn.observe(u, i, event);
     this.content?.observe(u, i, event);
     this.mf?.observe(u, i, event);
@@ -147,6 +152,10 @@ export class HybridRecommender implements Recommender {
   /** The item state replica (models/hybrid-replica.ts, docs/scaling.md). */
   recordItemDeltas(): void {
     recordHybridDeltas(this);
+  }
+
+  learnUser(event: ClickEvent): void {
+    learnUserSide(this, event);
   }
 
   takeItemDeltas(partitions: number): ItemDeltaRecord[] {

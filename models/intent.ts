@@ -121,7 +121,7 @@ export class SessionIntent {
     const cat = this.itemCat[i] >= 0 ? this.itemCat[i] : known;
     if (cat >= 0) this.pushIntent(u, cat, tw, event.ts);
     const ic = this.itemCat[i];
-    if (ic < 0) return;
+    if (ic < 0 || this.ctx.userOnly) return;
     const f = this.clock.advance(event.ts);
     if (f !== 1) for (let c = 0; c < this.mass.length; c++) this.mass[c] *= f;
     const add = tw * this.clock.weight(event.ts);

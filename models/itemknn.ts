@@ -145,6 +145,10 @@ export class ItemKnnRecommender implements Recommender {
     this.ensure(this.ctx.users.size, this.ctx.items.size);
     if (!(tw > 0)) return;
     const ts = event.ts;
+    if (this.ctx.userOnly) {
+      this.history.push(u, i, ts, code);
+      return;
+    }
     const f = this.clock.advance(ts);
     if (f !== 1) this.rescale(f);
     const w = this.clock.weight(ts) * tw;

@@ -163,6 +163,10 @@ export class MfRecommender implements Recommender {
     this.ensure(this.ctx.users.size, this.ctx.items.size);
     const w = this.weights[TYPE_CODE[event.type]];
     if (w === 0) return;
+    if (this.ctx.userOnly) {
+      this.learnUserRow(u, i, w);
+      return;
+    }
     const f = this.clock.advance(event.ts);
     if (f !== 1) for (let c = 0; c < this.pop.length; c++) this.pop[c] *= f;
     this.advanceBias(event.ts);
@@ -188,6 +192,25 @@ export class MfRecommender implements Recommender {
     this.ring[this.ringPos] = i;
     this.ringPos = (this.ringPos + 1) % this.ring.length;
     if (this.ringFill < this.ring.length) this.ringFill++;
+  }
+
+  /** While set, a step moves the user's row only (see learnUserRow). */
+  private frozen = false;
+
+  /** The user's row only: item rows, biases and popularity come from other instances' deltas. */
+  private learnUserRow(u: number, i: number, w: number): void {
+    let n = 0;
+    if (w > 0 && this.ringFill > 0)
+      for (let t = 0; t < this.negs.length; t++) {
+        const j =
+          this.rng.next() < this.o.uniformNegatives
+            ? this.rng.int(this.Q.rows)
+            : this.ring[this.rng.int(this.ringFill)];
+        if (j !== i) this.negs[n++] = j;
+      }
+    this.frozen = true;
+    this.step(u, i, w > 0 ? 1 : 0, Math.abs(w), this.negs, n);
+    this.frozen = false;
   }
 
   /**
@@ -228,6 +251,10 @@ export class MfRecommender implements Recommender {
     let dot = useBias ? b[j] * bs : 0;
     for (let d = 0; d < dim; d++) dot += P[pu + d] * Q[qj + d];
     const coef = weight * (dot - target); // ∂L/∂ŷ
+    if (this.frozen) {
+      for (let d = 0; d < dim; d++) g[d] += coef * Q[qj + d];
+      return;
+    }
     // other instances apply the item's change (the item state replica, docs/scaling.md)
     const deltas = this.ctx.deltas;
     const delta = deltas?.factor(j);

@@ -49,7 +49,7 @@ export class PopularRecommender implements Recommender {
   observe(_u: number, i: number, event: ClickEvent): void {
     this.pop = growF64(this.pop, this.ctx.items.size);
     const tw = this.weights[TYPE_CODE[event.type]];
-    if (!(tw > 0)) return;
+    if (!(tw > 0) || this.ctx.userOnly) return;
     const f = this.clock.advance(event.ts);
     if (f !== 1) {
       for (let c = 0; c < this.pop.length; c++) this.pop[c] *= f;

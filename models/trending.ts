@@ -110,7 +110,7 @@ export class TrendingRecommender implements Recommender {
     const cat = own >= 0 ? own : this.itemCat[i];
     if (cat >= 0) this.pushUserCategory(u, cat);
     const tw = this.weights[TYPE_CODE[event.type]];
-    if (!(tw > 0)) return;
+    if (!(tw > 0) || this.ctx.userOnly) return;
     const f = this.clock.advance(event.ts);
     if (f !== 1) {
       for (let c = 0; c < this.score.length; c++) this.score[c] *= f;

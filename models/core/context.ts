@@ -22,6 +22,11 @@ export class ModelContext {
    * to apply (the item state replica, docs/scaling.md); undefined: nothing is recorded.
    */
   deltas: ItemDeltaCollector | undefined = undefined;
+  /**
+   * While set, components learn only user-keyed state (histories, user factors, recent
+   * categories): the item side of those events reaches this instance as another's deltas.
+   */
+  userOnly = false;
   private readonly tokenMaps: IdMap[] = [];
   private tokenLimit = Number.POSITIVE_INFINITY;
 

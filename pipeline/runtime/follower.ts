@@ -27,6 +27,11 @@ export interface FollowerOptions {
   readonly dedupeCapacity: number;
   readonly registry: Registry;
   /**
+   * Read the partitions other instances own (default true). False with the item state replica:
+   * then the follower only catches up a partition that moved here (its user side, see learn).
+   */
+  readonly followOthers?: boolean;
+  /**
    * Event time the follower may learn up to (default: no limit). The main pipeline sets it to
    * what it is serving plus the bound, so learning runs ahead of serving by at most that much.
    */
@@ -145,7 +150,7 @@ export class Follower {
     if (!this.started) {
       this.started = true;
       this.following = true;
-      const initial = this.partitions.filter((p) => this.state.get(p) === 'follow');
+      const initial = this.partitions.filter((p) => this.reads(this.state.get(p)));
       this.consumer.assign(initial.map((p) => this.at(p)));
       this.loop = this.run().catch((err: unknown) =>
         this.opts.onLog?.(`follower stopped: ${(err as Error).message}`),
@@ -256,7 +261,7 @@ export class Follower {
   }
 
   private reads(st: PartitionState | undefined): boolean {
-    return st === 'follow' || st === 'catchup';
+    return st === 'catchup' || (st === 'follow' && this.opts.followOthers !== false);
   }
 
   private followedCount(): number {

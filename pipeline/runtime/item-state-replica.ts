@@ -3,6 +3,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Config } from '../../config/schema.js';
 import { decodeItemDeltas, encodeItemDeltas } from '../../models/core/item-delta-codec.js';
 import { isItemStateModel, type ItemStateModel } from '../../models/hybrid-replica.js';
+import type { ClickEvent } from '../../models/event.js';
 import type { Recommender } from '../../models/recommender.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -148,6 +149,12 @@ export class ItemStateReplica {
       this.opts.onLog?.(`item state replica stopped: ${(err as Error).message}`),
     );
   }
+
+  /**
+   * What the follower learns here: the user side of a partition that moved to this instance
+   * (the previous owner's deltas brought its item side already).
+   */
+  readonly learn = (event: ClickEvent): void => this.opts.model.learnUser(event);
 
   /** Right after the graph learned the batch: its item changes go into its transaction. */
   attach(batch: RunBatch): RunBatch {

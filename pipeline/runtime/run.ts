@@ -114,8 +114,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const erased = newErasedUsers(cfg); // their old events are not learned again (docs/privacy.md)
 
   const itemState = createItemStateReplica(cfg, deps.group, recommender, ledger, metrics, log);
-  const follows = cfg.scale.follow && !itemState; // item deltas replace learning every partition
-  const follower = follows
+  const follower = cfg.scale.follow
     ? new Follower(cfg, {
         topic: deps.topic,
         groupId: deps.group,
@@ -123,8 +122,9 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         ledger,
         learn: (raw) => {
           const e = pseudonym ? { ...raw, userId: pseudonym(raw.userId) } : raw;
-          if (!erased.covers(e.userId, e.ts)) recommender.learn(e);
+          if (!erased.covers(e.userId, e.ts)) (itemState ?? recommender).learn(e);
         },
+        followOthers: !itemState, // item deltas replace learning every partition
         dedupeCapacity: cfg.pipeline.dedupeCapacity,
         registry: metrics.registry,
         // Learning of other partitions runs ahead of serving by at most the bound, unless this

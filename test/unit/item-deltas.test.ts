@@ -133,3 +133,27 @@ describe('item deltas', () => {
     expect(replica.takeItemDeltas(2)).toEqual([]);
   });
 });
+
+describe('user side only', () => {
+  it('learnUser plus the owner deltas gives the owner lists, and records nothing', () => {
+    const events = stream(3000, 11);
+    const owner = new HybridRecommender();
+    owner.recordItemDeltas();
+    const restored = new HybridRecommender();
+    restored.recordItemDeltas();
+    for (let at = 0; at < events.length; at += 200) {
+      const slice = events.slice(at, at + 200);
+      for (const e of slice) owner.learn(e);
+      // the new owner replays the partition for its users and gets the item side as deltas
+      for (const e of slice) restored.learnUser(e);
+      expect(restored.takeItemDeltas(2)).toEqual([]);
+      for (const r of owner.takeItemDeltas(2)) restored.applyItemDeltas(r);
+    }
+    expectSameCounters(normalised(restored, restored.knn.pop), normalised(owner, owner.knn.pop));
+    for (let u = 0; u < 40; u++) {
+      const got = restored.knn.recommend(`u${u}`, 10, new Set());
+      const want = owner.knn.recommend(`u${u}`, 10, new Set());
+      expect(got.map((x) => x.itemId).slice(0, 5)).toEqual(want.map((x) => x.itemId).slice(0, 5));
+    }
+  });
+});
