@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.js';
-import { callback, commonKafkaConfig, rdkafka, type Message } from './rdkafka.js';
+import { bounded, callback, commonKafkaConfig, rdkafka, type Message } from './rdkafka.js';
 
 /** A key's latest record: where it was, and its value (null: deleted). */
 export interface ChangelogValue {
@@ -10,8 +10,12 @@ export interface ChangelogValue {
 /**
  * Reads partitions of a compacted changelog from their start to their end as of the call, as
  * read_committed consumers see them, and returns the latest value per key (null: deleted). Only
- * what was committed with offsets is state; a transaction left open by a dead producer holds the
- * read back until the broker aborts it (transaction.timeout.ms), which it then skips.
+ * what was committed with offsets is state. The end is the last stable offset, not the high
+ * watermark: librdkafka asks for the latest offset with the consumer's isolation level, so a
+ * transaction still open (a dead producer's, or this job's own in-flight commit) ends the read
+ * before its first record instead of holding it until the transaction ends
+ * (test/integration/changelog-open-txn.test.ts). The caller must therefore let its own
+ * in-flight commit end first (TransactionalProducer.settled), or miss what it commits.
  */
 export async function readChangelog(
   cfg: Config,
@@ -44,13 +48,17 @@ export async function readChangelog(
     },
     { 'auto.offset.reset': 'earliest' },
   );
-  await callback((cb) => consumer.connect({ timeout: 30_000 }, cb));
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  const left = (): number => Math.max(1, deadline - Date.now());
+  const call = <T>(what: string, fn: (cb: (err: unknown, v?: T) => void) => void): Promise<T> =>
+    bounded(callback<T>(fn), Math.min(left(), 30_000), `changelog ${topic}: ${what}`);
+  await call('connect', (cb) => consumer.connect({ timeout: 30_000 }, cb));
   try {
     consumer.setDefaultConsumeTimeout(100);
     const ends = new Map<number, number>();
     const open = new Set<number>();
     for (const partition of partitions) {
-      const wm = await callback<{ lowOffset: number; highOffset: number }>((cb) =>
+      const wm = await call<{ lowOffset: number; highOffset: number }>('watermarks', (cb) =>
         consumer.queryWatermarkOffsets(
           topic,
           partition,
@@ -66,13 +74,12 @@ export async function readChangelog(
       if (e.offset >= (ends.get(e.partition) ?? 0)) open.delete(e.partition);
     });
     consumer.assign([...open].map((partition) => ({ topic, partition, offset: -2 })));
-    const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
     while (open.size > 0) {
       if (Date.now() > deadline)
         throw new Error(
           `changelog ${topic}: not read to its end in ${opts.timeoutMs ?? 120_000} ms`,
         );
-      const messages = await callback<Message[]>((cb) =>
+      const messages = await call<Message[]>('consume', (cb) =>
         consumer.consume(10_000, cb as (err: unknown, m: Message[]) => void),
       );
       for (const m of messages) {
@@ -87,6 +94,10 @@ export async function readChangelog(
     }
     return { values, records };
   } finally {
-    await callback((cb) => consumer.disconnect(cb)).catch(() => undefined);
+    await bounded(
+      callback((cb) => consumer.disconnect(cb)),
+      10_000,
+      'disconnect',
+    ).catch(() => undefined);
   }
 }

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.js';
-import { callback, commonKafkaConfig, rdkafka, type Message } from './rdkafka.js';
+import { bounded, callback, commonKafkaConfig, rdkafka, type Message } from './rdkafka.js';
 
 interface Meta {
   topics: { name: string; partitions: { id: number }[] }[];
@@ -9,8 +9,9 @@ interface Meta {
  * The idempotency keys (header `idempotency-key`) of the messages committed to `topic` since
  * wall-clock `sinceMs`, as a read_committed consumer sees them: what a crashed job did commit of
  * the pushes it had claimed (push-outbox.ts). Reads every partition from the first offset at or
- * after `sinceMs` up to the log end as of the call; an open transaction of another producer holds
- * the read back until it ends (at most transaction.timeout.ms), aborted messages are skipped.
+ * after `sinceMs` up to its last stable offset as of the call (read_committed's end: a transaction
+ * still open ends the read before its first message, see changelog-reader.ts), aborted messages
+ * skipped. The caller lets its own in-flight commit end first (TransactionalProducer.settled).
  */
 export async function committedKeysSince(
   cfg: Config,
@@ -30,10 +31,17 @@ export async function committedKeysSince(
     },
     { 'auto.offset.reset': 'earliest' },
   );
-  await callback((cb) => consumer.connect({ timeout: 30_000 }, cb));
+  const deadline = Date.now() + timeoutMs;
+  const call = <T>(what: string, fn: (cb: (err: unknown, v?: T) => void) => void): Promise<T> =>
+    bounded(
+      callback<T>(fn),
+      Math.min(Math.max(1, deadline - Date.now()), 30_000),
+      `${topic}: ${what}`,
+    );
+  await call('connect', (cb) => consumer.connect({ timeout: 30_000 }, cb));
   try {
     consumer.setDefaultConsumeTimeout(200);
-    const meta = await callback<Meta>((cb) =>
+    const meta = await call<Meta>('metadata', (cb) =>
       consumer.getMetadata({ topic, timeout: 10_000 }, cb as (err: unknown, m: unknown) => void),
     );
     const partitions = (meta.topics.find((t) => t.name === topic)?.partitions ?? []).map(
@@ -41,7 +49,7 @@ export async function committedKeysSince(
     );
     const ends = new Map<number, number>();
     for (const partition of partitions) {
-      const wm = await callback<{ highOffset: number }>((cb) =>
+      const wm = await call<{ highOffset: number }>('watermarks', (cb) =>
         consumer.queryWatermarkOffsets(
           topic,
           partition,
@@ -51,7 +59,7 @@ export async function committedKeysSince(
       );
       ends.set(partition, wm.highOffset);
     }
-    const starts = await callback<{ partition: number; offset: number }[]>((cb) =>
+    const starts = await call<{ partition: number; offset: number }[]>('offsets for times', (cb) =>
       consumer.offsetsForTimes(
         partitions.map((partition) => ({ topic, partition, offset: sinceMs })),
         10_000,
@@ -73,11 +81,10 @@ export async function committedKeysSince(
       if (e.offset >= (ends.get(e.partition) ?? 0)) open.delete(e.partition);
     });
     consumer.assign(assign);
-    const deadline = Date.now() + timeoutMs;
     while (open.size > 0) {
       if (Date.now() > deadline)
         throw new Error(`${topic}: not read to its end within ${timeoutMs} ms`);
-      const messages = await callback<Message[]>((cb) =>
+      const messages = await call<Message[]>('consume', (cb) =>
         consumer.consume(1000, cb as (err: unknown, m: Message[]) => void),
       );
       for (const m of messages) {
@@ -90,6 +97,10 @@ export async function committedKeysSince(
     }
     return keys;
   } finally {
-    await callback((cb) => consumer.disconnect(cb)).catch(() => undefined);
+    await bounded(
+      callback((cb) => consumer.disconnect(cb)),
+      10_000,
+      'disconnect',
+    ).catch(() => undefined);
   }
 }

@@ -82,6 +82,20 @@ export function callback<T = unknown>(
   });
 }
 
+/**
+ * `p`, or an error once `ms` have passed. For the native calls of a read that must end (a
+ * restore awaited before processing goes on): their own timeouts only count once the call runs,
+ * and a call that never calls back would otherwise hold the job silently.
+ */
+export function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 function toError(err: unknown): Error {
   const e = err as { message?: string; code?: number };
   const out = new Error(e.message ?? String(err)) as Error & { code?: number };

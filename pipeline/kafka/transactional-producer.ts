@@ -28,6 +28,9 @@ export class TransactionalProducer {
   private producer: Producer;
   /** The last transaction failed: start the next one on a fresh producer (see commit()). */
   private stale = false;
+  /** commit() calls running, and who waits for none to run (settled()). */
+  private active = 0;
+  private idle: (() => void)[] = [];
 
   constructor(
     private readonly cfg: Config,
@@ -71,8 +74,32 @@ export class TransactionalProducer {
     this.stale = false;
   }
 
+  /**
+   * Resolves once no commit() runs: its transaction has then committed, or failed (it is aborted,
+   * or fenced by the next attempt's fresh producer before that writes anything). A restore of
+   * state this producer writes waits for it: read_committed stops before an open transaction,
+   * and one that commits after the restore read would carry state the restore missed, with the
+   * offsets that skip its input.
+   */
+  settled(): Promise<void> {
+    return this.active === 0 ? Promise.resolve() : new Promise((r) => this.idle.push(r));
+  }
+
   /** Produces `messages` and commits `offsets` for the consumer's group atomically. */
   async commit(
+    messages: readonly OutMessage[],
+    offsets: readonly CommitPoint[],
+    consumer: KafkaConsumer,
+  ): Promise<void> {
+    this.active++;
+    try {
+      await this.transaction(messages, offsets, consumer);
+    } finally {
+      if (--this.active === 0) for (const r of this.idle.splice(0)) r();
+    }
+  }
+
+  private async transaction(
     messages: readonly OutMessage[],
     offsets: readonly CommitPoint[],
     consumer: KafkaConsumer,

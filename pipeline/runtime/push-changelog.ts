@@ -5,6 +5,7 @@ import { readChangelog, type ChangelogValue } from '../kafka/changelog-reader.js
 import type { Logger } from '../logger.js';
 import { endOffsets, type TopicSpec } from '../../sinks/kafka-admin.js';
 import type { OutMessage } from '../kafka/transactional-producer.js';
+import type { RestoreStep } from './restore-step.js';
 
 /** The compacted changelog topic of the push engine's per-user state, per consumer group. */
 export function pushChangelogTopic(group: string): string {
@@ -95,9 +96,9 @@ export class PushChangelog {
   }
 
   /** On assignment: restores the partitions' users (awaited before the next batch). */
-  assigned(partitions: readonly number[]): void {
+  assigned(partitions: readonly number[], around: RestoreStep = (step) => step()): void {
     if (partitions.length === 0) return;
-    this.restoring = this.restoring.then(() => this.restore(partitions));
+    this.restoring = this.restoring.then(() => around(() => this.restore(partitions)));
   }
 
   ready(): Promise<void> {

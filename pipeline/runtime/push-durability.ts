@@ -6,7 +6,9 @@ import type { OutMessage } from '../kafka/transactional-producer.js';
 import type { Logger } from '../logger.js';
 import { createPushChangelog, pushChangelogTopic, type PushChangelog } from './push-changelog.js';
 import { createPushOutbox, type PushOutbox } from './push-outbox.js';
+import type { RestoreStep } from './restore-step.js';
 import type { RunBatch } from './run-stages.js';
+import { retryUntilDone } from './retry.js';
 
 /**
  * What makes `run`'s push decisions durable (issue 13): the Redis outbox (exactly-once sends
@@ -17,6 +19,8 @@ export class PushDurability {
   readonly outbox: PushOutbox | undefined;
   private readonly changelog: PushChangelog | undefined;
   private readonly changelogTopic: string;
+  private readonly settled: () => Promise<void>;
+  private readonly stopping: () => boolean;
 
   constructor(
     cfg: Config,
@@ -26,22 +30,48 @@ export class PushDurability {
       readonly group: string;
       /** The input topic. */
       readonly topic: string;
+      /**
+       * Resolves once the batches processed so far have committed or failed, none in the middle
+       * of its transaction: a restore reads what they committed (see assigned()).
+       */
+      readonly settled?: () => Promise<void>;
+      /** The job is stopping: a failing restore is no longer retried. */
+      readonly stopping?: () => boolean;
     },
-    log: Pick<Logger, 'info' | 'warn'>,
+    private readonly log: Pick<Logger, 'info' | 'warn'>,
     /** Whether this member still owns the input partition (its state is still ours to write). */
     private readonly owns: (partition: number) => boolean,
   ) {
     this.outbox = opts.claims ? createPushOutbox(cfg, opts.claims, opts.topic, log) : undefined;
     this.changelogTopic = pushChangelogTopic(opts.group);
+    this.settled = opts.settled ?? (() => Promise.resolve());
+    this.stopping = opts.stopping ?? (() => false);
     this.changelog = opts.push
       ? createPushChangelog(cfg, opts.push, this.changelogTopic, opts.topic, log)
       : undefined;
   }
 
+  /**
+   * Each restore first lets this job's own commits settle: a transaction still open when the
+   * read starts is not in it (read_committed ends at the last stable offset), and if it then
+   * committed, its state changes would be missing while its offsets skip their input (and the
+   * outbox would send its pushes again). Processed batches never wait for a restore, so this
+   * cannot wait on itself. A failed read (the broker just back, a timeout) is retried with a
+   * warning instead of ending the job.
+   */
   assigned(partitions: readonly number[]): void {
-    this.outbox?.assigned(partitions);
-    this.changelog?.assigned(partitions);
+    this.outbox?.assigned(partitions, this.around);
+    this.changelog?.assigned(partitions, this.around);
   }
+
+  private readonly around: RestoreStep = async (step) => {
+    await this.settled();
+    await retryUntilDone(step, {
+      aborted: this.stopping,
+      onError: (err, attempt) =>
+        this.log.warn({ err: String(err), attempt }, 'state restore failed; retrying'),
+    });
+  };
 
   revoked(partitions: readonly number[]): void {
     this.changelog?.revoked(partitions);

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { GraphBatch } from '../../operators/types.js';
 import type { PushDecision, PushMessage } from '../../models/push/types.js';
 import type { OutboxEntry, PushClaims } from '../../sinks/redis-push-policy.js';
+import type { RestoreStep } from './restore-step.js';
 
 /** Outbox keys a batch wrote, settled (removed) once its transaction committed. */
 export interface OutboxKey {
@@ -61,9 +62,9 @@ export class PushOutbox {
   readonly partitionOf = (userId: string): number | undefined => this.partitions.get(userId);
 
   /** On assignment: resolves the partitions' outbox entries (awaited before the next batch). */
-  assigned(partitions: readonly number[]): void {
+  assigned(partitions: readonly number[], around: RestoreStep = (step) => step()): void {
     if (partitions.length === 0) return;
-    this.restoring = this.restoring.then(() => this.recover(partitions));
+    this.restoring = this.restoring.then(() => around(() => this.recover(partitions)));
   }
 
   /** Resolves once the assigned partitions' entries are resolved; rejects if that failed. */

@@ -87,7 +87,9 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     : undefined;
   const claims = push ? (deps.pushClaims ?? createRedisPushClaims(cfg)) : undefined;
   const owned = (p: number): boolean => source.owns(deps.topic, p);
-  const durable = new PushDurability(cfg, { push, claims, ...deps }, log, owned);
+  const settled = (): Promise<void> => progress.settled(producer, cfg.pipeline.drainTimeoutMs);
+  const durableOpts = { push, claims, ...deps, settled, stopping: () => stopping };
+  const durable = new PushDurability(cfg, durableOpts, log, owned);
   // What the model has learned, per input partition (docs/scaling.md): saved with the snapshot.
   const ledger = new LearnLedger();
   const users = new CurrentUsers();
@@ -230,12 +232,12 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
 
   /** First offset of each input partition in each batch in flight (the follower's handoff point). */
   const firstOffsets = new Map<number, Map<number, number>>();
-
   // Before a batch is processed: restored push state, the follower (followBatch), users' history.
   const prepare = async (batch: GraphBatch): Promise<GraphBatch> => {
     const first = firstOffsets.get(batch.seq);
     firstOffsets.delete(batch.seq);
     await durable.ready();
+    progress.preparedUpTo(batch.seq);
     if (follower)
       await followBatch(follower, batch, first, {
         cfg,
