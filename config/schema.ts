@@ -118,6 +118,12 @@ export const configSchema = z
          * assigned, so a restart or rebalance loses none of it (docs/operations.md).
          */
         stateChangelog: z.boolean().default(true),
+        /**
+         * The users' feature windows go to a compacted changelog topic the same way
+         * (`{group}-feature-state-changelog`): a restart or rebalance continues them instead of
+         * restarting them from empty (docs/operations.md).
+         */
+        featureChangelog: z.boolean().default(false),
         batchMaxMs: z.number().int().min(1).default(50),
         /**
          * Batches and messages in flight between source and commit: the backpressure bound. Batches

@@ -2,6 +2,7 @@ import type { Config } from '../../config/schema.js';
 import { createClickHouseSink } from '../../sinks/clickhouse.js';
 import { ensureTopics } from '../../sinks/kafka-admin.js';
 import { itemDeltasSpec } from '../runtime/item-state-replica.js';
+import { featureChangelogTopic } from '../runtime/feature-changelog.js';
 import { pushChangelogSpec } from '../runtime/push-changelog.js';
 import { createRedisSink } from '../../sinks/redis.js';
 import { boundPort, startHttpServer, cachedHealth } from '../http-server.js';
@@ -52,6 +53,10 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
     await ensureTopics(cfg, [await pushChangelogSpec(cfg, topic, group)]);
   if (cfg.scale.itemState === 'replica')
     await ensureTopics(cfg, [await itemDeltasSpec(cfg, topic, group)]);
+  if (cfg.pipeline.featureChangelog)
+    await ensureTopics(cfg, [
+      { ...(await pushChangelogSpec(cfg, topic, group)), name: featureChangelogTopic(group) },
+    ]);
 
   const job = await startRun({
     cfg,

@@ -1,10 +1,11 @@
 import type { Config } from '../../config/schema.js';
 import { callback, commonKafkaConfig, rdkafka } from '../kafka/rdkafka.js';
+import { featureChangelogTopic } from '../runtime/feature-changelog.js';
 import { pushChangelogTopic } from '../runtime/push-changelog.js';
 
 /** The compacted topics the job owns for a consumer group (their keys are user ids). */
 export function compactedTopics(group: string): string[] {
-  return [pushChangelogTopic(group)];
+  return [pushChangelogTopic(group), featureChangelogTopic(group)];
 }
 
 /**

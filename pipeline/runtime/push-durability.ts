@@ -4,6 +4,12 @@ import type { GraphBatch } from '../../operators/types.js';
 import type { PushClaims } from '../../sinks/redis-push-policy.js';
 import type { OutMessage } from '../kafka/transactional-producer.js';
 import type { Logger } from '../logger.js';
+import {
+  createFeatureChangelog,
+  featureChangelogTopic,
+  type FeatureChangelog,
+  type UserWindowsAccess,
+} from './feature-changelog.js';
 import { createPushChangelog, pushChangelogTopic, type PushChangelog } from './push-changelog.js';
 import { createPushOutbox, type PushOutbox } from './push-outbox.js';
 import type { RestoreStep } from './restore-step.js';
@@ -11,14 +17,17 @@ import type { RunBatch } from './run-stages.js';
 import { retryUntilDone } from './retry.js';
 
 /**
- * What makes `run`'s push decisions durable (issue 13): the Redis outbox (exactly-once sends
- * across crashes, push-outbox.ts) and the state changelog (push-changelog.ts), driven by the
- * consumer's assignments. Both resolve a newly assigned partition before the next batch.
+ * What makes `run`'s per-partition state durable (issue 13): the Redis outbox (exactly-once
+ * sends across crashes, push-outbox.ts), the push state changelog (push-changelog.ts) and the
+ * feature window changelog (feature-changelog.ts), driven by the consumer's assignments. Each
+ * resolves a newly assigned partition before the next batch.
  */
 export class PushDurability {
   readonly outbox: PushOutbox | undefined;
   private readonly changelog: PushChangelog | undefined;
-  private readonly changelogTopic: string;
+  private readonly features: FeatureChangelog | undefined;
+  /** The changelog topics whose records go with a batch's transaction. */
+  private readonly changelogTopics: ReadonlySet<string>;
   private readonly settled: () => Promise<void>;
   private readonly stopping: () => boolean;
 
@@ -26,6 +35,8 @@ export class PushDurability {
     cfg: Config,
     opts: {
       readonly push: PushEngine | undefined;
+      /** The feature store, when its user windows go to a changelog (pipeline.featureChangelog). */
+      readonly windows?: UserWindowsAccess | undefined;
       readonly claims: PushClaims | undefined;
       readonly group: string;
       /** The input topic. */
@@ -43,11 +54,16 @@ export class PushDurability {
     private readonly owns: (partition: number) => boolean,
   ) {
     this.outbox = opts.claims ? createPushOutbox(cfg, opts.claims, opts.topic, log) : undefined;
-    this.changelogTopic = pushChangelogTopic(opts.group);
+    const pushTopic = pushChangelogTopic(opts.group);
+    const featureTopic = featureChangelogTopic(opts.group);
+    this.changelogTopics = new Set([pushTopic, featureTopic]);
     this.settled = opts.settled ?? (() => Promise.resolve());
     this.stopping = opts.stopping ?? (() => false);
     this.changelog = opts.push
-      ? createPushChangelog(cfg, opts.push, this.changelogTopic, opts.topic, log)
+      ? createPushChangelog(cfg, opts.push, pushTopic, opts.topic, log)
+      : undefined;
+    this.features = opts.windows
+      ? createFeatureChangelog(cfg, opts.windows, featureTopic, opts.topic, log)
       : undefined;
   }
 
@@ -62,6 +78,7 @@ export class PushDurability {
   assigned(partitions: readonly number[]): void {
     this.outbox?.assigned(partitions, this.around);
     this.changelog?.assigned(partitions, this.around);
+    this.features?.assigned(partitions, this.around);
   }
 
   private readonly around: RestoreStep = async (step) => {
@@ -75,34 +92,45 @@ export class PushDurability {
 
   revoked(partitions: readonly number[]): void {
     this.changelog?.revoked(partitions);
+    this.features?.revoked(partitions);
   }
 
   /** Resolves once every assigned partition's outbox and state are restored. */
   async ready(): Promise<void> {
     await this.outbox?.ready();
     await this.changelog?.ready();
+    await this.features?.ready();
   }
 
-  /** Right after the engine processed the batch: the changelog records go with it. */
+  /** Right after the engine and the feature store processed the batch: its changelog records. */
   attach(batch: GraphBatch): RunBatch {
-    return this.changelog ? { ...batch, stateChanges: this.changelog.take(batch) } : batch;
+    if (!this.changelog && !this.features) return batch;
+    const push = this.changelog?.take(batch) ?? [];
+    const features = this.features?.take(batch) ?? [];
+    return { ...batch, stateChanges: features.length === 0 ? push : [...push, ...features] };
   }
 
   /**
-   * The messages of one transaction, with only the last changelog record per user: earlier
-   * ones are superseded in the same commit (Kafka Streams' caching does the same).
+   * The messages of one transaction, with only the last changelog record per topic and user:
+   * earlier ones are superseded in the same commit (Kafka Streams' caching does the same).
    */
   readonly compact = (out: readonly OutMessage[]): OutMessage[] => {
+    const id = (m: OutMessage): string | undefined =>
+      this.changelogTopics.has(m.topic) && m.key !== undefined
+        ? `${m.topic}\u0000${m.key}`
+        : undefined;
     const last = new Map<string, number>();
     out.forEach((m, i) => {
-      if (m.topic === this.changelogTopic && m.key !== undefined) last.set(m.key, i);
+      const k = id(m);
+      if (k !== undefined) last.set(k, i);
     });
-    return out.filter(
-      (m, i) => m.topic !== this.changelogTopic || m.key === undefined || last.get(m.key) === i,
-    );
+    return out.filter((m, i) => {
+      const k = id(m);
+      return k === undefined || last.get(k) === i;
+    });
   };
 
   /** A lost partition's state is its new owner's to write: its records are not committed. */
   readonly mayCommit = (m: OutMessage): boolean =>
-    m.topic !== this.changelogTopic || m.partition === undefined || this.owns(m.partition);
+    !this.changelogTopics.has(m.topic) || m.partition === undefined || this.owns(m.partition);
 }

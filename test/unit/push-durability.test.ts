@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.js';
 import type { OutMessage } from '../../pipeline/kafka/transactional-producer.js';
+import { featureChangelogTopic } from '../../pipeline/runtime/feature-changelog.js';
 import { pushChangelogTopic } from '../../pipeline/runtime/push-changelog.js';
 import { PushDurability } from '../../pipeline/runtime/push-durability.js';
 
@@ -26,6 +27,19 @@ describe('PushDurability', () => {
     const push: OutMessage = { topic: 'push', key: 'a', value: 'p' };
     const out = [rec('a', 0, '1'), push, rec('b', 0, '1'), rec('a', 0, '2'), rec('b', 0, null)];
     expect(d.compact(out)).toEqual([push, rec('a', 0, '2'), rec('b', 0, null)]);
+  });
+
+  it('compacts each changelog topic on its own (a user has a push and a feature record)', () => {
+    const f = (key: string, value: string | null): OutMessage => ({
+      topic: featureChangelogTopic('g'),
+      partition: 0,
+      key,
+      value,
+    });
+    const out = [rec('a', 0, '1'), f('a', 'w1'), rec('a', 0, '2'), f('a', 'w2'), f('b', null)];
+    expect(d.compact(out)).toEqual([rec('a', 0, '2'), f('a', 'w2'), f('b', null)]);
+    expect(d.mayCommit(f('a', 'w'))).toBe(true);
+    expect(d.mayCommit({ ...f('a', 'w'), partition: 1 })).toBe(false);
   });
 
   it('commits changelog records of owned partitions only', () => {

@@ -1,0 +1,210 @@
+import {
+  decodeUserWindows,
+  encodeUserWindows,
+  type KeyWindowsState,
+} from '../../models/features/window-changelog-codec.js';
+import type { GraphBatch } from '../../operators/types.js';
+import type { Config } from '../../config/schema.js';
+import { readChangelog, type ChangelogValue } from '../kafka/changelog-reader.js';
+import type { Logger } from '../logger.js';
+import type { OutMessage } from '../kafka/transactional-producer.js';
+import type { RestoreStep } from './restore-step.js';
+
+/** The compacted changelog topic of the users' feature windows, per consumer group. */
+export function featureChangelogTopic(group: string): string {
+  return `${group}-feature-state-changelog`;
+}
+
+/** What the changelog needs of the feature store: one user's windows out and back in. */
+export interface UserWindowsAccess {
+  readonly watermark: number;
+  readonly config: WindowHorizonConfig;
+  exportWindows(entity: 'user', id: string): ReadonlyMap<string, KeyWindowsState> | undefined;
+  restoreWindows(
+    entity: 'user',
+    id: string,
+    ts: number,
+    windows: ReadonlyMap<string, KeyWindowsState>,
+  ): void;
+}
+
+export interface FeatureChangelogOptions {
+  readonly topic: string;
+  readonly inputTopic: string;
+  /**
+   * Event time after a user's newest event at which none of their windows is readable any more
+   * (longest window + out-of-orderness + allowed lateness): their record is then tombstoned.
+   */
+  readonly horizonMs: number;
+  /** Users tracked (the feature store's user cap): beyond it the least recent is tombstoned. */
+  readonly maxUsers: number;
+  readonly read: (
+    partitions: readonly number[],
+    onRecord: (key: string, record: ChangelogValue) => void,
+  ) => Promise<{ records: number }>;
+  readonly onLog?: (msg: string, fields: Record<string, unknown>) => void;
+}
+
+const NO_WINDOWS: ReadonlyMap<string, KeyWindowsState> = new Map();
+
+interface Tracked {
+  readonly partition: number;
+  readonly ts: number;
+}
+
+/**
+ * The users' feature windows checkpointed with the committed offsets (issue 13 item 3), like the
+ * push state (push-changelog.ts): after each batch, each user the batch touched is written to a
+ * compacted topic, keyed by user, in the partition of their input partition, inside the batch's
+ * transaction (a delta: untouched users are not rewritten). A user whose windows have all passed
+ * their lateness gets a tombstone, so the topic holds at most one record per user with readable
+ * windows. Assigned partitions are read to their end and restored before the next batch;
+ * revoked partitions' users stop being written here (the new owner restores them).
+ */
+export class FeatureChangelog {
+  /**
+   * userId → input partition and newest event time written, least recent first (touching
+   * re-inserts). Bound: maxUsers entries; an expired or evicted entry leaves with a tombstone.
+   */
+  private readonly tracked = new Map<string, Tracked>();
+  private restoring: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: UserWindowsAccess,
+    private readonly opts: FeatureChangelogOptions,
+  ) {}
+
+  /** Right after the store ingested `batch`: the records of the users it touched. */
+  take(batch: GraphBatch): OutMessage[] {
+    const touched = new Map<string, Tracked>();
+    for (const { event, topic, partition } of batch.events) {
+      if (topic !== this.opts.inputTopic) continue;
+      const prev = touched.get(event.userId);
+      touched.set(event.userId, { partition, ts: Math.max(prev?.ts ?? -Infinity, event.ts) });
+    }
+    const out: OutMessage[] = [];
+    for (const [userId, t] of touched) {
+      const prev = this.tracked.get(userId);
+      const ts = Math.max(prev?.ts ?? -Infinity, t.ts);
+      this.tracked.delete(userId);
+      const windows = this.store.exportWindows('user', userId);
+      if (windows === undefined) {
+        out.push(this.tombstone(userId, t.partition));
+        continue;
+      }
+      this.tracked.set(userId, { partition: t.partition, ts });
+      const value = encodeUserWindows({ ts, windows });
+      out.push({
+        topic: this.opts.topic,
+        partition: t.partition,
+        key: userId,
+        value: Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+      });
+    }
+    this.expire(out);
+    return out;
+  }
+
+  /** Tombstones the least recent users whose windows are all gone, and those over the cap. */
+  private expire(out: OutMessage[]): void {
+    const cutoff = this.store.watermark - this.opts.horizonMs;
+    for (const [userId, t] of this.tracked) {
+      if (t.ts >= cutoff && this.tracked.size <= this.opts.maxUsers) break;
+      this.tracked.delete(userId);
+      out.push(this.tombstone(userId, t.partition));
+    }
+  }
+
+  private tombstone(userId: string, partition: number): OutMessage {
+    return { topic: this.opts.topic, partition, key: userId, value: null };
+  }
+
+  /** On assignment: restores the partitions' users (awaited before the next batch). */
+  assigned(partitions: readonly number[], around: RestoreStep = (step) => step()): void {
+    if (partitions.length === 0) return;
+    this.restoring = this.restoring.then(() => around(() => this.restore(partitions)));
+  }
+
+  ready(): Promise<void> {
+    return this.restoring;
+  }
+
+  /** Drops a user's windows from the store (an empty record restores as no panes). */
+  private clear(userId: string): void {
+    if (this.store.exportWindows('user', userId) !== undefined)
+      this.store.restoreWindows('user', userId, this.store.watermark, NO_WINDOWS);
+  }
+
+  /** The partitions went to another member: their users' windows leave this process. */
+  revoked(partitions: readonly number[]): void {
+    const gone = new Set(partitions);
+    for (const [u, t] of this.tracked) {
+      if (!gone.has(t.partition)) continue;
+      this.tracked.delete(u);
+      this.clear(u);
+    }
+  }
+
+  private async restore(partitions: readonly number[]): Promise<void> {
+    const started = Date.now();
+    let unreadable = 0;
+    const restored = new Set<string>();
+    // Applied as read: a later record of a user replaces the earlier one in the store.
+    const { records } = await this.opts.read(partitions, (userId, { partition, value }) => {
+      if (!value) {
+        this.tracked.delete(userId);
+        if (restored.delete(userId)) this.clear(userId);
+        return;
+      }
+      try {
+        const rec = decodeUserWindows(new Uint8Array(value));
+        this.store.restoreWindows('user', userId, rec.ts, rec.windows);
+        this.tracked.delete(userId);
+        this.tracked.set(userId, { partition, ts: rec.ts });
+        restored.add(userId);
+      } catch {
+        // Another version or damaged: the user's windows start empty, as before the changelog.
+        unreadable++;
+      }
+    });
+    this.opts.onLog?.('feature windows restored', {
+      partitions,
+      users: restored.size,
+      records,
+      unreadable,
+      seconds: (Date.now() - started) / 1000,
+    });
+  }
+}
+
+/** What the horizon is made of (FeatureConfig has it). */
+export interface WindowHorizonConfig {
+  readonly userWindows: readonly { readonly sizeMs: number }[];
+  readonly outOfOrdernessMs: number;
+  readonly allowedLatenessMs: number;
+}
+
+/** The horizon of FeatureChangelogOptions from the feature config. */
+export function featureHorizonMs(features: WindowHorizonConfig): number {
+  const longest = Math.max(0, ...features.userWindows.map((w) => w.sizeMs));
+  return longest + features.outOfOrdernessMs + features.allowedLatenessMs;
+}
+
+/** `run`'s feature window changelog, or undefined when `pipeline.featureChangelog` is off. */
+export function createFeatureChangelog(
+  cfg: Config,
+  store: UserWindowsAccess,
+  topic: string,
+  inputTopic: string,
+  log: Pick<Logger, 'info'>,
+): FeatureChangelog | undefined {
+  if (!cfg.pipeline.featureChangelog) return undefined;
+  return new FeatureChangelog(store, {
+    topic,
+    inputTopic,
+    horizonMs: featureHorizonMs(store.config),
+    maxUsers: cfg.limits.users,
+    read: (partitions, onRecord) => readChangelog(cfg, topic, partitions, { onRecord }),
+    onLog: (msg, fields) => log.info(fields, msg),
+  });
+}
