@@ -25,7 +25,7 @@ import { retryUntilDone } from './retry.js';
 export class PushDurability {
   readonly outbox: PushOutbox | undefined;
   private readonly changelog: PushChangelog | undefined;
-  private readonly features: FeatureChangelog | undefined;
+  private readonly featureLog: FeatureChangelog | undefined;
   /** The changelog topics whose records go with a batch's transaction. */
   private readonly changelogTopics: ReadonlySet<string>;
   private readonly settled: () => Promise<void>;
@@ -36,7 +36,7 @@ export class PushDurability {
     opts: {
       readonly push: PushEngine | undefined;
       /** The feature store, when its user windows go to a changelog (pipeline.featureChangelog). */
-      readonly windows?: UserWindowsAccess | undefined;
+      readonly features?: UserWindowsAccess | undefined;
       readonly claims: PushClaims | undefined;
       readonly group: string;
       /** The input topic. */
@@ -62,8 +62,8 @@ export class PushDurability {
     this.changelog = opts.push
       ? createPushChangelog(cfg, opts.push, pushTopic, opts.topic, log)
       : undefined;
-    this.features = opts.windows
-      ? createFeatureChangelog(cfg, opts.windows, featureTopic, opts.topic, log)
+    this.featureLog = opts.features
+      ? createFeatureChangelog(cfg, opts.features, featureTopic, opts.topic, log)
       : undefined;
   }
 
@@ -78,7 +78,7 @@ export class PushDurability {
   assigned(partitions: readonly number[]): void {
     this.outbox?.assigned(partitions, this.around);
     this.changelog?.assigned(partitions, this.around);
-    this.features?.assigned(partitions, this.around);
+    this.featureLog?.assigned(partitions, this.around);
   }
 
   private readonly around: RestoreStep = async (step) => {
@@ -92,21 +92,21 @@ export class PushDurability {
 
   revoked(partitions: readonly number[]): void {
     this.changelog?.revoked(partitions);
-    this.features?.revoked(partitions);
+    this.featureLog?.revoked(partitions);
   }
 
   /** Resolves once every assigned partition's outbox and state are restored. */
   async ready(): Promise<void> {
     await this.outbox?.ready();
     await this.changelog?.ready();
-    await this.features?.ready();
+    await this.featureLog?.ready();
   }
 
   /** Right after the engine and the feature store processed the batch: its changelog records. */
   attach(batch: GraphBatch): RunBatch {
-    if (!this.changelog && !this.features) return batch;
+    if (!this.changelog && !this.featureLog) return batch;
     const push = this.changelog?.take(batch) ?? [];
-    const features = this.features?.take(batch) ?? [];
+    const features = this.featureLog?.take(batch) ?? [];
     return { ...batch, stateChanges: features.length === 0 ? push : [...push, ...features] };
   }
 

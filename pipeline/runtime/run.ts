@@ -86,10 +86,9 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     ? new PushEngine(cfg.push, featureStoreBaseline(features))
     : undefined;
   const claims = push ? (deps.pushClaims ?? createRedisPushClaims(cfg)) : undefined;
-  const owned = (p: number): boolean => source.owns(deps.topic, p);
   const settled = (): Promise<void> => progress.settled(producer, cfg.pipeline.drainTimeoutMs);
-  const durableOpts = { push, claims, ...deps, settled, stopping: () => stopping };
-  const durable = new PushDurability(cfg, durableOpts, log, owned);
+  const durableOpts = { push, claims, features, ...deps, settled, stopping: () => stopping };
+  const durable = new PushDurability(cfg, durableOpts, log, (p) => source.owns(deps.topic, p));
   // What the model has learned, per input partition (docs/scaling.md): saved with the snapshot.
   const ledger = new LearnLedger();
   const users = new CurrentUsers();
@@ -236,13 +235,12 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const prepare = async (batch: GraphBatch): Promise<GraphBatch> => {
     const first = firstOffsets.get(batch.seq);
     firstOffsets.delete(batch.seq);
-    await durable.ready();
-    progress.preparedUpTo(batch.seq);
+    await durable.ready().then(() => progress.preparedUpTo(batch.seq));
     if (follower)
       await followBatch(follower, batch, first, {
         cfg,
         topic: deps.topic,
-        owns: owned,
+        owns: (p) => source.owns(deps.topic, p),
         served: (at) => (servingFrontier = Math.max(servingFrontier, at)),
       });
     await hydrate(batch);
