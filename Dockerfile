@@ -22,6 +22,12 @@ COPY pipeline ./pipeline
 COPY operators ./operators
 COPY records ./records
 COPY sinks ./sinks
+COPY kafka ./kafka
+COPY stream ./stream
+COPY features ./features
+COPY push ./push
+COPY privacy ./privacy
+COPY stack ./stack
 COPY models ./models
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund --loglevel=error

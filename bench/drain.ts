@@ -21,7 +21,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
-import { committedOffsets, endOffsets } from '../sinks/kafka-admin.js';
+import { committedOffsets, endOffsets } from '../kafka/admin.js';
 
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const BIN = join(ROOT, 'bin', 'recpipe.js');

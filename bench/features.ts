@@ -11,12 +11,12 @@
  * Reports events/s end to end and inside the feature graph only, peak RSS, and the window state
  * size sampled over the stream. The last stdout line is one JSON object; the rest goes to stderr.
  */
-import { featureRows } from '../models/features/types.js';
+import { featureRows } from '../features/types.js';
 import { performance } from 'node:perf_hooks';
 import { from, tap, lastValueFrom, defaultIfEmpty } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
-import { validateMessage } from '../models/validate-event.js';
-import { FeatureStore } from '../models/features/feature-store.js';
+import { validateMessage } from '../stream/validate-event.js';
+import { FeatureStore } from '../features/feature-store.js';
 import { computeFeatures } from '../operators/compute-features.js';
 import { readInputRecords } from '../pipeline/formats/input-records.js';
 import { formatFromFileName } from '../pipeline/formats/read-lines.js';

@@ -9,7 +9,7 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
-import { createKafkaProducerSink, type KafkaProducerSink } from '../sinks/kafka.js';
+import { createKafkaProducerSink, type KafkaProducerSink } from '../kafka/client.js';
 import { redisKeys } from '../sinks/redis.js';
 
 export interface ProbeStats {

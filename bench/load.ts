@@ -24,10 +24,10 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
-import { isServiceName, type ServiceName } from '../pipeline/stack/layout.js';
-import { startService, stopService } from '../pipeline/stack/stack.js';
-import { ensureTopics } from '../sinks/kafka-admin.js';
-import { createKafkaProducerSink, type OutgoingMessage } from '../sinks/kafka.js';
+import { isServiceName, type ServiceName } from '../stack/layout.js';
+import { startService, stopService } from '../stack/stack.js';
+import { ensureTopics } from '../kafka/admin.js';
+import { createKafkaProducerSink, type OutgoingMessage } from '../kafka/client.js';
 import { FreshnessProbe, type ProbeStats } from './freshness-probe.js';
 
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));

@@ -18,8 +18,8 @@ import {
   sequenceOf,
   type RecommenderOptions,
 } from '../models/registry.js';
-import { validateMessage } from '../models/validate-event.js';
-import { validateItemMessage } from '../models/validate-item.js';
+import { validateMessage } from '../stream/validate-event.js';
+import { validateItemMessage } from '../stream/validate-item.js';
 
 const DEFAULT_FILE = '/work/shared/data/uci-online-retail/online_retail.csv.gz';
 

@@ -11,21 +11,21 @@
  * day of event time, so pending carts, sent pushes, attribution windows, hour-of-week counts
  * and burst windows are filled) and their serialised states are reused round robin for `--keys`
  * distinct user keys, written to a fresh compacted topic of the shared stack. The clock covers
- * readChangelog (pipeline/kafka/changelog-reader.ts) applying each record as it is read
+ * readChangelog (kafka/changelog-reader.ts) applying each record as it is read
  * (restoreUser), the work a rebalance or restart does before the partition's first batch. With
  * `--state features` the templates are users' windows (5m/1h/24h panes after a day of views,
- * clicks and carts), encoded by models/features/window-changelog-codec.ts and restored with
+ * clicks and carts), encoded by features/window-changelog-codec.ts and restored with
  * restoreWindows, as feature-changelog.ts does. The last stdout line is JSON.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import type { ClickEvent, EventType } from '../models/event.js';
-import { PushEngine } from '../models/push/engine.js';
-import { FeatureStore } from '../models/features/feature-store.js';
-import { decodeUserWindows, encodeUserWindows } from '../models/features/window-changelog-codec.js';
-import { readChangelog } from '../pipeline/kafka/changelog-reader.js';
-import { callback, commonKafkaConfig, rdkafka } from '../pipeline/kafka/rdkafka.js';
-import { ensureTopics } from '../sinks/kafka-admin.js';
+import { PushEngine } from '../push/engine.js';
+import { FeatureStore } from '../features/feature-store.js';
+import { decodeUserWindows, encodeUserWindows } from '../features/window-changelog-codec.js';
+import { readChangelog } from '../kafka/changelog-reader.js';
+import { callback, commonKafkaConfig, rdkafka } from '../kafka/rdkafka.js';
+import { ensureTopics } from '../kafka/admin.js';
 
 const { values } = parseArgs({
   options: {

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { decodeItemDeltas, encodeItemDeltas } from '../models/core/item-delta-codec.js';
 import type { ClickEvent } from '../models/event.js';
 import { HybridRecommender } from '../models/hybrid.js';
-import { validateMessage } from '../models/validate-event.js';
+import { validateMessage } from '../stream/validate-event.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

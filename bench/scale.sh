@@ -50,7 +50,7 @@ export RECPIPE_KAFKA_PARTITIONS="$PARTITIONS" RECPIPE_LOG_LEVEL=info
 progress() {
   node --input-type=module -e '
     import { loadConfig } from "./dist/config/load.js";
-    import { committedOffsets, endOffsets } from "./dist/sinks/kafka-admin.js";
+    import { committedOffsets, endOffsets } from "./dist/kafka/admin.js";
     const cfg = loadConfig();
     const ends = await endOffsets(cfg, cfg.kafka.inputTopic);
     const done = await committedOffsets(cfg, cfg.kafka.groupId, cfg.kafka.inputTopic);

@@ -1,7 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
-import type { FeatureStore } from '../models/features/feature-store.js';
-import type { FeatureBatch } from '../models/features/types.js';
+import type { FeatureStore } from '../features/feature-store.js';
+import type { FeatureBatch } from '../features/types.js';
 
 export interface ComputeFeaturesOptions {
   /**

@@ -1,6 +1,6 @@
 import { map, type OperatorFunction } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
-import type { PushEngine } from '../models/push/engine.js';
+import type { PushEngine } from '../push/engine.js';
 import type { GraphBatch } from './types.js';
 
 /**

@@ -1,5 +1,5 @@
 import { map, type OperatorFunction } from 'rxjs';
-import { BoundedIdSet } from '../models/bounded-id-set.js';
+import { BoundedIdSet } from '../stream/bounded-id-set.js';
 import type { GraphBatch, SourcedEvent } from './types.js';
 
 /** CONTRACT §1: the same event_id twice is one event. Memory is bounded by `capacity` ids. */

@@ -1,5 +1,5 @@
 import { map, type OperatorFunction } from 'rxjs';
-import type { ErasedUsers } from '../models/erased-users.js';
+import type { ErasedUsers } from '../privacy/erased-users.js';
 import type { GraphBatch } from './types.js';
 
 /**

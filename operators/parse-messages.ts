@@ -1,7 +1,7 @@
 import { map, type OperatorFunction } from 'rxjs';
-import { validateMessage, type ValidationClock } from '../models/validate-event.js';
-import { validateItemMessage } from '../models/validate-item.js';
-import { validatePreferenceMessage } from '../models/validate-preferences.js';
+import { validateMessage, type ValidationClock } from '../stream/validate-event.js';
+import { validateItemMessage } from '../stream/validate-item.js';
+import { validatePreferenceMessage } from '../stream/validate-preferences.js';
 import type {
   Batch,
   DeadLetter,

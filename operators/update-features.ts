@@ -1,7 +1,7 @@
 import { map, type OperatorFunction } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
-import type { FeatureStore } from '../models/features/feature-store.js';
-import { PartitionWatermarks } from '../models/partition-watermarks.js';
+import type { FeatureStore } from '../features/feature-store.js';
+import { PartitionWatermarks } from '../stream/partition-watermarks.js';
 import type { GraphBatch } from './types.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import type { WindowOutput, WindowSpec } from '../models/windowing/types.js';
+import type { WindowOutput, WindowSpec } from '../stream/windowing/types.js';
 import { driveEngine } from './windowing/engine-operator.js';
 import type { KeyedWindowOptions } from './windowing/keyed-window-options.js';
 

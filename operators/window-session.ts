@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import type { WindowOutput } from '../models/windowing/types.js';
+import type { WindowOutput } from '../stream/windowing/types.js';
 import { engineOperator } from './windowing/engine-operator.js';
 import type { KeyedWindowOptions } from './windowing/keyed-window-options.js';
 

@@ -1,5 +1,5 @@
 import { map, type OperatorFunction } from 'rxjs';
-import type { ConsentRegistry } from '../models/consent.js';
+import type { ConsentRegistry } from '../privacy/consent.js';
 import type { GraphBatch, SourcedEvent } from './types.js';
 
 /**

@@ -1,12 +1,12 @@
-import type { ConsentRegistry } from '../models/consent.js';
-import type { ErasedUsers } from '../models/erased-users.js';
+import type { ConsentRegistry } from '../privacy/consent.js';
+import type { ErasedUsers } from '../privacy/erased-users.js';
 import { dropErased } from '../operators/drop-erased.js';
 import { restoreWithheld } from '../operators/restore-withheld.js';
 import { withholdOptedOut } from '../operators/withhold-opted-out.js';
 import { concatMap, identity, type OperatorFunction } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
-import type { FeatureStore } from '../models/features/feature-store.js';
-import type { PushEngine } from '../models/push/engine.js';
+import type { FeatureStore } from '../features/feature-store.js';
+import type { PushEngine } from '../push/engine.js';
 import type { PurchaseHistory } from '../models/purchase-history.js';
 import type { Recommender } from '../models/recommender.js';
 import {

@@ -6,14 +6,14 @@
  * models that produce them and re-exported here.
  */
 import type { ClickEvent, ItemEvent, ScoredItem } from '../models/event.js';
-import type { FeatureRow, FeatureSet } from '../models/features/types.js';
+import type { FeatureRow, FeatureSet } from '../features/types.js';
 import type {
   PreferenceUpdate,
   PushDecision,
   PushDecisionKind,
   PushMessage,
   PushOutcome,
-} from '../models/push/types.js';
+} from '../push/types.js';
 
 /** One input record as the source saw it; `offset` is the source position (Kafka offset or line number). */
 export interface RawMessage {

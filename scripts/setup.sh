@@ -36,7 +36,7 @@ if [[ $full -eq 1 ]] && ! kafka_client_ok; then
   fi
 fi
 
-if [[ ! -f dist/.build-stamp ]] || [[ -n $(find pipeline operators records sinks config models bench test/ecosystem test/support -name '*.ts' -newer dist/.build-stamp -print -quit 2>/dev/null) ]] || [[ tsconfig.json -nt dist/.build-stamp ]]; then
+if [[ ! -f dist/.build-stamp ]] || [[ -n $(find pipeline operators records sinks kafka stream features push privacy stack config models bench test/ecosystem test/support -name '*.ts' -newer dist/.build-stamp -print -quit 2>/dev/null) ]] || [[ tsconfig.json -nt dist/.build-stamp ]]; then
   log "building (tsc)"
   npx tsc -p tsconfig.json
   touch dist/.build-stamp

@@ -302,7 +302,7 @@ ORDER BY trigger, day`;
  * The whole period in one figure: eligible users (any decision row), purchases per user after
  * their first decision, treated − holdout, adjusted for exposure (days from the first decision to
  * the newest decision or purchase) by Lin's estimator (a slope per group, centred on the pooled
- * mean exposure), with a 95 % CI. The same arithmetic as `upliftTotal` in models/push/uplift.ts.
+ * mean exposure), with a 95 % CI. The same arithmetic as `upliftTotal` in push/uplift.ts.
  */
 export function upliftTotalSql(db: string): string {
   const d = quoteIdent(db);

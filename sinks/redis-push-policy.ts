@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
-import { cooldownOf } from '../models/push/policy.js';
-import type { PushDecision, PushMessage } from '../models/push/types.js';
+import { cooldownOf } from '../push/policy.js';
+import type { PushDecision, PushMessage } from '../push/types.js';
 import { encodeKeyId, redisKeys, redisSecurityOptions } from './redis.js';
 import { redactUrl } from './security.js';
 

@@ -3,8 +3,8 @@ import type { DeadLetter, SourcedEvent } from '../records/index.js';
 /** An accepted event plus the source position it was read from (the graph's record, as stored). */
 export type StoredEvent = SourcedEvent;
 
-/** One windowed feature value (models/features/types.ts is the one declaration). */
-export type { FeatureRow, FeatureSet } from '../models/features/types.js';
+/** One windowed feature value (features/types.ts is the one declaration). */
+export type { FeatureRow, FeatureSet } from '../features/types.js';
 
 /** One decision of the push policy, and an attributed reaction (CONTRACT §4/§5). */
 export type { PushDecision, PushDecisionKind, PushOutcome } from '../records/index.js';

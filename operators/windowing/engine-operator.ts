@@ -1,6 +1,6 @@
 import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
-import { WindowEngine } from '../../models/windowing/window-engine.js';
-import type { WindowOutput, WindowSpec } from '../../models/windowing/types.js';
+import { WindowEngine } from '../../stream/windowing/window-engine.js';
+import type { WindowOutput, WindowSpec } from '../../stream/windowing/types.js';
 import type { KeyedWindowOptions } from './keyed-window-options.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Aggregator } from '../../models/windowing/types.js';
+import type { Aggregator } from '../../stream/windowing/types.js';
 
 /** What every keyed window operator needs besides the window shape. */
 export interface KeyedWindowOptions<T, K, A, R> {

@@ -5,7 +5,7 @@ import {
   parsePolicy,
   type LoggedDecision,
   type OffPolicyResult,
-} from '../../models/push/ips.js';
+} from '../../push/ips.js';
 import { TABLES, quoteIdent } from '../../sinks/clickhouse-schema.js';
 import { readInputRecords } from '../formats/input-records.js';
 import { parse, printJson, UsageError } from './args.js';

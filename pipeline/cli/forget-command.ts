@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config/schema.js';
 import { createClickHouseSink } from '../../sinks/clickhouse.js';
-import { ensureTopics } from '../../sinks/kafka-admin.js';
-import { createKafkaProducerSink } from '../../sinks/kafka.js';
+import { ensureTopics } from '../../kafka/admin.js';
+import { createKafkaProducerSink } from '../../kafka/client.js';
 import { auditErasure, eraseFromStores, openErasureStores } from '../privacy/erase-stores.js';
 import { parse, printJson, UsageError } from './args.js';
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../../config/schema.js';
-import { ensureTopics } from '../../sinks/kafka-admin.js';
-import { createKafkaProducerSink } from '../../sinks/kafka.js';
+import { ensureTopics } from '../../kafka/admin.js';
+import { createKafkaProducerSink } from '../../kafka/client.js';
 import { readInputRecords } from '../formats/input-records.js';
 import {
   formatFromFileName,

@@ -1,6 +1,6 @@
 import type { Config } from '../../config/schema.js';
 import { createClickHouseSink } from '../../sinks/clickhouse.js';
-import { ensureTopics } from '../../sinks/kafka-admin.js';
+import { ensureTopics } from '../../kafka/admin.js';
 import { itemDeltasSpec } from '../runtime/item-state-replica.js';
 import { featureChangelogTopic } from '../runtime/feature-changelog.js';
 import { pushChangelogSpec } from '../runtime/push-changelog.js';

@@ -1,7 +1,7 @@
 import type { Config } from '../../config/schema.js';
 import { redactUrlCredentials } from '../../sinks/security.js';
-import { SERVICE_NAMES } from '../stack/layout.js';
-import { stackDown, stackStatus, stackUp } from '../stack/stack.js';
+import { SERVICE_NAMES } from '../../stack/layout.js';
+import { stackDown, stackStatus, stackUp } from '../../stack/stack.js';
 import { parse, printJson, UsageError } from './args.js';
 
 const USAGE = 'usage: recpipe stack up|down|status [--json]';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../../config/schema.js';
-import type { ConsentRegistry } from '../../models/consent.js';
+import type { ConsentRegistry } from '../../privacy/consent.js';
 import { optOutKey } from '../../sinks/redis-erase.js';
 import { redisKeys } from '../../sinks/redis.js';
 import { eraseJobState, type JobState } from './job-state.js';

@@ -5,7 +5,7 @@ import {
   rdkafka,
   type KafkaConsumer,
   type Message,
-} from '../kafka/rdkafka.js';
+} from '../../kafka/rdkafka.js';
 import {
   auditErasure,
   eraseFromStores,

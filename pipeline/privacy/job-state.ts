@@ -1,6 +1,6 @@
 import type { ModelContext } from '../../models/core/context.js';
-import type { FeatureStore } from '../../models/features/feature-store.js';
-import type { PushEngine } from '../../models/push/engine.js';
+import type { FeatureStore } from '../../features/feature-store.js';
+import type { PushEngine } from '../../push/engine.js';
 import type { PurchaseHistory } from '../../models/purchase-history.js';
 import type { Recommender } from '../../models/recommender.js';
 

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.js';
-import { callback, commonKafkaConfig, rdkafka } from '../kafka/rdkafka.js';
+import { callback, commonKafkaConfig, rdkafka } from '../../kafka/rdkafka.js';
 import { featureChangelogTopic } from '../runtime/feature-changelog.js';
 import { pushChangelogTopic } from '../runtime/push-changelog.js';
 

@@ -1,13 +1,13 @@
 import type { Config } from '../../config/schema.js';
 import type { ItemEvent } from '../../models/event.js';
-import { validateItemMessage } from '../../models/validate-item.js';
+import { validateItemMessage } from '../../stream/validate-item.js';
 import {
   callback,
   commonKafkaConfig,
   rdkafka,
   type KafkaConsumer,
   type Message,
-} from '../kafka/rdkafka.js';
+} from '../../kafka/rdkafka.js';
 
 export interface CatalogReplicaOptions {
   readonly topic: string;

@@ -2,12 +2,12 @@ import {
   decodeUserWindows,
   encodeUserWindows,
   type KeyWindowsState,
-} from '../../models/features/window-changelog-codec.js';
+} from '../../features/window-changelog-codec.js';
 import type { GraphBatch } from '../../operators/types.js';
 import type { Config } from '../../config/schema.js';
-import { readChangelog, type ChangelogValue } from '../kafka/changelog-reader.js';
+import { readChangelog, type ChangelogValue } from '../../kafka/changelog-reader.js';
 import type { Logger } from '../logger.js';
-import type { OutMessage } from '../kafka/transactional-producer.js';
+import type { OutMessage } from '../../kafka/transactional-producer.js';
 import type { RestoreStep } from './restore-step.js';
 
 /** The compacted changelog topic of the users' feature windows, per consumer group. */

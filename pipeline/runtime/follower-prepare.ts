@@ -1,6 +1,6 @@
 import type { Config } from '../../config/schema.js';
 import type { GraphBatch } from '../../operators/types.js';
-import { callback, type KafkaConsumer } from '../kafka/rdkafka.js';
+import { callback, type KafkaConsumer } from '../../kafka/rdkafka.js';
 import type { Logger } from '../logger.js';
 import type { Follower } from './follower.js';
 

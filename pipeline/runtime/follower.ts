@@ -1,8 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../../config/schema.js';
-import { BoundedIdSet } from '../../models/bounded-id-set.js';
+import { BoundedIdSet } from '../../stream/bounded-id-set.js';
 import type { ClickEvent } from '../../models/event.js';
-import { validateMessage, type Validation } from '../../models/validate-event.js';
+import { validateMessage, type Validation } from '../../stream/validate-event.js';
 import type { LearnLedger } from './learn-ledger.js';
 import {
   callback,
@@ -11,7 +11,7 @@ import {
   rdkafka,
   type KafkaConsumer,
   type Message,
-} from '../kafka/rdkafka.js';
+} from '../../kafka/rdkafka.js';
 
 /** Messages held per partition at the frontier before it stops being fetched. */
 const HOLD_MAX = 2000;

@@ -7,15 +7,15 @@ import type { ClickEvent } from '../../models/event.js';
 import type { Recommender } from '../../models/recommender.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { endOffsets, type TopicSpec } from '../../sinks/kafka-admin.js';
+import { endOffsets, type TopicSpec } from '../../kafka/admin.js';
 import {
   callback,
   commonKafkaConfig,
   rdkafka,
   type KafkaConsumer,
   type Message,
-} from '../kafka/rdkafka.js';
-import type { OutMessage } from '../kafka/transactional-producer.js';
+} from '../../kafka/rdkafka.js';
+import type { OutMessage } from '../../kafka/transactional-producer.js';
 import type { LearnLedger } from './learn-ledger.js';
 import type { RunBatch } from './run-stages.js';
 

@@ -2,7 +2,7 @@ import type {
   TopicPartitionOffsetAndMetadata,
   WatermarkOffsets,
 } from '@confluentinc/kafka-javascript';
-import { callback, type KafkaConsumer } from '../kafka/rdkafka.js';
+import { callback, type KafkaConsumer } from '../../kafka/rdkafka.js';
 import type { Metrics } from '../metrics.js';
 
 /** What the monitor needs from the consumer; a structural subset so tests can fake it. */

@@ -1,10 +1,10 @@
 import type { Config } from '../../config/schema.js';
-import type { PushEngine } from '../../models/push/engine.js';
+import type { PushEngine } from '../../push/engine.js';
 import type { GraphBatch } from '../../operators/types.js';
-import { readChangelog, type ChangelogValue } from '../kafka/changelog-reader.js';
+import { readChangelog, type ChangelogValue } from '../../kafka/changelog-reader.js';
 import type { Logger } from '../logger.js';
-import { endOffsets, type TopicSpec } from '../../sinks/kafka-admin.js';
-import type { OutMessage } from '../kafka/transactional-producer.js';
+import { endOffsets, type TopicSpec } from '../../kafka/admin.js';
+import type { OutMessage } from '../../kafka/transactional-producer.js';
 import type { RestoreStep } from './restore-step.js';
 
 /** The compacted changelog topic of the push engine's per-user state, per consumer group. */

@@ -1,8 +1,8 @@
 import type { Config } from '../../config/schema.js';
-import type { PushEngine } from '../../models/push/engine.js';
+import type { PushEngine } from '../../push/engine.js';
 import type { GraphBatch } from '../../operators/types.js';
 import type { PushClaims } from '../../sinks/redis-push-policy.js';
-import type { OutMessage } from '../kafka/transactional-producer.js';
+import type { OutMessage } from '../../kafka/transactional-producer.js';
 import type { Logger } from '../logger.js';
 import {
   createFeatureChangelog,

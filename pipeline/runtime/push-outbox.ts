@@ -1,8 +1,8 @@
 import type { Config } from '../../config/schema.js';
-import { committedKeysSince } from '../kafka/committed-keys.js';
+import { committedKeysSince } from '../../kafka/committed-keys.js';
 import type { Logger } from '../logger.js';
 import type { GraphBatch } from '../../operators/types.js';
-import type { PushDecision, PushMessage } from '../../models/push/types.js';
+import type { PushDecision, PushMessage } from '../../push/types.js';
 import type { OutboxEntry, PushClaims } from '../../sinks/redis-push-policy.js';
 import type { RestoreStep } from './restore-step.js';
 

@@ -1,11 +1,11 @@
 import type { Config } from '../../config/schema.js';
-import type { FeatureStore } from '../../models/features/feature-store.js';
+import type { FeatureStore } from '../../features/feature-store.js';
 import type { CommitPoint, DeadLetter, FeatureSet, GraphBatch } from '../../operators/types.js';
 import { encodeAnalytics, type AnalyticsText } from '../../sinks/clickhouse-rows.js';
 import type { PushClaims } from '../../sinks/redis-push-policy.js';
 import { deadLetterMessage } from '../../sinks/types.js';
-import type { KafkaConsumerSource } from '../kafka/consumer-source.js';
-import type { OutMessage, TransactionalProducer } from '../kafka/transactional-producer.js';
+import type { KafkaConsumerSource } from '../../kafka/consumer-source.js';
+import type { OutMessage, TransactionalProducer } from '../../kafka/transactional-producer.js';
 import type { Logger } from '../logger.js';
 import { summarizeBatch, type BatchSummary, type Metrics } from '../metrics.js';
 import type { DeliveryStages } from './delivery.js';

@@ -1,16 +1,16 @@
 import { Subject } from 'rxjs';
-import { FeatureStore } from '../../models/features/feature-store.js';
-import { PushEngine, featureStoreBaseline } from '../../models/push/engine.js';
-import type { PushOverrides } from '../../models/push/options.js';
+import { FeatureStore } from '../../features/feature-store.js';
+import { PushEngine, featureStoreBaseline } from '../../push/engine.js';
+import type { PushOverrides } from '../../push/options.js';
 import {
   upliftTotal,
   type DecisionFact,
   type PurchaseFact,
   type UpliftTotal,
-} from '../../models/push/uplift.js';
+} from '../../push/uplift.js';
 import { PurchaseHistory } from '../../models/purchase-history.js';
 import { createRecommender } from '../../models/registry.js';
-import { TimerHeap } from '../../models/windowing/timer-heap.js';
+import { TimerHeap } from '../../stream/windowing/timer-heap.js';
 import type { Batch, GraphBatch, RawMessage } from '../../operators/types.js';
 import { recpipeGraph } from '../graph.js';
 import { SIM_START, World, type SimMessage, type WorldOptions } from './world.js';

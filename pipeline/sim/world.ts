@@ -1,5 +1,5 @@
-import { cachedOffset as zoneOffsetMs } from '../../models/push/send-time.js';
-import { CHANNELS, PUSH_TRIGGERS, VARIANTS, type Channel } from '../../models/push/types.js';
+import { cachedOffset as zoneOffsetMs } from '../../push/send-time.js';
+import { CHANNELS, PUSH_TRIGGERS, VARIANTS, type Channel } from '../../push/types.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

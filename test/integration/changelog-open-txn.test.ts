@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readChangelog } from '../../pipeline/kafka/changelog-reader.js';
-import { committedKeysSince } from '../../pipeline/kafka/committed-keys.js';
+import { readChangelog } from '../../kafka/changelog-reader.js';
+import { committedKeysSince } from '../../kafka/committed-keys.js';
 import {
   callback,
   commonKafkaConfig,
   rdkafka,
   type KafkaConsumer,
   type Producer,
-} from '../../pipeline/kafka/rdkafka.js';
-import { TransactionalProducer } from '../../pipeline/kafka/transactional-producer.js';
-import { stackUp } from '../../pipeline/stack/stack.js';
-import { ensureTopics } from '../../sinks/kafka-admin.js';
+} from '../../kafka/rdkafka.js';
+import { TransactionalProducer } from '../../kafka/transactional-producer.js';
+import { stackUp } from '../../stack/stack.js';
+import { ensureTopics } from '../../kafka/admin.js';
 import { isolatedRun } from '../support/run-env.js';
 
 /**

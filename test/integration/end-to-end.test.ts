@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stackUp } from '../../pipeline/stack/stack.js';
+import { stackUp } from '../../stack/stack.js';
 import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhouse.js';
 import { lastJson, runCli, startJob, waitFor, type Job } from '../support/cli.js';
 import { readTopic } from '../support/kafka-read.js';

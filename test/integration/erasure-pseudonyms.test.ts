@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userIdHasher } from '../../operators/hash-user-ids.js';
-import { stackUp } from '../../pipeline/stack/stack.js';
+import { stackUp } from '../../stack/stack.js';
 import { createClickHouseExec, type ClickHouseExec } from '../../sinks/clickhouse-erase.js';
 import { redisSecurityOptions } from '../../sinks/redis.js';
 import { lastJson, runCli, startJob, waitFor, type Job } from '../support/cli.js';

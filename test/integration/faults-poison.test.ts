@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stackUp } from '../../pipeline/stack/stack.js';
-import { kafkaClient } from '../../sinks/kafka.js';
+import { stackUp } from '../../stack/stack.js';
+import { kafkaClient } from '../../kafka/client.js';
 import { lastJson, runCli } from '../support/cli.js';
 import {
   expectExactlyOnce,

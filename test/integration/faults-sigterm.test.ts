@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startService, stopService } from '../../pipeline/stack/stack.js';
+import { startService, stopService } from '../../stack/stack.js';
 import { runCli, waitFor } from '../support/cli.js';
 import {
   committedTotal,

@@ -3,10 +3,10 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluatePolicy, parsePolicy, type LoggedDecision } from '../../models/push/ips.js';
-import { upliftByTriggerDay, upliftTotal } from '../../models/push/uplift.js';
+import { evaluatePolicy, parsePolicy, type LoggedDecision } from '../../push/ips.js';
+import { upliftByTriggerDay, upliftTotal } from '../../push/uplift.js';
 import { mulberry32 } from '../../pipeline/sim/world.js';
-import { stackUp } from '../../pipeline/stack/stack.js';
+import { stackUp } from '../../stack/stack.js';
 import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhouse.js';
 import { upliftByTriggerDaySql, upliftTotalSql } from '../../sinks/clickhouse-schema.js';
 import type { PushDecision, PushOutcome, StoredEvent } from '../../sinks/types.js';
@@ -16,7 +16,7 @@ import { isolatedRun } from '../support/run-env.js';
 /**
  * The analyst's uplift report and the off-policy evaluation read the real ClickHouse (the local
  * 18.16 server): the `push_uplift` / `push_uplift_total` views must give exactly what the
- * TypeScript estimators (models/push/uplift.ts) give on the same rows, and `recpipe
+ * TypeScript estimators (push/uplift.ts) give on the same rows, and `recpipe
  * evaluate-policy` must read the logged decisions and outcomes the job writes.
  */
 const { name: db, env, cfg } = isolatedRun('upl');

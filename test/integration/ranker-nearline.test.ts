@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { F } from '../../models/ranking/model.js';
-import { stackUp } from '../../pipeline/stack/stack.js';
+import { stackUp } from '../../stack/stack.js';
 import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhouse.js';
-import { createKafkaProducerSink, type KafkaProducerSink } from '../../sinks/kafka.js';
+import { createKafkaProducerSink, type KafkaProducerSink } from '../../kafka/client.js';
 import { redisKeys } from '../../sinks/redis.js';
 import { lastJson, runCli, startJob, waitFor, type Job } from '../support/cli.js';
 import { mulberry32 } from '../support/synthetic-stream.js';

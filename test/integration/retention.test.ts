@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stackUp } from '../../pipeline/stack/stack.js';
+import { stackUp } from '../../stack/stack.js';
 import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhouse.js';
 import { createClickHouseExec, type ClickHouseExec } from '../../sinks/clickhouse-erase.js';
 import { applyRetention } from '../../sinks/clickhouse-retention.js';

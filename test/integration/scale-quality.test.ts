@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load.js';
-import { stackUp } from '../../pipeline/stack/stack.js';
-import { committedOffsets, endOffsets } from '../../sinks/kafka-admin.js';
+import { stackUp } from '../../stack/stack.js';
+import { committedOffsets, endOffsets } from '../../kafka/admin.js';
 import { ROOT, lastJson, runCli, waitFor } from '../support/cli.js';
 import { scrape, startInstances, type Instances } from '../support/instances.js';
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load.js';
 import { createJobModel } from '../../pipeline/runtime/job-model.js';
 import { sessionsQuery, trainSequenceOnce } from '../../pipeline/runtime/sequence-trainer.js';
-import { stackUp } from '../../pipeline/stack/stack.js';
+import { stackUp } from '../../stack/stack.js';
 import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhouse.js';
 import type { StoredEvent } from '../../sinks/types.js';
 import { createLogger } from '../../pipeline/logger.js';

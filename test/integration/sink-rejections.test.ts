@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stackUp } from '../../pipeline/stack/stack.js';
+import { stackUp } from '../../stack/stack.js';
 import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhouse.js';
 import { redisKeys } from '../../sinks/redis.js';
 import { lastJson, runCli, startJob, type Job } from '../support/cli.js';

@@ -2,7 +2,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load.js';
 import type { DeadLetter, ServedRecommendation } from '../../operators/types.js';
-import { stackUp } from '../../pipeline/stack/stack.js';
+import { stackUp } from '../../stack/stack.js';
 import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhouse.js';
 import { MIGRATIONS } from '../../sinks/clickhouse-schema.js';
 import {

@@ -2,14 +2,13 @@ import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load.js';
 import type { DeadLetter } from '../../operators/types.js';
-import { stackUp } from '../../pipeline/stack/stack.js';
+import { stackUp } from '../../stack/stack.js';
+import { committedOffsets, consumerLag, endOffsets, ensureTopics } from '../../kafka/admin.js';
 import {
-  committedOffsets,
-  consumerLag,
-  endOffsets,
-  ensureTopics,
-} from '../../sinks/kafka-admin.js';
-import { createKafkaProducerSink, kafkaClient, type KafkaProducerSink } from '../../sinks/kafka.js';
+  createKafkaProducerSink,
+  kafkaClient,
+  type KafkaProducerSink,
+} from '../../kafka/client.js';
 import { deadLetterMessage, type SinkLog } from '../../sinks/types.js';
 
 /** Topics of their own per run, so runs never read each other's messages. */

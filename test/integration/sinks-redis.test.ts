@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load.js';
 import type { ServedRecommendation } from '../../operators/types.js';
-import { stackUp } from '../../pipeline/stack/stack.js';
+import { stackUp } from '../../stack/stack.js';
 import { createRedisSink, RedisAuthError, redisKeys, type RedisSink } from '../../sinks/redis.js';
 
 /** A key prefix of its own per run, so runs never read each other's keys. */

@@ -3,7 +3,7 @@ import { createClient } from '@clickhouse/client';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load.js';
-import { startService, stackStatus, stackUp, stopService } from '../../pipeline/stack/stack.js';
+import { startService, stackStatus, stackUp, stopService } from '../../stack/stack.js';
 
 type KafkaModule = typeof import('@confluentinc/kafka-javascript');
 const { KafkaJS } = createRequire(import.meta.url)('@confluentinc/kafka-javascript') as KafkaModule;

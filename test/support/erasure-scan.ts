@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../../config/schema.js';
-import { readChangelog } from '../../pipeline/kafka/changelog-reader.js';
+import { readChangelog } from '../../kafka/changelog-reader.js';
 import { pushChangelogTopic } from '../../pipeline/runtime/push-changelog.js';
 import { sqlString, type ClickHouseExec } from '../../sinks/clickhouse-erase.js';
-import { endOffsets } from '../../sinks/kafka-admin.js';
+import { endOffsets } from '../../kafka/admin.js';
 
 /** Every Redis key under the prefix whose name or content (any type) contains one of `needles`. */
 export async function redisMentions(

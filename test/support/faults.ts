@@ -2,9 +2,9 @@ import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.js';
-import { stackDown, stackUp } from '../../pipeline/stack/stack.js';
+import { stackDown, stackUp } from '../../stack/stack.js';
 import { createClickHouseSink, type ClickHouseSink } from '../../sinks/clickhouse.js';
-import { committedOffsets } from '../../sinks/kafka-admin.js';
+import { committedOffsets } from '../../kafka/admin.js';
 import { ROOT, startJob, waitFor, type Job } from './cli.js';
 import { isolatedRun, waitForCommittedToEnd, type IsolatedRun } from './run-env.js';
 import type { SyntheticStream } from './synthetic-stream.js';
@@ -248,7 +248,7 @@ export async function outage(
   during: () => Promise<unknown>,
   seconds = OUTAGE_S,
 ): Promise<OutageReport> {
-  const { startService, stopService } = await import('../../pipeline/stack/stack.js');
+  const { startService, stopService } = await import('../../stack/stack.js');
   const pid = job.child.pid as number;
   const rssBefore = rssBytes(pid) ?? 0;
   await stopService(run.cfg, service);

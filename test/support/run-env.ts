@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
-import { committedOffsets, endOffsets } from '../../sinks/kafka-admin.js';
+import { committedOffsets, endOffsets } from '../../kafka/admin.js';
 import { waitFor } from './cli.js';
 
 export interface IsolatedRun {

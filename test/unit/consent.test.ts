@@ -1,7 +1,7 @@
 import { firstValueFrom, of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { ConsentRegistry } from '../../models/consent.js';
-import type { PreferenceUpdate } from '../../models/push/types.js';
+import { ConsentRegistry } from '../../privacy/consent.js';
+import type { PreferenceUpdate } from '../../push/types.js';
 import { restoreWithheld } from '../../operators/restore-withheld.js';
 import type { GraphBatch, SourcedEvent } from '../../operators/types.js';
 import { withholdOptedOut } from '../../operators/withhold-opted-out.js';

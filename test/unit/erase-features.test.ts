@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClickEvent } from '../../models/event.js';
-import { FeatureStore } from '../../models/features/feature-store.js';
-import { DistinctCounter } from '../../models/windowing/distinct-counter.js';
+import { FeatureStore } from '../../features/feature-store.js';
+import { DistinctCounter } from '../../stream/windowing/distinct-counter.js';
 
 const T0 = Date.UTC(2026, 10, 2, 10);
 const ev = (userId: string, itemId: string, min: number): ClickEvent => ({

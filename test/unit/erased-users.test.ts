@@ -1,6 +1,6 @@
 import { firstValueFrom, of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { ErasedUsers } from '../../models/erased-users.js';
+import { ErasedUsers } from '../../privacy/erased-users.js';
 import { dropErased } from '../../operators/drop-erased.js';
 import type { GraphBatch, SourcedEvent } from '../../operators/types.js';
 

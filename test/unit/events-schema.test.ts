@@ -3,7 +3,7 @@ import Ajv from 'ajv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../../models/event.js';
-import { MAX_MESSAGE_BYTES, validateMessage } from '../../models/validate-event.js';
+import { MAX_MESSAGE_BYTES, validateMessage } from '../../stream/validate-event.js';
 
 /**
  * docs/events.schema.json is the published form of CONTRACT §1/§5's event rules. The validator

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { KeyWindowsState } from '../../models/features/window-changelog-codec.js';
+import type { KeyWindowsState } from '../../features/window-changelog-codec.js';
 import type { GraphBatch } from '../../operators/types.js';
-import type { ChangelogValue } from '../../pipeline/kafka/changelog-reader.js';
-import type { OutMessage } from '../../pipeline/kafka/transactional-producer.js';
+import type { ChangelogValue } from '../../kafka/changelog-reader.js';
+import type { OutMessage } from '../../kafka/transactional-producer.js';
 import {
   FeatureChangelog,
   featureHorizonMs,

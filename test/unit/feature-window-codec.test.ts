@@ -6,7 +6,7 @@ import {
   type KeyWindowsState,
   type PaneState,
   type UserWindowsRecord,
-} from '../../models/features/window-changelog-codec.js';
+} from '../../features/window-changelog-codec.js';
 
 /** A random record of the shapes the store exports: exact panes, sketched panes, no panes. */
 function randomRecord(rng: Rng): UserWindowsRecord {

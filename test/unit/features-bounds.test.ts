@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { EVENT_TYPES, type ClickEvent } from '../../models/event.js';
-import { FeatureStore } from '../../models/features/feature-store.js';
-import { EntityIndex } from '../../models/features/entity-index.js';
-import { HashDistinct, idHash } from '../../models/features/hash-distinct.js';
-import type { FeatureEntity } from '../../models/features/types.js';
-import { sessionAggregator } from '../../models/features/session-activity.js';
+import { FeatureStore } from '../../features/feature-store.js';
+import { EntityIndex } from '../../features/entity-index.js';
+import { HashDistinct, idHash } from '../../features/hash-distinct.js';
+import type { FeatureEntity } from '../../features/types.js';
+import { sessionAggregator } from '../../features/session-activity.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 11, 1);

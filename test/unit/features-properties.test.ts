@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { EVENT_TYPES, type ClickEvent } from '../../models/event.js';
-import { FeatureStore } from '../../models/features/feature-store.js';
-import { DEFAULT_FEATURE_CONFIG, type WindowDef } from '../../models/features/config.js';
+import { FeatureStore } from '../../features/feature-store.js';
+import { DEFAULT_FEATURE_CONFIG, type WindowDef } from '../../features/config.js';
 import { DEFAULT_EVENT_WEIGHTS } from '../../models/core/weights.js';
 
 const MIN = 60_000;

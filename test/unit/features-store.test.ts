@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import type { ClickEvent, EventType } from '../../models/event.js';
-import { FeatureStore } from '../../models/features/feature-store.js';
-import { featureRows, type FeatureRow } from '../../models/features/types.js';
+import { FeatureStore } from '../../features/feature-store.js';
+import { featureRows, type FeatureRow } from '../../features/types.js';
 import { DEFAULT_EVENT_WEIGHTS } from '../../models/core/weights.js';
 import { computeFeatures } from '../../operators/compute-features.js';
 

@@ -1,7 +1,7 @@
 import { lastValueFrom, of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { ClickEvent } from '../../models/event.js';
-import { FeatureStore } from '../../models/features/feature-store.js';
+import { FeatureStore } from '../../features/feature-store.js';
 import { PurchaseHistory } from '../../models/purchase-history.js';
 import type { Recommender } from '../../models/recommender.js';
 import { userIdHasher } from '../../operators/hash-user-ids.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { validateMessage } from '../../models/validate-event.js';
+import { validateMessage } from '../../stream/validate-event.js';
 import { readInputRecords } from '../../pipeline/formats/input-records.js';
 import { reasonCode } from '../../sinks/types.js';
 import { FIXTURE_NOW, corpusBytes, hostileCorpus } from '../fixtures/hostile-corpus.js';

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateMessage } from '../../models/validate-event.js';
+import { validateMessage } from '../../stream/validate-event.js';
 import { redisKeys } from '../../sinks/redis.js';
 import { CatalogState, DEFAULT_POLICY, filterAndBoost } from '../../models/ranking/policy.js';
 import { readInputRecords } from '../../pipeline/formats/input-records.js';

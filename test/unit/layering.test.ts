@@ -6,17 +6,28 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * The layering of docs/ARCHITECTURE.md, enforced (issue 17): `models/` is plain TypeScript that
- * knows nothing of the stream, so it never imports operators, sinks, the pipeline or RxJS;
- * `records/` (the types the stages exchange) sits on the models only; sinks never import
- * operators (their records come from `records/`). Every import, `export … from`, dynamic
- * `import()` and `require()` counts, type-only ones too: a type import still ties the layers.
+ * knows nothing of the stream, so it never imports operators, sinks, the pipeline or RxJS, nor
+ * the pure state built on it (stream machinery, features, push, privacy state). Those pure
+ * folders never import the I/O edges (operators, sinks, kafka, pipeline, the stack launcher) or
+ * RxJS either; `records/` (the types the stages exchange) sits on the pure folders only; sinks
+ * and the Kafka client never import operators (their records come from `records/`). Every
+ * import, `export … from`, dynamic `import()` and `require()` counts, type-only ones too: a type
+ * import still ties the layers.
  */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+const IO = ['operators', 'sinks', 'kafka', 'pipeline', 'stack', 'records', 'rxjs'];
+const PURE = ['stream', 'features', 'push', 'privacy'];
+
 const FORBIDDEN: Readonly<Record<string, readonly string[]>> = {
-  models: ['operators', 'sinks', 'pipeline', 'records', 'rxjs'],
-  records: ['operators', 'sinks', 'pipeline', 'rxjs'],
+  models: [...IO, ...PURE],
+  stream: IO,
+  features: IO,
+  push: IO,
+  privacy: IO,
+  records: ['operators', 'sinks', 'kafka', 'pipeline', 'stack', 'rxjs'],
   sinks: ['operators'],
+  kafka: ['operators'],
 };
 
 function tsFiles(dir: string): string[] {

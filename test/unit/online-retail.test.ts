@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mapOnlineRetailLine, splitCsv } from '../../pipeline/formats/online-retail.js';
 import { formatFromFileName } from '../../pipeline/formats/read-lines.js';
-import { validateMessage } from '../../models/validate-event.js';
+import { validateMessage } from '../../stream/validate-event.js';
 
 describe('online-retail format (CONTRACT §2)', () => {
   it('maps a purchase row to a contract event', () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { BoundedIdSet } from '../../models/bounded-id-set.js';
+import { BoundedIdSet } from '../../stream/bounded-id-set.js';
 import { dedupeEvents } from '../../operators/dedupe-events.js';
 import { parseMessages } from '../../operators/parse-messages.js';
 import type { Batch, GraphBatch, RawMessage } from '../../operators/types.js';

@@ -1,7 +1,7 @@
 import { lastValueFrom, from, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { FeatureStore } from '../../models/features/feature-store.js';
-import { PartitionWatermarks } from '../../models/partition-watermarks.js';
+import { FeatureStore } from '../../features/feature-store.js';
+import { PartitionWatermarks } from '../../stream/partition-watermarks.js';
 import { updateFeatures } from '../../operators/update-features.js';
 import type { GraphBatch, SourcedEvent } from '../../operators/types.js';
 

@@ -8,7 +8,7 @@ import {
   rngForKey,
   sampleArm,
   type Arms,
-} from '../../models/push/bandit.js';
+} from '../../push/bandit.js';
 import { Rng } from '../../models/core/rng.js';
 
 /** P(arm i has the largest normal draw), brute force: many draws with an independent generator. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClickEvent } from '../../models/event.js';
-import { PushEngine } from '../../models/push/engine.js';
+import { PushEngine } from '../../push/engine.js';
 
 const T0 = Date.parse('2026-11-02T10:00:00Z');
 const ev = (userId: string, type: ClickEvent['type'], ts: number): ClickEvent => ({

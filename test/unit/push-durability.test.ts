@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.js';
-import type { OutMessage } from '../../pipeline/kafka/transactional-producer.js';
+import type { OutMessage } from '../../kafka/transactional-producer.js';
 import { featureChangelogTopic } from '../../pipeline/runtime/feature-changelog.js';
 import { pushChangelogTopic } from '../../pipeline/runtime/push-changelog.js';
 import { PushDurability } from '../../pipeline/runtime/push-durability.js';

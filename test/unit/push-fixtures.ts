@@ -2,9 +2,9 @@ import { expect } from 'vitest';
 import { TestScheduler } from 'rxjs/testing';
 import { map } from 'rxjs';
 import type { ClickEvent, EventType, ItemEvent, ScoredItem } from '../../models/event.js';
-import { PushEngine } from '../../models/push/engine.js';
-import type { PushOverrides } from '../../models/push/options.js';
-import type { BurstBaseline } from '../../models/push/triggers.js';
+import { PushEngine } from '../../push/engine.js';
+import type { PushOverrides } from '../../push/options.js';
+import type { BurstBaseline } from '../../push/triggers.js';
 import { decidePushes } from '../../operators/decide-pushes.js';
 import type { GraphBatch, PreferenceUpdate, PushDecision } from '../../operators/types.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { PushEngine, type PushInput, type PushOutput } from '../../models/push/engine.js';
-import type { PushOverrides } from '../../models/push/options.js';
-import type { PreferenceUpdate, PushPayload } from '../../models/push/types.js';
-import { decodeUser } from '../../models/push/user-codec.js';
+import { PushEngine, type PushInput, type PushOutput } from '../../push/engine.js';
+import type { PushOverrides } from '../../push/options.js';
+import type { PreferenceUpdate, PushPayload } from '../../push/types.js';
+import { decodeUser } from '../../push/user-codec.js';
 import { ev, item } from './push-fixtures.js';
 
 const H = 3_600_000;

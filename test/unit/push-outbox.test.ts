@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PushDecision, PushMessage } from '../../models/push/types.js';
+import type { PushDecision, PushMessage } from '../../push/types.js';
 import type { GraphBatch } from '../../operators/types.js';
 import { PushOutbox } from '../../pipeline/runtime/push-outbox.js';
 import type { OutboxEntry, PushClaims } from '../../sinks/redis-push-policy.js';

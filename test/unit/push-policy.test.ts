@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idempotencyKey, quietUntil } from '../../models/push/clock.js';
+import { idempotencyKey, quietUntil } from '../../push/clock.js';
 import {
   DAY,
   HOUR,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { zoneOffsetMs } from '../../models/push/clock.js';
+import { zoneOffsetMs } from '../../push/clock.js';
 import {
   HOURS_OF_WEEK,
   bestSlot,
@@ -8,7 +8,7 @@ import {
   hourOfWeek,
   normalisedHours,
   parseQuiet,
-} from '../../models/push/send-time.js';
+} from '../../push/send-time.js';
 
 const H = 3_600_000;
 const at = (iso: string): number => Date.parse(iso);

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ClickEvent, ItemEvent } from '../../models/event.js';
-import { PushEngine, type PushInput, type PushOutput } from '../../models/push/engine.js';
-import type { PushOverrides } from '../../models/push/options.js';
-import type { PreferenceUpdate } from '../../models/push/types.js';
-import { decodeUser, encodeUser } from '../../models/push/user-codec.js';
-import { USER_BOUNDS } from '../../models/push/user-state.js';
+import { PushEngine, type PushInput, type PushOutput } from '../../push/engine.js';
+import type { PushOverrides } from '../../push/options.js';
+import type { PreferenceUpdate } from '../../push/types.js';
+import { decodeUser, encodeUser } from '../../push/user-codec.js';
+import { USER_BOUNDS } from '../../push/user-state.js';
 import { mulberry32 } from '../../pipeline/sim/world.js';
 
 const H = 3_600_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PushPayload } from '../../models/push/types.js';
+import type { PushPayload } from '../../push/types.js';
 import {
   DAY,
   HOUR,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluatePolicy, parsePolicy, type LoggedDecision } from '../../models/push/ips.js';
-import { upliftByTriggerDay, upliftTotal } from '../../models/push/uplift.js';
+import { evaluatePolicy, parsePolicy, type LoggedDecision } from '../../push/ips.js';
+import { upliftByTriggerDay, upliftTotal } from '../../push/uplift.js';
 import { mulberry32 } from '../../pipeline/sim/world.js';
 
 const DAY = 86_400_000;

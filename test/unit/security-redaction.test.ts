@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load.js';
-import { commonKafkaConfig } from '../../pipeline/kafka/rdkafka.js';
+import { commonKafkaConfig } from '../../kafka/rdkafka.js';
 import { createLogger } from '../../pipeline/logger.js';
-import { kafkaJsConfig } from '../../sinks/kafka.js';
+import { kafkaJsConfig } from '../../kafka/client.js';
 import { redisSecurityOptions } from '../../sinks/redis.js';
 import { configSecrets, redactUrl, redactUrlCredentials } from '../../sinks/security.js';
 

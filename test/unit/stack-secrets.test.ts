@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../config/load.js';
 import { stackCommand } from '../../pipeline/cli/stack-command.js';
 import { cachedHealth } from '../../pipeline/http-server.js';
-import { clickhouseService } from '../../pipeline/stack/clickhouse.js';
-import { redisService } from '../../pipeline/stack/redis.js';
+import { clickhouseService } from '../../stack/clickhouse.js';
+import { redisService } from '../../stack/redis.js';
 
 /** Issue 12 item 9: the local stack's secrets. */
 const REDIS_PW = 'r3d!s secret';

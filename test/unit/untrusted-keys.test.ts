@@ -13,7 +13,20 @@ import { describe, expect, it } from 'vitest';
  * `// trusted-key: why` on the line before.
  */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PRODUCT = ['pipeline', 'operators', 'records', 'sinks', 'config', 'models'];
+const PRODUCT = [
+  'pipeline',
+  'operators',
+  'records',
+  'sinks',
+  'kafka',
+  'stream',
+  'features',
+  'push',
+  'privacy',
+  'stack',
+  'config',
+  'models',
+];
 const SANCTIONED = new Set(['models/core/own.ts']);
 
 function scan(program: ts.Program, include: (file: string) => boolean): string[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_MESSAGE_BYTES, validateMessage } from '../../models/validate-event.js';
+import { MAX_MESSAGE_BYTES, validateMessage } from '../../stream/validate-event.js';
 
 const good = { event_id: 'e1', ts: 1700000000000, user_id: 'u1', item_id: 'i1', type: 'view' };
 const msg = (o: unknown): string => JSON.stringify(o);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom, of } from 'rxjs';
-import { validateItemMessage } from '../../models/validate-item.js';
+import { validateItemMessage } from '../../stream/validate-item.js';
 import { parseMessages } from '../../operators/parse-messages.js';
 
 describe('item catalog events (topic items)', () => {

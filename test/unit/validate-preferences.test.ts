@@ -1,6 +1,6 @@
 import { firstValueFrom, of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { validatePreferenceMessage } from '../../models/validate-preferences.js';
+import { validatePreferenceMessage } from '../../stream/validate-preferences.js';
 import { hashUserIds, userIdHasher } from '../../operators/hash-user-ids.js';
 import { parseMessages } from '../../operators/parse-messages.js';
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { lastValueFrom, of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_FUTURE_SKEW_MS, validateMessage } from '../../models/validate-event.js';
-import { validateItemMessage } from '../../models/validate-item.js';
+import { DEFAULT_MAX_FUTURE_SKEW_MS, validateMessage } from '../../stream/validate-event.js';
+import { validateItemMessage } from '../../stream/validate-item.js';
 import { parseMessages } from '../../operators/parse-messages.js';
 import { reasonCode } from '../../sinks/types.js';
 

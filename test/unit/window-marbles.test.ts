@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TestScheduler } from 'rxjs/testing';
-import type { Aggregator, WindowOutput } from '../../models/windowing/types.js';
+import type { Aggregator, WindowOutput } from '../../stream/windowing/types.js';
 import { tumblingWindow } from '../../operators/window-tumbling.js';
 import { hoppingWindow } from '../../operators/window-hopping.js';
 import { sessionWindow } from '../../operators/window-session.js';

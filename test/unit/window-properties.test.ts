@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { WindowEngine } from '../../models/windowing/window-engine.js';
+import { WindowEngine } from '../../stream/windowing/window-engine.js';
 import {
   windowStats,
   type WindowStats,
   type WindowStatsAcc,
-} from '../../models/windowing/aggregators.js';
-import { DistinctCounter } from '../../models/windowing/distinct-counter.js';
-import type { WindowOutput, WindowSpec } from '../../models/windowing/types.js';
+} from '../../stream/windowing/aggregators.js';
+import { DistinctCounter } from '../../stream/windowing/distinct-counter.js';
+import type { WindowOutput, WindowSpec } from '../../stream/windowing/types.js';
 
 interface Ev {
   readonly key: string;

@@ -1,0 +1,222 @@
+import type { ClickEvent } from '../models/event.js';
+import { TYPE_CODE } from '../models/core/weights.js';
+import { priceBandLabel, priceBandOf, type FeatureConfig } from './config.js';
+import { DecayedScores } from './decayed-scores.js';
+import type { FeatureSet } from './types.js';
+
+/** The last closed session of a user, readable after the session engine dropped it. */
+export interface SessionSummary {
+  readonly start: number;
+  readonly end: number;
+  readonly firstTs: number;
+  readonly lastTs: number;
+  readonly depth: number;
+  readonly distinctItems: number;
+}
+
+// Scalars per user slot, in one Float64Array (no object, no boxed number per field).
+const LAST_PURCHASE = 0;
+const PRICE_NUM = 1;
+const PRICE_DEN = 2;
+const PRICE_T = 3;
+/** Whether the user has learned any price (the bands exist). */
+const PRICED = 4;
+const SCALARS = 5;
+
+/**
+ * The unwindowed per-user features (last purchase, decayed category affinity, price band, last
+ * session), column-wise by EntityIndex slot. Bound: one row per user slot, so the users'
+ * EntityIndex cap (`maxUsers`) and TTL bound it; per user at most `maxCategoriesPerUser`
+ * affinity labels and the categories of one batch.
+ */
+export class UserStates {
+  private scalars = new Float64Array(0);
+  /** Decayed weight per price band, as of PRICE_T: `bands` values per slot. */
+  private bands = new Float64Array(0);
+  private readonly nBands: number;
+  private affinity: (DecayedScores | undefined)[] = [];
+  private lastSession: (SessionSummary | undefined)[] = [];
+  /** Categories touched in the batch being ingested; rows are emitted for these only. */
+  private batchCategories: (Set<string> | undefined)[] = [];
+
+  constructor(
+    private readonly config: FeatureConfig,
+    private readonly weights: Float64Array,
+  ) {
+    this.nBands = config.priceBandEdges.length + 1;
+  }
+
+  /** A fresh row for a new (or recycled) slot. */
+  reset(slot: number): void {
+    if (slot * SCALARS >= this.scalars.length) this.grow(slot);
+    const s = slot * SCALARS;
+    this.scalars[s + LAST_PURCHASE] = -Infinity;
+    this.scalars[s + PRICE_NUM] = 0;
+    this.scalars[s + PRICE_DEN] = 0;
+    this.scalars[s + PRICE_T] = -Infinity;
+    this.scalars[s + PRICED] = 0;
+    this.bands.fill(0, slot * this.nBands, (slot + 1) * this.nBands);
+    this.affinity[slot] = undefined;
+    this.lastSession[slot] = undefined;
+    this.batchCategories[slot] = undefined;
+  }
+
+  learn(
+    slot: number,
+    e: ClickEvent,
+    category: string | undefined,
+    price: number | undefined,
+  ): void {
+    const ts = e.ts;
+    const s = slot * SCALARS;
+    if (e.type === 'purchase' && ts > this.scalars[s + LAST_PURCHASE])
+      this.scalars[s + LAST_PURCHASE] = ts;
+    const w = this.weights[TYPE_CODE[e.type]];
+    if (category !== undefined && w !== 0) {
+      const c = this.config;
+      let a = this.affinity[slot];
+      if (a === undefined)
+        this.affinity[slot] = a = new DecayedScores(c.affinityHalfLifeMs, c.maxCategoriesPerUser);
+      a.add(category, w, ts);
+      let b = this.batchCategories[slot];
+      if (b === undefined) this.batchCategories[slot] = b = new Set();
+      b.add(category);
+    }
+    // Removals say "not this", not "not this price": only positive interest shapes the band.
+    if (price !== undefined && w > 0) this.learnPrice(slot, price, w, ts);
+  }
+
+  lastPurchaseTs(slot: number): number {
+    return this.scalars[slot * SCALARS + LAST_PURCHASE];
+  }
+
+  affinityOf(slot: number): DecayedScores | undefined {
+    return this.affinity[slot];
+  }
+
+  sessionOf(slot: number): SessionSummary | undefined {
+    return this.lastSession[slot];
+  }
+
+  /** Keeps the latest-starting closed session. */
+  closeSession(slot: number, s: SessionSummary): void {
+    const cur = this.lastSession[slot];
+    if (cur === undefined || cur.start <= s.start) this.lastSession[slot] = s;
+  }
+
+  priceBand(slot: number): { band: number; label: string; meanPrice: number } | undefined {
+    const s = slot * SCALARS;
+    if (this.scalars[s + PRICED] === 0) return undefined;
+    const o = slot * this.nBands;
+    let best = 0;
+    for (let i = 1; i < this.nBands; i++) if (this.bands[o + i] > this.bands[o + best]) best = i;
+    const den = this.scalars[s + PRICE_DEN];
+    return {
+      band: best,
+      label: priceBandLabel(best, this.config.priceBandEdges),
+      meanPrice: den > 0 ? this.scalars[s + PRICE_NUM] / den : 0,
+    };
+  }
+
+  /** The `user_state` set of a user the batches touched: recency, price, new affinities. */
+  pushRows(userId: string, slot: number, lastTs: number, ts: number, rows: FeatureSet[]): void {
+    const names: string[] = ['last_event_ts'];
+    const values: number[] = [lastTs];
+    const lastPurchase = this.lastPurchaseTs(slot);
+    if (lastPurchase > -Infinity) {
+      names.push('last_purchase_ts');
+      values.push(lastPurchase);
+    }
+    const p = this.priceBand(slot);
+    if (p) {
+      names.push('price_band', 'price_mean');
+      values.push(p.band, p.meanPrice);
+    }
+    const cats = this.batchCategories[slot];
+    const aff = this.affinity[slot];
+    if (cats && aff) {
+      for (const c of cats) {
+        names.push(`affinity:${c}`);
+        values.push(aff.valueAt(c, lastTs));
+      }
+    }
+    this.batchCategories[slot] = undefined;
+    rows.push({
+      entity: 'user',
+      key: userId,
+      family: 'user_state',
+      windowStart: 0,
+      windowEnd: 0,
+      ts,
+      names,
+      values,
+    });
+  }
+
+  /** Same order-independent decay as DecayedScores, with one reference time for all bands. */
+  private learnPrice(slot: number, price: number, w: number, ts: number): void {
+    const sc = this.scalars;
+    const s = slot * SCALARS;
+    const o = slot * this.nBands;
+    const half = this.config.affinityHalfLifeMs;
+    let weight = w;
+    const t = sc[s + PRICE_T];
+    if (ts > t) {
+      if (t > -Infinity) {
+        const k = Math.pow(2, -(ts - t) / half);
+        for (let i = 0; i < this.nBands; i++) this.bands[o + i] *= k;
+        sc[s + PRICE_NUM] *= k;
+        sc[s + PRICE_DEN] *= k;
+      }
+      sc[s + PRICE_T] = ts;
+    } else weight = w * Math.pow(2, -(t - ts) / half);
+    this.bands[o + priceBandOf(price, this.config.priceBandEdges)] += weight;
+    sc[s + PRICE_NUM] += weight * price;
+    sc[s + PRICE_DEN] += weight;
+    sc[s + PRICED] = 1;
+  }
+
+  private grow(slot: number): void {
+    const n = Math.max(64, (this.scalars.length / SCALARS) * 2, slot + 1);
+    const sc = new Float64Array(n * SCALARS);
+    sc.set(this.scalars);
+    this.scalars = sc;
+    const b = new Float64Array(n * this.nBands);
+    b.set(this.bands);
+    this.bands = b;
+  }
+}
+
+/**
+ * Category and price per item slot, from the catalog or the item's latest event. Bound: one
+ * entry per item slot (the items' EntityIndex cap and TTL).
+ */
+export class ItemStates {
+  private categories: (string | undefined)[] = [];
+  /** NaN: no price known. */
+  private prices = new Float64Array(0);
+
+  reset(slot: number): void {
+    if (slot >= this.prices.length) {
+      const a = new Float64Array(Math.max(64, this.prices.length * 2, slot + 1));
+      a.set(this.prices);
+      this.prices = a;
+    }
+    this.prices[slot] = NaN;
+    this.categories[slot] = undefined;
+  }
+
+  learn(slot: number, category: string | undefined, price: number | undefined): void {
+    if (category !== undefined) this.categories[slot] = category;
+    if (price !== undefined) this.prices[slot] = price;
+  }
+
+  category(slot: number): string | undefined {
+    return this.categories[slot];
+  }
+
+  price(slot: number): number | undefined {
+    const p = this.prices[slot];
+    return p === p ? p : undefined;
+  }
+}

@@ -1,0 +1,344 @@
+import type { ClickEvent, ItemEvent, ScoredItem } from '../models/event.js';
+import { TimerHeap } from '../stream/windowing/timer-heap.js';
+import type { PushCandidate } from './types.js';
+import { USER_BOUNDS, append, type UserPushState } from './user-state.js';
+
+const minutes = (ms: number): string => `${Math.round(ms / 60_000)} min`;
+
+/** Drops the oldest entries (insertion order = recency order) beyond `max`. */
+function capMap<K, V>(m: Map<K, V>, max: number): void {
+  while (m.size > max) {
+    const oldest = m.keys().next();
+    if (oldest.done) return;
+    m.delete(oldest.value);
+  }
+}
+
+/**
+ * Abandoned cart: an `add_to_cart` with no purchase and no removal of that item by that user
+ * within `delayMs` of event time. It fires when the watermark passes cart ts + delay, so a
+ * purchase that arrives out of order but before the watermark still cancels it. A user's carts
+ * due together become one notification, newest first. Pending carts live in the user's state
+ * (at most USER_BOUNDS.carts, oldest dropped); the timers here are lazily deleted, so a timer of
+ * a settled, re-added or forgotten cart is skipped when it comes due.
+ */
+export class AbandonedCartTrigger {
+  private readonly timers = new TimerHeap<{ userId: string; itemId: string; ts: number }>();
+
+  constructor(private readonly delayMs: number) {}
+
+  get pendingTimers(): number {
+    return this.timers.size;
+  }
+
+  observe(e: ClickEvent, s: UserPushState): void {
+    if (e.type === 'add_to_cart') {
+      const items = (s.carts ??= new Map());
+      const prev = items.get(e.itemId);
+      // A later add restarts the wait; an older one arriving late changes nothing.
+      if (prev === undefined || e.ts > prev) {
+        items.delete(e.itemId);
+        items.set(e.itemId, e.ts);
+        capMap(items, USER_BOUNDS.carts);
+        this.timers.push(e.ts + this.delayMs, { userId: e.userId, itemId: e.itemId, ts: e.ts });
+      }
+    } else if (e.type === 'purchase' || e.type === 'remove_from_cart') {
+      const cartTs = s.carts?.get(e.itemId);
+      // Only a purchase or removal at or after the add settles it; an older one predates the cart.
+      if (s.carts && cartTs !== undefined && e.ts >= cartTs) s.carts.delete(e.itemId);
+    }
+  }
+
+  /** Re-arms the timers of a restored user's carts. */
+  rearm(userId: string, s: UserPushState): void {
+    for (const [itemId, ts] of s.carts ?? [])
+      this.timers.push(ts + this.delayMs, { userId, itemId, ts });
+  }
+
+  /** Carts whose deadline the watermark has passed, one candidate per user. */
+  advance(
+    watermark: number,
+    stateOf: (userId: string) => UserPushState | undefined,
+  ): PushCandidate[] {
+    const due = new Map<string, { itemId: string; ts: number }[]>();
+    while (this.timers.size > 0 && this.timers.peekTime() <= watermark) {
+      const t = this.timers.pop();
+      const carts = stateOf(t.userId)?.carts;
+      // Lazy deletion: the timer is stale when the cart was settled or re-added since.
+      if (carts?.get(t.itemId) !== t.ts) continue;
+      carts.delete(t.itemId);
+      const list = due.get(t.userId);
+      if (list) list.push({ itemId: t.itemId, ts: t.ts });
+      else due.set(t.userId, [{ itemId: t.itemId, ts: t.ts }]);
+    }
+    const out: PushCandidate[] = [];
+    for (const [userId, list] of due) {
+      list.sort((a, b) => b.ts - a.ts);
+      const newest = list[0] as { itemId: string; ts: number };
+      out.push({
+        userId,
+        trigger: 'abandoned_cart',
+        itemId: newest.itemId,
+        itemIds: list.map((c) => c.itemId),
+        ts: newest.ts + this.delayMs,
+        detail: `${list.length} item(s) in cart for ${minutes(this.delayMs)} without a purchase`,
+        vars: { count: String(list.length) },
+      });
+    }
+    return out;
+  }
+}
+
+interface CatalogState {
+  price?: number;
+  inStock?: boolean;
+}
+
+/**
+ * Price drop and back in stock, from catalog updates: a price at least `minDropPct` % below the
+ * item's last known catalog price, or `in_stock` going false → true, notifies every user who
+ * viewed, clicked or carted the item within `interestTtlMs` before the update and has not bought
+ * it since. Each user's interest (item → ts) is in their state (at most USER_BOUNDS.interest
+ * items); `index` maps an item to its interested users, at most `maxUsersPerItem` (the most
+ * recent). Catalog state: one entry per item, at most `maxItems` (least recently updated dropped).
+ */
+export class CatalogTrigger {
+  private readonly state = new Map<string, CatalogState>();
+  private readonly index = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly opts: {
+      readonly minDropPct: number;
+      readonly interestTtlMs: number;
+      readonly maxUsersPerItem?: number;
+      readonly maxItems?: number;
+    },
+  ) {}
+
+  observe(e: ClickEvent, s: UserPushState): void {
+    if (e.type === 'view' || e.type === 'click' || e.type === 'add_to_cart') {
+      const mine = (s.interest ??= new Map());
+      const prev = mine.get(e.itemId);
+      if (prev !== undefined && prev >= e.ts) return;
+      mine.delete(e.itemId);
+      mine.set(e.itemId, e.ts);
+      while (mine.size > USER_BOUNDS.interest) {
+        const oldest = mine.keys().next().value as string;
+        mine.delete(oldest);
+        this.unindex(oldest, e.userId);
+      }
+      let users = this.index.get(e.itemId);
+      if (!users) this.index.set(e.itemId, (users = new Set()));
+      users.delete(e.userId);
+      users.add(e.userId);
+      if (users.size > (this.opts.maxUsersPerItem ?? 10_000)) {
+        const oldest = users.values().next();
+        if (!oldest.done) users.delete(oldest.value);
+      }
+    } else if (e.type === 'purchase') {
+      // Telling a buyer that what they just bought got cheaper helps nobody.
+      if (s.interest?.delete(e.itemId)) this.unindex(e.itemId, e.userId);
+    }
+  }
+
+  private unindex(itemId: string, userId: string): void {
+    const users = this.index.get(itemId);
+    users?.delete(userId);
+    if (users?.size === 0) this.index.delete(itemId);
+  }
+
+  /** Puts a restored user back into the item index. */
+  reindex(userId: string, s: UserPushState): void {
+    for (const itemId of s.interest?.keys() ?? []) {
+      let users = this.index.get(itemId);
+      if (!users) this.index.set(itemId, (users = new Set()));
+      users.add(userId);
+      // The same bound as observe(): the most recent users per item.
+      if (users.size > (this.opts.maxUsersPerItem ?? 10_000)) {
+        const oldest = users.values().next();
+        if (!oldest.done) users.delete(oldest.value);
+      }
+    }
+  }
+
+  /** Removes a user that leaves (evicted, expired, forgotten) from the item index. */
+  dropUser(userId: string, s: UserPushState): void {
+    for (const itemId of s.interest?.keys() ?? []) this.unindex(itemId, userId);
+  }
+
+  onItem(item: ItemEvent, stateOf: (userId: string) => UserPushState | undefined): PushCandidate[] {
+    let st = this.state.get(item.itemId);
+    if (st) this.state.delete(item.itemId);
+    else st = {};
+    this.state.set(item.itemId, st);
+    capMap(this.state, this.opts.maxItems ?? 1_000_000);
+    const out: PushCandidate[] = [];
+    if (item.price !== undefined && st.price !== undefined && st.price > 0) {
+      const pct = (100 * (st.price - item.price)) / st.price;
+      if (pct >= this.opts.minDropPct && pct > 0) {
+        const vars = {
+          old_price: st.price.toFixed(2),
+          new_price: item.price.toFixed(2),
+          pct: String(Math.round(pct)),
+        };
+        const detail = `price ${vars.old_price} → ${vars.new_price} (−${vars.pct}%)`;
+        this.notify(item, 'price_drop', out, stateOf, detail, vars);
+      }
+    }
+    if (item.inStock === true && st.inStock === false)
+      this.notify(item, 'back_in_stock', out, stateOf, 'back in stock');
+    if (item.price !== undefined) st.price = item.price;
+    if (item.inStock !== undefined) st.inStock = item.inStock;
+    return out;
+  }
+
+  private notify(
+    item: ItemEvent,
+    trigger: 'price_drop' | 'back_in_stock',
+    out: PushCandidate[],
+    stateOf: (userId: string) => UserPushState | undefined,
+    detail: string,
+    vars?: Record<string, string>,
+  ): void {
+    const users = this.index.get(item.itemId);
+    if (!users) return;
+    const since = item.ts - this.opts.interestTtlMs;
+    for (const userId of users) {
+      const ts = stateOf(userId)?.interest?.get(item.itemId);
+      if (ts === undefined || ts < since || ts > item.ts) continue;
+      out.push({
+        userId,
+        trigger,
+        itemId: item.itemId,
+        itemIds: [item.itemId],
+        ts: item.ts,
+        detail,
+        ...(vars && { vars }),
+      });
+    }
+  }
+}
+
+/** Reads the burst trigger needs from the feature store (kept narrow so tests can fake it). */
+export interface BurstBaseline {
+  /** The user's decayed affinity for the category as of `asOf` (0 when none). */
+  affinity(userId: string, category: string, asOf: number): number;
+  readonly halfLifeMs: number;
+  /** The weight an event type adds to affinity. */
+  weight(type: ClickEvent['type']): number;
+}
+
+/**
+ * Interest burst: a user's events in one category within the last `windowMs` reach `minEvents`
+ * and `ratio` × what their long-run affinity for that category predicts for such a window. The
+ * affinity (FeatureStore, decayed with half-life H) of a steady stream of weight r per ms is
+ * r·H/ln 2, so the window's expected weight is (affinity − the window's own weight)·W·ln 2 / H.
+ * After firing, a (user, category) pair is quiet for one window. The windows are in the user's
+ * state: at most USER_BOUNDS.burstCategories categories and USER_BOUNDS.burstEvents events each
+ * (a window with more events than that fired long before it got there).
+ */
+export class InterestBurstTrigger {
+  constructor(
+    private readonly baseline: BurstBaseline,
+    private readonly opts: {
+      readonly windowMs: number;
+      readonly minEvents: number;
+      readonly ratio: number;
+    },
+  ) {}
+
+  observe(
+    e: ClickEvent,
+    category: string | undefined,
+    s: UserPushState,
+  ): PushCandidate | undefined {
+    if (category === undefined) return undefined;
+    if (e.type === 'push_open' || e.type === 'push_click' || e.type === 'remove_from_cart')
+      return undefined;
+    const w = this.baseline.weight(e.type);
+    if (!(w > 0)) return undefined;
+    const bursts = (s.bursts ??= new Map());
+    let b = bursts.get(category);
+    if (b) bursts.delete(category);
+    else b = { ts: [], w: [], items: [], firedAt: -Infinity };
+    bursts.set(category, b);
+    capMap(bursts, USER_BOUNDS.burstCategories);
+    b.ts = append(b.ts, e.ts);
+    b.w = append(b.w, w);
+    b.items = append(b.items, e.itemId);
+    const from = e.ts - this.opts.windowMs;
+    let drop = Math.max(0, b.ts.length - USER_BOUNDS.burstEvents);
+    while (drop < b.ts.length && (b.ts[drop] as number) <= from) drop++;
+    if (drop > 0) {
+      b.ts.splice(0, drop);
+      b.w.splice(0, drop);
+      b.items.splice(0, drop);
+    }
+    if (e.ts - b.firedAt < this.opts.windowMs) return undefined;
+    if (b.ts.length < this.opts.minEvents) return undefined;
+    let weight = 0;
+    for (const x of b.w) weight += x;
+    const affinity = this.baseline.affinity(e.userId, category, e.ts);
+    const expected =
+      (Math.max(0, affinity - weight) * this.opts.windowMs * Math.LN2) / this.baseline.halfLifeMs;
+    if (weight < this.opts.ratio * expected) return undefined;
+    b.firedAt = e.ts;
+    const items: string[] = [];
+    for (let i = b.items.length - 1; i >= 0; i--)
+      if (!items.includes(b.items[i] as string)) items.push(b.items[i] as string);
+    return {
+      userId: e.userId,
+      trigger: 'interest_burst',
+      itemId: e.itemId,
+      itemIds: items,
+      ts: e.ts,
+      detail: `${b.ts.length} events in ${category} within ${minutes(this.opts.windowMs)} (expected ${expected.toFixed(2)} by weight)`,
+      vars: { category, count: String(b.ts.length) },
+    };
+  }
+
+  /** Drops the user's windows with nothing left in them. */
+  sweep(s: UserPushState, watermark: number): void {
+    if (!s.bursts) return;
+    const from = watermark - this.opts.windowMs;
+    for (const [cat, b] of s.bursts)
+      if ((b.ts.length === 0 || (b.ts[b.ts.length - 1] as number) <= from) && b.firedAt <= from)
+        s.bursts.delete(cat);
+    if (s.bursts.size === 0) s.bursts = undefined;
+  }
+}
+
+/**
+ * A new recommendation worth pushing: the user's top item changed to one scoring at least
+ * `minScore` that was never pushed to them. Only a change of the top item is a candidate, so a
+ * user refreshed every batch with the same list yields one candidate, not one per batch.
+ */
+export class NewRecommendationTrigger {
+  constructor(private readonly opts: { readonly minScore: number; readonly maxItems: number }) {}
+
+  observe(
+    userId: string,
+    items: readonly ScoredItem[],
+    ts: number,
+    s: UserPushState,
+  ): PushCandidate | undefined {
+    const top = items[0];
+    if (top === undefined || s.lastTop === top.itemId) return undefined;
+    s.lastTop = top.itemId;
+    const pushed = s.pushedItems;
+    if (!(top.score >= this.opts.minScore) || pushed?.has(top.itemId)) return undefined;
+    const itemIds = items
+      .filter((i) => i.score >= this.opts.minScore && !pushed?.has(i.itemId))
+      .slice(0, this.opts.maxItems)
+      .map((i) => i.itemId);
+    return {
+      userId,
+      trigger: 'new_recommendation',
+      itemId: top.itemId,
+      itemIds,
+      ts,
+      detail: `top recommendation ${top.itemId} scored ${top.score.toFixed(3)} (${top.reason})`,
+      vars: { reason: top.reason },
+    };
+  }
+}
