@@ -105,13 +105,20 @@ interface Sample {
   users: number;
   rss_mb: number;
   heap_mb: number;
+  /** Typed arrays' memory, outside the JS heap (feature panes, model factors, push hours). */
+  array_buffers_mb: number;
 }
 const mb = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
 const measure = (users: number): Sample => {
   gc();
   gc();
   const m = process.memoryUsage();
-  return { users, rss_mb: mb(m.rss), heap_mb: mb(m.heapUsed) };
+  return {
+    users,
+    rss_mb: mb(m.rss),
+    heap_mb: mb(m.heapUsed),
+    array_buffers_mb: mb(m.arrayBuffers),
+  };
 };
 
 /** The stream's events as the graph sees them after parsing, for --component. */
@@ -222,6 +229,9 @@ async function component(name: string): Promise<void> {
       items: ITEMS,
       seconds: Math.round((performance.now() - started) / 100) / 10,
       heap_bytes_per_id: Math.round(((end.heap_mb - start.heap_mb) * 2 ** 20) / (USERS + ITEMS)),
+      array_buffer_bytes_per_id: Math.round(
+        ((end.array_buffers_mb - start.array_buffers_mb) * 2 ** 20) / (USERS + ITEMS),
+      ),
       kept: keep !== undefined,
     })}\n`,
   );
@@ -294,6 +304,7 @@ async function main(): Promise<void> {
       heap_end_mb: end.heap_mb,
       rss_bytes_per_id: perId(start.rss_mb, end.rss_mb),
       heap_bytes_per_id: perId(start.heap_mb, end.heap_mb),
+      array_buffer_bytes_per_id: perId(start.array_buffers_mb, end.array_buffers_mb),
       tail_heap_bytes_per_user:
         tailUsers > 0 ? Math.round(((end.heap_mb - mid.heap_mb) * 2 ** 20) / tailUsers) : 0,
       model_users: recommender.ctx.users.size,
