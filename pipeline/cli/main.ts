@@ -19,6 +19,7 @@ usage: recpipe <command> [options]   (global: --config FILE)
            [--log FILE] [--json]           the closed-loop synthetic shop: push policies compared
   evaluate-policy [--input FILE] [--policy SPEC]... [--json]
                                             off-policy estimates (IPS, SNIPS) of push policies
+  describe [run|replay] [--json]            the stages a record passes (source → … → commit)
 `;
 
 type Command = (args: string[], cfg: import('../../config/schema.js').Config) => Promise<number>;
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   simulate: async () => (await import('./simulate-command.js')).simulateCommand,
   'evaluate-policy': async () =>
     (await import('./evaluate-policy-command.js')).evaluatePolicyCommand,
+  describe: async () => (await import('./describe-command.js')).describeCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
