@@ -19,7 +19,7 @@
  * The last stdout line is the summary as JSON; progress goes to stderr.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,7 @@ import { startService, stopService } from '../stack/stack.js';
 import { ensureTopics } from '../kafka/admin.js';
 import { createKafkaProducerSink, type OutgoingMessage } from '../kafka/client.js';
 import { FreshnessProbe, type ProbeStats } from './freshness-probe.js';
+import { buckets, parseMetrics, quantile, rssBytes, sum, type Series } from './load-metrics.js';
 
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 
@@ -101,59 +102,6 @@ function event(now: number): OutgoingMessage {
     }),
   };
 }
-
-// ---------------------------------------------------------------- metrics scraping
-type Series = Record<string, number>;
-
-/** Prometheus text → { 'name{labels}': value } for recpipe_ series (comments skipped). */
-function parseMetrics(text: string): Series {
-  const s: Series = {};
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('recpipe_')) continue;
-    const i = line.lastIndexOf(' ');
-    s[line.slice(0, i)] = Number(line.slice(i + 1));
-  }
-  return s;
-}
-
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
-
-/** Quantile of a cumulative histogram (bucket le → count), interpolated like histogram_quantile. */
-export function quantile(q: number, buckets: readonly [number, number][]): number {
-  const total = buckets[buckets.length - 1]?.[1] ?? 0;
-  if (total <= 0) return NaN;
-  const rank = q * total;
-  let prevLe = 0;
-  let prevCount = 0;
-  for (const [le, count] of buckets) {
-    if (count >= rank) {
-      if (!Number.isFinite(le)) return prevLe;
-      return prevLe + ((le - prevLe) * (rank - prevCount)) / Math.max(1e-9, count - prevCount);
-    }
-    prevLe = le;
-    prevCount = count;
-  }
-  return prevLe;
-}
-
-function buckets(s: Series, name: string, base?: Series): [number, number][] {
-  const rows: [number, number][] = [];
-  for (const [k, v] of Object.entries(s)) {
-    if (!k.startsWith(`${name}_bucket{`)) continue;
-    const le = /le="([^"]+)"/.exec(k)?.[1] ?? '+Inf';
-    rows.push([le === '+Inf' ? Infinity : Number(le), v - (base?.[k] ?? 0)]);
-  }
-  return rows.sort((a, b) => a[0] - b[0]);
-}
-
-const sum = (s: Series, prefix: string): number =>
-  Object.entries(s).reduce(
-    (n, [k, v]) => (k === prefix || k.startsWith(`${prefix}{`) ? n + v : n),
-    0,
-  );
 
 // ---------------------------------------------------------------- the run
 async function freePort(): Promise<number> {
