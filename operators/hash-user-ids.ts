@@ -18,6 +18,15 @@ export function userIdHasher(key: string): (userId: string) => string {
  * learning, serving, features and every store downstream only ever see pseudonyms. Dead letters
  * are left alone: they are kept verbatim for debugging, which is why that table and the DLQ topic
  * need their own access control. Pure; the key comes from config `privacy.userIdHashKey`.
+ *
+ * ```
+ * source: --a{alice,bob}--b{alice}--|
+ *     hashUserIds(key)
+ * result: --a{h(alice),h(bob)}--b{h(alice)}--|
+ * ```
+ *
+ * @example
+ * rawBatches.pipe(parseMessages(Date.now), hashUserIds(cfg.privacy.userIdHashKey));
  */
 export function hashUserIds(key: string): OperatorFunction<GraphBatch, GraphBatch> {
   const hash = userIdHasher(key);

@@ -7,6 +7,15 @@ import type { GraphBatch, SourcedEvent } from './types.js';
  * of users opted out of personalisation aside (`withheld`), so features, learning, serving lists
  * and push triggers never see them; restoreWithheld puts them back for the stores (ClickHouse
  * keeps every accepted event). A preference applies from its batch on.
+ *
+ * ```
+ * source: --a{u1,u2; u1 opts out}--b{u1,u2}--|
+ *     withholdOptedOut(consent)
+ * result: --a{u2; withheld u1}------b{u2; withheld u1}--|
+ * ```
+ *
+ * @example
+ * accepted.pipe(withholdOptedOut(consent), learnAndRecommend(opts), restoreWithheld());
  */
 export function withholdOptedOut(
   consent: ConsentRegistry,
