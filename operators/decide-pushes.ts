@@ -8,6 +8,15 @@ import type { GraphBatch } from './types.js';
  * event-time watermark go into the engine's triggers and policy; the batch comes out with every
  * decision (sent, deferred, suppressed) and the messages of the sent ones. Runs after
  * recommendations are refreshed, so "a new recommendation worth pushing" sees this batch's lists.
+ *
+ * ```
+ * source: --a{u1 add_to_cart i1 @t}---------b{watermark t+1h}--|
+ *     decidePushes(engine)
+ * result: --a{pushes: [], outcomes: []}-----b{pushes: [u1 cart sent]; pushMessages: [..]}--|
+ * ```
+ *
+ * @example
+ * served.pipe(decidePushes(new PushEngine(pushOptions, features)));
  */
 export function decidePushes(engine: PushEngine): OperatorFunction<GraphBatch, GraphBatch> {
   return map((batch) => {

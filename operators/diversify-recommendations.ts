@@ -9,6 +9,15 @@ import type { GraphBatch } from './types.js';
 /**
  * Cuts each refreshed list to the served `topK`, with at most `maxPerCategory` items of a
  * category and, when mmrLambda < 1, maximal marginal relevance over the model's item factors.
+ *
+ * ```
+ * source: --a{u1 [a1,a2,a3,b1]}--|           (a*, b*: two categories; maxPerCategory 2)
+ *     diversifyRecommendations(catalog, policy, 3)
+ * result: --a{u1 [a1,a2,b1]}-----|
+ * ```
+ *
+ * @example
+ * filtered.pipe(diversifyRecommendations(catalog, policy, 10, (id) => rec.itemVector?.(id)));
  */
 export function diversifyRecommendations(
   catalog: CatalogState,

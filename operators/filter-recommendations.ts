@@ -11,6 +11,15 @@ import type { GraphBatch } from './types.js';
  * and earlier ones) and repeats are dropped, configured boosts re-rank. The catalog state is
  * updated from the batch's catalog events first, so a stock change and a refresh in one batch
  * agree; click events never change it (issue 12: a click must not re-categorise a rival's item).
+ *
+ * ```
+ * source: --a{items: i2 out of stock; u1 [i1,i2,i3]}--b{u2 [i2,i4]}--|
+ *     filterRecommendations(catalog, policy)
+ * result: --a{u1 [i1,i3]}-----------------------------b{u2 [i4]}--|
+ * ```
+ *
+ * @example
+ * learned.pipe(filterRecommendations(catalog, policy));
  */
 export function filterRecommendations(
   catalog: CatalogState,

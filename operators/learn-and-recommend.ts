@@ -23,6 +23,15 @@ export interface LearnAndRecommendOptions {
 /**
  * Learns from every accepted event in stream order, then refreshes the top-K of each user the
  * batch touched (once per user per batch: the latest state is what gets served).
+ *
+ * ```
+ * source: --a{u1 view i1, u1 view i2, u2 click i1}--b{}--|
+ *     learnAndRecommend({ recommender, history, topK: 10, modelVersion })
+ * result: --a{recommendations: u1 [..], u2 [..]}-----b{recommendations: []}--|
+ * ```
+ *
+ * @example
+ * accepted.pipe(learnAndRecommend({ recommender, history, topK: 20, modelVersion: 'default@1' }));
  */
 export function learnAndRecommend(
   opts: LearnAndRecommendOptions,

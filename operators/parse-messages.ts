@@ -19,6 +19,15 @@ const EMPTY_MAP: ReadonlyMap<string, readonly string[]> = new Map();
  * preference updates (messages of `preferencesTopic`, CONTRACT §5) and dead letters with the
  * reason; nothing is dropped and nothing throws. `now` stamps dead
  * letters; `clock` is what event time may not run ahead of (the wall clock by default).
+ *
+ * ```
+ * source: --a[e1,{bad,e2]--b[item i9,e3]--|          (Batch<RawMessage>)
+ *     parseMessages(Date.now, 'items')
+ * result: --a{e1,e2; dead: malformed_json}--b{e3; items: i9}--|   (GraphBatch)
+ * ```
+ *
+ * @example
+ * consumer.batches().pipe(parseMessages(Date.now, 'items'), dedupeEvents(100_000));
  */
 export function parseMessages(
   now: () => number = Date.now,

@@ -9,6 +9,15 @@ import type { GraphBatch } from './types.js';
  * which readers such as recommenders and push triggers share, and attaches the feature values
  * for the sinks: one row per feature of each window the batch changed (FeatureStore.ingest), so
  * ClickHouse keeps every window's value and Redis serves the newest window of each feature.
+ *
+ * ```
+ * source: --a{u1 view@t}--b{u1 cart@t+1h}--|
+ *     updateFeatures(store)
+ * result: --a{features: u1 views_1h=1,…}--b{features: windows closed or changed by b}--|
+ * ```
+ *
+ * @example
+ * accepted.pipe(updateFeatures(store, { idlePartitionMs: 5_000 }), learnAndRecommend(opts));
  */
 export function updateFeatures(
   store: FeatureStore,
