@@ -2,7 +2,10 @@ import { map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import type { ClickEvent } from '../../models/event.js';
+import { CatalogState, DEFAULT_POLICY } from '../../models/ranking/policy.js';
+import { diversifyRecommendations } from '../../operators/diversify-recommendations.js';
 import { dropErased } from '../../operators/drop-erased.js';
+import { filterRecommendations } from '../../operators/filter-recommendations.js';
 import { hashUserIds, userIdHasher } from '../../operators/hash-user-ids.js';
 import { restoreWithheld } from '../../operators/restore-withheld.js';
 import { withholdOptedOut } from '../../operators/withhold-opted-out.js';
@@ -11,7 +14,7 @@ import { ConsentRegistry } from '../../privacy/consent.js';
 import { ErasedUsers } from '../../privacy/erased-users.js';
 import type { PreferenceUpdate } from '../../push/types.js';
 
-/** Marble tests of the graph's privacy operators, one diagram each as in their doc comments. */
+/** Marble tests of the graph's operators, the diagrams of their doc comments. */
 const ev = (userId: string, ts: number, id = `${userId}@${ts}`): SourcedEvent => ({
   event: { eventId: id, ts, userId, itemId: 'i1', type: 'view' } satisfies ClickEvent,
   topic: 'events',
@@ -105,6 +108,47 @@ describe('operator marbles', () => {
         a: { users: [h('alice'), h('bob')], withheld: [], prefs: [] },
         b: { users: [h('alice')], withheld: [], prefs: [h('alice')] },
       });
+    });
+  });
+
+  const recs = (userId: string, ids: string[]) => ({
+    userId,
+    items: ids.map((itemId, i) => ({ itemId, score: 10 - i, reason: 'r' })),
+    modelVersion: 'm',
+    eventTs: 0,
+    updatedAt: 0,
+  });
+  const lists = (b: GraphBatch) => b.recommendations.map((r) => r.items.map((i) => i.itemId));
+
+  it('filterRecommendations drops items out of stock from their catalog event on, and repeats', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const out = cold('-a-b|', {
+        a: batch(0, [], {
+          items: [{ itemId: 'i2', ts: 0, inStock: false }],
+          recommendations: [recs('u1', ['i1', 'i2', 'i3', 'i1'])],
+        }),
+        b: batch(1, [], { recommendations: [recs('u2', ['i2', 'i4'])] }),
+      }).pipe(filterRecommendations(new CatalogState(100), DEFAULT_POLICY), map(lists));
+      expectObservable(out).toBe('-a-b|', { a: [['i1', 'i3']], b: [['i4']] });
+    });
+  });
+
+  it('diversifyRecommendations cuts to topK with at most maxPerCategory per category', () => {
+    const catalog = new CatalogState(100);
+    for (const [itemId, category] of [
+      ['a1', 'A'],
+      ['a2', 'A'],
+      ['a3', 'A'],
+      ['b1', 'B'],
+    ])
+      catalog.observeItem({ itemId: itemId as string, ts: 0, category: category as string });
+    const policy = { ...DEFAULT_POLICY, maxPerCategory: 2 };
+    scheduler().run(({ cold, expectObservable }) => {
+      const out = cold('-a-b|', {
+        a: batch(0, [], { recommendations: [recs('u1', ['a1', 'a2', 'a3', 'b1'])] }),
+        b: batch(1, [], { recommendations: [recs('u2', ['b1', 'x1', 'x2', 'x3'])] }),
+      }).pipe(diversifyRecommendations(catalog, policy, 3), map(lists));
+      expectObservable(out).toBe('-a-b|', { a: [['a1', 'a2', 'b1']], b: [['b1', 'x1', 'x2']] });
     });
   });
 });
