@@ -1,37 +1,14 @@
-import type {
-  DeadLetter,
-  FeatureSet,
-  GraphBatch,
-  ServedRecommendation,
-} from '../../operators/types.js';
+import type { DeadLetter, ServedRecommendation } from '../../operators/types.js';
 import type { AnalyticsTable } from '../../sinks/clickhouse-rows.js';
 import type { ClickHouseSink } from '../../sinks/clickhouse.js';
 import { rejectedDerivedLetter, writeIsolating, type RejectedRow } from '../../sinks/isolate.js';
 import { classifySinkError } from '../../sinks/errors.js';
 import type { RedisSink } from '../../sinks/redis.js';
 import type { Metrics } from '../metrics.js';
-import type { ServedBatch } from './run-stages.js';
+import type { AnalyticsWriter, ServingWriter } from '../../sinks/writer.js';
 
-/**
- * Writes the serving state of processed batches; resolves once the store acknowledged, with the
- * rows it refused for their content as dead letters (never retried: they fail the same way every
- * time); rejects on outages, which the runtime retries.
- */
-export interface ServingWriter {
-  readonly name: string;
-  write(batches: readonly GraphBatch[]): Promise<readonly DeadLetter[]>;
-}
-
-/**
- * Writes the analytics record of served batches and the group's feature values (session closes
- * and the windows the batches changed, FeatureStore.takeChanged). Refused rows as for
- * ServingWriter; `writeDeadLetters` stores the dead letters that came up while writing.
- */
-export interface AnalyticsWriter {
-  readonly name: string;
-  write(served: readonly ServedBatch[], features: readonly FeatureSet[]): Promise<DeadLetter[]>;
-  writeDeadLetters(letters: readonly DeadLetter[]): Promise<void>;
-}
+/** Declared in sinks/ (the sink interface lives beside its adapters); re-exported for the runtime. */
+export type { AnalyticsWriter, ServingWriter } from '../../sinks/writer.js';
 
 const TEXT_TABLES: readonly { readonly table: AnalyticsTable; readonly store: string }[] = [
   { table: 'events', store: 'clickhouse.events' },
