@@ -23,6 +23,22 @@ export interface CooperativeCalls {
   rebalanceProtocol(): string;
 }
 
+/**
+ * Consume settings the bundled typings leave out (lib/kafka-consumer.js). With
+ * `setDefaultIsTimeoutOnlyForFirstMessage(true)`, `consume(n)` waits the consume timeout for the
+ * first message only and then takes what is already fetched; by default it waits the timeout
+ * again for every further message, so a steady stream fills the whole batch before it returns.
+ */
+export interface ConsumeCalls {
+  setDefaultIsTimeoutOnlyForFirstMessage(onlyFirst: boolean): void;
+}
+
+export function consumeCalls(
+  consumer: import('@confluentinc/kafka-javascript').KafkaConsumer,
+): ConsumeCalls {
+  return consumer as unknown as ConsumeCalls;
+}
+
 export function cooperative(
   consumer: import('@confluentinc/kafka-javascript').KafkaConsumer,
 ): CooperativeCalls {

@@ -39,7 +39,10 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
 
   const clickhouse = createClickHouseSink(cfg);
   const redis = createRedisSink(cfg);
-  await Promise.all([redis.ping(), clickhouse.ping()]);
+  // A connection of its own for bulk writes (feature hashes with the analytics lane, model
+  // snapshots of tens of MB): on the serving connection they queued users' lists behind them.
+  const bulkRedis = createRedisSink(cfg);
+  await Promise.all([redis.ping(), bulkRedis.ping(), clickhouse.ping()]);
   await clickhouse.migrate();
   await ensureTopics(cfg, [
     { name: topic, partitions: cfg.kafka.partitions },
@@ -65,11 +68,14 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
     log,
     metrics,
     serving: redisWriter(redis, metrics),
-    analytics: analyticsWriter(clickhouse, redis, metrics),
+    analytics: analyticsWriter(clickhouse, bulkRedis, metrics),
     loadHistory: (users) => redis.loadPurchases(users),
     writeModelMetrics: (rows) => clickhouse.insertModelMetrics(rows),
     clickhouse,
-    snapshots: { save: (n, b) => redis.saveSnapshot(n, b), load: (n) => redis.loadSnapshot(n) },
+    snapshots: {
+      save: (n, b) => bulkRedis.saveSnapshot(n, b),
+      load: (n) => bulkRedis.loadSnapshot(n),
+    },
   });
 
   // A store that hangs instead of refusing must still turn /healthz red, within a probe's budget.
@@ -123,7 +129,7 @@ export async function runCommand(args: string[], cfg: Config): Promise<number> {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await Promise.allSettled([redis.close(), clickhouse.close()]);
+    await Promise.allSettled([redis.close(), bulkRedis.close(), clickhouse.close()]);
   }
   log.info('stopped cleanly');
   return 0;

@@ -27,6 +27,11 @@ export interface DeliveryOptions<S extends Sequenced> {
   readonly flushMs: number;
   /** ...or until this many messages are waiting. */
   readonly flushMaxMessages: number;
+  /**
+   * ...or this many batches. Small batches (a quiet stream is fetched a few messages at a time)
+   * would otherwise reach the source's in-flight bound before `flushMs` and stall it.
+   */
+  readonly flushMaxBatches?: number;
   /** In seq order, once per batch, after its serving writes were acknowledged. */
   readonly onServed?: (served: readonly S[]) => void;
   /** In seq order, once per batch, after its commit. */
@@ -154,6 +159,7 @@ export class Delivery<B extends Sequenced, S extends Sequenced> {
       this.draining ||
       this.flushRequested ||
       this.storedMessages >= this.opts.flushMaxMessages ||
+      this.stored.length >= (this.opts.flushMaxBatches ?? Number.POSITIVE_INFINITY) ||
       this.now() - this.oldestStoredAt >= this.opts.flushMs;
     if (!due) {
       this.timer ??= setTimeout(

@@ -56,7 +56,6 @@ export interface RunDependencies {
   /** Served lists and events for the nearline ranker trainer (model `ranked`); optional. */
   readonly clickhouse?: Pick<ClickHouseSink, 'query' | 'database'>;
 }
-
 export type { SnapshotStore } from './model-snapshots.js';
 
 export interface RunningJob {
@@ -266,6 +265,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     {
       flushMs: cfg.pipeline.analyticsFlushMs,
       flushMaxMessages: cfg.pipeline.analyticsFlushMessages,
+      flushMaxBatches: Math.max(1, cfg.pipeline.maxInFlightBatches >> 1),
       onServed: (served) => {
         const now = Date.now();
         for (const s of served)
