@@ -124,6 +124,10 @@ export const configSchema = z
          * restarting them from empty (docs/operations.md).
          */
         featureChangelog: z.boolean().default(false),
+        /**
+         * How long a poll waits for a batch's first message; the batch is then what is already
+         * fetched, up to batchMaxMessages (it never waits to fill up: that is latency).
+         */
         batchMaxMs: z.number().int().min(1).default(50),
         /**
          * Batches and messages in flight between source and commit: the backpressure bound. Batches
