@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { MINUTE } from './common.js';
+
+// Config `pipeline`, `monitoring`, `scale`: how the streaming job runs.
+
+/** Config `pipeline`: batching, backpressure, changelogs. */
+export const pipelineSchema = z
+  .object({
+    batchMaxMessages: z.number().int().min(1).default(500),
+    /**
+     * After this long caught up and quiet, event time follows the wall clock (less the
+     * features' allowed lateness), so carts, deferrals and windows fire on a quiet stream.
+     * 0: only events move event time (replay always works that way).
+     */
+    idleAdvanceMs: z.number().int().min(0).default(5_000),
+    /**
+     * Push state (pending carts, deferrals, burst windows, policy counters) is written to a
+     * compacted changelog topic with the committed offsets and restored when a partition is
+     * assigned, so a restart or rebalance loses none of it (docs/operations.md).
+     */
+    stateChangelog: z.boolean().default(true),
+    /**
+     * The users' feature windows go to a compacted changelog topic the same way
+     * (`{group}-feature-state-changelog`): a restart or rebalance continues them instead of
+     * restarting them from empty (docs/operations.md).
+     */
+    featureChangelog: z.boolean().default(false),
+    /**
+     * How long a poll waits for a batch's first message; the batch is then what is already
+     * fetched, up to batchMaxMessages (it never waits to fill up: that is latency).
+     */
+    batchMaxMs: z.number().int().min(1).default(50),
+    /**
+     * Batches and messages in flight between source and commit: the backpressure bound. Batches
+     * are served at once but committed with their analytics write, so the bound must cover
+     * about `analyticsFlushMs` of input.
+     */
+    maxInFlightBatches: z.number().int().min(1).default(64),
+    maxInFlightMessages: z.number().int().min(1).default(20_000),
+    /**
+     * The analytics lane (ClickHouse, then the Kafka commit) writes the batches served so far
+     * once the oldest has waited this long or this many messages wait, whichever comes first.
+     */
+    analyticsFlushMs: z.number().int().min(0).default(1_000),
+    analyticsFlushMessages: z.number().int().min(1).default(10_000),
+    dedupeCapacity: z.number().int().min(1).default(1_000_000),
+    topK: z.number().int().min(1).max(1000).default(20),
+    model: z.string().default('default'),
+    /** How often `run` saves the model snapshot to Redis (and always after a clean drain). */
+    snapshotIntervalMs: z.number().int().min(1000).default(30_000),
+    /** After SIGTERM, how long sinks may keep retrying before the job gives up uncommitted work. */
+    drainTimeoutMs: z.number().int().min(0).default(30_000),
+    /**
+     * Events whose ts is further than this ahead of the wall clock are dead letters
+     * (`ts_in_future`, CONTRACT §5), so no single event can drag a watermark into the future.
+     */
+    maxFutureSkewMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(10 * MINUTE),
+  })
+  .default({});
+
+/** Config `monitoring`: lag and online evaluation. */
+export const monitoringSchema = z
+  .object({
+    /** How often consumer lag (high watermark − committed offset) is refreshed. */
+    lagIntervalMs: z.number().int().min(100).default(5_000),
+    /** Online test-then-train evaluation of the live model (costs one top-K per test case). */
+    onlineEval: z.boolean().default(true),
+    /** Its K and the sliding window of evaluated events the gauges cover. */
+    evalK: z.number().int().min(1).max(1000).default(10),
+    evalWindow: z.number().int().min(1).default(1_000),
+    /** How often the windowed model metrics are written to ClickHouse `model_metrics`. */
+    modelMetricsIntervalMs: z.number().int().min(1_000).default(60_000),
+  })
+  .default({});
+
+/** Many instances of one consumer group (docs/scaling.md). */
+export const scaleSchema = z
+  .object({
+    /**
+     * Also learn from the partitions other instances own (a second, non-committing consumer),
+     * so shared item state converges and a partition that moves here is already warm.
+     */
+    follow: z.boolean().default(true),
+    /**
+     * How item-side model state stays whole across the group: 'follower' learns every
+     * partition on every instance; 'replica' learns only owned partitions and exchanges the
+     * item changes through the `{group}-item-deltas` topic (docs/scaling.md).
+     */
+    itemState: z.enum(['follower', 'replica']).default('follower'),
+    /** A batch is served only once what the follower has not learned yet is at most this old. */
+    stalenessMs: z.number().int().min(0).default(1_000),
+    /** ...but it waits no longer than this for it (then it serves and counts a timeout). */
+    maxHoldMs: z.number().int().min(0).default(10_000),
+    /** How long a partition that moved here waits for the follower to reach its first offset. */
+    handoffTimeoutMs: z.number().int().min(0).default(60_000),
+    /** How long a revoked partition's in-flight batches may take to commit before it is let go. */
+    revokeTimeoutMs: z.number().int().min(0).default(15_000),
+  })
+  .default({});
