@@ -6,14 +6,17 @@ import type { GraphBatch } from './types.js';
 
 /**
  * Feeds each batch's accepted events (and catalog updates) into the event-time feature store,
- * which readers such as recommenders and push triggers share, and attaches the feature values
- * for the sinks: one row per feature of each window the batch changed (FeatureStore.ingest), so
- * ClickHouse keeps every window's value and Redis serves the newest window of each feature.
+ * which readers such as recommenders and push triggers share, and attaches the feature sets the
+ * batch's watermark move makes final: closed sessions, and the pending windows of keys whose
+ * window would close before the sink read them (FeatureStore.ingest). The other windows the
+ * batch changed are read by the analytics lane on its own interval (FeatureStore.takeChanged),
+ * once per key however many batches touched it.
  *
  * ```
- * source: --a{u1 view@t}--b{u1 cart@t+1h}--|
- *     updateFeatures(store)
- * result: --a{features: u1 views_1h=1,…}--b{features: windows closed or changed by b}--|
+ * source: --a{u1 view @10:00}--b{u1 cart @11:00}-------------------------c{u1 view @10:00}--|
+ *     updateFeatures(store)    (a 1 h tumbling user window, no out-of-orderness)
+ * result: --a{features: []}----b{u1 1h [10,11) view=1, [11,12) cart=1,    c{late: +3}--------|
+ *                                 u1 session closed}
  * ```
  *
  * @example
