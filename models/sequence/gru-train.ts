@@ -1,7 +1,7 @@
-import type { Tensor } from '@tensorflow/tfjs';
 import { stripUndefined } from '../core/options.js';
 import { Rng } from '../core/rng.js';
 import type { Tf } from '../ranking/tf.js';
+import { gruBatchGrads } from './gru-graph.js';
 import { checkSequenceModel, type SequenceModel } from './gru-model.js';
 
 export interface SequenceFitOptions {
@@ -191,102 +191,69 @@ export function* fitSequenceSteps(
       const Bc = batch.length;
       const Tb = chunks[batch[0]].length - 1;
       const N = Bc * Tb;
-      const xIn = new Float32Array(N * d);
+      // time-major: position p = t·Bc + b is step t of chunk b
+      const x = Array.from({ length: Tb }, () => new Float32Array(Bc * d));
       const inRow = new Int32Array(N).fill(-1);
       const tgt = new Int32Array(N).fill(-1);
       const w = new Float32Array(N);
       const posE = new Float32Array(N * d);
       const posB = new Float32Array(N);
       const corrPos = new Float32Array(N);
+      let targets = 0;
       batch.forEach((ci, b) => {
         const c = chunks[ci];
         for (let t = 0; t + 1 < c.length; t++) {
-          const p = b * Tb + t;
+          const p = t * Bc + b;
           inRow[p] = c[t];
           tgt[p] = c[t + 1];
           w[p] = 1;
-          xIn.set(emb.subarray(c[t] * d, c[t] * d + d), p * d);
+          targets++;
+          x[t].set(emb.subarray(c[t] * d, c[t] * d + d), b * d);
           posE.set(emb.subarray(c[t + 1] * d, c[t + 1] * d + d), p * d);
           posB[p] = bias[c[t + 1]];
           corrPos[p] = -logExpected(c[t + 1]);
         }
       });
+      for (let p = 0; p < N; p++) w[p] /= targets;
       const neg = Int32Array.from({ length: S }, sample);
       const negE = new Float32Array(S * d);
       const negB = new Float32Array(S);
-      const corrNeg = new Float32Array(S);
       for (let j = 0; j < S; j++) {
         negE.set(emb.subarray(neg[j] * d, neg[j] * d + d), j * d);
         negB[j] = bias[neg[j]];
-        corrNeg[j] = -logExpected(neg[j]);
       }
       // a sampled negative that is the position's own target is not a negative
-      const hit = new Float32Array(N * S);
+      const negConst = new Float32Array(N * S);
       for (let p = 0; p < N; p++)
-        for (let j = 0; j < S; j++) if (neg[j] === tgt[p]) hit[p * S + j] = -1e9;
+        for (let j = 0; j < S; j++)
+          negConst[p * S + j] = neg[j] === tgt[p] ? -1e9 : -logExpected(neg[j]);
 
-      const { loss, grads } = tf.tidy(() => {
-        const cPos = tf.tensor1d(corrPos);
-        const cNeg = tf.tensor2d(corrNeg, [1, S]);
-        const mask = tf.tensor2d(hit, [N, S]);
-        const wt = tf.tensor1d(w);
-        const f = (...a: Tensor[]): Tensor => {
-          const [xI, Wx, Wh, Bx, Bh, pE, nE, pB, nB] = a;
-          // row b of gx holds every step of chunk b side by side: step t is a column slice
-          const gx = tf.reshape(tf.add(tf.matMul(xI, Wx), Bx), [Bc, Tb * d3]);
-          let h: Tensor = tf.zeros([Bc, d]);
-          const hs: Tensor[] = [];
-          for (let t = 0; t < Tb; t++) {
-            const gh = tf.add(tf.matMul(h, Wh), Bh);
-            const g = tf.slice(gx, [0, t * d3], [Bc, d3]);
-            const zr = tf.sigmoid(
-              tf.add(tf.slice(g, [0, 0], [Bc, 2 * d]), tf.slice(gh, [0, 0], [Bc, 2 * d])),
-            );
-            const z = tf.slice(zr, [0, 0], [Bc, d]);
-            const r = tf.slice(zr, [0, d], [Bc, d]);
-            const n = tf.tanh(
-              tf.add(
-                tf.slice(g, [0, 2 * d], [Bc, d]),
-                tf.mul(r, tf.slice(gh, [0, 2 * d], [Bc, d])),
-              ),
-            );
-            h = tf.add(n, tf.mul(z, tf.sub(h, n)));
-            hs.push(h);
-          }
-          const H = tf.reshape(tf.stack(hs, 1), [N, d]);
-          const lp = tf.add(tf.add(tf.sum(tf.mul(H, pE), 1), pB), cPos);
-          const ln = tf.add(
-            tf.add(tf.add(tf.matMul(H, nE, false, true), tf.reshape(nB, [1, S])), cNeg),
-            mask,
-          );
-          const logits = tf.concat([tf.reshape(lp, [N, 1]), ln], 1);
-          const nll = tf.sub(tf.logSumExp(logits, 1), lp);
-          return tf.div(tf.sum(tf.mul(nll, wt)), tf.sum(wt));
-        };
-        const vg = tf.valueAndGrads(f)([
-          tf.tensor2d(xIn, [N, d]),
-          tf.tensor2d(wx, [d, d3]),
-          tf.tensor2d(wh, [d, d3]),
-          tf.tensor1d(bx),
-          tf.tensor1d(bh),
-          tf.tensor2d(posE, [N, d]),
-          tf.tensor2d(negE, [S, d]),
-          tf.tensor1d(posB),
-          tf.tensor1d(negB),
-        ]);
-        return {
-          loss: vg.value.dataSync()[0],
-          grads: vg.grads.map((t) => t.dataSync() as Float32Array),
-        };
+      const gr = gruBatchGrads(tf, wx, wh, bx, bh, {
+        Bc,
+        Tb,
+        d,
+        x,
+        posE,
+        posB,
+        corrPos,
+        w,
+        negE,
+        negB,
+        negConst,
       });
+      const loss = gr.loss;
+      if (!Number.isFinite(loss)) {
+        // exp overflowed (logits beyond ~88): skip the step rather than corrupt the weights
+        yield step;
+        continue;
+      }
       step++;
       lossSum += loss * (N > 0 ? 1 : 0);
       lossN++;
-      const [gxIn, gWx, gWh, gBx, gBh, gPosE, gNegE, gPosB, gNegB] = grads;
-      dense[0].step(gWx, step);
-      dense[1].step(gWh, step);
-      dense[2].step(gBx, step);
-      dense[3].step(gBh, step);
+      dense[0].step(gr.wx, step);
+      dense[1].step(gr.wh, step);
+      dense[2].step(gr.bx, step);
+      dense[3].step(gr.bh, step);
       // scatter the gathered rows' gradients back onto the table, then step only those rows
       let nt = 0;
       const touch = (r: number): void => {
@@ -299,14 +266,14 @@ export function* fitSequenceSteps(
         for (let k = 0; k < d; k++) gE[r * d + k] += g[go + k];
       };
       for (let p = 0; p < N; p++) {
-        if (inRow[p] >= 0) addRow(inRow[p], gxIn, p * d);
+        if (inRow[p] >= 0) addRow(inRow[p], gr.x[Math.floor(p / Bc)], (p % Bc) * d);
         if (tgt[p] < 0) continue;
-        addRow(tgt[p], gPosE, p * d);
-        gB[tgt[p]] += gPosB[p];
+        addRow(tgt[p], gr.posE, p * d);
+        gB[tgt[p]] += gr.posB[p];
       }
       for (let j = 0; j < S; j++) {
-        addRow(neg[j], gNegE, j * d);
-        gB[neg[j]] += gNegB[j];
+        addRow(neg[j], gr.negE, j * d);
+        gB[neg[j]] += gr.negB[j];
       }
       for (let x = 0; x < nt; x++) {
         const r = touched[x];
