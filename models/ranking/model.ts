@@ -1,3 +1,5 @@
+import { ownValue } from '../core/own.js';
+
 /**
  * The ranking model as plain typed arrays: a wide (linear) part plus a one-hidden-layer MLP,
  * logit(x) = wide·x + bias + w2·relu(W1ᵀx + b1) + b2. Scoring is a few hundred multiply-adds
@@ -168,4 +170,27 @@ export function modelToJson(m: RankerModel): Record<string, unknown> {
     w2: Array.from(m.w2),
     b2: m.b2,
   };
+}
+
+/** Inverse of modelToJson; throws on anything that does not fit. */
+export function modelFromJson(v: unknown): RankerModel {
+  const o = v as Record<string, unknown>;
+  const arr = (k: string): Float32Array => {
+    const a = o !== null && typeof o === 'object' ? ownValue(o, k) : undefined;
+    if (!Array.isArray(a) || a.some((x) => typeof x !== 'number'))
+      throw new Error(`ranker model JSON: ${k} is not a number list`);
+    return Float32Array.from(a as number[]);
+  };
+  const m: RankerModel = {
+    version: typeof o?.version === 'string' ? o.version : 'restored',
+    hidden: Number(o?.hidden),
+    wide: arr('wide'),
+    bias: Number(o?.bias),
+    w1: arr('w1'),
+    b1: arr('b1'),
+    w2: arr('w2'),
+    b2: Number(o?.b2),
+  };
+  checkModel(m);
+  return m;
 }

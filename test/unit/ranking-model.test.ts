@@ -10,8 +10,8 @@ import {
   wideScore,
 } from '../../models/ranking/model.js';
 import { OnlineRankLearner } from '../../models/ranking/online.js';
-import { RankedRecommender, modelFromJson } from '../../models/ranking/ranked-recommender.js';
-import { modelToJson } from '../../models/ranking/model.js';
+import { RankedRecommender } from '../../models/ranking/ranked-recommender.js';
+import { modelFromJson, modelToJson } from '../../models/ranking/model.js';
 import { createRecommender } from '../../models/registry.js';
 import { mulberry32 } from '../support/synthetic-stream.js';
 
