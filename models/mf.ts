@@ -5,76 +5,18 @@ import { ModelContext, Ranker } from './core/context.js';
 import { DecayClock } from './core/decay.js';
 import { stripUndefined } from './core/options.js';
 import { Rng } from './core/rng.js';
+import { NegativeSampler } from './core/negative-sampler.js';
 import {
   SnapshotReader,
   SnapshotWriter,
   restoreComponent,
   snapshotComponent,
 } from './core/snapshot.js';
-import { DAY_MS, TYPE_CODE, weightTable, type EventWeights } from './core/weights.js';
+import { DAY_MS, TYPE_CODE, weightTable } from './core/weights.js';
 import { MF_POP, SCALARS, itemSeed, type ItemDeltaRecord } from './core/item-deltas.js';
+import { MF_DEFAULTS, type MfOptions, type MfSettings } from './mf-options.js';
 
-export interface MfOptions {
-  /** Latent dimensions (default 16). */
-  dim?: number;
-  /** SGD step size η (default 0.01). */
-  learningRate?: number;
-  /**
-   * Step size of user rows relative to item rows (default 1). Users have few events each and
-   * items many, so a faster user step lets a user's row catch up within one pass.
-   */
-  userLearningRateScale?: number;
-  /** L2 weight λ on the factor rows an event touches (default 0.001). */
-  regularization?: number;
-  /** L2 weight on item biases (default 0.01). */
-  biasRegularization?: number;
-  /** Learn a per-item bias (default true). */
-  itemBias?: boolean;
-  /** Sampled missing entries per positive event (default 4). */
-  negatives?: number;
-  /** Weight c0 of each sampled missing entry in the loss (default 0.2). */
-  negativeWeight?: number;
-  /**
-   * Negatives are drawn uniformly from the item ids of the last `negativePool` events, i.e. in
-   * proportion to recent popularity (default 20000).
-   */
-  negativePool?: number;
-  /**
-   * Fraction of negatives drawn uniformly from the catalogue instead of by recent popularity
-   * (default 0). Popularity-weighted negatives teach "what this user picks among what is
-   * popular"; uniform ones let the item bias learn popularity itself.
-   */
-  uniformNegatives?: number;
-  /** Standard deviation of new factor rows (default 0.1). */
-  initStd?: number;
-  /** Half-life of the popularity used for users the model has not seen (days, default 7). */
-  coldHalfLifeDays?: number;
-  /**
-   * Item biases fade toward 0 with this event-time half-life, in days (default 7; Infinity
-   * keeps them). An item that stopped selling is rarely drawn as a negative any more, so
-   * without fading it would keep the bias it earned while it was popular.
-   */
-  biasHalfLifeDays?: number;
-  eventWeights?: Partial<EventWeights>;
-  seed?: number;
-}
-
-const DEFAULTS: Required<Omit<MfOptions, 'eventWeights'>> = {
-  dim: 16,
-  learningRate: 0.01,
-  userLearningRateScale: 1,
-  regularization: 0.001,
-  biasRegularization: 0.01,
-  itemBias: true,
-  negatives: 4,
-  negativeWeight: 0.2,
-  negativePool: 20_000,
-  uniformNegatives: 0,
-  initStd: 0.1,
-  coldHalfLifeDays: 7,
-  biasHalfLifeDays: 7,
-  seed: 42,
-};
+export type { MfOptions } from './mf-options.js';
 
 /**
  * Online matrix factorisation for implicit feedback, one SGD step per event (ISGD, Vinagre et
@@ -94,7 +36,7 @@ const DEFAULTS: Required<Omit<MfOptions, 'eventWeights'>> = {
 export class MfRecommender implements Recommender {
   readonly name: string = 'mf';
   readonly ctx: ModelContext;
-  readonly o: Required<Omit<MfOptions, 'eventWeights'>>;
+  readonly o: MfSettings;
   private readonly weights: Float64Array;
   readonly P: RowStore;
   readonly Q: RowStore;
@@ -105,9 +47,7 @@ export class MfRecommender implements Recommender {
   private biasInfl = 1;
   private biasScale = 1;
   private readonly rng: Rng;
-  private ring: Int32Array;
-  private ringPos = 0;
-  private ringFill = 0;
+  private readonly sampler: NegativeSampler;
   private readonly negs: Int32Array;
   private readonly gradP: Float64Array;
   private readonly clock: DecayClock;
@@ -122,13 +62,13 @@ export class MfRecommender implements Recommender {
   };
 
   constructor(opts: MfOptions = {}, ctx?: ModelContext) {
-    this.o = { ...DEFAULTS, ...stripUndefined(opts) };
+    this.o = { ...MF_DEFAULTS, ...stripUndefined(opts) };
     this.ctx = ctx ?? new ModelContext();
     this.weights = weightTable(opts.eventWeights);
     this.rng = new Rng(this.o.seed);
     this.P = new RowStore(this.o.dim);
     this.Q = new RowStore(this.o.dim);
-    this.ring = new Int32Array(Math.max(1, this.o.negativePool));
+    this.sampler = new NegativeSampler(this.o.negativePool, this.o.uniformNegatives);
     this.negs = new Int32Array(Math.max(0, this.o.negatives));
     this.gradP = new Float64Array(this.o.dim);
     this.clock = new DecayClock(this.o.coldHalfLifeDays * DAY_MS);
@@ -178,20 +118,9 @@ export class MfRecommender implements Recommender {
     this.pop[i] += pw;
     const deltas = this.ctx.deltas;
     if (deltas !== undefined) deltas.scalar(i, MF_POP, pw * deltas.unit(MF_POP, this.clock));
-    let n = 0;
-    if (this.ringFill > 0) {
-      for (let t = 0; t < this.negs.length; t++) {
-        const j =
-          this.rng.next() < this.o.uniformNegatives
-            ? this.rng.int(this.Q.rows)
-            : this.ring[this.rng.int(this.ringFill)];
-        if (j !== i) this.negs[n++] = j;
-      }
-    }
+    const n = this.sampler.draw(i, this.negs, this.rng, this.Q.rows);
     this.step(u, i, 1, w, this.negs, n);
-    this.ring[this.ringPos] = i;
-    this.ringPos = (this.ringPos + 1) % this.ring.length;
-    if (this.ringFill < this.ring.length) this.ringFill++;
+    this.sampler.add(i);
   }
 
   /** While set, a step moves the user's row only (see learnUserRow). */
@@ -199,15 +128,7 @@ export class MfRecommender implements Recommender {
 
   /** The user's row only: item rows, biases and popularity come from other instances' deltas. */
   private learnUserRow(u: number, i: number, w: number): void {
-    let n = 0;
-    if (w > 0 && this.ringFill > 0)
-      for (let t = 0; t < this.negs.length; t++) {
-        const j =
-          this.rng.next() < this.o.uniformNegatives
-            ? this.rng.int(this.Q.rows)
-            : this.ring[this.rng.int(this.ringFill)];
-        if (j !== i) this.negs[n++] = j;
-      }
+    const n = w > 0 ? this.sampler.draw(i, this.negs, this.rng, this.Q.rows) : 0;
     this.frozen = true;
     this.step(u, i, w > 0 ? 1 : 0, Math.abs(w), this.negs, n);
     this.frozen = false;
@@ -370,8 +291,8 @@ export class MfRecommender implements Recommender {
     w.set('users', this.P.rows);
     w.set('items', this.Q.rows);
     w.set('rng', this.rng.state);
-    w.set('ringPos', this.ringPos);
-    w.set('ringFill', this.ringFill);
+    w.set('ringPos', this.sampler.pos);
+    w.set('ringFill', this.sampler.fill);
     w.set('origin', this.clock.origin);
     w.set('biasOrigin', this.biasClock.origin);
     w.set('biasNow', Number.isFinite(this.biasNow) ? this.biasNow : null);
@@ -379,7 +300,7 @@ export class MfRecommender implements Recommender {
     w.array('Q', this.Q.data, this.Q.rows * this.o.dim);
     w.array('bias', this.bias, this.Q.rows);
     w.array('pop', this.pop, this.Q.rows);
-    w.array('ring', this.ring);
+    w.array('ring', this.sampler.ring);
   }
 
   load(r: SnapshotReader): void {
@@ -396,11 +317,7 @@ export class MfRecommender implements Recommender {
     this.bias.set(r.f32('bias'));
     this.pop = growF64(new Float64Array(0), this.Q.rows);
     this.pop.set(r.f64('pop'));
-    const ring = r.i32('ring');
-    this.ring = new Int32Array(Math.max(1, this.o.negativePool));
-    this.ring.set(ring.subarray(0, this.ring.length));
-    this.ringPos = r.num('ringPos') % this.ring.length;
-    this.ringFill = Math.min(r.num('ringFill'), this.ring.length);
+    this.sampler.load(r.i32('ring'), r.num('ringPos'), r.num('ringFill'));
     this.rng.state = r.num('rng');
     this.clock.origin = r.num('origin');
     this.biasClock.origin = r.num('biasOrigin');
