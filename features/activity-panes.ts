@@ -2,6 +2,7 @@ import type { ClickEvent } from '../models/event.js';
 import { TimerHeap } from '../stream/windowing/timer-heap.js';
 import type { WindowEngineStats, WindowSnapshot } from '../stream/windowing/types.js';
 import type { Activity } from './activity.js';
+import type { PaneSink } from './window-changelog-codec.js';
 import { NONE, PaneRows, grow, type PaneRecord } from './pane-rows.js';
 
 export type { PaneRecord } from './pane-rows.js';
@@ -163,6 +164,14 @@ export class ActivityPanes {
     for (let q = this.head[slot]; q !== NONE; q = this.rows.next[q])
       panes.push(this.rows.record(q));
     return { firedTo: this.firedTo[slot], panes };
+  }
+
+  /** As `exportSlot`, into a changelog record under `label`; false when the key holds none. */
+  writeSlot(slot: number, label: string, w: PaneSink): boolean {
+    if (slot >= this.head.length || this.head[slot] === NONE) return false;
+    w.family(label, this.firedTo[slot]);
+    for (let q = this.head[slot]; q !== NONE; q = this.rows.next[q]) this.rows.writeTo(q, w);
+    return true;
   }
 
   /** Replaces the key's panes with a record from `exportSlot` (a restore). */

@@ -15,6 +15,7 @@ import type {
 } from './types.js';
 import type { SessionSummary, UserStates } from './user-state.js';
 import { sessionAggregator, type SessionAcc, type SessionActivity } from './session-activity.js';
+import type { PaneSink } from './window-changelog-codec.js';
 
 /** One hopping feature family (`user_5m`, `item_24h`, ...): packed panes read on demand. */
 export interface PaneFamily {
@@ -157,6 +158,13 @@ export class Families {
       if (r !== undefined) out.set(f.def.label, r);
     }
     return out.size > 0 ? out : undefined;
+  }
+
+  /** As `exportSlot`, into a changelog record: how many families hold panes of the key. */
+  writeSlot(entity: FeatureEntity, slot: number, w: PaneSink): number {
+    let n = 0;
+    for (const f of this.of(entity)) if (f.panes.writeSlot(slot, f.def.label, w)) n++;
+    return n;
   }
 
   importSlot(

@@ -20,6 +20,7 @@ import type {
 } from './types.js';
 import { ItemStates, UserStates } from './user-state.js';
 import type { KeyPanesRecord } from './activity-panes.js';
+import type { PaneSink } from './window-changelog-codec.js';
 
 /**
  * In-process feature state over a click stream: windowed counts per user, item and category
@@ -284,12 +285,17 @@ export class FeatureStore {
 
   /**
    * One key's window state in every family of its entity (window label → its panes, newest
-   * first), for a changelog
-   * codec; undefined when the store holds no window of the key. `restoreWindows` puts it back.
+   * first); undefined when the store holds no window of the key. `restoreWindows` puts it back.
    */
   exportWindows(entity: FeatureEntity, id: string): Map<string, KeyPanesRecord> | undefined {
     const slot = this.indexOf(entity).slotOf(id);
     return slot === undefined ? undefined : this.fams.exportSlot(entity, slot);
+  }
+
+  /** `exportWindows` into a changelog record, not built as objects (nothing if no window). */
+  writeWindows(entity: FeatureEntity, id: string, w: PaneSink): void {
+    const slot = this.indexOf(entity).slotOf(id);
+    if (slot !== undefined) this.fams.writeSlot(entity, slot, w);
   }
 
   restoreWindows(

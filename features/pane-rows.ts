@@ -2,6 +2,7 @@ import { EVENT_TYPES, type ClickEvent, type EventType } from '../models/event.js
 import { TYPE_CODE } from '../models/core/weights.js';
 import type { Activity } from './activity.js';
 import { HashDistinct } from './hash-distinct.js';
+import type { PaneSink } from './window-changelog-codec.js';
 
 const TYPES = EVENT_TYPES.length;
 /** Distinct hashes kept inside a pane's row; a pane with more moves them to a HashDistinct. */
@@ -111,6 +112,28 @@ export class PaneRows {
         break;
       }
     }
+  }
+
+  /** Pane q into a changelog record, as `record` would give it, without building it. */
+  writeTo(q: number, w: PaneSink): void {
+    const k = this.hashN[q];
+    const spilled = k === SPILLED ? this.overflow.get(q) : undefined;
+    const sketch = spilled?.sketch;
+    const { start, units, revenue, first, last } = this;
+    w.pane(
+      start[q],
+      units[q],
+      revenue[q],
+      first[q],
+      last[q],
+      this.counts,
+      q * TYPES,
+      TYPES,
+      sketch,
+    );
+    if (sketch) return;
+    if (spilled !== undefined) spilled.forEachExact((h) => w.hash(h));
+    else for (let i = 0; i < k; i++) w.hash(this.hashes[q * this.inline + i]);
   }
 
   /** Pane q as plain data. */

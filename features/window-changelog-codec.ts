@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter } from '../push/codec.js';
+import { ByteReader } from '../push/codec.js';
 
 /**
  * One pane of a key's hopping windows as plain data: the shape the feature store exports for a
@@ -34,23 +34,184 @@ const VERSION = 1;
 const HASHES = 0;
 const SKETCH = 1;
 
-export function encodeUserWindows(rec: UserWindowsRecord): Uint8Array {
-  const w = new ByteWriter().u8(VERSION).f64(rec.ts).u32(rec.windows.size);
-  for (const [label, key] of rec.windows) {
-    w.str(label).f64(key.firedTo).u32(key.panes.length);
+/**
+ * Receives one key's windows family by family and pane by pane, in the order of the record:
+ * how the feature store writes a changelog record straight from its pane arrays, without
+ * building PaneState objects for it (FeatureStore.writeWindows).
+ */
+export interface PaneSink {
+  family(label: string, firedTo: number): void;
+  /**
+   * A pane of the last family; its counts are `counts[from, from + n)`. Unless `sketch` is
+   * given, `hash` follows once per exact distinct hash.
+   */
+  pane(
+    start: number,
+    units: number,
+    revenue: number,
+    firstTs: number,
+    lastTs: number,
+    counts: ArrayLike<number>,
+    from: number,
+    n: number,
+    sketch: Uint8Array | null | undefined,
+  ): void;
+  hash(h: number): void;
+}
+
+/**
+ * Writes records one after another into a chunk of memory that is never overwritten, so the
+ * record `end` returns is a view that stays valid (a changelog message holds it until its
+ * commit) and a batch of records costs one allocation per chunk instead of one per record.
+ * Counts (families, panes, hashes) are written as placeholders and patched as items follow.
+ */
+export class WindowsRecordWriter implements PaneSink {
+  private buf: Uint8Array;
+  private view: DataView;
+  private n = 0;
+  /** Where the record being written starts, and where its counts are. */
+  private rec = 0;
+  private famAt = 0;
+  private paneAt = 0;
+  private hashAt = 0;
+  private fams = 0;
+  private panes = 0;
+  private hashes = 0;
+  /** Encoded family labels. Bound: the labels of the feature config's families. */
+  private readonly labels = new Map<string, Uint8Array>();
+  private static readonly enc = new TextEncoder();
+
+  constructor(private readonly chunkBytes = 1 << 18) {
+    this.buf = new Uint8Array(chunkBytes);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** Families written to the record since `begin`. */
+  get families(): number {
+    return this.fams;
+  }
+
+  begin(ts: number): void {
+    this.rec = this.n;
+    this.u8(VERSION);
+    this.f64(ts);
+    this.famAt = this.n;
+    this.u32(0);
+    this.fams = 0;
+  }
+
+  family(label: string, firedTo: number): void {
+    let b = this.labels.get(label);
+    if (b === undefined) this.labels.set(label, (b = WindowsRecordWriter.enc.encode(label)));
+    this.u32(b.length);
+    this.room(b.length);
+    this.buf.set(b, this.n);
+    this.n += b.length;
+    this.f64(firedTo);
+    this.paneAt = this.n;
+    this.u32(0);
+    this.panes = 0;
+    this.view.setUint32(this.famAt, ++this.fams, true);
+  }
+
+  pane(
+    start: number,
+    units: number,
+    revenue: number,
+    firstTs: number,
+    lastTs: number,
+    counts: ArrayLike<number>,
+    from: number,
+    n: number,
+    sketch: Uint8Array | null | undefined,
+  ): void {
+    this.f64(start);
+    this.f64(units);
+    this.f64(revenue);
+    this.f64(firstTs);
+    this.f64(lastTs);
+    this.u32(n);
+    for (let i = 0; i < n; i++) this.u32(counts[from + i] as number);
+    if (sketch) {
+      this.u8(SKETCH);
+      this.u32(sketch.length);
+      this.room(sketch.length);
+      this.buf.set(sketch, this.n);
+      this.n += sketch.length;
+    } else {
+      this.u8(HASHES);
+      this.hashAt = this.n;
+      this.u32(0);
+      this.hashes = 0;
+    }
+    this.view.setUint32(this.paneAt, ++this.panes, true);
+  }
+
+  hash(h: number): void {
+    this.u32(h);
+    this.view.setUint32(this.hashAt, ++this.hashes, true);
+  }
+
+  /** The record since `begin`: a view that later records never overwrite. */
+  end(): Uint8Array {
+    return this.buf.subarray(this.rec, this.n);
+  }
+
+  /** Drops the record since `begin` (its space is reused). */
+  discard(): void {
+    this.n = this.rec;
+  }
+
+  private u8(v: number): void {
+    this.room(1);
+    this.buf[this.n++] = v;
+  }
+
+  private u32(v: number): void {
+    this.room(4);
+    this.view.setUint32(this.n, v >>> 0, true);
+    this.n += 4;
+  }
+
+  private f64(v: number): void {
+    this.room(8);
+    this.view.setFloat64(this.n, v, true);
+    this.n += 8;
+  }
+
+  /** A new chunk when the record would not fit; the record so far moves to its start. */
+  private room(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    const sofar = this.n - this.rec;
+    const next = new Uint8Array(Math.max(this.chunkBytes, 2 * (sofar + k)));
+    next.set(this.buf.subarray(this.rec, this.n));
+    this.famAt -= this.rec;
+    this.paneAt -= this.rec;
+    this.hashAt -= this.rec;
+    this.n = sofar;
+    this.rec = 0;
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+}
+
+/** Writes a record's windows to a sink (what the store does from its arrays). */
+export function writeWindowsTo(windows: ReadonlyMap<string, KeyWindowsState>, w: PaneSink): void {
+  for (const [label, key] of windows) {
+    w.family(label, key.firedTo);
     for (const p of key.panes) {
-      w.f64(p.start).f64(p.units).f64(p.revenue).f64(p.firstTs).f64(p.lastTs);
-      w.u32(p.counts.length);
-      for (const c of p.counts) w.u32(c);
-      if (p.sketch) w.u8(SKETCH).bytes(p.sketch);
-      else {
-        const hashes = p.hashes ?? [];
-        w.u8(HASHES).u32(hashes.length);
-        for (const h of hashes) w.u32(h);
-      }
+      const { counts } = p;
+      w.pane(p.start, p.units, p.revenue, p.firstTs, p.lastTs, counts, 0, counts.length, p.sketch);
+      if (!p.sketch) for (const h of p.hashes ?? []) w.hash(h);
     }
   }
-  return w.done();
+}
+
+export function encodeUserWindows(rec: UserWindowsRecord): Uint8Array {
+  const w = new WindowsRecordWriter(256);
+  w.begin(rec.ts);
+  writeWindowsTo(rec.windows, w);
+  return w.end();
 }
 
 /** Throws (RangeError) on bytes of another version or damaged bytes. */

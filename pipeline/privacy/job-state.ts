@@ -13,6 +13,8 @@ export interface JobState {
   readonly quality?: { forgetUser(userId: string): boolean } | undefined;
   /** Which users' Redis state is loaded (pipeline/runtime/user-state.ts). */
   readonly current: { forgetUser(userId: string): void };
+  /** The state changelogs (push-durability.ts): tombstones for the users' feature windows. */
+  readonly changelog?: { forgetUser(userId: string): void } | undefined;
 }
 
 /** Users found (and erased) per part of the state, for the audit row. */
@@ -45,6 +47,7 @@ export function eraseJobState(
     if (!keepPush && state.push?.forgetUser(id)) out.push++;
     if (state.quality?.forgetUser(id)) out.evaluation++;
     state.current.forgetUser(id);
+    state.changelog?.forgetUser(id);
   }
   return out;
 }

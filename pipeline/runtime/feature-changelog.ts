@@ -1,7 +1,8 @@
 import {
   decodeUserWindows,
-  encodeUserWindows,
+  WindowsRecordWriter,
   type KeyWindowsState,
+  type PaneSink,
 } from '../../features/window-changelog-codec.js';
 import type { GraphBatch } from '../../operators/types.js';
 import type { Config } from '../../config/schema.js';
@@ -20,6 +21,8 @@ export interface UserWindowsAccess {
   readonly watermark: number;
   readonly config: WindowHorizonConfig;
   exportWindows(entity: 'user', id: string): ReadonlyMap<string, KeyWindowsState> | undefined;
+  /** The user's windows into a record (nothing when the store holds none). */
+  writeWindows(entity: 'user', id: string, w: PaneSink): void;
   restoreWindows(
     entity: 'user',
     id: string,
@@ -48,8 +51,8 @@ export interface FeatureChangelogOptions {
 const NO_WINDOWS: ReadonlyMap<string, KeyWindowsState> = new Map();
 
 interface Tracked {
-  readonly partition: number;
-  readonly ts: number;
+  partition: number;
+  ts: number;
 }
 
 /**
@@ -68,41 +71,77 @@ export class FeatureChangelog {
    */
   private readonly tracked = new Map<string, Tracked>();
   private restoring: Promise<void> = Promise.resolve();
+  /** Records are written into shared chunks (see WindowsRecordWriter). */
+  private readonly writer = new WindowsRecordWriter();
+  /** Per batch, reused: the touched users' last input partition and newest event time. */
+  private readonly batchPartition = new Map<string, number>();
+  private readonly batchTs = new Map<string, number>();
+  /** Tombstones of erased users, for the next batch's transaction. Bound: erasures since then. */
+  private erased: OutMessage[] = [];
 
   constructor(
     private readonly store: UserWindowsAccess,
     private readonly opts: FeatureChangelogOptions,
   ) {}
 
-  /** Right after the store ingested `batch`: the records of the users it touched. */
+  /**
+   * Right after the store ingested `batch`: one record per user it touched (however many of
+   * their events it holds), encoded from the store's pane arrays into a shared chunk.
+   */
   take(batch: GraphBatch): OutMessage[] {
-    const touched = new Map<string, Tracked>();
+    const parts = this.batchPartition;
+    const newest = this.batchTs;
     for (const { event, topic, partition } of batch.events) {
       if (topic !== this.opts.inputTopic) continue;
-      const prev = touched.get(event.userId);
-      touched.set(event.userId, { partition, ts: Math.max(prev?.ts ?? -Infinity, event.ts) });
+      const u = event.userId;
+      parts.set(u, partition);
+      const prev = newest.get(u);
+      if (prev === undefined || event.ts > prev) newest.set(u, event.ts);
     }
-    const out: OutMessage[] = [];
-    for (const [userId, t] of touched) {
-      const prev = this.tracked.get(userId);
-      const ts = Math.max(prev?.ts ?? -Infinity, t.ts);
-      this.tracked.delete(userId);
-      const windows = this.store.exportWindows('user', userId);
-      if (windows === undefined) {
-        out.push(this.tombstone(userId, t.partition));
+    const out = this.erased;
+    this.erased = [];
+    const w = this.writer;
+    for (const [userId, partition] of parts) {
+      let t = this.tracked.get(userId);
+      const ts = Math.max(t?.ts ?? -Infinity, newest.get(userId) as number);
+      if (t !== undefined) this.tracked.delete(userId);
+      w.begin(ts);
+      this.store.writeWindows('user', userId, w);
+      if (w.families === 0) {
+        w.discard();
+        out.push(this.tombstone(userId, partition));
         continue;
       }
-      this.tracked.set(userId, { partition: t.partition, ts });
-      const value = encodeUserWindows({ ts, windows });
+      if (t === undefined) t = { partition, ts };
+      else {
+        t.partition = partition;
+        t.ts = ts;
+      }
+      this.tracked.set(userId, t);
+      const value = w.end();
       out.push({
         topic: this.opts.topic,
-        partition: t.partition,
+        partition,
         key: userId,
         value: Buffer.from(value.buffer, value.byteOffset, value.byteLength),
       });
     }
+    parts.clear();
+    newest.clear();
     this.expire(out);
     return out;
+  }
+
+  /**
+   * Right to erasure (after the store forgot the user): the id leaves the tracking map and the
+   * next batch's transaction carries the user's tombstone, after any record of theirs still in
+   * flight. A user not tracked here has no record from this process.
+   */
+  forget(userId: string): void {
+    const t = this.tracked.get(userId);
+    if (t === undefined) return;
+    this.tracked.delete(userId);
+    this.erased.push(this.tombstone(userId, t.partition));
   }
 
   /** Tombstones the least recent users whose windows are all gone, and those over the cap. */

@@ -95,6 +95,14 @@ export class PushDurability {
     this.featureLog?.revoked(partitions);
   }
 
+  /**
+   * Right to erasure, after the stores forgot the user: the feature changelog stops tracking
+   * them and tombstones their record (the push changelog does so through the engine's changes).
+   */
+  forgetUser(userId: string): void {
+    this.featureLog?.forget(userId);
+  }
+
   /** Resolves once every assigned partition's outbox and state are restored. */
   async ready(): Promise<void> {
     await this.outbox?.ready();

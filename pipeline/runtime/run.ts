@@ -313,7 +313,15 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     group: deps.group,
     log,
     modelVersion,
-    state: { model: recommender, history, features, push, quality, current: users },
+    state: {
+      model: recommender,
+      history,
+      features,
+      push,
+      quality,
+      current: users,
+      changelog: durable,
+    },
     erased,
     settle: async () => {
       delivery.flushNow();

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { KeyWindowsState } from '../../features/window-changelog-codec.js';
+import {
+  writeWindowsTo,
+  type KeyWindowsState,
+  type PaneSink,
+} from '../../features/window-changelog-codec.js';
 import type { GraphBatch } from '../../operators/types.js';
 import type { ChangelogValue } from '../../kafka/changelog-reader.js';
 import type { OutMessage } from '../../kafka/transactional-producer.js';
@@ -38,6 +42,11 @@ class FakeStore implements UserWindowsAccess {
 
   exportWindows(_e: 'user', id: string): ReadonlyMap<string, KeyWindowsState> | undefined {
     return this.users.get(id);
+  }
+
+  writeWindows(_e: 'user', id: string, w: PaneSink): void {
+    const windows = this.users.get(id);
+    if (windows) writeWindowsTo(windows, w);
   }
 
   restoreWindows(_e: 'user', id: string, _ts: number, w: ReadonlyMap<string, KeyWindowsState>) {
@@ -154,6 +163,30 @@ describe('FeatureChangelog', () => {
     restored.assigned([0]);
     await restored.ready();
     expect([...next.users.keys()].sort()).toEqual(['c', 'd']);
+  });
+
+  it('an erased user leaves the tracking map and is tombstoned in the next batch', async () => {
+    const store = new FakeStore();
+    const c = changelog(store, new Map(), 1);
+    store.add('gone', MIN);
+    const out = c.take(batch([{ user: 'gone', partition: 2, ts: MIN }]));
+    store.users.delete('gone'); // the store's own erasure
+    c.forget('gone');
+    c.forget('never-seen'); // nothing of theirs was written here: no tombstone
+    store.add('b', 2 * MIN);
+    const next = c.take(batch([{ user: 'b', partition: 0, ts: 2 * MIN }]));
+    expect(next.map((m) => [m.key, m.partition, m.value === null])).toEqual([
+      ['gone', 2, true],
+      ['b', 0, false],
+    ]);
+    // nothing of theirs is left to expire later: past the horizon only b is tombstoned
+    store.watermark = 3 * MIN + HORIZON;
+    expect(c.take(batch([])).map((m) => [m.key, m.value])).toEqual([['b', null]]);
+    const restored = new FakeStore();
+    const r = changelog(restored, topicOf([...out, ...next]));
+    r.assigned([0, 1, 2]);
+    await r.ready();
+    expect([...restored.users.keys()]).toEqual(['b']);
   });
 
   it('horizon: the longest user window plus out-of-orderness and lateness', () => {
