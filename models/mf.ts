@@ -178,14 +178,15 @@ export class MfRecommender implements Recommender {
     }
     // other instances apply the item's change (the item state replica, docs/scaling.md)
     const deltas = this.ctx.deltas;
-    const delta = deltas?.factor(j);
+    const at = deltas === undefined ? 0 : deltas.factorRow(j);
+    const delta = deltas?.fac;
     for (let d = 0; d < dim; d++) {
       const p = P[pu + d];
       const q = Q[qj + d];
       g[d] += coef * q;
       const next = q - lr * (coef * p + reg * q);
       Q[qj + d] = next;
-      if (delta !== undefined) delta[d] += next - q;
+      if (delta !== undefined) delta[at + d] += next - q;
     }
     if (useBias) {
       const bias = b[j] * bs;
@@ -193,7 +194,7 @@ export class MfRecommender implements Recommender {
       b[j] = next * this.biasInfl;
       // in the bias clock's units relative to the batch, like the decayed counters
       if (delta !== undefined && deltas !== undefined)
-        delta[dim] += (next - bias) * this.biasInfl * deltas.unit(SCALARS, this.biasClock);
+        delta[at + dim] += (next - bias) * this.biasInfl * deltas.unit(SCALARS, this.biasClock);
     }
   }
 

@@ -31,8 +31,10 @@ set -m
 pids=()
 for ((i = 0; i < n; i++)); do
   port=$((base == 0 ? 0 : base + i))
+  # RECPIPE_INSTANCES_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=DIR" (not allowed in NODE_OPTIONS)
+  # shellcheck disable=SC2086
   RECPIPE_KAFKA_INSTANCE_ID="${prefix}${i}" \
-    node bin/recpipe.js run --http-port "$port" "$@" >"$dir/instance-$i.log" 2>&1 &
+    node ${RECPIPE_INSTANCES_NODE_ARGS:-} bin/recpipe.js run --http-port "$port" "$@" >"$dir/instance-$i.log" 2>&1 &
   pids+=("$!")
   echo "$!" >"$dir/instance-$i.pid"
   echo "instance ${prefix}${i}: pid $! http port $port log $dir/instance-$i.log" >&2

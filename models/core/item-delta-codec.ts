@@ -10,14 +10,13 @@ const HEADER = 48;
  * decodes every other instance's records.
  */
 export function encodeItemDeltas(r: ItemDeltaRecord): Uint8Array {
-  const enc = new TextEncoder();
-  const names = r.items.map((s) => enc.encode(s));
+  const names = r.items.map(utf8);
   const n = r.items.length;
   const f = r.factorItems.length;
   const p = r.pairRows.length;
   const numeric = 8 * n * SCALARS + 4 * (f + f * (r.dim + 1) + 3 * p) + 4 * n;
   let text = 0;
-  for (const b of names) text += b.byteLength;
+  for (const b of names) text += typeof b === 'string' ? b.length : b.byteLength;
   const out = new Uint8Array(HEADER + numeric + text);
   const v = new DataView(out.buffer);
   v.setUint32(0, MAGIC, true);
@@ -40,12 +39,28 @@ export function encodeItemDeltas(r: ItemDeltaRecord): Uint8Array {
   put(r.pairRows);
   put(r.pairCols);
   put(r.pairValues);
-  put(Uint32Array.from(names, (b) => b.byteLength));
+  put(Uint32Array.from(names, (b) => (typeof b === 'string' ? b.length : b.byteLength)));
   for (const b of names) {
-    out.set(b, at);
-    at += b.byteLength;
+    if (typeof b === 'string') {
+      for (let c = 0; c < b.length; c++) out[at + c] = b.charCodeAt(c);
+      at += b.length;
+    } else {
+      out.set(b, at);
+      at += b.byteLength;
+    }
   }
   return out;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * An ASCII id as itself (written byte by byte: item ids are nearly always ASCII, and a
+ * TextEncoder call per id cost more than the rest of encoding), any other as UTF-8 bytes.
+ */
+function utf8(s: string): string | Uint8Array {
+  for (let c = 0; c < s.length; c++) if (s.charCodeAt(c) > 0x7f) return encoder.encode(s);
+  return s;
 }
 
 /** The record, or undefined for bytes that are not one (a foreign or damaged message). */
@@ -85,15 +100,8 @@ export function decodeItemDeltas(bytes: Uint8Array): ItemDeltaRecord | undefined
   const pairValues = f32(p);
   const lengths = new Uint32Array(buf, at, n);
   at += 4 * n;
-  const dec = new TextDecoder();
-  const items: string[] = [];
-  const raw = new Uint8Array(buf);
-  for (let k = 0; k < n; k++) {
-    const len = lengths[k] as number;
-    if (at + len > buf.byteLength) return undefined;
-    items.push(dec.decode(raw.subarray(at, at + len)));
-    at += len;
-  }
+  const items = decodeNames(new Uint8Array(buf), at, lengths);
+  if (!items) return undefined;
   for (const a of [factorItems, pairRows, pairCols])
     for (const x of a) if (x < 0 || x >= n) return undefined;
   return {
@@ -110,4 +118,34 @@ export function decodeItemDeltas(bytes: Uint8Array): ItemDeltaRecord | undefined
     pairCols,
     pairValues,
   };
+}
+
+const decoder = new TextDecoder();
+
+/** The ids of the text section: decoded at once and cut when it is ASCII (the usual case). */
+function decodeNames(raw: Uint8Array, from: number, lengths: Uint32Array): string[] | undefined {
+  let end = from;
+  for (const len of lengths) end += len;
+  if (end > raw.byteLength) return undefined;
+  let ascii = true;
+  for (let x = from; x < end; x++)
+    if ((raw[x] as number) > 0x7f) {
+      ascii = false;
+      break;
+    }
+  const items: string[] = [];
+  let at = from;
+  if (ascii) {
+    const text = decoder.decode(raw.subarray(from, end));
+    for (const len of lengths) {
+      items.push(text.substring(at - from, at - from + len));
+      at += len;
+    }
+    return items;
+  }
+  for (const len of lengths) {
+    items.push(decoder.decode(raw.subarray(at, at + len)));
+    at += len;
+  }
+  return items;
 }

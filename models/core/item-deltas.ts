@@ -1,3 +1,4 @@
+import { growF32, growF64, growI32, growU8 } from './arrays.js';
 import type { DecayClock } from './decay.js';
 
 /**
@@ -18,25 +19,49 @@ export const POPULAR = 3;
 export const INTENT = 4;
 export const SCALARS = 5;
 
-/** Pair keys row·2^26 + col stay exact in a double while ids stay below 2^26 (limits.items). */
-const PAIR_SHIFT = 67_108_864;
+const EMPTY = -1;
 
+/**
+ * Gathers a batch's item-side changes in typed arrays: a model records one to a few dozen
+ * values per learned event (5 factor rows, up to 16 co-visitation pairs), so a Map lookup per
+ * value, with boxed double keys for pairs, cost more than learning itself (BENCHMARKS.md,
+ * horizontal scale). Items get a dense slot per batch through a stamped per-item index; pairs
+ * live in an open-addressing table of (row, column) keys.
+ */
 export class ItemDeltaCollector {
   /** Reference event time of the values gathered since the last take(); NaN while empty. */
   ref = Number.NaN;
   /** Newest event time gathered since the last take(). */
   last = Number.NEGATIVE_INFINITY;
   events = 0;
-  /** Per item id: its SCALARS counters. Bound: the items touched by one batch. */
-  scalars = new Map<number, Float64Array>();
-  /** Co-visitation increments by row·2^26 + col. Bound: the pairs touched by one batch. */
-  pairs = new Map<number, number>();
-  /** Per item id: Δ factors then Δ bias (dim + 1). Bound: the items touched by one batch. */
-  factors = new Map<number, Float32Array>();
+  /**
+   * Factor-delta rows (Δq[0..dim), Δbias at dim), one per slot: factorRow() returns an offset
+   * into this array, which may be replaced by a larger one on the next factorRow() call.
+   */
+  fac: Float32Array;
+  /** Per item id: the batch (epoch) its slot belongs to, and the slot. Bound: the item count. */
+  private stamp = new Int32Array(0);
+  private slotOf = new Int32Array(0);
+  private epoch = 1;
+  /** Per slot: item id, SCALARS counters, whether it has a factor row. Bound: items per batch. */
+  private slotItem = new Int32Array(256);
+  private sc = new Float64Array(256 * SCALARS);
+  private hasFac = new Uint8Array(256);
+  private slots = 0;
+  /** Pair table: keys (row, col) interleaved, values, used buckets in insertion order. */
+  private pk = new Int32Array(2 * 1024).fill(EMPTY);
+  private pv = new Float64Array(1024);
+  private used = new Int32Array(512);
+  private nPairs = 0;
+  /** Per item id: its delta partition, for `partCount` partitions (-1 = not computed yet). */
+  private partOf = new Int32Array(0);
+  private partCount = 0;
   private readonly origin = new Float64Array(SCALARS + 1).fill(Number.NaN);
   private readonly scale = new Float64Array(SCALARS + 1);
 
-  constructor(readonly dim: number) {}
+  constructor(readonly dim: number) {
+    this.fac = new Float32Array(256 * (dim + 1));
+  }
 
   /** Called once per learned event, before its components record anything. */
   begin(ts: number): void {
@@ -58,27 +83,42 @@ export class ItemDeltaCollector {
   }
 
   scalar(item: number, slot: number, value: number): void {
-    let s = this.scalars.get(item);
-    if (s === undefined) {
-      s = new Float64Array(SCALARS);
-      this.scalars.set(item, s);
-    }
-    s[slot] += value;
+    // slot() may replace this.sc: read the field after it
+    const at = this.slot(item) * SCALARS + slot;
+    this.sc[at] += value;
   }
 
   pair(row: number, col: number, value: number): void {
-    const key = row * PAIR_SHIFT + col;
-    this.pairs.set(key, (this.pairs.get(key) ?? 0) + value);
+    let mask = this.pv.length - 1;
+    let h = (Math.imul(row, 0x9e3779b1) ^ Math.imul(col, 0x85ebca6b)) & mask;
+    const pk = this.pk;
+    for (;;) {
+      const r = pk[2 * h] as number;
+      if (r === EMPTY) break;
+      if (r === row && pk[2 * h + 1] === col) {
+        this.pv[h] += value;
+        return;
+      }
+      h = (h + 1) & mask;
+    }
+    if (2 * (this.nPairs + 1) > this.pv.length) {
+      this.growPairs();
+      mask = this.pv.length - 1;
+      h = (Math.imul(row, 0x9e3779b1) ^ Math.imul(col, 0x85ebca6b)) & mask;
+      while (this.pk[2 * h] !== EMPTY) h = (h + 1) & mask;
+    }
+    this.pk[2 * h] = row;
+    this.pk[2 * h + 1] = col;
+    this.pv[h] = value;
+    if (this.nPairs >= this.used.length) this.used = growI32(this.used, this.nPairs + 1);
+    this.used[this.nPairs++] = h;
   }
 
-  /** The factor-delta row of `item` (Δq[0..dim), Δbias at dim), created on first use. */
-  factor(item: number): Float32Array {
-    let f = this.factors.get(item);
-    if (f === undefined) {
-      f = new Float32Array(this.dim + 1);
-      this.factors.set(item, f);
-    }
-    return f;
+  /** Offset in `fac` of the factor-delta row of `item`, created (zero) on first use. */
+  factorRow(item: number): number {
+    const s = this.slot(item);
+    this.hasFac[s] = 1;
+    return s * (this.dim + 1);
   }
 
   get empty(): boolean {
@@ -87,30 +127,160 @@ export class ItemDeltaCollector {
 
   /** What was gathered, by item name, split by item partition; starts over. */
   take(name: (item: number) => string, partitions: number): ItemDeltaRecord[] {
-    const builders = new Map<number, RecordBuilder>();
-    const of = (q: number): RecordBuilder => {
-      let b = builders.get(q);
-      if (b === undefined) {
-        b = new RecordBuilder(this.ref, this.last, this.events, this.dim, q);
-        builders.set(q, b);
-      }
-      return b;
-    };
-    const part = (i: number): number => itemPartition(name(i), partitions);
-    for (const [i, s] of this.scalars) of(part(i)).scalar(name(i), s);
-    for (const [i, f] of this.factors) of(part(i)).factor(name(i), f);
-    for (const [key, v] of this.pairs) {
-      const row = Math.floor(key / PAIR_SHIFT);
-      of(part(row)).pair(name(row), name(key - row * PAIR_SHIFT), v);
-    }
+    const records = this.build(name, Math.max(1, partitions));
     this.ref = Number.NaN;
     this.last = Number.NEGATIVE_INFINITY;
     this.events = 0;
     this.origin.fill(Number.NaN);
-    this.scalars = new Map();
-    this.pairs = new Map();
-    this.factors = new Map();
-    return [...builders.values()].map((b) => b.build());
+    this.epoch++;
+    this.slots = 0;
+    for (let t = 0; t < this.nPairs; t++) this.pk[2 * (this.used[t] as number)] = EMPTY;
+    this.nPairs = 0;
+    return records;
+  }
+
+  private slot(item: number): number {
+    if (item >= this.stamp.length) {
+      this.stamp = growI32(this.stamp, item + 1);
+      this.slotOf = growI32(this.slotOf, item + 1);
+    }
+    if (this.stamp[item] === this.epoch) return this.slotOf[item] as number;
+    const s = this.slots++;
+    if (s >= this.slotItem.length) {
+      const n = 2 * this.slotItem.length;
+      this.slotItem = growI32(this.slotItem, n);
+      this.sc = growF64(this.sc, n * SCALARS);
+      this.hasFac = growU8(this.hasFac, n);
+      this.fac = growF32(this.fac, n * (this.dim + 1));
+    }
+    this.stamp[item] = this.epoch;
+    this.slotOf[item] = s;
+    this.slotItem[s] = item;
+    this.sc.fill(0, s * SCALARS, (s + 1) * SCALARS);
+    this.fac.fill(0, s * (this.dim + 1), (s + 1) * (this.dim + 1));
+    this.hasFac[s] = 0;
+    return s;
+  }
+
+  private growPairs(): void {
+    const pk = this.pk;
+    const pv = this.pv;
+    const cap = 2 * pv.length;
+    const mask = cap - 1;
+    this.pk = new Int32Array(2 * cap).fill(EMPTY);
+    this.pv = new Float64Array(cap);
+    for (let t = 0; t < this.nPairs; t++) {
+      const o = this.used[t] as number;
+      const row = pk[2 * o] as number;
+      const col = pk[2 * o + 1] as number;
+      let h = (Math.imul(row, 0x9e3779b1) ^ Math.imul(col, 0x85ebca6b)) & mask;
+      while (this.pk[2 * h] !== EMPTY) h = (h + 1) & mask;
+      this.pk[2 * h] = row;
+      this.pk[2 * h + 1] = col;
+      this.pv[h] = pv[o] as number;
+      this.used[t] = h;
+    }
+  }
+
+  private part(item: number, name: (item: number) => string): number {
+    if (item >= this.partOf.length) this.partOf = growI32(this.partOf, item + 1, EMPTY);
+    let q = this.partOf[item] as number;
+    if (q < 0) {
+      q = itemPartition(name(item), this.partCount);
+      this.partOf[item] = q;
+    }
+    return q;
+  }
+
+  /**
+   * One record per partition that has anything: its items (those of the partition, then the
+   * columns of its pairs that belong to other partitions), their counters, factor rows, pairs.
+   */
+  private build(name: (item: number) => string, partitions: number): ItemDeltaRecord[] {
+    if (partitions !== this.partCount) {
+      this.partCount = partitions;
+      this.partOf.fill(EMPTY);
+    }
+    const dim1 = this.dim + 1;
+    const slotPart = new Int32Array(this.slots);
+    const nItems = new Int32Array(partitions);
+    const nFac = new Int32Array(partitions);
+    const nPair = new Int32Array(partitions);
+    for (let s = 0; s < this.slots; s++) {
+      const q = this.part(this.slotItem[s] as number, name);
+      slotPart[s] = q;
+      nItems[q]++;
+      if (this.hasFac[s] === 1) nFac[q]++;
+    }
+    const pairPart = new Int32Array(this.nPairs);
+    let top = this.stamp.length - 1;
+    for (let t = 0; t < this.nPairs; t++) {
+      const o = this.used[t] as number;
+      top = Math.max(top, this.pk[2 * o] as number, this.pk[2 * o + 1] as number);
+      const q = this.part(this.pk[2 * o] as number, name);
+      pairPart[t] = q;
+      nPair[q]++;
+    }
+    this.stamp = growI32(this.stamp, top + 1);
+    this.slotOf = growI32(this.slotOf, top + 1);
+    // Local index of an item inside the record being built: slotOf[] with a fresh stamp.
+    const out: ItemDeltaRecord[] = [];
+    for (let q = 0; q < partitions; q++) {
+      if (nItems[q] === 0 && nPair[q] === 0) continue;
+      const mark = ++this.epoch;
+      const items: string[] = [];
+      const localOf = (item: number): number => {
+        if (this.stamp[item] === mark) return this.slotOf[item] as number;
+        this.stamp[item] = mark;
+        this.slotOf[item] = items.length;
+        items.push(name(item));
+        return items.length - 1;
+      };
+      const scalars: number[] = [];
+      const factorItems = new Int32Array(nFac[q] as number);
+      const factors = new Float32Array((nFac[q] as number) * dim1);
+      let f = 0;
+      for (let s = 0; s < this.slots; s++) {
+        if (slotPart[s] !== q) continue;
+        const k = localOf(this.slotItem[s] as number);
+        for (let x = 0; x < SCALARS; x++) scalars.push(this.sc[s * SCALARS + x] as number);
+        if (this.hasFac[s] === 1) {
+          factorItems[f] = k;
+          factors.set(this.fac.subarray(s * dim1, (s + 1) * dim1), f * dim1);
+          f++;
+        }
+      }
+      const np = nPair[q] as number;
+      const pairRows = new Int32Array(np);
+      const pairCols = new Int32Array(np);
+      const pairValues = new Float32Array(np);
+      let p = 0;
+      for (let t = 0; t < this.nPairs; t++) {
+        if (pairPart[t] !== q) continue;
+        const o = this.used[t] as number;
+        pairRows[p] = localOf(this.pk[2 * o] as number);
+        pairCols[p] = localOf(this.pk[2 * o + 1] as number);
+        pairValues[p] = this.pv[o] as number;
+        p++;
+      }
+      // columns of other partitions carry no counters: zeros
+      while (scalars.length < items.length * SCALARS) scalars.push(0);
+      out.push({
+        partition: q,
+        ref: this.ref,
+        last: this.last,
+        events: this.events,
+        dim: this.dim,
+        items,
+        scalars: Float64Array.from(scalars),
+        factorItems,
+        factors,
+        pairRows,
+        pairCols,
+        pairValues,
+      });
+    }
+    return out;
   }
 }
 
@@ -132,69 +302,6 @@ export interface ItemDeltaRecord {
   readonly pairRows: Int32Array;
   readonly pairCols: Int32Array;
   readonly pairValues: Float32Array;
-}
-
-class RecordBuilder {
-  private readonly index = new Map<string, number>();
-  private readonly items: string[] = [];
-  private scalars: number[] = [];
-  private readonly factorItems: number[] = [];
-  private readonly factors: number[] = [];
-  private readonly rows: number[] = [];
-  private readonly cols: number[] = [];
-  private readonly values: number[] = [];
-
-  constructor(
-    private readonly ref: number,
-    private readonly last: number,
-    private readonly events: number,
-    private readonly dim: number,
-    private readonly partition: number,
-  ) {}
-
-  private id(item: string): number {
-    let k = this.index.get(item);
-    if (k === undefined) {
-      k = this.items.length;
-      this.index.set(item, k);
-      this.items.push(item);
-      for (let s = 0; s < SCALARS; s++) this.scalars.push(0);
-    }
-    return k;
-  }
-
-  scalar(item: string, s: Float64Array): void {
-    const k = this.id(item);
-    for (let x = 0; x < SCALARS; x++) this.scalars[k * SCALARS + x] = s[x] as number;
-  }
-
-  factor(item: string, f: Float32Array): void {
-    this.factorItems.push(this.id(item));
-    for (const v of f) this.factors.push(v);
-  }
-
-  pair(row: string, col: string, v: number): void {
-    this.rows.push(this.id(row));
-    this.cols.push(this.id(col));
-    this.values.push(v);
-  }
-
-  build(): ItemDeltaRecord {
-    return {
-      partition: this.partition,
-      ref: this.ref,
-      last: this.last,
-      events: this.events,
-      dim: this.dim,
-      items: this.items,
-      scalars: Float64Array.from(this.scalars),
-      factorItems: Int32Array.from(this.factorItems),
-      factors: Float32Array.from(this.factors),
-      pairRows: Int32Array.from(this.rows),
-      pairCols: Int32Array.from(this.cols),
-      pairValues: Float32Array.from(this.values),
-    };
-  }
 }
 
 /** The item's partition of the delta topic: FNV-1a of its id (stable across processes). */
