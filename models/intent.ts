@@ -137,8 +137,8 @@ export class SessionIntent {
     const f = this.clock.advance(r.ref);
     if (f !== 1) for (let c = 0; c < this.mass.length; c++) this.mass[c] *= f;
     const w = this.clock.weight(r.ref);
-    for (let k = 0; k < ids.length; k++) {
-      const i = ids[k];
+    for (let k = 0; k < r.scalarItems.length; k++) {
+      const i = ids[r.scalarItems[k]];
       const add = r.scalars[k * SCALARS + INTENT];
       if (i < 0 || add === 0 || this.itemCat[i] < 0) continue;
       this.mass[i] += add * w;

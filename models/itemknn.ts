@@ -192,8 +192,8 @@ export class ItemKnnRecommender implements Recommender {
     const f = this.clock.advance(r.ref);
     if (f !== 1) this.rescale(f);
     const w = this.clock.weight(r.ref);
-    for (let k = 0; k < ids.length; k++) {
-      const i = ids[k];
+    for (let k = 0; k < r.scalarItems.length; k++) {
+      const i = ids[r.scalarItems[k]];
       const v = r.scalars[k * SCALARS + KNN_POP];
       if (i < 0 || v === 0) continue;
       this.pop[i] += v * w;

@@ -231,9 +231,10 @@ export class MfRecommender implements Recommender {
     const f = this.clock.advance(r.ref);
     if (f !== 1) for (let c = 0; c < this.pop.length; c++) this.pop[c] *= f;
     const w = this.clock.weight(r.ref);
-    for (let k = 0; k < ids.length; k++) {
+    for (let k = 0; k < r.scalarItems.length; k++) {
+      const i = ids[r.scalarItems[k]];
       const v = r.scalars[k * SCALARS + MF_POP];
-      if (ids[k] >= 0 && v !== 0) this.pop[ids[k]] += v * w;
+      if (i >= 0 && v !== 0) this.pop[i] += v * w;
     }
     const dim = this.o.dim;
     if (r.dim !== dim) return;

@@ -72,10 +72,11 @@ export class PopularRecommender implements Recommender {
       this.maxPop *= f;
     }
     const w = this.clock.weight(r.ref);
-    for (let k = 0; k < ids.length; k++) {
+    for (let k = 0; k < r.scalarItems.length; k++) {
       const add = r.scalars[k * SCALARS + POPULAR];
-      if (ids[k] < 0 || add === 0) continue;
-      const v = (this.pop[ids[k]] += add * w);
+      const i = ids[r.scalarItems[k]];
+      if (i < 0 || add === 0) continue;
+      const v = (this.pop[i] += add * w);
       if (v > this.maxPop) this.maxPop = v;
     }
     if (r.last > this.lastTs) this.lastTs = r.last;

@@ -136,10 +136,11 @@ export class TrendingRecommender implements Recommender {
       this.maxScore *= f;
     }
     const w = this.clock.weight(r.ref);
-    for (let k = 0; k < ids.length; k++) {
+    for (let k = 0; k < r.scalarItems.length; k++) {
       const add = r.scalars[k * SCALARS + TREND];
-      if (ids[k] < 0 || add === 0) continue;
-      const v = (this.score[ids[k]] += add * w);
+      const i = ids[r.scalarItems[k]];
+      if (i < 0 || add === 0) continue;
+      const v = (this.score[i] += add * w);
       if (v > this.maxScore) this.maxScore = v;
       this.sinceRefresh++;
     }

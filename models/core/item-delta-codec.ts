@@ -1,6 +1,9 @@
 import { SCALARS, type ItemDeltaRecord } from './item-deltas.js';
 
-const MAGIC = 0x31444952; // "RID1"
+/** "RID2": counters only for the items that have them, in float32. */
+const MAGIC = 0x32444952;
+/** "RID1": counters (float64) for every item of the record; still decoded (records a week old). */
+const MAGIC_V1 = 0x31444952;
 const HEADER = 48;
 
 /**
@@ -14,7 +17,8 @@ export function encodeItemDeltas(r: ItemDeltaRecord): Uint8Array {
   const n = r.items.length;
   const f = r.factorItems.length;
   const p = r.pairRows.length;
-  const numeric = 8 * n * SCALARS + 4 * (f + f * (r.dim + 1) + 3 * p) + 4 * n;
+  const c = r.scalarItems.length;
+  const numeric = 4 * (c + c * SCALARS + f + f * (r.dim + 1) + 3 * p + n);
   let text = 0;
   for (const b of names) text += typeof b === 'string' ? b.length : b.byteLength;
   const out = new Uint8Array(HEADER + numeric + text);
@@ -27,6 +31,7 @@ export function encodeItemDeltas(r: ItemDeltaRecord): Uint8Array {
   v.setUint32(24, r.dim, true);
   v.setUint32(28, f, true);
   v.setUint32(32, p, true);
+  v.setUint32(36, c, true);
   v.setFloat64(40, r.last, true);
   let at = HEADER;
   const put = (a: Float64Array | Float32Array | Int32Array | Uint32Array): void => {
@@ -35,6 +40,7 @@ export function encodeItemDeltas(r: ItemDeltaRecord): Uint8Array {
   };
   put(r.scalars);
   put(r.factors);
+  put(r.scalarItems);
   put(r.factorItems);
   put(r.pairRows);
   put(r.pairCols);
@@ -69,12 +75,16 @@ export function decodeItemDeltas(bytes: Uint8Array): ItemDeltaRecord | undefined
   // A copy: Kafka's buffers are views at arbitrary offsets, typed arrays need alignment.
   const buf = bytes.slice().buffer;
   const v = new DataView(buf);
-  if (v.getUint32(0, true) !== MAGIC) return undefined;
+  const magic = v.getUint32(0, true);
+  if (magic !== MAGIC && magic !== MAGIC_V1) return undefined;
+  const v1 = magic === MAGIC_V1;
   const n = v.getUint32(20, true);
   const dim = v.getUint32(24, true);
   const f = v.getUint32(28, true);
   const p = v.getUint32(32, true);
-  const numeric = 8 * n * SCALARS + 4 * (f + f * (dim + 1) + 3 * p) + 4 * n;
+  const c = v1 ? n : v.getUint32(36, true);
+  const counters = v1 ? 8 * n * SCALARS : 4 * (c + c * SCALARS);
+  const numeric = counters + 4 * (f + f * (dim + 1) + 3 * p) + 4 * n;
   if (HEADER + numeric > buf.byteLength) return undefined;
   let at = HEADER;
   const f64 = (len: number): Float64Array => {
@@ -92,8 +102,9 @@ export function decodeItemDeltas(bytes: Uint8Array): ItemDeltaRecord | undefined
     at += 4 * len;
     return a;
   };
-  const scalars = f64(n * SCALARS);
+  const scalars = v1 ? Float32Array.from(f64(n * SCALARS)) : f32(c * SCALARS);
   const factors = f32(f * (dim + 1));
+  const scalarItems = v1 ? Int32Array.from({ length: n }, (_, k) => k) : i32(c);
   const factorItems = i32(f);
   const pairRows = i32(p);
   const pairCols = i32(p);
@@ -102,7 +113,7 @@ export function decodeItemDeltas(bytes: Uint8Array): ItemDeltaRecord | undefined
   at += 4 * n;
   const items = decodeNames(new Uint8Array(buf), at, lengths);
   if (!items) return undefined;
-  for (const a of [factorItems, pairRows, pairCols])
+  for (const a of [scalarItems, factorItems, pairRows, pairCols])
     for (const x of a) if (x < 0 || x >= n) return undefined;
   return {
     partition: v.getUint32(4, true),
@@ -111,6 +122,7 @@ export function decodeItemDeltas(bytes: Uint8Array): ItemDeltaRecord | undefined
     events: v.getUint32(16, true),
     dim,
     items,
+    scalarItems,
     scalars,
     factorItems,
     factors,

@@ -20,6 +20,9 @@ export const INTENT = 4;
 export const SCALARS = 5;
 
 const EMPTY = -1;
+/** Per-slot flags: the item has counters, a factor row. */
+const HAS_SCALARS = 1;
+const HAS_FACTORS = 2;
 
 /**
  * Gathers a batch's item-side changes in typed arrays: a model records one to a few dozen
@@ -46,7 +49,7 @@ export class ItemDeltaCollector {
   /** Per slot: item id, SCALARS counters, whether it has a factor row. Bound: items per batch. */
   private slotItem = new Int32Array(256);
   private sc = new Float64Array(256 * SCALARS);
-  private hasFac = new Uint8Array(256);
+  private has = new Uint8Array(256);
   private slots = 0;
   /** Pair table: keys (row, col) interleaved, values, used buckets in insertion order. */
   private pk = new Int32Array(2 * 1024).fill(EMPTY);
@@ -84,8 +87,9 @@ export class ItemDeltaCollector {
 
   scalar(item: number, slot: number, value: number): void {
     // slot() may replace this.sc: read the field after it
-    const at = this.slot(item) * SCALARS + slot;
-    this.sc[at] += value;
+    const s = this.slot(item);
+    this.has[s] |= HAS_SCALARS;
+    this.sc[s * SCALARS + slot] += value;
   }
 
   pair(row: number, col: number, value: number): void {
@@ -117,7 +121,7 @@ export class ItemDeltaCollector {
   /** Offset in `fac` of the factor-delta row of `item`, created (zero) on first use. */
   factorRow(item: number): number {
     const s = this.slot(item);
-    this.hasFac[s] = 1;
+    this.has[s] |= HAS_FACTORS;
     return s * (this.dim + 1);
   }
 
@@ -150,7 +154,7 @@ export class ItemDeltaCollector {
       const n = 2 * this.slotItem.length;
       this.slotItem = growI32(this.slotItem, n);
       this.sc = growF64(this.sc, n * SCALARS);
-      this.hasFac = growU8(this.hasFac, n);
+      this.has = growU8(this.has, n);
       this.fac = growF32(this.fac, n * (this.dim + 1));
     }
     this.stamp[item] = this.epoch;
@@ -158,7 +162,7 @@ export class ItemDeltaCollector {
     this.slotItem[s] = item;
     this.sc.fill(0, s * SCALARS, (s + 1) * SCALARS);
     this.fac.fill(0, s * (this.dim + 1), (s + 1) * (this.dim + 1));
-    this.hasFac[s] = 0;
+    this.has[s] = 0;
     return s;
   }
 
@@ -205,12 +209,14 @@ export class ItemDeltaCollector {
     const slotPart = new Int32Array(this.slots);
     const nItems = new Int32Array(partitions);
     const nFac = new Int32Array(partitions);
+    const nSc = new Int32Array(partitions);
     const nPair = new Int32Array(partitions);
     for (let s = 0; s < this.slots; s++) {
       const q = this.part(this.slotItem[s] as number, name);
       slotPart[s] = q;
       nItems[q]++;
-      if (this.hasFac[s] === 1) nFac[q]++;
+      if ((this.has[s] & HAS_FACTORS) !== 0) nFac[q]++;
+      if ((this.has[s] & HAS_SCALARS) !== 0) nSc[q]++;
     }
     const pairPart = new Int32Array(this.nPairs);
     let top = this.stamp.length - 1;
@@ -236,15 +242,22 @@ export class ItemDeltaCollector {
         items.push(name(item));
         return items.length - 1;
       };
-      const scalars: number[] = [];
+      const scalarItems = new Int32Array(nSc[q] as number);
+      const scalars = new Float32Array((nSc[q] as number) * SCALARS);
+      let c = 0;
       const factorItems = new Int32Array(nFac[q] as number);
       const factors = new Float32Array((nFac[q] as number) * dim1);
       let f = 0;
       for (let s = 0; s < this.slots; s++) {
         if (slotPart[s] !== q) continue;
         const k = localOf(this.slotItem[s] as number);
-        for (let x = 0; x < SCALARS; x++) scalars.push(this.sc[s * SCALARS + x] as number);
-        if (this.hasFac[s] === 1) {
+        if ((this.has[s] & HAS_SCALARS) !== 0) {
+          scalarItems[c] = k;
+          for (let x = 0; x < SCALARS; x++)
+            scalars[c * SCALARS + x] = this.sc[s * SCALARS + x] as number;
+          c++;
+        }
+        if ((this.has[s] & HAS_FACTORS) !== 0) {
           factorItems[f] = k;
           factors.set(this.fac.subarray(s * dim1, (s + 1) * dim1), f * dim1);
           f++;
@@ -263,8 +276,6 @@ export class ItemDeltaCollector {
         pairValues[p] = this.pv[o] as number;
         p++;
       }
-      // columns of other partitions carry no counters: zeros
-      while (scalars.length < items.length * SCALARS) scalars.push(0);
       out.push({
         partition: q,
         ref: this.ref,
@@ -272,7 +283,8 @@ export class ItemDeltaCollector {
         events: this.events,
         dim: this.dim,
         items,
-        scalars: Float64Array.from(scalars),
+        scalarItems,
+        scalars,
         factorItems,
         factors,
         pairRows,
@@ -294,8 +306,13 @@ export interface ItemDeltaRecord {
   readonly events: number;
   readonly dim: number;
   readonly items: readonly string[];
-  /** SCALARS per item of `items`, in its order. */
-  readonly scalars: Float64Array;
+  /**
+   * Indexes into `items` of the items whose counters changed (the others only have a factor
+   * row or are columns of pairs), and SCALARS counters per such item. Float32: they are
+   * relative to `ref`, so single precision loses nothing that matters against 64-bit sums.
+   */
+  readonly scalarItems: Int32Array;
+  readonly scalars: Float32Array;
   /** Indexes into `items` of the factor rows, and the rows (dim + 1 each). */
   readonly factorItems: Int32Array;
   readonly factors: Float32Array;

@@ -46,14 +46,12 @@ function bruteForce(ops: readonly Op[]): Sums {
 function fromRecords(records: readonly ItemDeltaRecord[], partitions: number): Sums {
   const s: Sums = { scalars: new Map(), pairs: new Map(), factors: new Map() };
   for (const r of records) {
-    r.items.forEach((item, k) => {
-      const v = [...r.scalars.subarray(k * SCALARS, (k + 1) * SCALARS)];
-      if (v.some((x) => x !== 0)) {
-        // an item's counters travel in its own partition's record, once
-        expect(itemPartition(item, partitions)).toBe(r.partition);
-        expect(s.scalars.has(item)).toBe(false);
-        s.scalars.set(item, v);
-      }
+    r.scalarItems.forEach((k, t) => {
+      const item = r.items[k] as string;
+      // an item's counters travel in its own partition's record, once
+      expect(itemPartition(item, partitions)).toBe(r.partition);
+      expect(s.scalars.has(item)).toBe(false);
+      s.scalars.set(item, [...r.scalars.subarray(t * SCALARS, (t + 1) * SCALARS)]);
     });
     r.factorItems.forEach((k, t) => {
       const item = r.items[k] as string;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES, type ClickEvent } from '../../models/event.js';
 import { HybridRecommender } from '../../models/hybrid.js';
 import { decodeItemDeltas, encodeItemDeltas } from '../../models/core/item-delta-codec.js';
-import { SCALARS, itemPartition } from '../../models/core/item-deltas.js';
+import { SCALARS, itemPartition, type ItemDeltaRecord } from '../../models/core/item-deltas.js';
 import { isItemStateModel } from '../../models/hybrid-replica.js';
 
 /** Seeded clickstream: 40 users browsing 4 categories, every event type, 10 min apart. */
@@ -27,6 +27,39 @@ function stream(count: number, seed: number): ClickEvent[] {
       category: cats[cat],
     };
   });
+}
+
+/** The first wire format (records of an older build still in the topic), written by hand. */
+function encodeV1(r: ItemDeltaRecord): Uint8Array {
+  const names = r.items.map((s) => new TextEncoder().encode(s));
+  const n = r.items.length;
+  const scalars = new Float64Array(n * SCALARS);
+  r.scalarItems.forEach((k, t) => {
+    for (let x = 0; x < SCALARS; x++) scalars[k * SCALARS + x] = r.scalars[t * SCALARS + x] ?? 0;
+  });
+  const lengths = Uint32Array.from(names, (b) => b.byteLength);
+  const numeric: ArrayBufferView[] = [scalars, r.factors, r.factorItems, r.pairRows, r.pairCols];
+  numeric.push(r.pairValues, lengths);
+  const parts = numeric
+    .map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+    .concat(names);
+  const out = new Uint8Array(48 + parts.reduce((s, b) => s + b.byteLength, 0));
+  const v = new DataView(out.buffer);
+  v.setUint32(0, 0x31444952, true);
+  v.setUint32(4, r.partition, true);
+  v.setFloat64(8, r.ref, true);
+  v.setUint32(16, r.events, true);
+  v.setUint32(20, n, true);
+  v.setUint32(24, r.dim, true);
+  v.setUint32(28, r.factorItems.length, true);
+  v.setUint32(32, r.pairRows.length, true);
+  v.setFloat64(40, r.last, true);
+  let at = 48;
+  for (const b of parts) {
+    out.set(b, at);
+    at += b.byteLength;
+  }
+  return out;
 }
 
 const owner = (e: ClickEvent): number => Number(e.userId.slice(1)) % 2;
@@ -73,10 +106,17 @@ describe('item deltas', () => {
     for (const r of records) {
       const back = decodeItemDeltas(encodeItemDeltas(r));
       expect(back).toEqual(r);
-      for (let k = 0; k < r.items.length; k++) {
-        const owned = [...r.scalars.subarray(k * SCALARS, (k + 1) * SCALARS)].some((v) => v !== 0);
-        if (owned) expect(itemPartition(r.items[k] as string, 4)).toBe(r.partition);
-      }
+      for (const k of r.scalarItems)
+        expect(itemPartition(r.items[k] as string, 4)).toBe(r.partition);
+      // version 1 (float64 counters for every item) still decodes, as the same changes
+      const v1 = decodeItemDeltas(encodeV1(r));
+      expect(v1?.items).toEqual(r.items);
+      expect(v1?.pairValues).toEqual(r.pairValues);
+      expect(v1?.factors).toEqual(r.factors);
+      r.scalarItems.forEach((k, t) => {
+        const got = v1?.scalars.subarray(k * SCALARS, (k + 1) * SCALARS);
+        expect(got).toEqual(r.scalars.subarray(t * SCALARS, (t + 1) * SCALARS));
+      });
     }
     expect(m.takeItemDeltas(4)).toEqual([]);
     expect(decodeItemDeltas(new TextEncoder().encode('{"not":"deltas"}'))).toBeUndefined();
