@@ -50,7 +50,7 @@ export const sequenceSchema = z
     weight: z.number().min(0).default(0),
     /** `replay` refits in-process every this many events on the last `replayTrainWindow`. */
     replayTrainEvery: z.number().int().min(100).default(5_000),
-    replayTrainWindow: z.number().int().min(1_000).default(20_000),
+    replayTrainWindow: z.number().int().min(1_000).default(50_000),
     /** Nearline fits of `run` from the ClickHouse `events` table. */
     trainer: z
       .object({

@@ -13,7 +13,11 @@ export interface SequenceFitOptions {
   batchSize?: number;
   /** Steps per training chunk; longer sessions are cut into chunks (default 20). */
   maxLength?: number;
-  /** Sampled negatives shared by every position of a batch (default 64). */
+  /**
+   * Sampled negatives shared by every position of a batch (default 256: on the 960-item
+   * sequential stream 64 scored HR@10 0.472 and 256 0.507 over the first 50,000 events, for 15 %
+   * more fitting time; a full softmax cost 8 times as much per step).
+   */
   negatives?: number;
   /** Adam step (default 0.02: 0.005 learned too slowly from warm-started refits, 0.05 overshot). */
   learningRate?: number;
@@ -35,7 +39,7 @@ const DEFAULTS = {
   epochs: 1,
   batchSize: 64,
   maxLength: 20,
-  negatives: 64,
+  negatives: 256,
   learningRate: 0.02,
   seed: 7,
 };

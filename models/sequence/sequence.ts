@@ -29,9 +29,12 @@ export interface SequenceOptions extends Omit<SequenceFitOptions, 'version'> {
    * from swapModel(), i.e. from the nearline trainer.
    */
   trainEvery?: number;
-  /** Events kept for in-process refits (default 20,000; bounded ring). */
+  /** Events kept for in-process refits (default 50,000; bounded ring, 9 bytes each). */
   trainWindow?: number;
-  /** The first in-process fit comes after this many events (default 2,000). */
+  /**
+   * The first in-process fit comes after this many events (default 1,000); the gap between
+   * fits then doubles up to `trainEvery`.
+   */
   minTrainEvents?: number;
   /**
    * An in-process fit makes at least this many next-item predictions (extra epochs, at most 5
@@ -47,8 +50,10 @@ const DEFAULTS = {
   acrossSessions: true,
   candidates: 30,
   trainEvery: 0,
-  trainWindow: 20_000,
-  minTrainEvents: 2_000,
+  trainWindow: 50_000,
+  minTrainEvents: 1_000,
+  /** passes of an in-process refit (the nearline trainer has its own, `sequence.trainer.epochs`) */
+  epochs: 3,
   minFitPositions: 20_000,
 };
 
@@ -164,7 +169,10 @@ export class SequenceRecommender implements Recommender {
     if (this.o.trainEvery > 0) {
       this.buffer.push(u, i, pushed === 2);
       if (++this.events >= this.nextTrain) {
-        this.nextTrain = this.events + this.o.trainEvery;
+        // the gap doubles up to trainEvery: early fits on little data are cheap, and the
+        // first few thousand test cases are otherwise served by a model that barely learned
+        this.nextTrain =
+          this.events + Math.min(this.o.trainEvery, Math.max(this.o.minTrainEvents, this.events));
         this.trainNow();
       }
     }
@@ -179,7 +187,7 @@ export class SequenceRecommender implements Recommender {
     const { tf } = loadTfSync();
     let positions = 0;
     for (const s of sessions) positions += s.length - 1;
-    const base = this.o.epochs ?? 1;
+    const base = this.o.epochs;
     const epochs = Math.max(base, Math.min(5, Math.ceil(this.o.minFitPositions / positions)));
     const fit = fitSequenceModel(
       tf,
