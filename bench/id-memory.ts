@@ -5,6 +5,7 @@
  *
  *   npx tsc -p tsconfig.json && node --expose-gc dist/bench/id-memory.js [--users 200000]
  *     [--items 50000] [--limit-users N] [--limit-items N] [--no-push] [--every 25000]
+ *     [--snapshot FILE.heapsnapshot]
  *
  * Each user sends two events (view, then click / cart / purchase); every tenth item gets a
  * catalog record with a title. Memory is read after a forced GC at the start and every `--every`
@@ -17,6 +18,7 @@
  * The last stdout line is one JSON object; progress goes to stderr.
  */
 import { parseArgs } from 'node:util';
+import { writeHeapSnapshot } from 'node:v8';
 import { defaultIfEmpty, from, lastValueFrom, tap } from 'rxjs';
 import { configSchema } from '../config/schema.js';
 import { BoundedIdSet } from '../stream/bounded-id-set.js';
@@ -44,6 +46,8 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'default' },
     component: { type: 'string' },
     every: { type: 'string', default: '25000' },
+    /** Writes a V8 heap snapshot to this file at the end (what each id really costs). */
+    snapshot: { type: 'string' },
   },
 });
 const USERS = Number(values.users);
@@ -283,6 +287,7 @@ async function main(): Promise<void> {
   );
   const seconds = (performance.now() - started) / 1000;
   const end = measure(usersDone);
+  if (values.snapshot) writeHeapSnapshot(values.snapshot);
   if ((samples[samples.length - 1] as Sample).users !== usersDone) samples.push(end);
   const start = samples[0] as Sample;
   const ids = USERS + ITEMS;

@@ -36,7 +36,10 @@ export class UserStates {
   private readonly nBands: number;
   private affinity: (DecayedScores | undefined)[] = [];
   private lastSession: (SessionSummary | undefined)[] = [];
-  /** Categories touched in the batch being ingested; rows are emitted for these only. */
+  /**
+   * Categories touched in the batch being ingested; rows are emitted for these only. Bound: the
+   * categories of one batch per user, and only kept while rows are emitted (`emitRows`).
+   */
   private batchCategories: (Set<string> | undefined)[] = [];
 
   constructor(
@@ -78,9 +81,12 @@ export class UserStates {
       if (a === undefined)
         this.affinity[slot] = a = new DecayedScores(c.affinityHalfLifeMs, c.maxCategoriesPerUser);
       a.add(category, w, ts);
-      let b = this.batchCategories[slot];
-      if (b === undefined) this.batchCategories[slot] = b = new Set();
-      b.add(category);
+      // Only pushRows() empties it: without rows to emit (replay) it would keep every category.
+      if (c.emitRows) {
+        let b = this.batchCategories[slot];
+        if (b === undefined) this.batchCategories[slot] = b = new Set();
+        b.add(category);
+      }
     }
     // Removals say "not this", not "not this price": only positive interest shapes the band.
     if (price !== undefined && w > 0) this.learnPrice(slot, price, w, ts);

@@ -24,7 +24,10 @@ export class SparseRows {
   private ti: Int32Array[] = [];
   private tf: Float32Array[] = [];
   private nnz = new Int32Array(0);
-  /** per row: the top list [column, weight, slot] sorted by (weight desc, column asc) */
+  /**
+   * per row: the top list [column, weight, slot] sorted by (weight desc, column asc). Bound: topM
+   * entries (the lists grow by doubling up to it); the hash table is unbounded per row.
+   */
   private li: Int32Array[] = [];
   private lf: Float32Array[] = [];
   private topLen = new Int32Array(0);
@@ -66,11 +69,7 @@ export class SparseRows {
     }
     const len = this.topLen[row];
     if (len < this.topM) {
-      if (this.li[row].length === 0) {
-        const buf = new ArrayBuffer(this.topM * S * 4);
-        this.li[row] = new Int32Array(buf);
-        this.lf[row] = new Float32Array(buf);
-      }
+      if (len * S === this.li[row].length) this.growTop(row, len);
       this.place(row, len, col, v, s);
       this.topLen[row] = len + 1;
       this.bubbleUp(row, len);
@@ -83,6 +82,18 @@ export class SparseRows {
       this.place(row, last, col, v, s);
       this.bubbleUp(row, last);
     }
+  }
+
+  /**
+   * Most items have a handful of neighbours: a top list starts at 4 entries and doubles up to
+   * topM instead of reserving topM (80 in the hybrid: 960 bytes) for every item with one pair.
+   */
+  private growTop(row: number, len: number): void {
+    const buf = new ArrayBuffer(Math.min(this.topM, Math.max(4, 2 * len)) * S * 4);
+    const li = new Int32Array(buf);
+    li.set(this.li[row].subarray(0, len * S));
+    this.li[row] = li;
+    this.lf[row] = new Float32Array(buf);
   }
 
   private place(row: number, pos: number, col: number, v: number, slot: number): void {
@@ -282,7 +293,7 @@ export class SparseRows {
       }
       const n = tptr[row + 1] - tptr[row];
       if (n === 0) continue;
-      const buf = new ArrayBuffer(this.topM * S * 4);
+      const buf = new ArrayBuffer(n * S * 4);
       this.li[row] = new Int32Array(buf);
       this.lf[row] = new Float32Array(buf);
       for (let p = 0; p < n; p++) {
