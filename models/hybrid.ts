@@ -1,6 +1,7 @@
 import type { ClickEvent, ItemEvent, ScoredItem } from './event.js';
 import type { Recommender } from './recommender.js';
 import { growF64, growI32 } from './core/arrays.js';
+import { BackfillOrder } from './core/backfill-order.js';
 import { ModelContext, Ranker } from './core/context.js';
 import { checkModel, stripUndefined } from './core/options.js';
 import { SnapshotReader, SnapshotWriter, decodeSnapshot } from './core/snapshot.js';
@@ -45,6 +46,8 @@ const CH_POP = 4;
 const CH_RECENCY = 5;
 const CH_INTENT = 6;
 const CH_SEQUENCE = 7;
+/** The order in which ties between channels' contributions are resolved for the reason. */
+const REASON_ORDER = [CH_KNN, CH_CONTENT, CH_TREND, CH_POP, CH_INTENT, CH_SEQUENCE, CH_MF];
 
 /**
  * The default model: candidates from co-visitation, content similarity, trending and the
@@ -85,6 +88,10 @@ export class HybridRecommender implements Recommender {
   private wt = 0;
   private wp = 0;
   private readonly reasonOf = (c: number): string => this.reasonFor(c);
+  private readonly parts = new Float64Array(CH_SEQUENCE + 1);
+  private readonly backfillOrder = new BackfillOrder();
+  /** bumped by everything that can change item scores: the backfill ranking's validity */
+  private gen = 0;
 
   constructor(opts: HybridOptions = {}) {
     const weights = { ...DEFAULT_HYBRID_WEIGHTS, ...stripUndefined(opts.weights ?? {}) };
@@ -130,6 +137,7 @@ export class HybridRecommender implements Recommender {
   }
 
   learn(event: ClickEvent): void {
+    this.gen++;
     const i = this.ctx.items.intern(event.itemId);
     if (i < 0) return; // the item space is full (limits.items)
     const u = this.ctx.users.intern(event.userId);
@@ -144,6 +152,7 @@ export class HybridRecommender implements Recommender {
   }
 
   learnItem(item: ItemEvent): void {
+    this.gen++;
     this.content?.learnItem(item);
     this.trending?.learnItem(item);
     this.intent?.learnItem(item);
@@ -155,6 +164,7 @@ export class HybridRecommender implements Recommender {
   }
 
   learnUser(event: ClickEvent): void {
+    this.gen++;
     learnUserSide(this, event);
   }
 
@@ -163,6 +173,7 @@ export class HybridRecommender implements Recommender {
   }
 
   applyItemDeltas(record: ItemDeltaRecord): void {
+    this.gen++;
     applyHybridDeltas(this, record);
   }
 
@@ -285,14 +296,8 @@ export class HybridRecommender implements Recommender {
    * the catalogue by the popularity part of the blend so the list still has k items.
    */
   private backfill(r: Ranker, exclude: ReadonlySet<string>): void {
-    const items = this.ctx.items;
-    const ts = this.trending?.score;
-    const ps = this.popular?.pop;
-    for (let c = 0, n = items.size; c < n; c++) {
-      if (this.stamp[c] === this.epoch) continue;
-      const v = (ts ? this.wt * ts[c] : 0) + (ps ? this.wp * ps[c] : 0);
-      r.offer(c, v, items, exclude);
-    }
+    const s = { trend: this.trending?.score, wt: this.wt, pop: this.popular?.pop, wp: this.wp };
+    this.backfillOrder.fill(r, s, this.ctx.items, exclude, this.stamp, this.epoch, this.gen);
   }
 
   /** Recency bonus of the p-th most recent item: newer first, carts above views. */
@@ -306,19 +311,20 @@ export class HybridRecommender implements Recommender {
    */
   private reasonFor(c: number): string {
     const content = this.content;
-    // each channel's contribution to c's score, in the order ties are resolved
-    const parts: [number, number][] = [
-      [CH_KNN, this.wk * this.knn.scoreOrZero(c)],
-      [CH_CONTENT, content && this.wc > 0 ? this.wc * content.scoreOrZero(c) : 0],
-      [CH_TREND, this.trending && this.wt > 0 ? this.wt * this.trending.score[c] : 0],
-      [CH_POP, this.popular && this.wp > 0 ? this.wp * this.popular.pop[c] : 0],
-      [CH_INTENT, this.intent ? this.w[CH_INTENT] * this.intent.score(c) : 0],
-      [CH_SEQUENCE, this.sequence ? this.w[CH_SEQUENCE] * this.sequence.score(c) : 0],
-      [CH_MF, this.rerank.partOf(c, this.epoch)],
-    ];
+    // each channel's contribution to c's score, into a reused buffer: this runs for every
+    // returned item of every list, so it allocates nothing
+    const parts = this.parts;
+    parts[CH_KNN] = this.wk * this.knn.scoreOrZero(c);
+    parts[CH_CONTENT] = content && this.wc > 0 ? this.wc * content.scoreOrZero(c) : 0;
+    parts[CH_TREND] = this.trending && this.wt > 0 ? this.wt * this.trending.score[c] : 0;
+    parts[CH_POP] = this.popular && this.wp > 0 ? this.wp * this.popular.pop[c] : 0;
+    parts[CH_INTENT] = this.intent ? this.w[CH_INTENT] * this.intent.score(c) : 0;
+    parts[CH_SEQUENCE] = this.sequence ? this.w[CH_SEQUENCE] * this.sequence.score(c) : 0;
+    parts[CH_MF] = this.rerank.partOf(c, this.epoch);
     let best = 0;
     let ch = -1;
-    for (const [channel, v] of parts) {
+    for (const channel of REASON_ORDER) {
+      const v = parts[channel];
       if (v > best) {
         best = v;
         ch = channel;
@@ -372,6 +378,7 @@ export class HybridRecommender implements Recommender {
   }
 
   restore(bytes: Uint8Array): void {
+    this.gen++;
     const r = new SnapshotReader(decodeSnapshot(bytes));
     checkModel(r, this.name);
     this.ctx.load(r);
