@@ -1,8 +1,14 @@
+import type { Observable, OperatorFunction } from 'rxjs';
+import type { Batch, GraphBatch, RawMessage } from '../operators/types.js';
+import type { RunBatch } from './runtime/run-stages.js';
+
 /**
  * The topology as data (issue 17 item 1, Kafka Streams' `describe()`): the stages a record
  * passes, declared once for both runtimes, apart from how they run them (threads of work,
- * commits, state). `recpipe describe` prints it; test/unit/topology.test.ts checks it against
- * what graph.ts, run.ts and replay.ts wire, so the description cannot drift from the code.
+ * commits, state). The runtimes are drivers of it: each hands `runTopology` / `replayTopology`
+ * one operator per declared stage, and the stages are piped in the order declared here, so the
+ * printed description (`recpipe describe`) is the order the code runs. test/unit/topology.test.ts
+ * checks the graph's operators against what graph.ts pipes.
  */
 export type Runtime = 'run' | 'replay';
 
@@ -30,64 +36,94 @@ export const PROCESS_OPERATORS = [
   'restoreWithheld?',
 ] as const;
 
-const INGEST: Stage = {
-  name: 'ingest',
+const INGEST: Omit<Stage, 'name'> = {
   at: 'pipeline/graph.ts',
   does: 'parse and validate (bad input to dead letters), pseudonymise, drop repeats',
   operators: INGEST_OPERATORS,
 };
 
-const PROCESS: Stage = {
-  name: 'graph',
+const PROCESS: Omit<Stage, 'name'> = {
   at: 'pipeline/graph.ts',
   does: 'features, learning, serving lists, push decisions',
   operators: PROCESS_OPERATORS,
 };
 
+/** The stages of each runtime, in the order a record passes them. */
+export const RUN_STAGES = [
+  'source',
+  'ingest',
+  'hydrate',
+  'graph',
+  'claim',
+  'sinks',
+  'commit',
+] as const;
+export const REPLAY_STAGES = ['source', 'ingest', 'graph', 'sinks'] as const;
+
+/** What each stage of `run` emits: the next stage's input. */
+export interface RunRecords {
+  readonly source: Batch<RawMessage>;
+  readonly ingest: GraphBatch;
+  readonly hydrate: GraphBatch;
+  readonly graph: GraphBatch;
+  readonly claim: RunBatch;
+  /** One per batch, once its serving writes were acknowledged. */
+  readonly sinks: void;
+  /** Once, when everything handed to the sinks is committed. */
+  readonly commit: void;
+}
+
+/** What each stage of `replay` emits. */
+export interface ReplayRecords {
+  readonly source: Batch<RawMessage>;
+  readonly ingest: GraphBatch;
+  readonly graph: GraphBatch;
+  readonly sinks: GraphBatch;
+}
+
+type Details<N extends string> = Readonly<Record<N, Omit<Stage, 'name'>>>;
+
+const RUN: Details<(typeof RUN_STAGES)[number]> = {
+  source: {
+    at: 'kafka/consumer-source.ts',
+    does: 'Kafka consumer: events, items and preferences topics in batches with commit points',
+  },
+  ingest: INGEST,
+  hydrate: {
+    at: 'pipeline/runtime/run.ts',
+    does: "load the batch's users' state (features, push state) before learning",
+  },
+  graph: PROCESS,
+  claim: {
+    at: 'pipeline/runtime/push-durability.ts',
+    does: 'the state changes committed with the batch (push and feature changelogs, item deltas); push claims (outbox) open the serving lane',
+  },
+  sinks: {
+    at: 'pipeline/runtime/delivery.ts',
+    does: 'serving lane to Redis as soon as a batch is processed; analytics lane to ClickHouse in bulk behind it',
+  },
+  commit: {
+    at: 'pipeline/runtime/delivery.ts',
+    does: 'dead letters, push messages and input offsets in one Kafka transaction, in batch order, once every store acknowledged',
+  },
+};
+
+const REPLAY: Details<(typeof REPLAY_STAGES)[number]> = {
+  source: {
+    at: 'pipeline/runtime/file-batches.ts',
+    does: 'a file read in batches shaped like Kafka batches (line number = offset)',
+  },
+  ingest: INGEST,
+  graph: PROCESS,
+  sinks: {
+    at: 'sinks/memory.ts',
+    does: 'the in-memory sink (counts, served lists, pushes) and the prequential evaluation',
+  },
+};
+
 const TOPOLOGIES: Readonly<Record<Runtime, readonly Stage[]>> = {
-  run: [
-    {
-      name: 'source',
-      at: 'kafka/consumer-source.ts',
-      does: 'Kafka consumer: events, items and preferences topics in batches with commit points',
-    },
-    INGEST,
-    {
-      name: 'hydrate',
-      at: 'pipeline/runtime/run.ts',
-      does: "load the batch's users' state (features, push state) before learning",
-    },
-    PROCESS,
-    {
-      name: 'claim',
-      at: 'pipeline/runtime/push-durability.ts',
-      does: 'cross-instance push claims and the push outbox, so each push is sent once',
-    },
-    {
-      name: 'sinks',
-      at: 'pipeline/runtime/delivery.ts',
-      does: 'serving state to Redis, analytics to ClickHouse, pushes and dead letters to Kafka',
-    },
-    {
-      name: 'commit',
-      at: 'pipeline/runtime/delivery.ts',
-      does: 'dead letters, push messages and input offsets in one Kafka transaction, in batch order, once every store acknowledged',
-    },
-  ],
-  replay: [
-    {
-      name: 'source',
-      at: 'pipeline/runtime/file-batches.ts',
-      does: 'a file read in batches shaped like Kafka batches (line number = offset)',
-    },
-    INGEST,
-    PROCESS,
-    {
-      name: 'sinks',
-      at: 'sinks/memory.ts',
-      does: 'the in-memory sink (counts, served lists, pushes) and the prequential evaluation',
-    },
-  ],
+  run: RUN_STAGES.map((name) => ({ name, ...RUN[name] })),
+  replay: REPLAY_STAGES.map((name) => ({ name, ...REPLAY[name] })),
 };
 
 export function describeTopology(runtime: Runtime): readonly Stage[] {
@@ -104,3 +140,49 @@ export function formatTopology(runtime: Runtime): string {
   });
   return lines.join('\n') + '\n';
 }
+
+/**
+ * One operator per stage, typed by what flows between them: the first stage is the source, and
+ * each later one takes what the stage before it emits (`Records[previous]`) to `Records[own]`.
+ * A stage missing, extra or out of type fails to compile.
+ */
+export type StageOperators<Names extends readonly string[], Records> = Names extends readonly [
+  infer First extends keyof Records & string,
+  ...infer Rest extends readonly string[],
+]
+  ? { readonly [K in First]: Observable<Records[First]> } & Chained<First, Rest, Records>
+  : never;
+
+type Chained<
+  Prev extends keyof Records,
+  Names extends readonly string[],
+  Records,
+> = Names extends readonly [
+  infer N extends keyof Records & string,
+  ...infer Rest extends readonly string[],
+]
+  ? { readonly [K in N]: OperatorFunction<Records[Prev], Records[N]> } & Chained<N, Rest, Records>
+  : unknown;
+
+/**
+ * Pipes the stages in declared order. The types were checked by StageOperators where the table
+ * was built (runTopology, replayTopology); a table keyed by name cannot carry them through a
+ * loop, hence the casts here.
+ */
+function composeStages<Out>(order: readonly string[], ops: object): Observable<Out> {
+  const table = new Map(Object.entries(ops));
+  const [first, ...rest] = order;
+  let out = table.get(first as string) as Observable<unknown>;
+  for (const name of rest) out = out.pipe(table.get(name) as OperatorFunction<unknown, unknown>);
+  return out as Observable<Out>;
+}
+
+/** `run` driven by its description: Kafka in, Redis, ClickHouse and Kafka out. */
+export const runTopology = (
+  ops: StageOperators<typeof RUN_STAGES, RunRecords>,
+): Observable<RunRecords['commit']> => composeStages(RUN_STAGES, ops);
+
+/** `replay` driven by its description: a file in, memory out. */
+export const replayTopology = (
+  ops: StageOperators<typeof REPLAY_STAGES, ReplayRecords>,
+): Observable<ReplayRecords['sinks']> => composeStages(REPLAY_STAGES, ops);

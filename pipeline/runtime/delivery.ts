@@ -1,3 +1,5 @@
+import { concat, defer, finalize, ignoreElements, mergeMap, type OperatorFunction } from 'rxjs';
+
 /** What the stages pass along: its place in the stream and its size (the in-flight bound). */
 export interface Sequenced {
   readonly seq: number;
@@ -81,6 +83,26 @@ export class Delivery<B extends Sequenced, S extends Sequenced> {
       this.toServe.push({ batch, resolve, reject });
       this.pumpServe();
     });
+  }
+
+  /**
+   * The topology's `sinks` stage (pipeline/topology.ts): hands each batch over in order and
+   * emits once its serving writes were acknowledged; analytics and commit follow in their lane.
+   */
+  sinkStage(): OperatorFunction<B, void> {
+    return mergeMap((batch) => this.serve(batch));
+  }
+
+  /**
+   * The topology's `commit` stage: commits run in the analytics lane, in batch order; this
+   * completes with one value once the source ended and everything handed over is committed.
+   */
+  commitStage(onSourceEnd: () => void): OperatorFunction<void, void> {
+    return (served) =>
+      concat(
+        served.pipe(ignoreElements(), finalize(onSourceEnd)),
+        defer(() => this.drain()),
+      );
   }
 
   /** Writes and commits what is served so far without waiting for the flush interval. */

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.js';
-import type { GraphBatch } from '../../operators/types.js';
+import type { GraphBatch, RawMessage } from '../../operators/types.js';
 import { callback, type KafkaConsumer } from '../../kafka/rdkafka.js';
 import type { Logger } from '../logger.js';
 import type { Follower } from './follower.js';
@@ -28,6 +28,14 @@ export async function prepareFollower(
     // The first batch's handoff still catches up; this only starts it early.
     log.debug({ err: String(err) }, 'committed offsets not read');
   }
+}
+
+/** First offset of each partition of `topic` in a batch read: the follower's handoff point. */
+export function firstOffsetsOf(items: readonly RawMessage[], topic: string): Map<number, number> {
+  const first = new Map<number, number>();
+  for (const m of items)
+    if (m.topic === topic && !first.has(m.partition)) first.set(m.partition, m.offset);
+  return first;
 }
 
 export function median(xs: number[]): number {

@@ -15,7 +15,8 @@ import { createRecommender, type RecommenderOptions } from '../../models/registr
 import type { ServingPolicyConfig } from '../../models/ranking/policy.js';
 import { MemorySink } from '../../sinks/memory.js';
 import { newReadPosition, type InputFormat } from '../formats/read-lines.js';
-import { recpipeGraph } from '../graph.js';
+import { recpipeIngest, recpipeProcess } from '../graph.js';
+import { replayTopology } from '../topology.js';
 import { Progress } from '../progress.js';
 import { fileBatches, type FileReadStats } from './file-batches.js';
 
@@ -110,43 +111,46 @@ export async function replay(
 
   // one stand-in topic for catalog records: the --items file's and those the format derives
   const itemsTopic = opts.items ?? `${opts.input}#items`;
+  const graph = {
+    recommender,
+    history,
+    features,
+    topK: opts.topK,
+    dedupeCapacity: opts.dedupeCapacity,
+    modelVersion: `${recommender.name}@replay`,
+    idlePartitionMs: 0,
+    ...(opts.maxFutureSkewMs !== undefined && { maxFutureSkewMs: opts.maxFutureSkewMs }),
+    ...(opts.userIdHashKey && { userIdHashKey: opts.userIdHashKey }),
+    ...(learn && { learn }),
+    itemsTopic,
+    maxCatalogItems: limits.items,
+    push,
+    ...(opts.policy && { policy: opts.policy }),
+  };
+  // The stages of pipeline/topology.ts (`recpipe describe replay`), piped in the declared order.
   await lastValueFrom(
-    from(
-      withCatalog(
-        fileBatches(opts.input, opts.format, {
-          batchSize: opts.batchSize,
-          ...(opts.limit !== undefined && { limit: opts.limit }),
-          position,
-          stats,
-          catalogTopic: itemsTopic,
-        }),
-        opts.items,
-        catalog,
+    replayTopology({
+      source: from(
+        withCatalog(
+          fileBatches(opts.input, opts.format, {
+            batchSize: opts.batchSize,
+            ...(opts.limit !== undefined && { limit: opts.limit }),
+            position,
+            stats,
+            catalogTopic: itemsTopic,
+          }),
+          opts.items,
+          catalog,
+        ),
       ),
-    ).pipe(
-      recpipeGraph({
-        recommender,
-        history,
-        features,
-        topK: opts.topK,
-        dedupeCapacity: opts.dedupeCapacity,
-        modelVersion: `${recommender.name}@replay`,
-        idlePartitionMs: 0,
-        ...(opts.maxFutureSkewMs !== undefined && { maxFutureSkewMs: opts.maxFutureSkewMs }),
-        ...(opts.userIdHashKey && { userIdHashKey: opts.userIdHashKey }),
-        ...(learn && { learn }),
-        itemsTopic,
-        maxCatalogItems: limits.items,
-        push,
-        ...(opts.policy && { policy: opts.policy }),
-      }),
-      tap((batch) => {
+      ingest: recpipeIngest(graph),
+      graph: recpipeProcess(graph),
+      sinks: tap((batch) => {
         sink.write(batch);
         opts.onBatch?.(batch);
         progress.update(stats.records, rate());
       }),
-      defaultIfEmpty(undefined),
-    ),
+    }).pipe(defaultIfEmpty(undefined)),
   );
   const seconds = (performance.now() - started) / 1000;
   progress.finish(stats.records, rate());

@@ -1,4 +1,4 @@
-import { concatMap, defaultIfEmpty, finalize, lastValueFrom, mergeMap, tap } from 'rxjs';
+import { concatMap, lastValueFrom, map, tap } from 'rxjs';
 import type { Config } from '../../config/schema.js';
 import { FeatureStore } from '../../features/feature-store.js';
 import { featureLimits } from '../../features/config.js';
@@ -9,6 +9,7 @@ import { CatalogState } from '../../models/ranking/policy.js';
 import type { ClickHouseSink } from '../../sinks/clickhouse.js';
 import type { GraphBatch } from '../../operators/types.js';
 import { recpipeIngest, recpipeProcess } from '../graph.js';
+import { runTopology } from '../topology.js';
 import { KafkaConsumerSource } from '../../kafka/consumer-source.js';
 import { TransactionalProducer } from '../../kafka/transactional-producer.js';
 import type { Logger } from '../logger.js';
@@ -19,7 +20,7 @@ import type { ModelMetric } from '../../sinks/types.js';
 import { Delivery } from './delivery.js';
 import { runStages } from './run-stages.js';
 import { PushDurability } from './push-durability.js';
-import { followBatch, prepareFollower } from './follower-prepare.js';
+import { firstOffsetsOf, followBatch, prepareFollower } from './follower-prepare.js';
 import type { AnalyticsWriter, ServingWriter } from './sink-writers.js';
 import { CatalogReplica } from './catalog-replica.js';
 import { Follower } from './follower.js';
@@ -348,33 +349,32 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       e.topic !== deps.topic || ledger.claim(e.partition, e.offset),
     ...(push && { push }),
   };
-  // source → ingest → prepare (the users' state) → process → deliver (serve, store, commit)
+  // The stages of pipeline/topology.ts (`recpipe describe run`), piped in the declared order.
   const pipeline = lastValueFrom(
-    source.batches().pipe(
-      tap((b) => {
-        emittedSeq = b.seq;
-        readTimes.set(b.seq, Date.now());
-        const first = new Map<number, number>();
-        for (const m of b.items)
-          if (m.topic === deps.topic && !first.has(m.partition)) first.set(m.partition, m.offset);
-        firstOffsets.set(b.seq, first);
-        metrics.messagesIn.inc({ topic: deps.topic }, b.items.length);
-        metrics.inFlightBatches.set(source.pendingBatches);
-      }),
-      recpipeIngest(graph),
-      concatMap(prepare),
-      recpipeProcess(graph),
-      mergeMap((batch) => {
+    runTopology({
+      source: source.batches().pipe(
+        tap((b) => {
+          emittedSeq = b.seq;
+          readTimes.set(b.seq, Date.now());
+          firstOffsets.set(b.seq, firstOffsetsOf(b.items, deps.topic));
+          metrics.messagesIn.inc({ topic: deps.topic }, b.items.length);
+          metrics.inFlightBatches.set(source.pendingBatches);
+        }),
+      ),
+      ingest: recpipeIngest(graph),
+      hydrate: concatMap(prepare),
+      graph: recpipeProcess(graph),
+      claim: map((batch) => {
         // Also past dead letters and repeats: the follower resumes a released partition here.
         for (const c of batch.commits)
           if (c.topic === deps.topic) ledger.advance(c.partition, c.offset);
         const out = durable.attach(batch);
-        return delivery.serve(itemState ? itemState.attach(out) : out);
+        return itemState ? itemState.attach(out) : out;
       }),
-      defaultIfEmpty(undefined),
-      finalize(() => log.info('source drained')),
-    ),
-  ).then(() => delivery.drain());
+      sinks: delivery.sinkStage(),
+      commit: delivery.commitStage(() => log.info('source drained')),
+    }),
+  );
   const done = Promise.race([pipeline, delivery.failed()]).then(
     () => release(true),
     async (err: unknown) => {
