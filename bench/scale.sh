@@ -11,7 +11,7 @@
 #    first message until the group's committed offsets reach the end of the topic (a backlog
 #    drain, since producing takes about a second); then SIGTERMs the instances;
 # 3. prints one JSON line per N (messages, seconds, events/s, CPU seconds and serving hold per
-#    instance, prequential HR@10 summed over the instances' online evaluators) and writes them to
+#    instance, batches committed, prequential HR@10 summed over the instances' online evaluators) and writes them to
 #    bench/out/scale-N.json. "cpu_after_join" counts each process's CPU seconds (utime + stime
 #    from /proc) from the moment the group had formed until the drain ended: start-up excluded.
 # RECPIPE_SCALE_ITEM_STATE=replica|follower in the environment picks how item state is shared.
@@ -126,6 +126,7 @@ for n in $COUNTS; do
   cpus=()
   after=()
   holds=()
+  batches=()
   hits=0
   evaluated=0
   for ((i = 0; i < n; i++)); do
@@ -135,16 +136,17 @@ for n in $COUNTS; do
     cpus+=("$c")
     after+=("$(echo "$c - ${cpu0[$i]}" | bc -l)")
     holds+=("$(metric "$dir/instance-$i.log" recpipe_serving_hold_seconds_sum)")
+    batches+=("$(metric "$dir/instance-$i.log" recpipe_batches_committed_total)")
   done
   kill -TERM "$script"
   wait "$script" || true
   script=""
   wall=$(echo "$end - $start" | bc -l)
   startup=$(echo "$joined - $launched" | bc -l)
-  json=$(printf '{"instances":%d,"messages":%d,"seconds":%.2f,"events_per_s":%.0f,"startup_and_join_seconds":%.2f,"cpu_seconds":[%s],"cpu_after_join":[%s],"item_state":"%s","hold_seconds":[%s],"hr_at_10":%.4f,"evaluated":%.0f,"machine_cpu_busy":%.2f,"load_average":"%s"}' \
+  json=$(printf '{"instances":%d,"messages":%d,"seconds":%.2f,"events_per_s":%.0f,"startup_and_join_seconds":%.2f,"cpu_seconds":[%s],"cpu_after_join":[%s],"item_state":"%s","hold_seconds":[%s],"batches":[%s],"hr_at_10":%.4f,"evaluated":%.0f,"machine_cpu_busy":%.2f,"load_average":"%s"}' \
     "$n" "$total" "$wall" "$(echo "$total / $wall" | bc -l)" "$startup" \
     "$(IFS=,; echo "${cpus[*]}")" "$(IFS=,; echo "${after[*]}")" "${RECPIPE_SCALE_ITEM_STATE:-follower}" \
-    "$(IFS=,; echo "${holds[*]}")" \
+    "$(IFS=,; echo "${holds[*]}")" "$(IFS=,; echo "${batches[*]}")" \
     "$(echo "if ($evaluated > 0) $hits / $evaluated else 0" | bc -l)" "$evaluated" \
     "$(echo "($busy1 - $busy0) / ($total1 - $total0)" | bc -l)" "$(cut -d' ' -f1-3 /proc/loadavg)")
   echo "$json" | tee "bench/out/scale-$n.json"
