@@ -46,6 +46,11 @@ export interface FeatureChangelogOptions {
     onRecord: (key: string, record: ChangelogValue) => void,
   ) => Promise<{ records: number }>;
   readonly onLog?: (msg: string, fields: Record<string, unknown>) => void;
+  /**
+   * Whether a user's events up to `ts` were erased (privacy/erased-users.ts): such a record is
+   * not restored and gets a tombstone (one committed by a batch in flight at the erasure).
+   */
+  readonly erased?: (userId: string, ts: number) => boolean;
 }
 
 const NO_WINDOWS: ReadonlyMap<string, KeyWindowsState> = new Map();
@@ -187,6 +192,7 @@ export class FeatureChangelog {
   private async restore(partitions: readonly number[]): Promise<void> {
     const started = Date.now();
     let unreadable = 0;
+    let dropped = 0;
     const restored = new Set<string>();
     // Applied as read: a later record of a user replaces the earlier one in the store.
     const { records } = await this.opts.read(partitions, (userId, { partition, value }) => {
@@ -197,6 +203,13 @@ export class FeatureChangelog {
       }
       try {
         const rec = decodeUserWindows(new Uint8Array(value));
+        if (this.opts.erased?.(userId, rec.ts)) {
+          this.tracked.delete(userId);
+          if (restored.delete(userId)) this.clear(userId);
+          this.erased.push(this.tombstone(userId, partition));
+          dropped++;
+          return;
+        }
         this.store.restoreWindows('user', userId, rec.ts, rec.windows);
         this.tracked.delete(userId);
         this.tracked.set(userId, { partition, ts: rec.ts });
@@ -211,6 +224,7 @@ export class FeatureChangelog {
       users: restored.size,
       records,
       unreadable,
+      erased: dropped,
       seconds: (Date.now() - started) / 1000,
     });
   }
@@ -236,6 +250,7 @@ export function createFeatureChangelog(
   topic: string,
   inputTopic: string,
   log: Pick<Logger, 'info'>,
+  erased?: (userId: string, ts: number) => boolean,
 ): FeatureChangelog | undefined {
   if (!cfg.pipeline.featureChangelog) return undefined;
   return new FeatureChangelog(store, {
@@ -245,5 +260,6 @@ export function createFeatureChangelog(
     maxUsers: cfg.limits.users,
     read: (partitions, onRecord) => readChangelog(cfg, topic, partitions, { onRecord }),
     onLog: (msg, fields) => log.info(fields, msg),
+    ...(erased && { erased }),
   });
 }

@@ -48,6 +48,8 @@ export class PushDurability {
       readonly settled?: () => Promise<void>;
       /** The job is stopping: a failing restore is no longer retried. */
       readonly stopping?: () => boolean;
+      /** Whether the user's events up to `ts` were erased: their feature record is not restored. */
+      readonly erased?: (userId: string, ts: number) => boolean;
     },
     private readonly log: Pick<Logger, 'info' | 'warn'>,
     /** Whether this member still owns the input partition (its state is still ours to write). */
@@ -63,7 +65,7 @@ export class PushDurability {
       ? createPushChangelog(cfg, opts.push, pushTopic, opts.topic, log)
       : undefined;
     this.featureLog = opts.features
-      ? createFeatureChangelog(cfg, opts.features, featureTopic, opts.topic, log)
+      ? createFeatureChangelog(cfg, opts.features, featureTopic, opts.topic, log, opts.erased)
       : undefined;
   }
 

@@ -88,7 +88,11 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const claims = push ? (deps.pushClaims ?? createRedisPushClaims(cfg)) : undefined;
   const settled = (): Promise<void> => progress.settled(producer, cfg.pipeline.drainTimeoutMs);
   const durableOpts = { push, claims, features, ...deps, settled, stopping: () => stopping };
-  const durable = new PushDurability(cfg, durableOpts, log, (p) => source.owns(deps.topic, p));
+  // Restores come after start-up, when `erased` (declared below) exists.
+  const wasErased = (u: string, ts: number): boolean => erased.covers(u, ts);
+  const durable = new PushDurability(cfg, { ...durableOpts, erased: wasErased }, log, (p) =>
+    source.owns(deps.topic, p),
+  );
   // What the model has learned, per input partition (docs/scaling.md): saved with the snapshot.
   const ledger = new LearnLedger();
   const users = new CurrentUsers();

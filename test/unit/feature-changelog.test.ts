@@ -77,8 +77,14 @@ function topicOf(records: readonly OutMessage[]): Map<string, ChangelogValue> {
   return log;
 }
 
-function changelog(store: FakeStore, log: Map<string, ChangelogValue>, maxUsers = 100) {
+function changelog(
+  store: FakeStore,
+  log: Map<string, ChangelogValue>,
+  maxUsers = 100,
+  erased?: (userId: string, ts: number) => boolean,
+) {
   return new FeatureChangelog(store, {
+    ...(erased && { erased }),
     topic: 'g-feature-state-changelog',
     inputTopic: 'in',
     horizonMs: HORIZON,
@@ -187,6 +193,33 @@ describe('FeatureChangelog', () => {
     r.assigned([0, 1, 2]);
     await r.ready();
     expect([...restored.users.keys()]).toEqual(['b']);
+  });
+
+  it('does not restore a record of an erased user (one committed by a batch in flight)', async () => {
+    const store = new FakeStore();
+    const c = changelog(store, new Map());
+    const out: OutMessage[] = [];
+    for (const [user, ts] of [
+      ['gone', MIN],
+      ['back', MIN],
+      ['kept', MIN],
+      ['back', 5 * MIN],
+    ] as const) {
+      store.add(user, ts);
+      out.push(...c.take(batch([{ user, partition: 0, ts }])));
+    }
+    // erased at 2 min: gone's record predates it; back's newest record has an event after it
+    const next = new FakeStore();
+    const r = changelog(next, topicOf(out), 100, (u, ts) => u !== 'kept' && ts <= 2 * MIN);
+    r.assigned([0]);
+    await r.ready();
+    expect([...next.users.keys()].sort()).toEqual(['back', 'kept']);
+    next.add('kept', 6 * MIN);
+    const written = r.take(batch([{ user: 'kept', partition: 0, ts: 6 * MIN }]));
+    expect(written.map((m) => [m.key, m.value === null])).toEqual([
+      ['gone', true],
+      ['kept', false],
+    ]);
   });
 
   it('horizon: the longest user window plus out-of-orderness and lateness', () => {
