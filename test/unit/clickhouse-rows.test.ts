@@ -14,8 +14,8 @@ import { toDateTime } from '../../sinks/clickhouse-schema.js';
 const text = fc.string({ unit: 'binary', maxLength: 40 });
 const finiteOrNot = fc.oneof(fc.double(), fc.constantFrom(NaN, Infinity, -Infinity));
 const ms = fc.integer({ min: 0, max: 4_102_444_800_000 });
-/** What a generic JSON encoder makes of a number: non-finite ones become null. */
-const jsonNumber = (x: number): number | null => (Number.isFinite(x) ? x : null);
+/** What a generic JSON encoder makes of a number: non-finite ones become null, -0 is 0. */
+const jsonNumber = (x: number): number | null => (Number.isFinite(x) ? x + 0 : null);
 
 describe('ClickHouse JSONEachRow encoders', () => {
   it('events: each line is the JSON of the row object, whatever the strings hold', () => {
