@@ -1,6 +1,6 @@
 /**
  * Windowed-features throughput and memory: file → readInputRecords → validateMessage → batches
- * of 500 → computeFeatures (the feature graph alone: no dedupe, no recommender, no sinks).
+ * of 500 → FeatureStore.ingest (the feature graph alone: no dedupe, no recommender, no sinks).
  *
  *   npx tsc -p tsconfig.json && node dist/bench/features.js FILE [--batch 500] [--limit N] [--every 50000]
  *     [--jitter-ms J]
@@ -13,11 +13,10 @@
  */
 import { featureRows } from '../features/types.js';
 import { performance } from 'node:perf_hooks';
-import { from, tap, lastValueFrom, defaultIfEmpty } from 'rxjs';
+import { from, map, tap, lastValueFrom, defaultIfEmpty } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
 import { validateMessage } from '../stream/validate-event.js';
 import { FeatureStore } from '../features/feature-store.js';
-import { computeFeatures } from '../operators/compute-features.js';
 import { readInputRecords } from '../pipeline/formats/input-records.js';
 import { formatFromFileName } from '../pipeline/formats/read-lines.js';
 
@@ -138,7 +137,7 @@ let t0 = 0;
 await lastValueFrom(
   from(batches()).pipe(
     tap(() => (t0 = performance.now())),
-    computeFeatures(store),
+    map((events) => store.ingest(events)),
     tap((out) => {
       featureMs += performance.now() - t0;
       rows += featureRows(out.sets).length;

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { from, lastValueFrom, toArray } from 'rxjs';
 import type { ClickEvent, EventType } from '../../models/event.js';
 import { FeatureStore } from '../../features/feature-store.js';
 import { featureRows, type FeatureRow } from '../../features/types.js';
 import { DEFAULT_EVENT_WEIGHTS } from '../../models/core/weights.js';
-import { computeFeatures } from '../../operators/compute-features.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -270,12 +268,11 @@ describe('FeatureStore on a hand-built stream', () => {
   });
 });
 
-describe('computeFeatures', () => {
-  it('emits one FeatureBatch per input batch, plus the flush when asked', async () => {
+// (These were the tests of the computeFeatures operator, a map over ingest that no graph used.)
+describe('FeatureStore batches', () => {
+  it('gives one FeatureBatch per ingested batch, empty ones included, and one for the flush', () => {
     const store = new FeatureStore();
-    const outs = await lastValueFrom(
-      from([batch1, [], batch2]).pipe(computeFeatures(store, { flushOnComplete: true }), toArray()),
-    );
+    const outs = [store.ingest(batch1), store.ingest([]), store.ingest(batch2), store.flush()];
     expect(outs).toHaveLength(4);
     expect(outs[1].sets).toEqual([]);
     expect(outs[2].watermark).toBe(T0 + 2 * HOUR - 10_000);
@@ -283,9 +280,9 @@ describe('computeFeatures', () => {
     expect(store.stats().openWindows).toBe(0);
   });
 
-  it('keeps the store live for readers when not flushing', async () => {
+  it('keeps the store live for readers when not flushing', () => {
     const store = new FeatureStore();
-    await lastValueFrom(from([batch1]).pipe(computeFeatures(store)));
+    store.ingest(batch1);
     expect(store.itemFeatures('i1')!.windows['24h'].purchases).toBe(1);
   });
 });

@@ -88,4 +88,17 @@ describe('layering', () => {
     const found = files.flatMap((f) => violations(f, readFileSync(join(ROOT, f), 'utf8')));
     expect(found).toEqual([]);
   });
+
+  it('leaves in operators/ only operators the product pipes (tests and benches do not count)', () => {
+    const imported = new Set<string>();
+    for (const f of tsFiles('pipeline'))
+      for (const { fileName } of ts.preProcessFile(readFileSync(join(ROOT, f), 'utf8'), true, true)
+        .importedFiles)
+        if (fileName.startsWith('.'))
+          imported.add(posix.normalize(posix.join(posix.dirname(f), fileName)));
+    const operators = tsFiles('operators').filter((f) => f !== 'operators/types.ts');
+    expect(operators.length).toBeGreaterThan(5);
+    const unused = operators.filter((f) => !imported.has(f.replace(/\.ts$/, '.js')));
+    expect(unused).toEqual([]);
+  });
 });

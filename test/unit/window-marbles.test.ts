@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { TestScheduler } from 'rxjs/testing';
 import type { Aggregator, WindowOutput } from '../../stream/windowing/types.js';
-import { tumblingWindow } from '../../operators/window-tumbling.js';
-import { hoppingWindow } from '../../operators/window-hopping.js';
-import { sessionWindow } from '../../operators/window-session.js';
-import { windowBatches } from '../../operators/window-batches.js';
+import {
+  hoppingWindow,
+  sessionWindow,
+  tumblingWindow,
+  windowBatches,
+} from '../support/window-operators.js';
 
 interface Ev {
   readonly id: string;
