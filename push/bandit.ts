@@ -1,4 +1,5 @@
 import { Rng } from '../models/core/rng.js';
+import { ArmMemo } from './arm-memo.js';
 
 /**
  * Gaussian Thompson sampling over a handful of arms, with its exact propensity. Each arm's
@@ -125,6 +126,9 @@ export function armProbability(arms: Arms, i: number): number {
   return Math.min(1, dominance(arms, idx, i) ?? integrateMax(arms, idx, i));
 }
 
+/** armProbability is pure: the same arms recur across decisions (arm-memo.ts). */
+const PROBABILITIES = new ArmMemo(256);
+
 /** Box–Muller from the decision's own generator. */
 function gauss(rng: Rng): number {
   const u = Math.max(rng.next(), 1e-12);
@@ -151,7 +155,7 @@ export function sampleArm(arms: Arms, rng: Rng, epsilon: number): ArmChoice | un
       }
     }
   }
-  const p = armProbability(arms, index);
+  const p = PROBABILITIES.get(arms, index, armProbability);
   return { index, propensity: (1 - epsilon) * p + epsilon / k, explored: explore };
 }
 
