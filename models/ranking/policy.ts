@@ -50,7 +50,7 @@ export class CatalogState {
   }
 
   inStock(itemId: string): boolean {
-    return !this.outOfStock.has(itemId);
+    return this.outOfStock.size === 0 || !this.outOfStock.has(itemId);
   }
 
   categoryOf(itemId: string): string | undefined {
@@ -77,7 +77,9 @@ export function filterAndBoost(
 ): readonly ScoredItem[] {
   const catBoosts = p.boosts.categories;
   const itemBoosts = p.boosts.items;
-  const anyBoost = Object.keys(catBoosts).length > 0 || Object.keys(itemBoosts).length > 0;
+  const anyBoost = hasKeys(catBoosts) || hasKeys(itemBoosts);
+  // Every refreshed list comes here and most need nothing: answer those without a Set and a copy.
+  if (!anyBoost && !needsFilter(items, catalog, p)) return items;
   let changed = false;
   let reorder = false;
   const seen = new Set<string>();
@@ -108,6 +110,44 @@ export function filterAndBoost(
     out.sort((a, b) => b.score - a.score || (idx.get(a) as number) - (idx.get(b) as number));
   }
   return changed || reorder ? out : items;
+}
+
+function hasKeys(o: Readonly<Record<string, number>>): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
+  return false;
+}
+
+/** needsFilter's per-item fingerprints (one list at a time: single-threaded, synchronous). */
+const PRINTS = new Int32Array(64);
+
+/** A cheap fingerprint of an id: its length and last four characters. Equal ids, equal prints. */
+function print(id: string): number {
+  const n = id.length;
+  let h = n;
+  for (let i = Math.max(0, n - 4); i < n; i++) h = Math.imul(h, 31) + id.charCodeAt(i);
+  return h | 0;
+}
+
+/**
+ * Whether a list holds a repeat or (when excluded) an out-of-stock item. A Set per list (and its
+ * growth) cost more than the check; pairs of a short list are compared by fingerprint first,
+ * the strings only when those match.
+ */
+function needsFilter(
+  items: readonly ScoredItem[],
+  catalog: CatalogState,
+  p: ServingPolicyConfig,
+): boolean {
+  const n = items.length;
+  if (n > PRINTS.length) return true;
+  for (let i = 0; i < n; i++) {
+    const id = (items[i] as ScoredItem).itemId;
+    if (p.excludeOutOfStock && !catalog.inStock(id)) return true;
+    const h = (PRINTS[i] = print(id));
+    for (let j = 0; j < i; j++)
+      if (PRINTS[j] === h && (items[j] as ScoredItem).itemId === id) return true;
+  }
+  return false;
 }
 
 /** Cosine similarity of two factor vectors (0 when either is missing or zero). */

@@ -55,6 +55,20 @@ describe('filterAndBoost', () => {
     expect(filterAndBoost(l, new CatalogState(), policy())).toBe(l);
   });
 
+  it('tells repeats from distinct ids that end alike, in short and long lists', () => {
+    const alike = list('ab1234', 'cd1234', 'x1234', '1234');
+    expect(filterAndBoost(alike, new CatalogState(), policy())).toBe(alike);
+    const repeat = list('ab1234', 'cd1234', 'ab1234');
+    expect(filterAndBoost(repeat, new CatalogState(), policy()).map((x) => x.itemId)).toEqual([
+      'ab1234',
+      'cd1234',
+    ]);
+    const long = list(...Array.from({ length: 100 }, (_, i) => `i${i}`));
+    expect(filterAndBoost(long, new CatalogState(), policy())).toBe(long);
+    const longRepeat = [...long, { itemId: 'i7', score: 0, reason: 'again' }];
+    expect(filterAndBoost(longRepeat, new CatalogState(), policy())).toHaveLength(100);
+  });
+
   it('drops out-of-stock items until they are back in stock, and repeats', () => {
     const cat = new CatalogState();
     cat.observeItem(item('b', { inStock: false }));
