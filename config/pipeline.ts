@@ -22,9 +22,9 @@ export const pipelineSchema = z
     /**
      * The users' feature windows go to a compacted changelog topic the same way
      * (`{group}-feature-state-changelog`): a restart or rebalance continues them instead of
-     * restarting them from empty (docs/operations.md).
+     * restarting them from empty (docs/operations.md). Costs about 5 % more CPU on a drain.
      */
-    featureChangelog: z.boolean().default(false),
+    featureChangelog: z.boolean().default(true),
     /**
      * How long a poll waits for a batch's first message; the batch is then what is already
      * fetched, up to batchMaxMessages (it never waits to fill up: that is latency).

@@ -112,6 +112,18 @@ export function encodeUser(s: UserPushState): Uint8Array {
   return w.done();
 }
 
+/**
+ * The newest activity a record holds (its user's last event or preference time), read from the
+ * header without decoding the rest: what an erasure is compared with on restore.
+ */
+export function encodedUserActivity(bytes: Uint8Array): number {
+  const r = new ByteReader(bytes);
+  const version = r.u8();
+  if (version !== VERSION) throw new RangeError(`push state: unknown version ${version}`);
+  const lastSeen = r.f64();
+  return Math.max(lastSeen, r.f64());
+}
+
 export function decodeUser(bytes: Uint8Array): UserPushState {
   const r = new ByteReader(bytes);
   const version = r.u8();

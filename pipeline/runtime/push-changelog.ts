@@ -1,6 +1,7 @@
 import type { Config } from '../../config/schema.js';
 import type { PushEngine } from '../../push/engine.js';
 import type { GraphBatch } from '../../operators/types.js';
+import { encodedUserActivity } from '../../push/user-codec.js';
 import { readChangelog, type ChangelogValue } from '../../kafka/changelog-reader.js';
 import type { Logger } from '../logger.js';
 import { endOffsets, type TopicSpec } from '../../kafka/admin.js';
@@ -44,6 +45,12 @@ export interface PushChangelogOptions {
     onRecord: (key: string, record: ChangelogValue) => void,
   ) => Promise<{ records: number }>;
   readonly onLog?: (msg: string, fields: Record<string, unknown>) => void;
+  /**
+   * Whether a user's activity up to `ts` was erased (privacy/erased-users.ts): such a record
+   * (one committed by a batch in flight at the erasure, after the forget command's tombstones)
+   * is not restored and gets a tombstone, as in the feature changelog.
+   */
+  readonly erased?: (userId: string, ts: number) => boolean;
 }
 
 /**
@@ -64,6 +71,8 @@ export class PushChangelog {
    */
   private readonly partitions = new Map<string, number>();
   private restoring: Promise<void> = Promise.resolve();
+  /** Tombstones of erased users found on restore, for the next batch's transaction. */
+  private erased: OutMessage[] = [];
 
   constructor(
     private readonly engine: PushEngine,
@@ -80,7 +89,8 @@ export class PushChangelog {
   take(batch: GraphBatch): OutMessage[] {
     for (const { event, topic, partition } of batch.events)
       if (topic === this.opts.inputTopic) this.partitions.set(event.userId, partition);
-    const out: OutMessage[] = [];
+    const out = this.erased;
+    this.erased = [];
     for (const { userId, bytes } of this.engine.takeChanges()) {
       const partition = this.partitions.get(userId);
       if (partition === undefined) continue;
@@ -120,10 +130,20 @@ export class PushChangelog {
     // the records are never all held at once.
     const restored = new Set<string>();
     let unreadable = 0;
+    let dropped = 0;
     const { records } = await this.opts.read(partitions, (userId, { partition, value }) => {
       if (value) {
         try {
-          this.engine.restoreUser(userId, new Uint8Array(value));
+          const bytes = new Uint8Array(value);
+          if (this.opts.erased?.(userId, encodedUserActivity(bytes))) {
+            this.engine.releaseUsers([userId]);
+            this.partitions.delete(userId);
+            restored.delete(userId);
+            this.erased.push({ topic: this.opts.topic, partition, key: userId, value: null });
+            dropped++;
+            return;
+          }
+          this.engine.restoreUser(userId, bytes);
           this.partitions.set(userId, partition);
           restored.add(userId);
           return;
@@ -142,6 +162,7 @@ export class PushChangelog {
       users,
       records,
       unreadable,
+      erased: dropped,
       seconds: (Date.now() - started) / 1000,
     });
   }
@@ -154,6 +175,7 @@ export function createPushChangelog(
   topic: string,
   inputTopic: string,
   log: Pick<Logger, 'info'>,
+  erased?: (userId: string, ts: number) => boolean,
 ): PushChangelog | undefined {
   if (!cfg.pipeline.stateChangelog) return undefined;
   return new PushChangelog(engine, {
@@ -161,5 +183,6 @@ export function createPushChangelog(
     inputTopic,
     read: (partitions, onRecord) => readChangelog(cfg, topic, partitions, { onRecord }),
     onLog: (msg, fields) => log.info(fields, msg),
+    ...(erased && { erased }),
   });
 }

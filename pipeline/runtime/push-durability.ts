@@ -48,7 +48,7 @@ export class PushDurability {
       readonly settled?: () => Promise<void>;
       /** The job is stopping: a failing restore is no longer retried. */
       readonly stopping?: () => boolean;
-      /** Whether the user's events up to `ts` were erased: their feature record is not restored. */
+      /** Whether the user's events up to `ts` were erased: their records are not restored. */
       readonly erased?: (userId: string, ts: number) => boolean;
     },
     private readonly log: Pick<Logger, 'info' | 'warn'>,
@@ -62,7 +62,7 @@ export class PushDurability {
     this.settled = opts.settled ?? (() => Promise.resolve());
     this.stopping = opts.stopping ?? (() => false);
     this.changelog = opts.push
-      ? createPushChangelog(cfg, opts.push, pushTopic, opts.topic, log)
+      ? createPushChangelog(cfg, opts.push, pushTopic, opts.topic, log, opts.erased)
       : undefined;
     this.featureLog = opts.features
       ? createFeatureChangelog(cfg, opts.features, featureTopic, opts.topic, log, opts.erased)

@@ -7,6 +7,7 @@ import { userIdHasher } from '../../operators/hash-user-ids.js';
 import { stackUp } from '../../stack/stack.js';
 import { createClickHouseExec, type ClickHouseExec } from '../../sinks/clickhouse-erase.js';
 import { redisSecurityOptions } from '../../sinks/redis.js';
+import { featureChangelogTopic } from '../../pipeline/runtime/feature-changelog.js';
 import { lastJson, runCli, startJob, waitFor, type Job } from '../support/cli.js';
 import { changelogRecord, clickhouseMentions, redisMentions } from '../support/erasure-scan.js';
 import { isolatedRun, waitForCommittedToEnd } from '../support/run-env.js';
@@ -85,6 +86,9 @@ describe('erasure with pseudonyms on', () => {
       500,
     );
     const needles = [VICTIM, PSEUDONYM];
+    const featureTopic = featureChangelogTopic(cfg.kafka.groupId);
+    // the feature windows' changelog is keyed by the pseudonym too
+    expect(await changelogRecord(cfg, PSEUDONYM, featureTopic)).toBeInstanceOf(Buffer);
     // not vacuous: the stores hold the pseudonym, the dead letters the raw id
     expect(await redis.exists(`${cfg.redis.prefix}rec:${PSEUDONYM}`)).toBe(1);
     expect(await redis.exists(`${cfg.redis.prefix}rec:${VICTIM}`)).toBe(0);
@@ -114,6 +118,8 @@ describe('erasure with pseudonyms on', () => {
     ).toBe(true);
     expect(await changelogRecord(cfg, VICTIM)).toBeUndefined();
     expect(await changelogRecord(cfg, PSEUDONYM)).toBeNull();
+    expect(await changelogRecord(cfg, VICTIM, featureTopic)).toBeUndefined();
+    expect(await changelogRecord(cfg, PSEUDONYM, featureTopic)).toBeNull();
     job.child.kill('SIGTERM');
     expect(await job.exited, job.logs().slice(-3000)).toBe(0);
     expect(await redisMentions(redis, cfg.redis.prefix, needles)).toEqual([]);

@@ -10,6 +10,7 @@ import {
   type ClickHouseExec,
 } from '../../sinks/clickhouse-erase.js';
 import { redisSecurityOptions } from '../../sinks/redis.js';
+import { featureChangelogTopic } from '../../pipeline/runtime/feature-changelog.js';
 import {
   changelogRecord as changelogOf,
   clickhouseMentions as scanClickHouse,
@@ -75,6 +76,8 @@ const stop = async (): Promise<void> => {
 const redisMentions = (): Promise<string[]> => scanRedis(redis, cfg.redis.prefix, [VICTIM]);
 const clickhouseMentions = (): Promise<Record<string, number>> => scanClickHouse(ch, run, [VICTIM]);
 const changelogRecord = (): Promise<Buffer | null | undefined> => changelogOf(cfg, VICTIM);
+const featureRecord = (): Promise<Buffer | null | undefined> =>
+  changelogOf(cfg, VICTIM, featureChangelogTopic(cfg.kafka.groupId));
 
 const snapshotKeys = async (): Promise<string[]> => redis.keys(`${cfg.redis.prefix}snapshot:*`);
 
@@ -145,6 +148,7 @@ describe('right to erasure on the real stack', () => {
       expect(chBefore[t], t).toBeGreaterThan(0);
 
     expect(await changelogRecord()).toBeInstanceOf(Buffer);
+    expect(await featureRecord()).toBeInstanceOf(Buffer);
 
     // The request, through the CLI: it publishes to `privacy` and erases the stores itself.
     const forgot = await runCli(['forget', VICTIM, '--json'], env);
@@ -190,6 +194,7 @@ describe('right to erasure on the real stack', () => {
     await drained();
     expect(await redisMentions()).toEqual([]);
     expect(await changelogRecord()).toBeNull();
+    expect(await featureRecord()).toBeNull();
     expect(
       Object.values(await clickhouseMentions()).every((c) => c === 0),
       JSON.stringify(await clickhouseMentions()),
@@ -209,6 +214,8 @@ describe('right to erasure on the real stack', () => {
     await stop();
     expect(job.logs()).toContain('erasure log replayed');
     expect(await redisMentions()).toEqual([]);
+    expect(await changelogRecord()).toBeNull();
+    expect(await featureRecord()).toBeNull();
     expect(Object.values(await clickhouseMentions()).every((c) => c === 0)).toBe(true);
   });
 

@@ -31,7 +31,6 @@ const {
   RECPIPE_PUSH_BURST_MIN_EVENTS: '1000',
   // Only events move event time: no deadline passes before the rebalance.
   RECPIPE_PIPELINE_IDLE_ADVANCE_MS: '0',
-  RECPIPE_PIPELINE_FEATURE_CHANGELOG: 'true',
   RECPIPE_LOG_LEVEL: 'info',
 });
 const dir = mkdtempSync(join(tmpdir(), 'recpipe-rebal-'));

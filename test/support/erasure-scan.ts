@@ -68,12 +68,15 @@ export async function clickhouseMentions(
   return out;
 }
 
-/** A key's latest record in the group's push state changelog: bytes, null (tombstone) or absent. */
+/**
+ * A key's latest record in one of the group's compacted changelogs (by default the push state's;
+ * `featureChangelogTopic` for the feature windows'): bytes, null (tombstone) or absent.
+ */
 export async function changelogRecord(
   cfg: Config,
   key: string,
+  topic = pushChangelogTopic(cfg.kafka.groupId),
 ): Promise<Buffer | null | undefined> {
-  const topic = pushChangelogTopic(cfg.kafka.groupId);
   const parts = (await endOffsets(cfg, topic)).map((p) => p.partition);
   const { values } = await readChangelog(cfg, topic, parts);
   return values.get(key)?.value;
