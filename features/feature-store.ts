@@ -18,6 +18,7 @@ import type {
   UserFeatures,
   UserWindowFeatures,
 } from './types.js';
+import { PendingKeys } from './pending-keys.js';
 import { ItemStates, UserStates } from './user-state.js';
 import type { KeyPanesRecord } from './activity-panes.js';
 import type { PaneSink } from './window-changelog-codec.js';
@@ -45,17 +46,8 @@ export class FeatureStore {
   private wm = -Infinity;
   private maxTs = -Infinity;
   private nextSweepAt = -Infinity;
-  /**
-   * Keys touched since the last takeChanged, with the span of their events' times. Bound: the
-   * keys of one sink interval (cleared by every takeChanged), or of one batch in replay's
-   * emitRows=false mode, where nothing is recorded.
-   */
-  private readonly pending = {
-    users: new Map<string, Span>(),
-    items: new Map<string, Span>(),
-    categories: new Map<string, Span>(),
-  };
-  private pendingFrom = Infinity;
+  /** Keys touched since the last takeChanged (see PendingKeys). */
+  private readonly pending = new PendingKeys();
 
   constructor(config: Partial<FeatureConfig> = {}) {
     const c = (this.config = resolveFeatureConfig(config));
@@ -63,7 +55,7 @@ export class FeatureStore {
     this.userStates = new UserStates(c, this.fams.weights);
     const evict = (entity: FeatureEntity) => (slot: number, id: string) => {
       this.fams.removeSlot(entity, slot, id);
-      this.pendingOf(entity).delete(id);
+      this.pending.of(entity).delete(id);
       if (entity === 'user') this.userStates.reset(slot);
       else if (entity === 'item') this.itemStates.reset(slot);
     };
@@ -115,7 +107,6 @@ export class FeatureStore {
    */
   ingest(events: readonly ClickEvent[], watermarkCap = Number.POSITIVE_INFINITY): FeatureBatch {
     const emit = this.config.emitRows;
-    const p = this.pending;
     const f = this.fams;
     for (const e of events) {
       const ts = e.ts;
@@ -131,12 +122,7 @@ export class FeatureStore {
       if (category !== undefined)
         f.addCategory(this.categories.touch(category, ts), ts, e, userHash);
       this.userStates.learn(user, e, category, is.price(item));
-      if (emit) {
-        touch(p.users, e.userId, ts);
-        touch(p.items, e.itemId, ts);
-        if (category !== undefined) touch(p.categories, category, ts);
-        if (ts < this.pendingFrom) this.pendingFrom = ts;
-      }
+      if (emit) this.pending.touch(e.userId, e.itemId, category, ts);
     }
     const target = Math.min(this.maxTs - this.config.outOfOrdernessMs, watermarkCap);
     const rows = this.readsDue(target);
@@ -185,10 +171,7 @@ export class FeatureStore {
       const slot = this.categories.slotOf(id);
       if (slot !== undefined) f.changedRows(f.categoryFams, slot, id, span.min, span.max, ts, rows);
     }
-    p.users.clear();
-    p.items.clear();
-    p.categories.clear();
-    this.pendingFrom = Infinity;
+    p.clear();
     return rows;
   }
 
@@ -345,11 +328,6 @@ export class FeatureStore {
     return entity === 'user' ? this.users : entity === 'item' ? this.items : this.categories;
   }
 
-  private pendingOf(entity: FeatureEntity): Map<string, Span> {
-    const p = this.pending;
-    return entity === 'user' ? p.users : entity === 'item' ? p.items : p.categories;
-  }
-
   private userSlot(userId: string, ts: number): number {
     const known = this.users.slotOf(userId) !== undefined;
     const slot = this.users.touch(userId, ts);
@@ -367,7 +345,7 @@ export class FeatureStore {
   private readsDue(target: number): FeatureSet[] {
     // The earliest pending window ends at most one (shortest) slide after the oldest pending
     // event and stays readable until the watermark passes its end plus the allowed lateness.
-    return target >= this.pendingFrom + this.fams.minSlide + this.config.allowedLatenessMs
+    return target >= this.pending.from + this.fams.minSlide + this.config.allowedLatenessMs
       ? this.takeChanged()
       : [];
   }
@@ -385,16 +363,4 @@ export class FeatureStore {
     for (const idx of [this.users, this.items, this.categories]) idx.sweep(wm - ttl);
     this.nextSweepAt = wm + ttl / 8;
   }
-}
-
-interface Span {
-  min: number;
-  max: number;
-}
-
-function touch(keys: Map<string, Span>, key: string, ts: number): void {
-  const span = keys.get(key);
-  if (span === undefined) keys.set(key, { min: ts, max: ts });
-  else if (ts < span.min) span.min = ts;
-  else if (ts > span.max) span.max = ts;
 }

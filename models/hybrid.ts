@@ -8,6 +8,19 @@ import { SnapshotReader, SnapshotWriter, decodeSnapshot } from './core/snapshot.
 import { isBuyCode } from './core/weights.js';
 import { ContentRecommender } from './content.js';
 import {
+  CHANNELS,
+  CH_CONTENT,
+  CH_INTENT,
+  CH_KNN,
+  CH_MF,
+  CH_POP,
+  CH_RECENCY,
+  CH_SEQUENCE,
+  CH_TREND,
+  channelWeights,
+  strongestChannel,
+} from './hybrid-channels.js';
+import {
   DEFAULT_HYBRID_WEIGHTS,
   HYBRID_CONTENT_DEFAULTS,
   HYBRID_KNN_DEFAULTS,
@@ -37,17 +50,6 @@ export {
   type HybridOptions,
   type HybridWeights,
 } from './hybrid-options.js';
-
-const CH_KNN = 0;
-const CH_CONTENT = 1;
-const CH_MF = 2;
-const CH_TREND = 3;
-const CH_POP = 4;
-const CH_RECENCY = 5;
-const CH_INTENT = 6;
-const CH_SEQUENCE = 7;
-/** The order in which ties between channels' contributions are resolved for the reason. */
-const REASON_ORDER = [CH_KNN, CH_CONTENT, CH_TREND, CH_POP, CH_INTENT, CH_SEQUENCE, CH_MF];
 
 /**
  * The default model: candidates from co-visitation, content similarity, trending and the
@@ -88,22 +90,14 @@ export class HybridRecommender implements Recommender {
   private wt = 0;
   private wp = 0;
   private readonly reasonOf = (c: number): string => this.reasonFor(c);
-  private readonly parts = new Float64Array(CH_SEQUENCE + 1);
+  private readonly parts = new Float64Array(CHANNELS);
   private readonly backfillOrder = new BackfillOrder();
   /** bumped by everything that can change item scores: the backfill ranking's validity */
   private gen = 0;
 
   constructor(opts: HybridOptions = {}) {
     const weights = { ...DEFAULT_HYBRID_WEIGHTS, ...stripUndefined(opts.weights ?? {}) };
-    this.w = new Float64Array(CH_SEQUENCE + 1);
-    this.w[CH_KNN] = weights.itemknn;
-    this.w[CH_CONTENT] = weights.content;
-    this.w[CH_MF] = weights.mf;
-    this.w[CH_TREND] = weights.trending;
-    this.w[CH_POP] = weights.popular;
-    this.w[CH_RECENCY] = weights.recency;
-    this.w[CH_INTENT] = weights.intent;
-    this.w[CH_SEQUENCE] = weights.sequence;
+    this.w = channelWeights(weights);
     this.trendingCandidates = opts.trendingCandidates ?? 20;
     this.rerank = new MfRerank(opts.rerankDepth ?? 25);
     this.intentAgreement = opts.intentAgreement ?? 0;
@@ -321,15 +315,7 @@ export class HybridRecommender implements Recommender {
     parts[CH_INTENT] = this.intent ? this.w[CH_INTENT] * this.intent.score(c) : 0;
     parts[CH_SEQUENCE] = this.sequence ? this.w[CH_SEQUENCE] * this.sequence.score(c) : 0;
     parts[CH_MF] = this.rerank.partOf(c, this.epoch);
-    let best = 0;
-    let ch = -1;
-    for (const channel of REASON_ORDER) {
-      const v = parts[channel];
-      if (v > best) {
-        best = v;
-        ch = channel;
-      }
-    }
+    const { channel: ch, part: best } = strongestChannel(parts);
     const h = this.knn.history;
     const u = this.user;
     let recent = '';

@@ -1,7 +1,7 @@
 import type { ClickEvent, EventType, ItemEvent, ScoredItem } from '../models/event.js';
-import type { FeatureStore } from '../features/feature-store.js';
 import { TimerHeap } from '../stream/windowing/timer-heap.js';
 import { Attribution } from './attribution.js';
+import { NO_BASELINE } from './burst-baseline.js';
 import { idempotencyKey, isKnownTimeZone } from './clock.js';
 import { scoreCandidate, templateLocale, type DecideContext } from './decide.js';
 import { inHoldout } from './holdout.js';
@@ -64,17 +64,6 @@ const ACTIVITY: ReadonlySet<EventType> = new Set([
   'remove_from_cart',
   'purchase',
 ]);
-
-/** The burst trigger's baseline from the feature store's decayed category affinity. */
-export function featureStoreBaseline(store: FeatureStore): BurstBaseline {
-  return {
-    halfLifeMs: store.config.affinityHalfLifeMs,
-    weight: (type: EventType) => store.config.eventWeights[type],
-    affinity: (userId, category, asOf) =>
-      store.userFeatures(userId, asOf)?.categoryAffinity.find((a) => a.category === category)
-        ?.score ?? 0,
-  };
-}
 
 /**
  * Push decisioning for one process: triggers, the one scoring step (decide.ts), the rules, the
@@ -390,9 +379,3 @@ export class PushEngine {
     this.learner.restore(a);
   }
 }
-
-const NO_BASELINE: BurstBaseline = {
-  halfLifeMs: 7 * DAY_MS,
-  weight: (t) => (t === 'remove_from_cart' ? -1 : 1),
-  affinity: () => 0,
-};

@@ -1,6 +1,7 @@
 import { Subject } from 'rxjs';
 import { FeatureStore } from '../../features/feature-store.js';
-import { PushEngine, featureStoreBaseline } from '../../push/engine.js';
+import { PushEngine } from '../../push/engine.js';
+import { featureStoreBaseline } from '../../push/burst-baseline.js';
 import type { PushOverrides } from '../../push/options.js';
 import {
   upliftTotal,

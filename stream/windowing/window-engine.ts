@@ -1,4 +1,5 @@
 import { PaneWindows } from './pane-windows.js';
+import { mergeSessions, touchedSessions } from './session-merge.js';
 import { TimerHeap } from './timer-heap.js';
 import {
   byStart,
@@ -285,25 +286,8 @@ export class WindowEngine<K, V, A, R> {
 
   private addSession(key: K, ts: number, value: V): boolean {
     const wm = this.wm;
-    let lo = ts;
-    let hi = ts + this.gap;
     let sessions = this.keys.get(key) as Win<K, A>[] | undefined;
-    // Sessions of a key never overlap or touch, and are sorted by start, so the ones this event
-    // touches are one contiguous run.
-    let first = -1;
-    let last = -1;
-    if (sessions !== undefined) {
-      for (let i = 0; i < sessions.length; i++) {
-        const s = sessions[i];
-        if (s.start > hi) break;
-        if (s.end >= lo) {
-          if (first < 0) first = i;
-          last = i;
-          if (s.start < lo) lo = s.start;
-          if (s.end > hi) hi = s.end;
-        }
-      }
-    }
+    const { first, last, lo, hi } = touchedSessions(sessions, ts, ts + this.gap);
     // Live sessions all end after wm − lateness, so only an unmerged new session can be too late.
     if (first < 0 && hi + this.lateness <= wm) return false;
     let w: Win<K, A>;
@@ -319,21 +303,8 @@ export class WindowEngine<K, V, A, R> {
     } else {
       // first >= 0: the key has sessions
       sessions = sessions as Win<K, A>[];
-      w = sessions[first];
-      for (let i = first + 1; i <= last; i++) {
-        const o = sessions[i];
-        w.acc = this.agg.merge(w.acc, o.acc);
-        if (o.emittedStart === o.emittedStart || o.absorbed !== null) {
-          const absorbed = w.absorbed ?? (w.absorbed = []);
-          if (o.emittedStart === o.emittedStart)
-            absorbed.push({ start: o.emittedStart, end: o.emittedEnd });
-          if (o.absorbed !== null) absorbed.push(...o.absorbed);
-        }
-        if (o.hasLate) w.hasLate = true;
-        o.alive = false;
-        this.open--;
-      }
-      if (last > first) sessions.splice(first + 1, last - first);
+      w = mergeSessions(sessions, first, last, this.agg);
+      this.open -= last - first;
       w.start = lo;
       w.end = hi;
     }
