@@ -6,7 +6,14 @@ import { lineText, readLines, type InputFormat, type ReadPosition } from './read
  * derived from the line (for topic `items`), or a row the format filters out.
  */
 export type InputRecord =
-  | { kind: 'message'; line: number; key?: string; value: string | Buffer }
+  | {
+      kind: 'message';
+      line: number;
+      key?: string;
+      value: string | Buffer;
+      /** With `lazyKeys`: the key was not worked out; it is userIdOf(value). */
+      keyInValue?: true;
+    }
   | { kind: 'catalog'; line: number; key: string; value: string }
   | { kind: 'filtered'; line: number };
 
@@ -20,6 +27,8 @@ export async function* readInputRecords(
   file: string,
   format: InputFormat,
   position?: ReadPosition,
+  /** JSONL lines come without their key (keyInValue): the caller parses it only if needed. */
+  lazyKeys = false,
 ): AsyncGenerator<InputRecord> {
   let line = 0;
   const described = new Set<string>();
@@ -37,6 +46,8 @@ export async function* readInputRecords(
         yield { kind: 'catalog', line, key: row.item.itemId, value: row.item.json };
       }
       yield { kind: 'message', line, key: row.key, value: row.json };
+    } else if (lazyKeys) {
+      yield { kind: 'message', line, value: raw, keyInValue: true };
     } else {
       const key = userIdOf(raw);
       yield key === undefined
