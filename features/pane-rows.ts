@@ -29,7 +29,7 @@ export interface PaneRecord {
  * by type, units, revenue, first and last event time, next pane of the same key, up to 4
  * distinct hashes), about 110 bytes and no object; a pane with more distinct values than fit
  * keeps them in a HashDistinct (`overflow`). Freed rows are reused (free list through `next`).
- * Bound: the live panes of the family's keys; the arrays grow by doubling and never shrink.
+ * Bound: the live panes of the family's keys; the arrays grow (by doubling, then by a quarter beyond 65,536 panes) and never shrink.
  */
 export class PaneRows {
   start = new Float64Array(0);
@@ -241,7 +241,9 @@ export class PaneRows {
   }
 
   private grow(): void {
-    const n = Math.max(64, this.start.length * 2);
+    // doubling up to 65,536 panes, then by a quarter (less unused tail; models/core/arrays.ts)
+    const cur = this.start.length;
+    const n = Math.max(64, cur < 65_536 ? cur * 2 : cur + (cur >> 2));
     const f64 = (a: Float64Array): Float64Array => grow(a, new Float64Array(n));
     this.start = f64(this.start);
     this.first = f64(this.first);
