@@ -1,6 +1,7 @@
 import { greedyArm, rngForKey, sampleArm, uniformArm, type Arms } from './bandit.js';
 import { quietUntil, type QuietHours } from './clock.js';
 import { HOUR_PRIOR, LOCALES, type PushLearner } from './learner.js';
+import { denseHours } from './hour-counts.js';
 import type { PushOptions } from './options.js';
 import type { PushRules } from './policy.js';
 import { bestSlot, cachedOffset, hourDistribution, type Slot } from './send-time.js';
@@ -71,7 +72,7 @@ export function scoreCandidate(
   let slot: Slot;
   if (learned) {
     const dist = hourDistribution(
-      s.personalization ? s.hours : undefined,
+      s.personalization && s.hours ? denseHours(s.hours) : undefined,
       learner.population,
       HOUR_PRIOR,
       DIST,

@@ -27,7 +27,13 @@ import {
   type PushMessage,
   type PushOutcome,
 } from './types.js';
-import { PushUsers, USER_BOUNDS, applyPreference, type UserPushState } from './user-state.js';
+import {
+  PushUsers,
+  USER_BOUNDS,
+  append,
+  applyPreference,
+  type UserPushState,
+} from './user-state.js';
 import { decodeUser, encodeUser } from './user-codec.js';
 
 /** What the engine reads from one graph batch. */
@@ -259,7 +265,7 @@ export class PushEngine {
       return row('suppressed', `holdout: would send ${a.summary}`);
     }
     if (!v.later) return this.send(s, c, key, a, c.itemIds, out);
-    s.pending.push({ key, c, action: a, bought: [] });
+    s.pending = append(s.pending, { key, c, action: a, bought: [] });
     this.scheduled.push(a.scheduledFor, { userId: c.userId, key });
     row(
       'deferred',

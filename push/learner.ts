@@ -1,4 +1,5 @@
 import { betaMoments, type Arms } from './bandit.js';
+import { addHour } from './hour-counts.js';
 import { HOURS_OF_WEEK, normalisedHours } from './send-time.js';
 import { CHANNELS, PUSH_TRIGGERS, VARIANTS, type PushTrigger } from './types.js';
 import { ST, type RecentPush, type UserPushState } from './user-state.js';
@@ -50,17 +51,12 @@ export class PushLearner {
     if (!s.personalization) return;
     let h = s.hours;
     if (!h) {
-      h = s.hours = new Uint8Array(HOURS_OF_WEEK);
+      h = [];
       s.hoursAt = ts;
     }
     const halvings = Math.floor((ts - s.hoursAt) / this.hourHalfLifeMs);
-    if (halvings > 0) {
-      for (let i = 0; i < HOURS_OF_WEEK; i++) h[i] = (h[i] as number) >> Math.min(8, halvings);
-      s.hoursAt += halvings * this.hourHalfLifeMs;
-    }
-    if ((h[how] as number) + weight > 255)
-      for (let i = 0; i < HOURS_OF_WEEK; i++) h[i] = (h[i] as number) >> 1;
-    h[how] = (h[how] as number) + weight;
+    if (halvings > 0) s.hoursAt += halvings * this.hourHalfLifeMs;
+    s.hours = addHour(h, how, weight, halvings);
   }
 
   private refreshPopulation(): void {

@@ -1,4 +1,5 @@
 import { ByteReader, ByteWriter } from './codec.js';
+import { compactHours, denseHours } from './hour-counts.js';
 import {
   CHANNELS,
   PUSH_TRIGGERS,
@@ -9,7 +10,10 @@ import {
   type PushTrigger,
   type Variant,
 } from './types.js';
-import { UserPushState } from './user-state.js';
+import { UserPushState, append, noneYet } from './user-state.js';
+
+/** An empty decoded list as the shared empty one (user-state.ts, noneYet). */
+const orNone = (a: number[]): number[] => (a.length === 0 ? noneYet() : a);
 
 /**
  * One user's push state as bytes and back (snapshots, and the per-user changelogs built on them):
@@ -76,7 +80,7 @@ export function encodeUser(s: UserPushState): Uint8Array {
   w.optStr(s.tz)
     .u8(s.tzPinned ? 1 : 0)
     .optStr(s.locale);
-  w.bytes(s.hours ?? new Uint8Array(0)).f64(s.hoursAt);
+  w.bytes(s.hours ? denseHours(s.hours) : new Uint8Array(0)).f64(s.hoursAt);
   w.f32s(s.stats ?? new Float32Array(0));
   w.f64(s.lastVariant).f64(s.lastVariantTs);
   w.f64s(s.sent).f64s(s.sentChannels);
@@ -137,14 +141,14 @@ export function decodeUser(bytes: Uint8Array): UserPushState {
   s.tzPinned = r.u8() === 1;
   s.locale = r.optStr();
   const hours = r.bytes();
-  if (hours.length > 0) s.hours = hours;
+  if (hours.length > 0) s.hours = compactHours(hours);
   s.hoursAt = r.f64();
   const stats = r.f32s();
   if (stats.length > 0) s.stats = stats;
   s.lastVariant = r.f64();
   s.lastVariantTs = r.f64();
-  s.sent = r.f64s();
-  s.sentChannels = r.f64s();
+  s.sent = orNone(r.f64s());
+  s.sentChannels = orNone(r.f64s());
   const last = r.f64s();
   if (last.length > 0) s.lastByTrigger = last;
   const pushed = r.strs();
@@ -160,7 +164,7 @@ export function decodeUser(bytes: Uint8Array): UserPushState {
     const ts = r.f64();
     const items = r.strs();
     const flags = r.u8();
-    s.recent.push({
+    s.recent = append(s.recent, {
       pushId,
       trigger,
       channel: ch === 255 ? '' : (CHANNELS[ch] as Channel),
@@ -177,7 +181,7 @@ export function decodeUser(bytes: Uint8Array): UserPushState {
     const key = r.str();
     const c = readCandidate(r);
     const action = readAction(r);
-    s.pending.push({ key, c, action, bought: r.strs() });
+    s.pending = append(s.pending, { key, c, action, bought: r.strs() });
   }
   const map = (): Map<string, number> | undefined => {
     const n = r.u32();
