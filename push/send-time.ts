@@ -43,14 +43,20 @@ export function smoothHours(
 
 const HOD = new Float64Array(24);
 
+/** Sum in index order (an indexed loop: for-of over a typed array was a hot spot). */
+function total(a: Float64Array): number {
+  let sum = 0;
+  for (let h = 0; h < a.length; h++) sum += a[h] as number;
+  return sum;
+}
+
 /** Smoothed, normalised to sum 1 (uniform when there is nothing yet). */
 export function normalisedHours(
   c: ArrayLike<number>,
   out = new Float64Array(HOURS_OF_WEEK),
 ): Float64Array {
   const s = smoothHours(c, out);
-  let sum = 0;
-  for (const v of s) sum += v;
+  const sum = total(s);
   for (let h = 0; h < HOURS_OF_WEEK; h++) s[h] = sum > 0 ? (s[h] as number) / sum : 1 / 168;
   return s;
 }
@@ -69,10 +75,14 @@ export function hourDistribution(
   let n = 0;
   if (user) for (let h = 0; h < HOURS_OF_WEEK; h++) n += user[h] as number;
   if (!user || n === 0) return population;
-  const u = normalisedHours(user, out);
-  for (let h = 0; h < HOURS_OF_WEEK; h++)
-    out[h] =
-      (n * (u[h] as number) + priorStrength * (population[h] as number)) / (n + priorStrength);
+  // normalisedHours and the blend in one pass, with the same operations in the same order (a
+  // push decision runs this for every user with an hour histogram).
+  const u = smoothHours(user, out);
+  const sum = total(u);
+  for (let h = 0; h < HOURS_OF_WEEK; h++) {
+    const uh = sum > 0 ? (u[h] as number) / sum : 1 / 168;
+    out[h] = (n * uh + priorStrength * (population[h] as number)) / (n + priorStrength);
+  }
   return out;
 }
 
