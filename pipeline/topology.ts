@@ -10,7 +10,7 @@ import type { RunBatch } from './runtime/run-stages.js';
  * printed description (`recpipe describe`) is the order the code runs. test/unit/topology.test.ts
  * checks the graph's operators against what graph.ts pipes.
  */
-export type Runtime = 'run' | 'replay';
+export type Runtime = 'run' | 'replay' | 'follower';
 
 export interface Stage {
   readonly name: string;
@@ -59,6 +59,17 @@ export const RUN_STAGES = [
   'commit',
 ] as const;
 export const REPLAY_STAGES = ['source', 'ingest', 'graph', 'sinks'] as const;
+/**
+ * `run`'s follower (docs/scaling.md): run's first two stages on the partitions other instances
+ * own, then only the learning of the graph stage. Its operators are run's (follower-prefix.ts).
+ */
+export const FOLLOWER_STAGES = ['source', 'ingest', 'learn'] as const;
+
+/** What the follower learns with: the model side of learnAndRecommend, behind dropErased?. */
+export const FOLLOWER_LEARN_OPERATORS = [
+  'dropErased?',
+  'learnAndRecommend (learning only)',
+] as const;
 
 /** What each stage of `run` emits: the next stage's input. */
 export interface RunRecords {
@@ -121,9 +132,27 @@ const REPLAY: Details<(typeof REPLAY_STAGES)[number]> = {
   },
 };
 
+const FOLLOWER: Details<(typeof FOLLOWER_STAGES)[number]> = {
+  source: {
+    at: 'pipeline/runtime/follower.ts',
+    does: 'a second Kafka consumer per instance: the input partitions other instances own, assigned by itself, never committed',
+  },
+  ingest: {
+    at: 'pipeline/runtime/follower-prefix.ts',
+    does: "run's ingest; between hashUserIds and dedupeEvents, events past the frontier (served event time + staleness bound) wait and the learn ledger claims each offset",
+    operators: INGEST_OPERATORS,
+  },
+  learn: {
+    at: 'pipeline/runtime/follower-prefix.ts',
+    does: 'the learning of the graph stage: item state converges across instances (only the user side with the item state replica)',
+    operators: FOLLOWER_LEARN_OPERATORS,
+  },
+};
+
 const TOPOLOGIES: Readonly<Record<Runtime, readonly Stage[]>> = {
   run: RUN_STAGES.map((name) => ({ name, ...RUN[name] })),
   replay: REPLAY_STAGES.map((name) => ({ name, ...REPLAY[name] })),
+  follower: FOLLOWER_STAGES.map((name) => ({ name, ...FOLLOWER[name] })),
 };
 
 export function describeTopology(runtime: Runtime): readonly Stage[] {

@@ -19,7 +19,7 @@ usage: recpipe <command> [options]   (global: --config FILE)
            [--log FILE] [--json]           the closed-loop synthetic shop: push policies compared
   evaluate-policy [--input FILE] [--policy SPEC]... [--json]
                                             off-policy estimates (IPS, SNIPS) of push policies
-  describe [run|replay] [--json]            the stages a record passes (source → … → commit)
+  describe [run|replay|follower] [--json]   the stages a record passes (source → … → commit)
 `;
 
 type Command = (args: string[], cfg: import('../../config/schema.js').Config) => Promise<number>;

@@ -2,7 +2,50 @@ import type { Config } from '../../config/schema.js';
 import type { GraphBatch, RawMessage } from '../../operators/types.js';
 import { callback, type KafkaConsumer } from '../../kafka/rdkafka.js';
 import type { Logger } from '../logger.js';
-import type { Follower } from './follower.js';
+import type { Registry } from 'prom-client';
+import type { ClickEvent } from '../../models/event.js';
+import type { ErasedUsers } from '../../privacy/erased-users.js';
+import { Follower } from './follower.js';
+import type { LearnLedger } from './learn-ledger.js';
+
+/**
+ * `run`'s follower (config `scale.follow`, else undefined): it learns what the graph would learn
+ * from the events of partitions other instances own, through the graph's own operators
+ * (follower-prefix.ts): pseudonymised, deduplicated, without what erased users sent before
+ * their erasure.
+ */
+export function createRunFollower(
+  cfg: Config,
+  o: {
+    readonly topic: string;
+    readonly group: string;
+    readonly ledger: LearnLedger;
+    readonly erased: ErasedUsers;
+    /** The model, or the item state replica (which then learns only the user side). */
+    readonly learner: { learn(event: ClickEvent): void };
+    readonly followOthers: boolean;
+    readonly registry: Registry;
+    readonly log: Pick<Logger, 'warn'>;
+    readonly frontier: () => number;
+  },
+): Follower | undefined {
+  if (!cfg.scale.follow) return undefined;
+  const key = cfg.privacy.userIdHashKey;
+  return new Follower(cfg, {
+    topic: o.topic,
+    groupId: o.group,
+    instanceId: cfg.kafka.instanceId,
+    ledger: o.ledger,
+    learn: (e) => o.learner.learn(e),
+    ...(key && { userIdHashKey: key }),
+    erased: o.erased,
+    followOthers: o.followOthers,
+    dedupeCapacity: cfg.pipeline.dedupeCapacity,
+    registry: o.registry,
+    frontier: o.frontier,
+    onLog: (msg, fields) => o.log.warn(fields ?? {}, msg),
+  });
+}
 
 /**
  * Where the group resumes each newly assigned partition: the follower learns up to there while

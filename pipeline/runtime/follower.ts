@@ -1,45 +1,17 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../../config/schema.js';
-import { BoundedIdSet } from '../../stream/bounded-id-set.js';
-import type { ClickEvent } from '../../models/event.js';
-import { validateMessage, type Validation } from '../../stream/validate-event.js';
-import type { LearnLedger } from './learn-ledger.js';
+import type { RawMessage, SourcedEvent } from '../../operators/types.js';
 import {
-  callback,
-  commonKafkaConfig,
-  cooperative,
-  rdkafka,
-  type KafkaConsumer,
-  type Message,
-} from '../../kafka/rdkafka.js';
-
-/** Messages held per partition at the frontier before it stops being fetched. */
-const HOLD_MAX = 2000;
-
-export interface FollowerOptions {
-  readonly topic: string;
-  /** The job's consumer group; the follower's own group id is derived from it and never commits. */
-  readonly groupId: string;
-  readonly instanceId: string;
-  readonly ledger: LearnLedger;
-  /** What the main graph does with an accepted event's model side (recommender.learn). */
-  readonly learn: (event: ClickEvent) => void;
-  readonly dedupeCapacity: number;
-  readonly registry: Registry;
-  /**
-   * Read the partitions other instances own (default true). False with the item state replica:
-   * then the follower only catches up a partition that moved here (its user side, see learn).
-   */
-  readonly followOthers?: boolean;
-  /**
-   * Event time the follower may learn up to (default: no limit). The main pipeline sets it to
-   * what it is serving plus the bound, so learning runs ahead of serving by at most that much.
-   */
-  readonly frontier?: () => number;
-  readonly batchMaxMessages?: number;
-  readonly pollMs?: number;
-  readonly onLog?: (msg: string, fields?: Record<string, unknown>) => void;
-}
+  fetchedHighOffset,
+  partitionWatermarks,
+  selfAssignedConsumer,
+  topicPartitions,
+} from '../../kafka/topic-offsets.js';
+import { FollowerHold, type HeldMessage } from './follower-hold.js';
+import { FollowerPrefix } from './follower-prefix.js';
+import { WakeConditions } from './wake-conditions.js';
+import { followerMetrics, stalenessSeconds, type FollowerMetrics } from './follower-metrics.js';
+import type { FollowerOptions } from './follower-options.js';
+import { callback, cooperative, type KafkaConsumer, type Message } from '../../kafka/rdkafka.js';
 
 /**
  * Where a partition of the input topic is learned in this process:
@@ -60,7 +32,10 @@ type PartitionState = 'follow' | 'held' | 'catchup' | 'owned';
 export class Follower {
   readonly consumer: KafkaConsumer;
   private readonly state = new Map<number, PartitionState>();
-  private readonly seen: BoundedIdSet;
+  /** run's ingest operators and the model side of its learning (follower-prefix.ts). */
+  private readonly prefix: FollowerPrefix;
+  /** Claimed and within the frontier, learned at the end of the current pass. */
+  private admitted: SourcedEvent[] = [];
   private partitions: number[] = [];
   private readonly low = new Map<number, number>();
   private readonly high = new Map<number, number>();
@@ -75,62 +50,41 @@ export class Follower {
   /** Per partition, the newest event time learned from it. */
   private readonly newest = new Map<number, number>();
   /** Per partition held at the frontier: messages read but not learned yet, in order. */
-  private readonly waiting = new Map<number, { m: Message; v: Validation }[]>();
-  /** Partitions not fetched while their held messages are more than enough to go on with. */
-  private readonly paused = new Set<number>();
+  private readonly hold: FollowerHold;
   /** The frontier as of the current pass (it costs a look at the main consumer's positions). */
   private frontierNow = Number.POSITIVE_INFINITY;
-  private readonly waiters = new Set<() => void>();
+  private readonly waiting = new WakeConditions(() => this.stopped);
   private readonly m: FollowerMetrics;
 
   constructor(
     cfg: Config,
     private readonly opts: FollowerOptions,
   ) {
-    const rd = rdkafka();
-    this.consumer = new rd.KafkaConsumer(
-      {
-        ...commonKafkaConfig(cfg),
-        'group.id': `${opts.groupId}-follower-${opts.instanceId}`,
-        'enable.auto.commit': false,
-        'enable.auto.offset.store': false,
-        'fetch.wait.max.ms': 50,
-        'queued.max.messages.kbytes': 16_384,
-      },
-      { 'auto.offset.reset': 'earliest' },
-    );
+    this.consumer = selfAssignedConsumer(cfg, `${opts.groupId}-follower-${opts.instanceId}`);
     this.consumer.on('event.error', (err) => opts.onLog?.(`kafka follower error: ${err.message}`));
-    this.seen = new BoundedIdSet(Math.max(1, Math.min(opts.dedupeCapacity, 100_000)));
+    this.prefix = new FollowerPrefix({
+      maxFutureSkewMs: cfg.pipeline.maxFutureSkewMs,
+      dedupeCapacity: Math.max(1, Math.min(opts.dedupeCapacity, 100_000)),
+      learn: opts.learn,
+      ...(opts.userIdHashKey && { userIdHashKey: opts.userIdHashKey }),
+      ...(opts.erased && { erased: opts.erased }),
+    });
     this.m = followerMetrics(opts.registry);
-    this.maxFutureSkewMs = cfg.pipeline.maxFutureSkewMs;
+    const tp = (partition: number) => [{ topic: opts.topic, partition }];
+    this.hold = new FollowerHold(
+      (p) => this.consumer.pause(tp(p)),
+      (p) => this.consumer.resume(tp(p)),
+    );
   }
-
-  /** The serving side's rule (CONTRACT §5): what it dead-letters, the follower must not learn. */
-  private readonly maxFutureSkewMs: number;
 
   /** Connects and learns where each partition starts; reading begins with the first assignment. */
   async connect(): Promise<void> {
     await callback((cb) => this.consumer.connect({ timeout: 30_000 }, cb));
     this.consumer.setDefaultConsumeTimeout(this.opts.pollMs ?? 50);
-    const meta = await callback<{ topics: { name: string; partitions: { id: number }[] }[] }>(
-      (cb) =>
-        this.consumer.getMetadata(
-          { topic: this.opts.topic, timeout: 10_000 },
-          cb as (err: unknown, m: unknown) => void,
-        ),
-    );
-    const topic = meta.topics.find((t) => t.name === this.opts.topic);
-    this.partitions = (topic?.partitions ?? []).map((p) => p.id).sort((a, b) => a - b);
+    this.partitions = await topicPartitions(this.consumer, this.opts.topic);
     await Promise.all(
       this.partitions.map(async (p) => {
-        const wm = await callback<{ lowOffset: number; highOffset: number }>((cb) =>
-          this.consumer.queryWatermarkOffsets(
-            this.opts.topic,
-            p,
-            10_000,
-            cb as (err: unknown, w: unknown) => void,
-          ),
-        );
+        const wm = await partitionWatermarks(this.consumer, this.opts.topic, p);
         this.low.set(p, wm.lowOffset);
         this.high.set(p, wm.highOffset);
         // Nothing learned here yet: the model knows this partition from its log start onwards.
@@ -195,7 +149,10 @@ export class Follower {
     if (!this.covered(partition, firstOffset)) {
       this.limit.set(partition, firstOffset);
       if (this.state.get(partition) !== 'catchup') this.setState(partition, 'catchup');
-      const reached = await this.until(() => this.covered(partition, firstOffset), timeoutMs);
+      const reached = await this.waiting.until(
+        () => this.covered(partition, firstOffset),
+        timeoutMs,
+      );
       if (!reached) {
         this.m.handoffTimeouts.inc();
         this.opts.onLog?.('partition taken over before its state was learned up to it', {
@@ -220,12 +177,12 @@ export class Follower {
     let min = Number.POSITIVE_INFINITY;
     for (const p of this.partitions) {
       if (!this.reads(this.state.get(p))) continue;
-      const queue = this.waiting.get(p);
-      if (this.behind(p) === 0 && !queue) continue;
+      const held = this.hold.head(p);
+      if (this.behind(p) === 0 && !held) continue;
       let h = this.newest.get(p) ?? Number.NEGATIVE_INFINITY;
       // Paused at the frontier: what comes next is past it, so p is learned up to there.
-      const head = queue?.[0]?.v;
-      if (head?.ok) h = Math.max(h, Math.min(head.event.ts, this.frontierNow));
+      const head = held?.event;
+      if (head) h = Math.max(h, Math.min(head.event.ts, this.frontierNow));
       if (h < min) min = h;
     }
     return min;
@@ -240,7 +197,7 @@ export class Follower {
     this.drain();
     if (!fresh()) {
       const started = Date.now();
-      const ok = await this.until(fresh, maxMs);
+      const ok = await this.waiting.until(fresh, maxMs);
       this.m.hold.observe((Date.now() - started) / 1000);
       if (!ok) this.m.holdTimeouts.inc();
     }
@@ -250,7 +207,7 @@ export class Follower {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wakeAll();
+    this.waiting.wake();
     await this.loop;
     if (this.consumer.isConnected())
       await callback((cb) => this.consumer.disconnect(cb)).catch(() => undefined);
@@ -277,10 +234,7 @@ export class Follower {
     const was = this.reads(prev);
     const is = this.reads(next);
     // Messages held at the frontier are refetched from the ledger when the partition comes back.
-    if (was && !is) {
-      this.waiting.delete(p);
-      this.paused.delete(p);
-    }
+    if (was && !is) this.hold.drop(p);
     // Incremental (re)assignment moves one partition without refetching the others; a partition
     // comes back at the ledger, i.e. right after what the main pipeline learned from it.
     if (was && !is)
@@ -299,7 +253,7 @@ export class Follower {
    */
   private reachedLimit(p: number): void {
     const limit = this.limit.get(p);
-    if (limit === undefined || this.state.get(p) !== 'catchup' || this.waiting.has(p)) return;
+    if (limit === undefined || this.state.get(p) !== 'catchup' || this.hold.has(p)) return;
     try {
       const [pos] = this.consumer.position([{ topic: this.opts.topic, partition: p }]);
       if (pos !== undefined && pos.offset >= limit) this.opts.ledger.advance(p, limit);
@@ -327,168 +281,95 @@ export class Follower {
         return new Promise<Message[]>((r) => setTimeout(() => r([]), 500));
       });
       this.drain();
-      for (const m of messages) this.apply(m);
+      this.read(messages);
       // Log ends as of the last fetch responses: no broker round trip per poll.
       for (const p of this.partitions) {
         if (!this.reads(this.state.get(p))) continue;
         this.reachedLimit(p);
-        try {
-          const wm = this.consumer.getWatermarkOffsets(topic, p);
-          if (wm.highOffset >= 0 && wm.highOffset > (this.high.get(p) ?? -1))
-            this.high.set(p, wm.highOffset);
-        } catch {
-          // Not fetched yet: the end queried at connect stands.
-        }
+        // Not fetched yet: the end queried at connect stands.
+        const high = fetchedHighOffset(this.consumer, topic, p);
+        if (high !== undefined && high > (this.high.get(p) ?? -1)) this.high.set(p, high);
       }
       let lag = 0;
       for (const p of this.partitions) lag += this.behind(p);
       this.m.lag.set(lag);
       const through = this.learnedThrough();
       const newestAnywhere = Math.max(...this.newest.values(), Number.NEGATIVE_INFINITY);
-      this.m.staleness.set(
-        through >= newestAnywhere ? 0 : Math.min(newestAnywhere - through, 1e12) / 1000,
-      );
-      this.wakeAll();
+      this.m.staleness.set(stalenessSeconds(through, newestAnywhere));
+      this.waiting.wake();
     }
   }
 
-  private apply(m: Message): void {
-    const p = m.partition;
+  /** One fetch: parsed as one batch, then each message in order as if it came alone. */
+  private read(messages: readonly Message[]): void {
+    const raws: RawMessage[] = [];
+    for (const m of messages) {
+      const p = m.partition;
+      if (!this.reads(this.state.get(p))) continue;
+      if (m.offset < (this.opts.ledger.get(p) ?? Number.NEGATIVE_INFINITY)) continue;
+      raws.push({ topic: m.topic, partition: p, offset: m.offset, value: m.value ?? '' });
+    }
+    if (raws.length === 0) return;
+    // parseMessages keeps the events in message order; the other messages are dead letters.
+    const events = this.prefix.parse(raws).events;
+    let next = 0;
+    for (const r of raws) {
+      const e = events[next];
+      const hit = e !== undefined && e.partition === r.partition && e.offset === r.offset;
+      if (hit) next++;
+      this.apply({ partition: r.partition, offset: r.offset, event: hit ? e : undefined });
+    }
+    this.learnAdmitted();
+  }
+
+  private apply(item: HeldMessage): void {
+    const p = item.partition;
     const st = this.state.get(p);
     if (!this.reads(st)) return;
     const limit = this.limit.get(p);
-    if (st === 'catchup' && limit !== undefined && m.offset >= limit) {
+    if (st === 'catchup' && limit !== undefined && item.offset >= limit) {
       // Read past the handoff point: all before it is learned, even where offsets have gaps.
       this.opts.ledger.advance(p, limit);
       return;
     }
-    if (m.offset < (this.opts.ledger.get(p) ?? Number.NEGATIVE_INFINITY)) return;
-    if (m.offset + 1 > (this.high.get(p) ?? 0)) this.high.set(p, m.offset + 1);
-    const item = {
-      m,
-      v: validateMessage(m.value ?? '', { maxFutureSkewMs: this.maxFutureSkewMs }),
-    };
-    const queue = this.waiting.get(p);
-    if (queue) {
-      queue.push(item);
-      // Enough held to go on with when serving moves on: stop fetching (memory stays bounded).
-      if (queue.length >= HOLD_MAX && !this.paused.has(p)) {
-        this.paused.add(p);
-        this.consumer.pause([{ topic: this.opts.topic, partition: p }]);
-      }
-    } else if (!this.learnOne(item)) this.waiting.set(p, [item]);
+    if (item.offset < (this.opts.ledger.get(p) ?? Number.NEGATIVE_INFINITY)) return;
+    if (item.offset + 1 > (this.high.get(p) ?? 0)) this.high.set(p, item.offset + 1);
+    if (!this.hold.queue(item) && !this.admit(item)) this.hold.start(item);
   }
 
-  /** Learns one message unless its event time is past the frontier; false when it must wait. */
-  private learnOne({ m, v }: { m: Message; v: Validation }): boolean {
-    const p = m.partition;
+  /**
+   * Admits one message to learning unless its event time is past the frontier (false: it must
+   * wait). Claimed in the ledger here; learned by learnAdmitted, in order, in the same pass.
+   */
+  private admit({ partition: p, offset, event: e }: HeldMessage): boolean {
     const st = this.state.get(p);
     const limit = this.limit.get(p);
-    if (st === 'catchup' && limit !== undefined && m.offset >= limit) {
+    if (st === 'catchup' && limit !== undefined && offset >= limit) {
       this.opts.ledger.advance(p, limit);
       return true;
     }
     // A partition catching up for a handoff is behind what is served by definition: no bound.
-    if (v.ok && st === 'follow' && v.event.ts > this.frontierNow) return false;
-    if (!this.opts.ledger.claim(p, m.offset)) return true;
-    if (!v.ok) return true;
-    if (v.event.ts > (this.newest.get(p) ?? Number.NEGATIVE_INFINITY))
-      this.newest.set(p, v.event.ts);
-    if (this.seen.add(v.event.eventId)) {
-      this.opts.learn(v.event);
-      this.m.learned.inc();
-    }
+    if (e && st === 'follow' && e.event.ts > this.frontierNow) return false;
+    if (!this.opts.ledger.claim(p, offset)) return true;
+    if (!e) return true;
+    if (e.event.ts > (this.newest.get(p) ?? Number.NEGATIVE_INFINITY))
+      this.newest.set(p, e.event.ts);
+    this.admitted.push(e);
     return true;
+  }
+
+  /** The rest of the prefix (dedupe, erased, learn) over what was admitted since the last call. */
+  private learnAdmitted(): void {
+    if (this.admitted.length === 0) return;
+    const events = this.admitted;
+    this.admitted = [];
+    this.m.learned.inc(this.prefix.learn(events));
   }
 
   /** Learns what waited at the frontier and has come within it; refetches where little is left. */
   private drain(): void {
     this.frontierNow = this.opts.frontier?.() ?? Number.POSITIVE_INFINITY;
-    for (const [p, queue] of this.waiting) {
-      let n = 0;
-      while (n < queue.length && this.learnOne(queue[n] as { m: Message; v: Validation })) n++;
-      const left = queue.length - n;
-      if (left === 0) this.waiting.delete(p);
-      else if (n > 0) queue.splice(0, n);
-      if (left < HOLD_MAX / 4 && this.paused.delete(p))
-        this.consumer.resume([{ topic: this.opts.topic, partition: p }]);
-    }
+    this.hold.drain((item) => this.admit(item));
+    this.learnAdmitted();
   }
-
-  private until(done: () => boolean, maxMs: number): Promise<boolean> {
-    if (done()) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const check = (): void => {
-        if (done()) finish(true);
-        else if (this.stopped) finish(false);
-      };
-      const finish = (ok: boolean): void => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve(ok);
-      };
-      const timer = setTimeout(() => finish(done()), maxMs);
-      this.waiters.add(check);
-    });
-  }
-
-  private wakeAll(): void {
-    for (const w of [...this.waiters]) w();
-  }
-}
-
-type FollowerMetrics = ReturnType<typeof followerMetrics>;
-
-function followerMetrics(registry: Registry) {
-  const r = { registers: [registry] };
-  return {
-    lag: new Gauge({
-      name: 'recpipe_follower_lag_messages',
-      help: 'Messages of partitions other instances own that this instance has not learned yet',
-      ...r,
-    }),
-    staleness: new Gauge({
-      name: 'recpipe_follower_staleness_seconds',
-      help: 'Wall time minus the log-append time up to which partitions other instances own are learned',
-      ...r,
-    }),
-    served: new Histogram({
-      name: 'recpipe_serving_staleness_seconds',
-      help: 'Per served batch: its newest append time minus the append time the follower had learned through',
-      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
-      ...r,
-    }),
-    learned: new Counter({
-      name: 'recpipe_follower_learned_total',
-      help: 'Events of partitions other instances own, learned by this instance',
-      ...r,
-    }),
-    followed: new Gauge({
-      name: 'recpipe_follower_partitions',
-      help: 'Input partitions the follower is reading',
-      ...r,
-    }),
-    hold: new Histogram({
-      name: 'recpipe_serving_hold_seconds',
-      help: 'Time a batch waited before serving for the follower to be within the staleness bound',
-      buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      ...r,
-    }),
-    holdTimeouts: new Counter({
-      name: 'recpipe_serving_hold_timeouts_total',
-      help: 'Batches served although the follower was still beyond the staleness bound',
-      ...r,
-    }),
-    handoff: new Histogram({
-      name: 'recpipe_handoff_seconds',
-      help: 'Time a partition that moved here waited for its state to be learned up to its first offset',
-      buckets: [0.001, 0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60],
-      ...r,
-    }),
-    handoffTimeouts: new Counter({
-      name: 'recpipe_handoff_timeouts_total',
-      help: 'Partitions taken over before the follower reached their first offset (served partly cold)',
-      ...r,
-    }),
-  };
 }

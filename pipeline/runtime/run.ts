@@ -1,5 +1,4 @@
 import { concatMap, lastValueFrom, map, tap } from 'rxjs';
-import type { Config } from '../../config/schema.js';
 import { FeatureStore } from '../../features/feature-store.js';
 import { featureLimits } from '../../features/config.js';
 import { PushEngine } from '../../push/engine.js';
@@ -7,27 +6,27 @@ import { featureStoreBaseline } from '../../push/burst-baseline.js';
 import { PUSH_TRIGGERS } from '../../push/types.js';
 import { PurchaseHistory } from '../../models/purchase-history.js';
 import { CatalogState } from '../../models/ranking/policy.js';
-import type { ClickHouseSink } from '../../sinks/clickhouse.js';
 import type { GraphBatch } from '../../operators/types.js';
 import { recpipeIngest, recpipeProcess } from '../graph.js';
+import { runGraphOptions } from './run-graph.js';
 import { runTopology } from '../topology.js';
 import { KafkaConsumerSource } from '../../kafka/consumer-source.js';
 import { TransactionalProducer } from '../../kafka/transactional-producer.js';
-import type { Logger } from '../logger.js';
-import { observeCommitted, type Metrics } from '../metrics.js';
-import { createRedisPushClaims, type PushClaims } from '../../sinks/redis-push-policy.js';
-import { userIdHasher } from '../../operators/hash-user-ids.js';
-import type { ModelMetric } from '../../sinks/types.js';
+import { observeCommitted } from '../metrics.js';
+import { createRedisPushClaims } from '../../sinks/redis-push-policy.js';
 import { Delivery } from './delivery.js';
 import { runStages } from './run-stages.js';
 import { PushDurability } from './push-durability.js';
-import { firstOffsetsOf, followBatch, prepareFollower } from './follower-prepare.js';
-import type { AnalyticsWriter, ServingWriter } from './sink-writers.js';
+import {
+  createRunFollower,
+  firstOffsetsOf,
+  followBatch,
+  prepareFollower,
+} from './follower-prepare.js';
 import { CatalogReplica } from './catalog-replica.js';
-import { Follower } from './follower.js';
 import { createItemStateReplica } from './item-state-replica.js';
 import { LearnLedger } from './learn-ledger.js';
-import { ModelSnapshots, type SnapshotStore } from './model-snapshots.js';
+import { ModelSnapshots } from './model-snapshots.js';
 import { CommitProgress } from './commit-progress.js';
 import { startLagMonitor } from './lag-monitor.js';
 import { startEventLoopLag } from '../event-loop-lag.js';
@@ -37,41 +36,9 @@ import { retryUntilDone } from './retry.js';
 import { CurrentUsers, userStateLoader } from './user-state.js';
 import { newErasedUsers, startJobPrivacy } from '../privacy/job-privacy.js';
 
-export interface RunDependencies {
-  readonly cfg: Config;
-  readonly topic: string;
-  readonly group: string;
-  readonly log: Logger;
-  readonly metrics: Metrics;
-  /** The serving store (Redis), written as soon as a batch is processed. */
-  readonly serving: ServingWriter;
-  /** The analytics store (ClickHouse), written in bulk behind serving. */
-  readonly analytics: AnalyticsWriter;
-  /** Loads persisted purchase history for users not seen yet by this process. */
-  readonly loadHistory: (userIds: readonly string[]) => Promise<Map<string, Set<string>>>;
-  /** Where the windowed online model metrics go (ClickHouse `model_metrics`); optional. */
-  readonly writeModelMetrics?: (rows: readonly ModelMetric[]) => Promise<void>;
-  /** Cross-instance push claims; by default Redis at cfg.redis (sinks/redis-push-policy.ts). */
-  readonly pushClaims?: PushClaims;
-  /** Where model snapshots live, so a restarted job does not start cold; optional. */
-  readonly snapshots?: SnapshotStore;
-  /** Served lists and events for the nearline ranker trainer (model `ranked`); optional. */
-  readonly clickhouse?: Pick<ClickHouseSink, 'query' | 'database'>;
-}
-export type { SnapshotStore } from './model-snapshots.js';
-
-export interface RunningJob {
-  /** Stops consuming, drains and commits what is in flight, then disconnects. */
-  stop(): Promise<void>;
-  /** False once the last commit or lag poll failed (the broker is unreachable). */
-  healthy(): boolean;
-  readonly done: Promise<void>;
-}
-
-/** The drain after stop() ran out of time: uncommitted batches remain (replayed on restart). */
-export class DrainTimeoutError extends Error {
-  override readonly name = 'DrainTimeoutError';
-}
+import { DrainTimeoutError, type RunDependencies, type RunningJob } from './run-job.js';
+export { DrainTimeoutError } from './run-job.js';
+export type { RunDependencies, RunningJob, SnapshotStore } from './run-job.js';
 
 export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const { cfg, log, metrics } = deps;
@@ -116,32 +83,25 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       })
     : undefined;
   let stopping = false;
-  const pseudonym = cfg.privacy.userIdHashKey ? userIdHasher(cfg.privacy.userIdHashKey) : undefined;
   const erased = newErasedUsers(cfg); // their old events are not learned again (docs/privacy.md)
 
   const itemState = createItemStateReplica(cfg, deps.group, recommender, ledger, metrics, log);
-  const follower = cfg.scale.follow
-    ? new Follower(cfg, {
-        topic: deps.topic,
-        groupId: deps.group,
-        instanceId: cfg.kafka.instanceId,
-        ledger,
-        learn: (raw) => {
-          const e = pseudonym ? { ...raw, userId: pseudonym(raw.userId) } : raw;
-          if (!erased.covers(e.userId, e.ts)) (itemState ?? recommender).learn(e);
-        },
-        followOthers: !itemState, // item deltas replace learning every partition
-        dedupeCapacity: cfg.pipeline.dedupeCapacity,
-        registry: metrics.registry,
-        // Learning of other partitions runs ahead of serving by at most the bound, unless this
-        // instance has nothing left to serve (then there is nothing to be ahead of).
-        frontier: () =>
-          source.caughtUp(deps.topic)
-            ? Number.POSITIVE_INFINITY
-            : servingFrontier + cfg.scale.stalenessMs,
-        onLog: (msg, fields) => log.warn(fields ?? {}, msg),
-      })
-    : undefined;
+  const follower = createRunFollower(cfg, {
+    topic: deps.topic,
+    group: deps.group,
+    ledger,
+    erased,
+    learner: itemState ?? recommender,
+    followOthers: !itemState, // item deltas replace learning every partition
+    registry: metrics.registry,
+    log,
+    // Learning of other partitions runs ahead of serving by at most the bound, unless this
+    // instance has nothing left to serve (then there is nothing to be ahead of).
+    frontier: () =>
+      source.caughtUp(deps.topic)
+        ? Number.POSITIVE_INFINITY
+        : servingFrontier + cfg.scale.stalenessMs,
+  });
   /** Event time being served: the newest of the batches' median event times. */
   let servingFrontier = Number.NEGATIVE_INFINITY;
   // Batches commit in order, so "everything emitted so far is committed" is one number.
@@ -335,25 +295,16 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       await snapshots.settled().then(() => snapshots.save());
     },
   });
-  const graph = {
+  const graph = runGraphOptions(cfg, deps.topic, ledger, {
     recommender,
     history,
     features,
-    topK: cfg.pipeline.topK,
-    dedupeCapacity: cfg.pipeline.dedupeCapacity,
-    itemsTopic: cfg.kafka.itemsTopic,
-    maxFutureSkewMs: cfg.pipeline.maxFutureSkewMs,
-    preferencesTopic: cfg.kafka.preferencesTopic,
     catalog,
     modelVersion,
-    policy: cfg.ranking,
     ...(quality && { learn: quality.learn }),
-    ...(cfg.privacy.userIdHashKey && { userIdHashKey: cfg.privacy.userIdHashKey }),
     ...privacy.graph,
-    shouldLearn: (e: GraphBatch['events'][number]) =>
-      e.topic !== deps.topic || ledger.claim(e.partition, e.offset),
     ...(push && { push }),
-  };
+  });
   // The stages of pipeline/topology.ts (`recpipe describe run`), piped in the declared order.
   const pipeline = lastValueFrom(
     runTopology({

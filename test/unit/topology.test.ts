@@ -11,6 +11,7 @@ import {
   formatTopology,
   replayTopology,
   runTopology,
+  type Runtime,
 } from '../../pipeline/topology.js';
 
 /**
@@ -122,14 +123,16 @@ describe('topology', () => {
 
   it('is printed in docs/ARCHITECTURE.md as recpipe describe prints it, before the rest', () => {
     const doc = read('docs/ARCHITECTURE.md');
-    const printed = `${formatTopology('run')}\n${formatTopology('replay')}`;
+    const printed = ['run', 'replay', 'follower']
+      .map((r) => formatTopology(r as Runtime))
+      .join('\n');
     expect(doc).toContain(`\`\`\`\n${printed}\`\`\``);
     // the doc opens with the folder map, then the topology
     expect(inOrder(doc, ['## Layout', '## The topology', printed, '## Import rules'])).toBe(true);
   });
 
   it('names files that exist', () => {
-    for (const r of ['run', 'replay'] as const)
+    for (const r of ['run', 'replay', 'follower'] as const)
       for (const s of describeTopology(r)) expect(() => read(s.at), s.at).not.toThrow();
   });
 
