@@ -3,9 +3,15 @@
  * event older than the reference discounts the event instead of the sum, so the result does
  * not depend on arrival order: out-of-order events need no special case. At most `capacity`
  * labels are kept; a new label evicts the one with the lowest current score.
+ *
+ * Labels and (value, time) pairs are two small arrays in insertion order, not a Map of
+ * objects: with at most `capacity` (16) labels a scan is as fast, and a user's one or two
+ * labels cost about 150 bytes instead of about 400 (issue 12; the pairs are unboxed doubles).
  */
 export class DecayedScores {
-  private readonly entries = new Map<string, { v: number; t: number }>();
+  private labels: string[] = [];
+  /** [value, reference time] of labels[i] at 2i, 2i+1. */
+  private vt: number[] = [];
 
   constructor(
     private readonly halfLifeMs: number,
@@ -13,33 +19,45 @@ export class DecayedScores {
   ) {}
 
   get size(): number {
-    return this.entries.size;
+    return this.labels.length;
   }
 
   add(label: string, weight: number, ts: number): void {
-    const e = this.entries.get(label);
-    if (e === undefined) {
-      if (this.entries.size >= this.capacity) this.evictLowest(ts);
-      this.entries.set(label, { v: weight, t: ts });
-    } else if (ts >= e.t) {
-      e.v = e.v * this.decay(ts - e.t) + weight;
-      e.t = ts;
-    } else e.v += weight * this.decay(e.t - ts);
+    const i = this.labels.indexOf(label);
+    const vt = this.vt;
+    if (i < 0) {
+      if (this.labels.length >= this.capacity) this.evictLowest(ts);
+      // copied to exact size (at most `capacity` entries): a push grows the backing store by
+      // half + 16 slots
+      this.labels = this.labels.concat(label);
+      this.vt = this.vt.concat(weight, ts);
+      return;
+    }
+    const v = vt[2 * i] as number;
+    const t = vt[2 * i + 1] as number;
+    if (ts >= t) {
+      vt[2 * i] = v * this.decay(ts - t) + weight;
+      vt[2 * i + 1] = ts;
+    } else vt[2 * i] = v + weight * this.decay(t - ts);
   }
 
   valueAt(label: string, ts: number): number {
-    const e = this.entries.get(label);
-    return e === undefined ? 0 : e.v * this.decay(ts - e.t);
+    const i = this.labels.indexOf(label);
+    return i < 0 ? 0 : this.scoreAt(i, ts);
   }
 
   /** Labels with a positive score at `ts`, best first. */
   ranked(ts: number): { label: string; score: number }[] {
     const out: { label: string; score: number }[] = [];
-    for (const [label, e] of this.entries) {
-      const score = e.v * this.decay(ts - e.t);
-      if (score > 0) out.push({ label, score });
+    for (let i = 0; i < this.labels.length; i++) {
+      const score = this.scoreAt(i, ts);
+      if (score > 0) out.push({ label: this.labels[i] as string, score });
     }
     return out.sort((a, b) => b.score - a.score || (a.label < b.label ? -1 : 1));
+  }
+
+  private scoreAt(i: number, ts: number): number {
+    return (this.vt[2 * i] as number) * this.decay(ts - (this.vt[2 * i + 1] as number));
   }
 
   private decay(dt: number): number {
@@ -47,15 +65,17 @@ export class DecayedScores {
   }
 
   private evictLowest(ts: number): void {
-    let worst: string | undefined;
+    let worst = -1;
     let worstScore = Infinity;
-    for (const [label, e] of this.entries) {
-      const s = e.v * this.decay(ts - e.t);
+    for (let i = 0; i < this.labels.length; i++) {
+      const s = this.scoreAt(i, ts);
       if (s < worstScore) {
         worstScore = s;
-        worst = label;
+        worst = i;
       }
     }
-    if (worst !== undefined) this.entries.delete(worst);
+    if (worst < 0) return;
+    this.labels.splice(worst, 1);
+    this.vt.splice(2 * worst, 2);
   }
 }
