@@ -1,6 +1,7 @@
 import type { ClickEvent, ItemEvent, ScoredItem } from '../models/event.js';
 import { TimerHeap } from '../stream/windowing/timer-heap.js';
 import type { PushCandidate } from './types.js';
+import { RecentMap } from './recent-map.js';
 import { USER_BOUNDS, append, type UserPushState } from './user-state.js';
 
 const minutes = (ms: number): string => `${Math.round(ms / 60_000)} min`;
@@ -117,13 +118,13 @@ export class CatalogTrigger {
 
   observe(e: ClickEvent, s: UserPushState): void {
     if (e.type === 'view' || e.type === 'click' || e.type === 'add_to_cart') {
-      const mine = (s.interest ??= new Map());
+      const mine = (s.interest ??= new RecentMap());
       const prev = mine.get(e.itemId);
       if (prev !== undefined && prev >= e.ts) return;
       mine.delete(e.itemId);
       mine.set(e.itemId, e.ts);
       while (mine.size > USER_BOUNDS.interest) {
-        const oldest = mine.keys().next().value as string;
+        const oldest = mine.first() as string;
         mine.delete(oldest);
         this.unindex(oldest, e.userId);
       }

@@ -1,5 +1,6 @@
 import { ByteReader, ByteWriter } from './codec.js';
 import { compactHours, denseHours } from './hour-counts.js';
+import { RecentMap } from './recent-map.js';
 import {
   CHANNELS,
   PUSH_TRIGGERS,
@@ -103,7 +104,7 @@ export function encodeUser(s: UserPushState): Uint8Array {
     writeAction(w, p.action);
     w.strs(p.bought);
   }
-  const map = (m: Map<string, number> | undefined): void => {
+  const map = (m: Map<string, number> | RecentMap | undefined): void => {
     w.u32(m?.size ?? 0);
     for (const [k, v] of m ?? []) w.str(k).f64(v);
   };
@@ -191,7 +192,11 @@ export function decodeUser(bytes: Uint8Array): UserPushState {
     return m;
   };
   s.carts = map();
-  s.interest = map();
+  const interest = map();
+  if (interest) {
+    s.interest = new RecentMap();
+    for (const [k, v] of interest) s.interest.set(k, v);
+  }
   const nb = r.u32();
   if (nb > 0) s.bursts = new Map();
   for (let i = 0; i < nb; i++) {

@@ -1,4 +1,5 @@
 import type { HourCounts } from './hour-counts.js';
+import type { RecentMap } from './recent-map.js';
 import {
   CHANNELS,
   type Channel,
@@ -129,7 +130,7 @@ export class UserPushState {
   recent: RecentPush[] = noneYet();
   pending: PendingPush[] = noneYet();
   carts: Map<string, number> | undefined;
-  interest: Map<string, number> | undefined;
+  interest: RecentMap | undefined;
   bursts: Map<string, BurstWindow> | undefined;
   lastTop: string | undefined;
   /** Whether the user is held out (-1: not computed yet). Derived from the id: never stored. */
