@@ -259,9 +259,11 @@ export class ItemKnnRecommender implements Recommender {
       if (!(mass > 0)) continue;
       const wj = this.posWeight[p] / (alpha === 0.5 ? Math.sqrt(mass) : Math.pow(mass, alpha));
       const m = Math.min(this.co.top(j), this.posCap[p]);
+      if (m === 0) continue;
       const ids = this.co.topInts(j);
       const vals = this.co.topFloats(j);
-      for (let t = 0; t < m * TOP_STRIDE; t += TOP_STRIDE) {
+      const b = this.co.topBase(j);
+      for (let t = b; t < b + m * TOP_STRIDE; t += TOP_STRIDE) {
         const c = ids[t];
         const v = wj * vals[t + 1];
         if (stamp[c] !== epoch) {

@@ -1,4 +1,5 @@
 import { growI32 } from './arrays.js';
+import { PAGE, Slab, offsetOf, pageOf } from './slab.js';
 import type { SnapshotReader, SnapshotWriter } from './snapshot.js';
 
 const EMPTY = -1;
@@ -16,20 +17,26 @@ const S = 3;
  * column against the list's last entry keeps every list exact in O(1) amortised per update,
  * with no periodic rebuilds.
  *
- * Column, weight and top-list position share one interleaved buffer per row (and id, weight and
- * slot one per top list): an update then touches one cache line instead of three arrays.
+ * Column, weight and top-list position are interleaved per slot (and id, weight and slot per top
+ * list entry): an update then touches one cache line instead of three arrays. Tables and top
+ * lists are regions of one Slab (issue 12): most items have a table of 8 slots and a short list,
+ * and two typed arrays of their own per item cost about 600 B more than the data.
  */
 export class SparseRows {
-  /** per row: the hash table, as int and float views of one buffer */
-  private ti: Int32Array[] = [];
-  private tf: Float32Array[] = [];
+  private slab = new Slab();
+  /** per row: page and word offset of its hash table, and its capacity in slots (a power of 2) */
+  private tPage = new Int32Array(0);
+  private tOff = new Int32Array(0);
+  private tCap = new Int32Array(0);
   private nnz = new Int32Array(0);
   /**
-   * per row: the top list [column, weight, slot] sorted by (weight desc, column asc). Bound: topM
-   * entries (the lists grow by doubling up to it); the hash table is unbounded per row.
+   * per row: the top list [column, weight, slot] sorted by (weight desc, column asc), at page
+   * lPage, offset lOff, room for lCap entries. Bound: topM entries (the lists grow by doubling
+   * up to it); the hash table is unbounded per row.
    */
-  private li: Int32Array[] = [];
-  private lf: Float32Array[] = [];
+  private lPage = new Int32Array(0);
+  private lOff = new Int32Array(0);
+  private lCap = new Int32Array(0);
   private topLen = new Int32Array(0);
   private rows = 0;
 
@@ -41,46 +48,60 @@ export class SparseRows {
 
   ensureRows(n: number): void {
     if (n <= this.rows) return;
+    this.tPage = growI32(this.tPage, n);
+    this.tOff = growI32(this.tOff, n);
+    this.tCap = growI32(this.tCap, n);
     this.nnz = growI32(this.nnz, n);
+    this.lPage = growI32(this.lPage, n);
+    this.lOff = growI32(this.lOff, n);
+    this.lCap = growI32(this.lCap, n);
     this.topLen = growI32(this.topLen, n);
-    for (let r = this.rows; r < n; r++) {
-      const buf = new ArrayBuffer(8 * S * 4);
-      this.ti.push(new Int32Array(buf).fill(EMPTY));
-      this.tf.push(new Float32Array(buf));
-      this.li.push(EMPTY_I32);
-      this.lf.push(EMPTY_F32);
-    }
+    for (let r = this.rows; r < n; r++) this.newTable(r, 8);
     this.rows = n;
+  }
+
+  /** Gives row r an empty table of `cap` slots (the old one, if any, is the caller's). */
+  private newTable(r: number, cap: number): void {
+    const at = this.slab.alloc(cap * S);
+    const p = pageOf(at);
+    const o = offsetOf(at);
+    this.slab.i[p].fill(EMPTY, o, o + cap * S);
+    this.tPage[r] = p;
+    this.tOff[r] = o;
+    this.tCap[r] = cap;
   }
 
   /** Adds w (>= 0) to (row, col). */
   add(row: number, col: number, w: number): void {
     const s = this.slotFor(row, col);
-    const tf = this.tf[row];
-    const v = (tf[s * S + 1] += w);
-    const pos = this.ti[row][s * S + 2];
-    const lf = this.lf[row];
+    const slab = this.slab;
+    const tb = this.tOff[row] + s * S;
+    const v = (slab.f[this.tPage[row]][tb + 1] += w);
+    const pos = slab.i[this.tPage[row]][tb + 2];
+    const li = slab.i[this.lPage[row]];
+    const lf = slab.f[this.lPage[row]];
+    const lb = this.lOff[row];
     if (pos >= 0) {
-      lf[pos * S + 1] = v;
+      lf[lb + pos * S + 1] = v;
       // the common case: still ranked below its predecessor, nothing moves
-      if (pos > 0 && !(v >= lf[(pos - 1) * S + 1])) return;
+      if (pos > 0 && !(v >= lf[lb + (pos - 1) * S + 1])) return;
       this.bubbleUp(row, pos);
       return;
     }
     const len = this.topLen[row];
     if (len < this.topM) {
-      if (len * S === this.li[row].length) this.growTop(row, len);
+      if (len === this.lCap[row]) this.growTop(row, len);
       this.place(row, len, col, v, s);
       this.topLen[row] = len + 1;
       this.bubbleUp(row, len);
       return;
     }
-    const last = len - 1;
-    const lv = lf[last * S + 1];
-    if (v > lv || (v === lv && col < this.li[row][last * S])) {
-      this.ti[row][this.li[row][last * S + 2] * S + 2] = -1;
-      this.place(row, last, col, v, s);
-      this.bubbleUp(row, last);
+    const last = lb + (len - 1) * S;
+    const lv = lf[last + 1];
+    if (v > lv || (v === lv && col < li[last])) {
+      slab.i[this.tPage[row]][this.tOff[row] + li[last + 2] * S + 2] = -1;
+      this.place(row, len - 1, col, v, s);
+      this.bubbleUp(row, len - 1);
     }
   }
 
@@ -89,64 +110,87 @@ export class SparseRows {
    * topM instead of reserving topM (80 in the hybrid: 960 bytes) for every item with one pair.
    */
   private growTop(row: number, len: number): void {
-    const buf = new ArrayBuffer(Math.min(this.topM, Math.max(4, 2 * len)) * S * 4);
-    const li = new Int32Array(buf);
-    li.set(this.li[row].subarray(0, len * S));
-    this.li[row] = li;
-    this.lf[row] = new Float32Array(buf);
+    this.moveTop(row, len, Math.min(this.topM, Math.max(4, 2 * len)));
+  }
+
+  /** Moves row's top list (its first len entries) to a new region with room for cap entries. */
+  private moveTop(row: number, len: number, cap: number): void {
+    const slab = this.slab;
+    const at = slab.alloc(cap * S);
+    const p = pageOf(at);
+    const o = offsetOf(at);
+    const old = this.lCap[row];
+    if (old > 0) {
+      const op = this.lPage[row];
+      const oo = this.lOff[row];
+      // int views copy the float words bit for bit
+      slab.i[p].set(slab.i[op].subarray(oo, oo + len * S), o);
+      slab.release(op * PAGE + oo, old * S);
+    }
+    this.lPage[row] = p;
+    this.lOff[row] = o;
+    this.lCap[row] = cap;
   }
 
   private place(row: number, pos: number, col: number, v: number, slot: number): void {
-    const li = this.li[row];
-    li[pos * S] = col;
-    this.lf[row][pos * S + 1] = v;
-    li[pos * S + 2] = slot;
-    this.ti[row][slot * S + 2] = pos;
+    const slab = this.slab;
+    const lp = this.lPage[row];
+    const e = this.lOff[row] + pos * S;
+    slab.i[lp][e] = col;
+    slab.f[lp][e + 1] = v;
+    slab.i[lp][e + 2] = slot;
+    slab.i[this.tPage[row]][this.tOff[row] + slot * S + 2] = pos;
   }
 
   /** Moves the entry at `pos` toward the front while it outranks its predecessor. */
   private bubbleUp(row: number, pos: number): void {
-    const li = this.li[row];
-    const lf = this.lf[row];
-    const ti = this.ti[row];
-    const col = li[pos * S];
-    const v = lf[pos * S + 1];
-    const slot = li[pos * S + 2];
+    const slab = this.slab;
+    const li = slab.i[this.lPage[row]];
+    const lf = slab.f[this.lPage[row]];
+    const lb = this.lOff[row];
+    const ti = slab.i[this.tPage[row]];
+    const tb = this.tOff[row];
+    const col = li[lb + pos * S];
+    const v = lf[lb + pos * S + 1];
+    const slot = li[lb + pos * S + 2];
     let p = pos;
     while (p > 0) {
-      const q = (p - 1) * S;
+      const q = lb + (p - 1) * S;
       const pv = lf[q + 1];
       if (!(v > pv || (v === pv && col < li[q]))) break;
-      li[p * S] = li[q];
-      lf[p * S + 1] = pv;
-      li[p * S + 2] = li[q + 2];
-      ti[li[q + 2] * S + 2] = p;
+      const e = lb + p * S;
+      li[e] = li[q];
+      lf[e + 1] = pv;
+      li[e + 2] = li[q + 2];
+      ti[tb + li[q + 2] * S + 2] = p;
       p--;
     }
     if (p !== pos) {
-      li[p * S] = col;
-      lf[p * S + 1] = v;
-      li[p * S + 2] = slot;
-      ti[slot * S + 2] = p;
+      const e = lb + p * S;
+      li[e] = col;
+      lf[e + 1] = v;
+      li[e + 2] = slot;
+      ti[tb + slot * S + 2] = p;
     }
   }
 
   /** The slot of (row, col), inserting it with weight 0 if absent. */
   private slotFor(row: number, col: number): number {
     for (;;) {
-      const ti = this.ti[row];
-      const cap = ti.length / S;
+      const ti = this.slab.i[this.tPage[row]];
+      const tb = this.tOff[row];
+      const cap = this.tCap[row];
       const mask = cap - 1;
       let h = Math.imul(col, HASH) >>> 0;
       for (;;) {
         const s = h & mask;
-        const k = ti[s * S];
+        const k = ti[tb + s * S];
         if (k === col) return s;
         if (k === EMPTY) {
           if ((this.nnz[row] + 1) * 4 > cap * 3) break;
-          ti[s * S] = col;
-          this.tf[row][s * S + 1] = 0;
-          ti[s * S + 2] = -1;
+          ti[tb + s * S] = col;
+          this.slab.f[this.tPage[row]][tb + s * S + 1] = 0;
+          ti[tb + s * S + 2] = -1;
           this.nnz[row]++;
           return s;
         }
@@ -158,55 +202,64 @@ export class SparseRows {
 
   get(row: number, col: number): number {
     if (row >= this.rows) return 0;
-    const ti = this.ti[row];
-    const mask = ti.length / S - 1;
+    const ti = this.slab.i[this.tPage[row]];
+    const tb = this.tOff[row];
+    const mask = this.tCap[row] - 1;
     let h = Math.imul(col, HASH) >>> 0;
     for (;;) {
       const s = h & mask;
-      const k = ti[s * S];
-      if (k === col) return this.tf[row][s * S + 1];
+      const k = ti[tb + s * S];
+      if (k === col) return this.slab.f[this.tPage[row]][tb + s * S + 1];
       if (k === EMPTY) return 0;
       h++;
     }
   }
 
   private grow(row: number): void {
-    const oi = this.ti[row];
-    const of = this.tf[row];
-    const oldCap = oi.length / S;
-    const cap = oldCap * 2;
-    const buf = new ArrayBuffer(cap * S * 4);
-    const ti = new Int32Array(buf).fill(EMPTY);
-    const tf = new Float32Array(buf);
-    const li = this.li[row];
-    const mask = cap - 1;
+    const slab = this.slab;
+    const op = this.tPage[row];
+    const ob = this.tOff[row];
+    const oldCap = this.tCap[row];
+    this.newTable(row, oldCap * 2);
+    const oi = slab.i[op];
+    const of = slab.f[op];
+    const ti = slab.i[this.tPage[row]];
+    const tf = slab.f[this.tPage[row]];
+    const tb = this.tOff[row];
+    const li = slab.i[this.lPage[row]];
+    const lb = this.lOff[row];
+    const mask = oldCap * 2 - 1;
     for (let s = 0; s < oldCap; s++) {
-      const col = oi[s * S];
+      const col = oi[ob + s * S];
       if (col === EMPTY) continue;
       let h = Math.imul(col, HASH) >>> 0;
-      while (ti[(h & mask) * S] !== EMPTY) h++;
+      while (ti[tb + (h & mask) * S] !== EMPTY) h++;
       const ns = h & mask;
-      ti[ns * S] = col;
-      tf[ns * S + 1] = of[s * S + 1];
-      const pos = oi[s * S + 2];
-      ti[ns * S + 2] = pos;
-      if (pos >= 0) li[pos * S + 2] = ns;
+      ti[tb + ns * S] = col;
+      tf[tb + ns * S + 1] = of[ob + s * S + 1];
+      const pos = oi[ob + s * S + 2];
+      ti[tb + ns * S + 2] = pos;
+      if (pos >= 0) li[lb + pos * S + 2] = ns;
     }
-    this.ti[row] = ti;
-    this.tf[row] = tf;
+    slab.release(op * PAGE + ob, oldCap * S);
   }
 
   /** Multiplies every weight (decay rescaling). */
   scale(f: number): void {
+    const slab = this.slab;
     for (let r = 0; r < this.rows; r++) {
-      const tf = this.tf[r];
-      const ti = this.ti[r];
-      for (let s = 0; s < tf.length; s += S) if (ti[s] !== EMPTY) tf[s + 1] *= f;
-      const lf = this.lf[r];
+      const tf = slab.f[this.tPage[r]];
+      const ti = slab.i[this.tPage[r]];
+      const tb = this.tOff[r];
+      const end = tb + this.tCap[r] * S;
+      for (let s = tb; s < end; s += S) if (ti[s] !== EMPTY) tf[s + 1] *= f;
       const n = this.topLen[r];
+      if (n === 0) continue;
+      const lf = slab.f[this.lPage[r]];
+      const lb = this.lOff[r];
       // rounding may create ties; re-establish the (weight desc, column asc) order
       for (let p = 0; p < n; p++) {
-        lf[p * S + 1] *= f;
+        lf[lb + p * S + 1] *= f;
         this.bubbleUp(r, p);
       }
     }
@@ -218,16 +271,21 @@ export class SparseRows {
   }
 
   /**
-   * The top list of `row` as int and float views with stride TOP_STRIDE: entry t has its
-   * column at ints[t * TOP_STRIDE] and its weight at floats[t * TOP_STRIDE + 1]. Valid until
-   * the next add().
+   * The top list of `row` as int and float views with stride TOP_STRIDE, starting at
+   * topBase(row): entry t has its column at ints[topBase + t * TOP_STRIDE] and its weight at
+   * floats[topBase + t * TOP_STRIDE + 1]. Valid until the next add() (only for rows whose list
+   * is not empty).
    */
   topInts(row: number): Int32Array {
-    return this.li[row];
+    return this.slab.i[this.lPage[row]];
   }
 
   topFloats(row: number): Float32Array {
-    return this.lf[row];
+    return this.slab.f[this.lPage[row]];
+  }
+
+  topBase(row: number): number {
+    return this.lOff[row];
   }
 
   save(w: SnapshotWriter): void {
@@ -247,14 +305,17 @@ export class SparseRows {
     let t = 0;
     for (let r = 0; r < this.rows; r++) {
       ptr[r] = o;
-      const ti = this.ti[r];
+      const ti = this.slab.i[this.tPage[r]];
+      const tb = this.tOff[r];
       const from = o;
-      for (let s = 0; s < ti.length; s += S) if (ti[s] !== EMPTY) cols[o++] = ti[s];
+      for (let s = tb; s < tb + this.tCap[r] * S; s += S) if (ti[s] !== EMPTY) cols[o++] = ti[s];
       // column order, not hash order: equal states give byte-equal snapshots
       cols.subarray(from, o).sort();
       for (let x = from; x < o; x++) ws[x] = this.get(r, cols[x]);
       tptr[r] = t;
-      for (let p = 0; p < this.topLen[r]; p++) tcols[t++] = this.li[r][p * S];
+      const li = this.slab.i[this.lPage[r]];
+      const lb = this.lOff[r];
+      for (let p = 0; p < this.topLen[r]; p++) tcols[t++] = li[lb + p * S];
     }
     ptr[this.rows] = o;
     tptr[this.rows] = t;
@@ -277,29 +338,32 @@ export class SparseRows {
     const ws = r.f32('w');
     const tptr = r.i32('tptr');
     const tcols = r.i32('tcols');
-    this.ti = [];
-    this.tf = [];
-    this.li = [];
-    this.lf = [];
-    this.nnz = new Int32Array(0);
-    this.topLen = new Int32Array(0);
+    // a fresh slab: the old regions go with it
+    this.slab = new Slab();
     this.rows = 0;
+    this.tPage = new Int32Array(0);
+    this.tOff = new Int32Array(0);
+    this.tCap = new Int32Array(0);
+    this.nnz = new Int32Array(0);
+    this.lPage = new Int32Array(0);
+    this.lOff = new Int32Array(0);
+    this.lCap = new Int32Array(0);
+    this.topLen = new Int32Array(0);
     this.ensureRows(rows);
     for (let row = 0; row < rows; row++) {
       for (let o = ptr[row]; o < ptr[row + 1]; o++) {
-        // slotFor may grow the row and replace its arrays: look them up after it
+        // slotFor may grow the row and move its table: look it up after it
         const slot = this.slotFor(row, cols[o]);
-        this.tf[row][slot * S + 1] = ws[o];
+        this.slab.f[this.tPage[row]][this.tOff[row] + slot * S + 1] = ws[o];
       }
       const n = tptr[row + 1] - tptr[row];
       if (n === 0) continue;
-      const buf = new ArrayBuffer(n * S * 4);
-      this.li[row] = new Int32Array(buf);
-      this.lf[row] = new Float32Array(buf);
+      // exactly n entries, as the list was when saved; it grows by doubling from there
+      this.moveTop(row, 0, n);
       for (let p = 0; p < n; p++) {
         const col = tcols[tptr[row] + p];
         const s = this.slotFor(row, col);
-        this.place(row, p, col, this.tf[row][s * S + 1], s);
+        this.place(row, p, col, this.slab.f[this.tPage[row]][this.tOff[row] + s * S + 1], s);
       }
       this.topLen[row] = n;
     }
@@ -308,6 +372,3 @@ export class SparseRows {
 
 /** Stride of the views returned by topInts()/topFloats(). */
 export const TOP_STRIDE = S;
-
-const EMPTY_I32 = new Int32Array(0);
-const EMPTY_F32 = new Float32Array(0);

@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TopK } from '../../models/core/topk.js';
 import { SparseRows, TOP_STRIDE } from '../../models/core/sparse-rows.js';
+import { Slab, offsetOf, pageOf } from '../../models/core/slab.js';
+import { SnapshotReader, SnapshotWriter, decodeSnapshot } from '../../models/core/snapshot.js';
 
 /** Reference ranking: score desc, then id asc. */
 function bySort(scores: number[], k: number): { ids: number[]; scores: number[] } {
@@ -93,9 +95,10 @@ describe('SparseRows top lists', () => {
           for (let r = 0; r < 4; r++) {
             const want = [...ref[r]].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, m);
             const n = rows.top(r);
+            const b = n > 0 ? rows.topBase(r) : 0;
             const got = Array.from({ length: n }, (_, t) => [
-              rows.topInts(r)[t * TOP_STRIDE],
-              rows.topFloats(r)[t * TOP_STRIDE + 1],
+              rows.topInts(r)[b + t * TOP_STRIDE],
+              rows.topFloats(r)[b + t * TOP_STRIDE + 1],
             ]);
             expect(got).toEqual(want);
             for (const [c, v] of ref[r]) expect(rows.get(r, c)).toBe(v);
@@ -104,5 +107,67 @@ describe('SparseRows top lists', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('SparseRows in a slab (issue 12)', () => {
+  it('keeps rows apart through growth, a row larger than a page share, and a save/load', () => {
+    const rows = new SparseRows(5);
+    rows.ensureRows(3);
+    const ref = Array.from({ length: 3 }, () => new Map<number, number>());
+    // row 1 outgrows the shared pages (a table of 8,192 slots gets a page of its own) while
+    // rows 0 and 2 grow through the sizes whose freed regions row 2 then reuses
+    for (let c = 0; c < 7_000; c++) {
+      const r = c % 50 === 0 ? 0 : c % 97 === 0 ? 2 : 1;
+      const w = (c % 7) + 1;
+      rows.add(r, c, w);
+      ref[r].set(c, (ref[r].get(c) ?? 0) + w);
+    }
+    const check = (m: SparseRows): void => {
+      for (let r = 0; r < 3; r++) {
+        for (const [c, v] of ref[r]) expect(m.get(r, c)).toBe(v);
+        const want = [...ref[r]].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 5);
+        const b = m.topBase(r);
+        const got = Array.from({ length: m.top(r) }, (_, t) => [
+          m.topInts(r)[b + t * TOP_STRIDE],
+          m.topFloats(r)[b + t * TOP_STRIDE + 1],
+        ]);
+        expect(got).toEqual(want);
+      }
+    };
+    check(rows);
+    const encode = (m: SparseRows): Uint8Array => {
+      const w = new SnapshotWriter();
+      m.save(w);
+      return w.encode();
+    };
+    const back = new SparseRows(5);
+    back.load(new SnapshotReader(decodeSnapshot(encode(rows))));
+    check(back);
+    // the restored rows keep learning like the original
+    for (const m of [rows, back]) m.add(2, 3, 100);
+    ref[2].set(3, (ref[2].get(3) ?? 0) + 100);
+    check(rows);
+    check(back);
+    expect(encode(back)).toEqual(encode(rows));
+  });
+});
+
+describe('Slab', () => {
+  it('reuses a freed region of the same size and gives big regions pages of their own', () => {
+    const slab = new Slab();
+    const a = slab.alloc(24);
+    const b = slab.alloc(24);
+    expect(b).not.toBe(a);
+    slab.release(a, 24);
+    expect(slab.alloc(12)).not.toBe(a);
+    expect(slab.alloc(24)).toBe(a);
+    const big = slab.alloc(100_000);
+    expect(offsetOf(big)).toBe(0);
+    expect(slab.i[pageOf(big)].length).toBe(100_000);
+    slab.release(big, 100_000);
+    expect(slab.i[pageOf(big)].length).toBe(0);
+    // a released page's number is used again
+    expect(pageOf(slab.alloc(50_000))).toBe(pageOf(big));
   });
 });
