@@ -165,11 +165,18 @@ async function main(): Promise<void> {
     const sec = Number(r.ns) / 1e9;
     // the GRU's in-process fits run inside learn(); serving cost is the rest
     const gru = sequenceOf(r.rec);
-    const gruCols: { fits?: number; fit_seconds?: number; serving_us_per_event?: number } = gru
+    // (with sequence.fitLag > 0 the fits run on a worker: the main thread only waits for them)
+    const gruCols: {
+      fits?: number;
+      fit_seconds?: number;
+      fit_main_seconds?: number;
+      serving_us_per_event?: number;
+    } = gru
       ? {
           fits: gru.fits,
           fit_seconds: round(gru.fitSeconds, 2),
-          serving_us_per_event: round(((sec - gru.fitSeconds) / events) * 1e6, 2),
+          fit_main_seconds: round(gru.fitMainSeconds, 2),
+          serving_us_per_event: round(((sec - gru.fitMainSeconds) / events) * 1e6, 2),
         }
       : {};
     return {

@@ -51,6 +51,13 @@ export const sequenceSchema = z
     /** `replay` refits in-process every this many events on the last `replayTrainWindow`. */
     replayTrainEvery: z.number().int().min(100).default(5_000),
     replayTrainWindow: z.number().int().min(1_000).default(50_000),
+    /**
+     * 0: `replay` fits in-process, inside the event that triggers the fit. N > 0: on a worker
+     * thread, swapped in exactly N events later (same results whatever the timing).
+     */
+    replayFitLag: z.number().int().min(0).default(0),
+    /** GRU candidates from a scan of the whole vocabulary per list; 0 scores only the others'. */
+    candidates: z.number().int().min(0).default(30),
     /** Nearline fits of `run` from the ClickHouse `events` table. */
     trainer: z
       .object({

@@ -260,7 +260,7 @@ export class HybridRecommender implements Recommender {
     }
     // the GRU scores every candidate, not only its own: it knows what follows this session
     const wq = this.w[CH_SEQUENCE];
-    if (nq > 0) for (let s = 0; s < n; s++) cheap[s] += wq * seq!.score(list[s]);
+    if (seq) seq.addScores(list, n, cheap, wq);
     if (wr > 0) {
       for (let p = 0; p < hLen; p++) {
         const e = u * h.size + p;

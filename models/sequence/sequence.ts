@@ -6,9 +6,10 @@ import { checkModel, stripUndefined } from '../core/options.js';
 import { SnapshotReader, SnapshotWriter, decodeSnapshot } from '../core/snapshot.js';
 import { TopK } from '../core/topk.js';
 import { PopularRecommender } from '../popular.js';
-import { loadTfSync } from '../ranking/tf.js';
 import { checkSequenceModel, gruStep, itemScore, type SequenceModel } from './gru-model.js';
-import { fitSequenceModel, type SequenceFitOptions } from './gru-train.js';
+import { readModel, writeModel } from './model-snapshot.js';
+import type { SequenceFitOptions } from './gru-train.js';
+import { FitRunner } from './fit-runner.js';
 import { UserSessions, sessionHash } from './sessions.js';
 import { TrainBuffer } from './train-buffer.js';
 
@@ -21,7 +22,11 @@ export interface SequenceOptions extends Omit<SequenceFitOptions, 'version'> {
    * see docs/BENCHMARKS.md). The state then covers the last `maxLength` items after a swap.
    */
   acrossSessions?: boolean;
-  /** Best next items offered as candidates to the hybrid (default 30). */
+  /**
+   * Best next items offered as candidates to the hybrid (default 30), found by scoring the whole
+   * vocabulary for every list. 0: no scan; the GRU only scores the other components'
+   * candidates (addScores), which costs candidates × dim instead of vocabulary × dim.
+   */
   candidates?: number;
   /**
    * Refit in-process every this many events on the last `trainWindow` (replay and benches: the
@@ -41,6 +46,15 @@ export interface SequenceOptions extends Omit<SequenceFitOptions, 'version'> {
    * in all), so the first fits on little data still learn something (default 20,000).
    */
   minFitPositions?: number;
+  /** Upper bound of those extra epochs (default 5). */
+  maxEpochs?: number;
+  /**
+   * 0 (default): an in-process fit runs synchronously inside the event that triggers it. N > 0:
+   * it runs on a worker thread on a snapshot of the buffered (already tested) events and its
+   * weights are swapped in exactly N events later (or at the next fit, if that comes first),
+   * waiting for the worker then; results do not depend on timing, only the wait does.
+   */
+  fitLag?: number;
 }
 
 const DEFAULTS = {
@@ -55,6 +69,8 @@ const DEFAULTS = {
   /** passes of an in-process refit (the nearline trainer has its own, `sequence.trainer.epochs`) */
   epochs: 3,
   minFitPositions: 20_000,
+  maxEpochs: 5,
+  fitLag: 0,
 };
 
 /**
@@ -81,6 +97,9 @@ export class SequenceRecommender implements Recommender {
   private readonly g = new Float32Array(6 * 256);
   private events = 0;
   private nextTrain: number;
+  /** event count at which the pending worker fit is swapped in (-1: none pending) */
+  private applyAt = -1;
+  private readonly runner: FitRunner;
   /** Fits done in-process and their total time (benchmarks report them apart from serving). */
   fits = 0;
   fitSeconds = 0;
@@ -105,6 +124,7 @@ export class SequenceRecommender implements Recommender {
     this.sessions = new UserSessions(Math.max(1, this.o.maxLength), this.o.dim);
     this.buffer = new TrainBuffer(this.o.trainEvery > 0 ? this.o.trainWindow : 0);
     this.nextTrain = Math.max(1, this.o.minTrainEvents);
+    this.runner = new FitRunner(this.o.fitLag > 0);
     this.ctx.users.onRecycle((u) => this.sessions.reset(u));
   }
 
@@ -168,7 +188,8 @@ export class SequenceRecommender implements Recommender {
     }
     if (this.o.trainEvery > 0) {
       this.buffer.push(u, i, pushed === 2);
-      if (++this.events >= this.nextTrain) {
+      if (++this.events === this.applyAt) this.applyFit();
+      if (this.events >= this.nextTrain) {
         // the gap doubles up to trainEvery: early fits on little data are cheap, and the
         // first few thousand test cases are otherwise served by a model that barely learned
         this.nextTrain =
@@ -178,27 +199,38 @@ export class SequenceRecommender implements Recommender {
     }
   }
 
-  /** Fits on the buffered events (the past only) and swaps the result in. */
+  /**
+   * Fits on the buffered events (the past only) and swaps the result in: at once, or with
+   * `fitLag` > 0 that many events later (a pending fit is applied first; it warm-starts this one).
+   */
   trainNow(): void {
-    const items = this.ctx.items;
-    const vocab = items.toArray();
+    this.applyFit();
     const sessions = this.buffer.sessions();
     if (sessions.length === 0) return;
-    const { tf } = loadTfSync();
+    const o = this.o;
     let positions = 0;
     for (const s of sessions) positions += s.length - 1;
-    const base = this.o.epochs;
-    const epochs = Math.max(base, Math.min(5, Math.ceil(this.o.minFitPositions / positions)));
-    const fit = fitSequenceModel(
-      tf,
-      sessions,
-      vocab,
-      { ...this.o, epochs, version: `replay@${this.events}` },
-      this.model,
-    );
+    const more = Math.ceil(o.minFitPositions / positions);
+    const epochs = Math.max(o.epochs, Math.min(o.maxEpochs, more));
+    const opts = { ...o, epochs, version: `replay@${this.events}` };
+    this.runner.start({ sessions, vocab: this.ctx.items.toArray(), opts, init: this.model });
+    if (o.fitLag > 0) this.applyAt = this.events + o.fitLag;
+    else this.applyFit();
+  }
+
+  /** Swaps in the pending fit, waiting for the worker if it is not done yet. */
+  private applyFit(): void {
+    this.applyAt = -1;
+    const fit = this.runner.wait();
+    if (fit === undefined) return;
     this.fits++;
     this.fitSeconds += fit.seconds;
     this.swapModel(fit.model);
+  }
+
+  /** Main-thread seconds spent on fits: fitting in-process, or waiting for the worker. */
+  get fitMainSeconds(): number {
+    return this.o.fitLag > 0 ? this.runner.waitedMs / 1000 : this.fitSeconds;
   }
 
   /** Makes u's GRU state current; false when there is no model or no session. */
@@ -224,6 +256,10 @@ export class SequenceRecommender implements Recommender {
     this.scoredUser = -1;
     this.nCand = 0;
     if (!this.current(u)) return 0;
+    if (this.o.candidates <= 0) {
+      this.scoredUser = u;
+      return 0;
+    }
     const m = this.model as SequenceModel;
     const k = Math.max(1, this.o.candidates);
     const heap = this.heap;
@@ -249,6 +285,31 @@ export class SequenceRecommender implements Recommender {
 
   candidate(t: number): number {
     return this.candIds[t];
+  }
+
+  /**
+   * After collect(): adds w·score of each of the n items in `list` to `out`. Without a scan
+   * (`candidates` 0) the scores are relative to the best of these items instead of the best of
+   * the vocabulary, which the scan's own candidates are among anyway.
+   */
+  addScores(list: Int32Array, n: number, out: Float64Array, w: number): void {
+    const m = this.model;
+    const u = this.scoredUser;
+    if (m === undefined || u < 0) return;
+    const rowOf = this.rowOf;
+    const h = this.sessions.h;
+    const ho = u * m.dim;
+    if (this.o.candidates <= 0) {
+      let max = -Infinity;
+      for (let s = 0; s < n; s++) {
+        const c = list[s];
+        const r = c < rowOf.length ? rowOf[c] : -1;
+        if (r >= 0) max = Math.max(max, itemScore(m, h, ho, r));
+      }
+      if (max === -Infinity) return;
+      this.maxLogit = max;
+    }
+    for (let s = 0; s < n; s++) out[s] += w * this.score(list[s]);
   }
 
   /** exp(logit − best logit) for the user of the last collect(): in (0, 1], 0 if unknown. */
@@ -294,14 +355,15 @@ export class SequenceRecommender implements Recommender {
   }
 
   save(w: SnapshotWriter): void {
-    const m = this.model;
     w.set('events', this.events);
     w.set('nextTrain', this.nextTrain);
-    if (m) {
-      w.set('version', m.version);
-      w.set('dim', m.dim);
-      w.set('vocab', m.vocab);
-      for (const k of ['emb', 'bias', 'wx', 'wh', 'bx', 'bh'] as const) w.array(k, m[k]);
+    if (this.model) writeModel(w, this.model);
+    // a worker fit not yet applied is part of the state: it is swapped in at applyAt
+    const pending = this.runner.settle();
+    if (pending) {
+      w.set('applyAt', this.applyAt);
+      w.set('pending.seconds', pending.seconds);
+      writeModel(w.scope('pending.'), pending.model);
     }
     this.sessions.save(w.scope('sessions.'), this.ctx.users.size);
     this.buffer.save(w.scope('buffer.'));
@@ -315,18 +377,18 @@ export class SequenceRecommender implements Recommender {
     this.buffer.load(r.scope('buffer.'));
     if (this.popular) this.popular.load(r.scope('popular.'));
     this.model = undefined;
-    if (typeof r.value('version') === 'string')
-      this.swapModel({
-        version: r.value('version') as string,
-        dim: r.num('dim'),
-        vocab: r.strings('vocab'),
-        emb: r.f32('emb').slice(),
-        bias: r.f32('bias').slice(),
-        wx: r.f32('wx').slice(),
-        wh: r.f32('wh').slice(),
-        bx: r.f32('bx').slice(),
-        bh: r.f32('bh').slice(),
-      });
+    const m = readModel(r);
+    if (m) this.swapModel(m);
+    const pending = readModel(r.scope('pending.'));
+    this.applyAt = pending ? r.num('applyAt') : -1;
+    this.runner.hold(
+      pending && {
+        model: pending,
+        loss: Number.NaN,
+        positions: 0,
+        seconds: r.num('pending.seconds'),
+      },
+    );
   }
 
   snapshot(): Uint8Array {

@@ -21,7 +21,12 @@ export interface JobModel {
 
 /** Model options from the config: the GRU joins the `default` blend when its weight is > 0. */
 export function modelOptions(cfg: Config): RecommenderOptions {
-  return cfg.sequence.weight > 0 ? { default: { weights: { sequence: cfg.sequence.weight } } } : {};
+  return cfg.sequence.weight > 0
+    ? {
+        default: { weights: { sequence: cfg.sequence.weight } },
+        sequence: { candidates: cfg.sequence.candidates },
+      }
+    : {};
 }
 
 /**
@@ -30,8 +35,10 @@ export function modelOptions(cfg: Config): RecommenderOptions {
  */
 export function replayModelOptions(cfg: Config): RecommenderOptions {
   const sequence = {
+    candidates: cfg.sequence.candidates,
     trainEvery: cfg.sequence.replayTrainEvery,
     trainWindow: cfg.sequence.replayTrainWindow,
+    fitLag: cfg.sequence.replayFitLag,
   };
   return { ...modelOptions(cfg), sequence };
 }

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import type { ClickEvent } from '../../models/event.js';
+import { itemScore, type SequenceModel } from '../../models/sequence/gru-model.js';
+import { SequenceRecommender, type SequenceOptions } from '../../models/sequence/sequence.js';
+
+/**
+ * When in-process fits are applied (fitLag) and how the GRU scores other components'
+ * candidates without scanning the vocabulary (candidates 0). The unit tests run the TypeScript
+ * sources, so FitRunner fits in-process here; the compiled worker computes the same weights
+ * (docs/BENCHMARKS.md, "Sequence model": identical replay results with and without it).
+ */
+
+const item = (chain: number, step: number): string => `c${chain}s${step}`;
+
+function chainStream(sessions: number): ClickEvent[] {
+  const out: ClickEvent[] = [];
+  let n = 0;
+  for (let s = 0; s < sessions; s++) {
+    const chain = (s * 7) % 10;
+    const t0 = Date.UTC(2026, 0, 1) + s * 7_200_000;
+    for (let step = 0; step < 3; step++)
+      out.push({
+        eventId: `e${n++}`,
+        ts: t0 + step * 60_000,
+        userId: `u${s % 40}`,
+        itemId: item(chain, step),
+        type: 'add_to_cart',
+      });
+  }
+  return out;
+}
+
+const BASE: SequenceOptions = {
+  dim: 8,
+  negatives: 8,
+  epochs: 1,
+  minFitPositions: 0,
+  trainEvery: 300,
+  minTrainEvents: 300,
+  trainWindow: 1_000,
+};
+
+describe('sequence model fits and cheap scoring', { timeout: 60_000 }, () => {
+  it('swaps a lagged fit in exactly fitLag events later, with the weights fitted at the trigger', () => {
+    const now = new SequenceRecommender(BASE);
+    const lagged = new SequenceRecommender({ ...BASE, fitLag: 150 });
+    const events = chainStream(200);
+    events.forEach((e, n) => {
+      now.learn(e);
+      lagged.learn(e);
+      const seen = n + 1;
+      if (seen === 300) expect(now.modelVersion).toBe('replay@300');
+      if (seen < 450) expect(lagged.modelVersion).toBe('none');
+      if (seen === 450) {
+        expect(lagged.modelVersion).toBe('replay@300');
+        const a = lagged.currentModel as SequenceModel;
+        const b = now.currentModel as SequenceModel;
+        expect(a.emb).toEqual(b.emb);
+        expect(a.wh).toEqual(b.wh);
+      }
+    });
+    // the next fit (at 600, warm-started from the lagged model) is applied at 750
+    expect(lagged.modelVersion).toBe('replay@300');
+    expect(lagged.fits).toBe(1);
+  });
+
+  it('keeps a pending fit in its snapshot and applies it at the same event after restore', () => {
+    const a = new SequenceRecommender({ ...BASE, fitLag: 150 });
+    const events = chainStream(200);
+    for (const e of events.slice(0, 350)) a.learn(e);
+    expect(a.modelVersion).toBe('none');
+    const b = new SequenceRecommender({ ...BASE, fitLag: 150 });
+    b.restore(a.snapshot());
+    for (const [n, e] of events.slice(350).entries()) {
+      a.learn(e);
+      b.learn(e);
+      expect(b.modelVersion).toBe(a.modelVersion);
+      if (n === 99) expect(a.modelVersion).toBe('replay@300');
+      expect(b.recommend(e.userId, 5, new Set())).toEqual(a.recommend(e.userId, 5, new Set()));
+    }
+  });
+
+  it('scores given candidates relative to the best of them when it does not scan', () => {
+    const scan = new SequenceRecommender(BASE);
+    const cheap = new SequenceRecommender({ ...BASE, candidates: 0 });
+    for (const e of chainStream(120)) {
+      scan.learn(e);
+      cheap.learn(e);
+    }
+    const m = cheap.currentModel as SequenceModel;
+    const u = cheap.ctx.users.get('u3');
+    const list = Int32Array.of(0, 4, 7, 11);
+    expect(cheap.collect(u)).toBe(0);
+    const out = new Float64Array(4);
+    cheap.addScores(list, 4, out, 2);
+    const h = cheap.sessions.h;
+    const logit = (c: number): number =>
+      itemScore(m, h, u * m.dim, m.vocab.indexOf(cheap.ctx.items.name(c)));
+    const best = Math.max(...Array.from(list, logit));
+    list.forEach((c, s) => expect(out[s]).toBeCloseTo(2 * Math.exp(logit(c) - best), 6));
+    expect(Math.max(...out)).toBeCloseTo(2, 6);
+    // with a scan, the scores are relative to the best of the whole vocabulary, as before
+    expect(scan.collect(u)).toBeGreaterThan(0);
+    const viaScan = new Float64Array(4);
+    scan.addScores(list, 4, viaScan, 1);
+    list.forEach((c, s) => expect(viaScan[s]).toBeCloseTo(scan.score(c), 12));
+  });
+});
