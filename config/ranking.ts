@@ -56,8 +56,16 @@ export const sequenceSchema = z
      * thread, swapped in exactly N events later (same results whatever the timing).
      */
     replayFitLag: z.number().int().min(0).default(0),
+    /** `replay`'s first refit comes after this many events; the gap then doubles. */
+    replayFirstFit: z.number().int().min(1).default(1_000),
+    /** Passes over the window per `replay` refit. */
+    replayEpochs: z.number().int().min(1).max(50).default(3),
+    /** A `replay` refit makes at least this many predictions (extra epochs, at most 5). */
+    replayMinFitPositions: z.number().int().min(0).default(20_000),
     /** GRU candidates from a scan of the whole vocabulary per list; 0 scores only the others'. */
     candidates: z.number().int().min(0).default(30),
+    /** With `candidates` 0, the GRU scores only the blend's best this many (0: all). */
+    rerankDepth: z.number().int().min(0).default(0),
     /** Nearline fits of `run` from the ClickHouse `events` table. */
     trainer: z
       .object({

@@ -8,70 +8,12 @@ import { TopK } from '../core/topk.js';
 import { PopularRecommender } from '../popular.js';
 import { checkSequenceModel, gruStep, itemScore, type SequenceModel } from './gru-model.js';
 import { readModel, writeModel } from './model-snapshot.js';
-import type { SequenceFitOptions } from './gru-train.js';
 import { FitRunner } from './fit-runner.js';
+import { SEQUENCE_DEFAULTS, type SequenceOptions } from './sequence-options.js';
 import { UserSessions, sessionHash } from './sessions.js';
 import { TrainBuffer } from './train-buffer.js';
 
-export interface SequenceOptions extends Omit<SequenceFitOptions, 'version'> {
-  /** Gap after which the next event starts a new session, minutes (default 60). */
-  sessionGapMinutes?: number;
-  /**
-   * Run the GRU over the user's recent history across sessions instead of restarting it with
-   * every session (default true: a session's first events then still know the user's taste;
-   * see docs/BENCHMARKS.md). The state then covers the last `maxLength` items after a swap.
-   */
-  acrossSessions?: boolean;
-  /**
-   * Best next items offered as candidates to the hybrid (default 30), found by scoring the whole
-   * vocabulary for every list. 0: no scan; the GRU only scores the other components'
-   * candidates (addScores), which costs candidates × dim instead of vocabulary × dim.
-   */
-  candidates?: number;
-  /**
-   * Refit in-process every this many events on the last `trainWindow` (replay and benches: the
-   * prequential protocol then only ever trains on the past). 0 (default): the weights only come
-   * from swapModel(), i.e. from the nearline trainer.
-   */
-  trainEvery?: number;
-  /** Events kept for in-process refits (default 50,000; bounded ring, 9 bytes each). */
-  trainWindow?: number;
-  /**
-   * The first in-process fit comes after this many events (default 1,000); the gap between
-   * fits then doubles up to `trainEvery`.
-   */
-  minTrainEvents?: number;
-  /**
-   * An in-process fit makes at least this many next-item predictions (extra epochs, at most 5
-   * in all), so the first fits on little data still learn something (default 20,000).
-   */
-  minFitPositions?: number;
-  /** Upper bound of those extra epochs (default 5). */
-  maxEpochs?: number;
-  /**
-   * 0 (default): an in-process fit runs synchronously inside the event that triggers it. N > 0:
-   * it runs on a worker thread on a snapshot of the buffered (already tested) events and its
-   * weights are swapped in exactly N events later (or at the next fit, if that comes first),
-   * waiting for the worker then; results do not depend on timing, only the wait does.
-   */
-  fitLag?: number;
-}
-
-const DEFAULTS = {
-  dim: 32,
-  maxLength: 20,
-  sessionGapMinutes: 60,
-  acrossSessions: true,
-  candidates: 30,
-  trainEvery: 0,
-  trainWindow: 50_000,
-  minTrainEvents: 1_000,
-  /** passes of an in-process refit (the nearline trainer has its own, `sequence.trainer.epochs`) */
-  epochs: 3,
-  minFitPositions: 20_000,
-  maxEpochs: 5,
-  fitLag: 0,
-};
+export type { SequenceOptions } from './sequence-options.js';
 
 /**
  * GRU4Rec-style next-item model: the user's current session is run through a GRU whose state
@@ -83,7 +25,7 @@ const DEFAULTS = {
 export class SequenceRecommender implements Recommender {
   readonly name: string = 'sequence';
   readonly ctx: ModelContext;
-  private readonly o: typeof DEFAULTS & SequenceOptions;
+  private readonly o: typeof SEQUENCE_DEFAULTS & SequenceOptions;
   private readonly gapMs: number;
   readonly sessions: UserSessions;
   private readonly buffer: TrainBuffer;
@@ -108,6 +50,8 @@ export class SequenceRecommender implements Recommender {
   private candIds = new Int32Array(32);
   private candScoresBuf = new Float64Array(32);
   private nCand = 0;
+  private slots = new Int32Array(0);
+  private slotScores = new Float64Array(0);
   private maxLogit = 0;
   private scoredUser = -1;
   private readonly after = new ReasonCache('often next after ');
@@ -116,7 +60,7 @@ export class SequenceRecommender implements Recommender {
     this.lastItemOfUser >= 0 ? this.after.get(this.lastItemOfUser, this.ctx.items) : 'popular now';
 
   constructor(opts: SequenceOptions = {}, ctx?: ModelContext) {
-    this.o = { ...DEFAULTS, ...stripUndefined(opts) };
+    this.o = { ...SEQUENCE_DEFAULTS, ...stripUndefined(opts) };
     this.ctx = ctx ?? new ModelContext();
     // standalone it needs its own fallback; inside the hybrid the other components cover it
     this.popular = ctx ? undefined : new PopularRecommender({}, this.ctx);
@@ -300,14 +244,32 @@ export class SequenceRecommender implements Recommender {
     const h = this.sessions.h;
     const ho = u * m.dim;
     if (this.o.candidates <= 0) {
+      // the slots to score: every one, or the best rerankDepth by what `out` holds so far
+      const depth = this.o.rerankDepth;
+      let slots: Int32Array | undefined;
+      let ns = n;
+      if (depth > 0 && n > depth) {
+        this.heap.reset(depth);
+        for (let s = 0; s < n; s++) if (this.heap.accepts(s, out[s])) this.heap.push(s, out[s]);
+        if (this.slots.length < depth) {
+          this.slots = new Int32Array(depth);
+          this.slotScores = new Float64Array(depth);
+        }
+        ns = this.heap.drain(this.slots, this.slotScores);
+        slots = this.slots;
+      }
       let max = -Infinity;
-      for (let s = 0; s < n; s++) {
-        const c = list[s];
+      for (let t = 0; t < ns; t++) {
+        const c = list[slots ? slots[t] : t];
         const r = c < rowOf.length ? rowOf[c] : -1;
         if (r >= 0) max = Math.max(max, itemScore(m, h, ho, r));
       }
       if (max === -Infinity) return;
       this.maxLogit = max;
+      if (slots) {
+        for (let t = 0; t < ns; t++) out[slots[t]] += w * this.score(list[slots[t]]);
+        return;
+      }
     }
     for (let s = 0; s < n; s++) out[s] += w * this.score(list[s]);
   }

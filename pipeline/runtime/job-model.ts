@@ -24,7 +24,7 @@ export function modelOptions(cfg: Config): RecommenderOptions {
   return cfg.sequence.weight > 0
     ? {
         default: { weights: { sequence: cfg.sequence.weight } },
-        sequence: { candidates: cfg.sequence.candidates },
+        sequence: { candidates: cfg.sequence.candidates, rerankDepth: cfg.sequence.rerankDepth },
       }
     : {};
 }
@@ -36,9 +36,13 @@ export function modelOptions(cfg: Config): RecommenderOptions {
 export function replayModelOptions(cfg: Config): RecommenderOptions {
   const sequence = {
     candidates: cfg.sequence.candidates,
+    rerankDepth: cfg.sequence.rerankDepth,
     trainEvery: cfg.sequence.replayTrainEvery,
     trainWindow: cfg.sequence.replayTrainWindow,
     fitLag: cfg.sequence.replayFitLag,
+    minTrainEvents: cfg.sequence.replayFirstFit,
+    epochs: cfg.sequence.replayEpochs,
+    minFitPositions: cfg.sequence.replayMinFitPositions,
   };
   return { ...modelOptions(cfg), sequence };
 }

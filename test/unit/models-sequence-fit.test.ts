@@ -105,4 +105,23 @@ describe('sequence model fits and cheap scoring', { timeout: 60_000 }, () => {
     scan.addScores(list, 4, viaScan, 1);
     list.forEach((c, s) => expect(viaScan[s]).toBeCloseTo(scan.score(c), 12));
   });
+
+  it('with rerankDepth scores only the best few slots by the blend so far', () => {
+    const rec = new SequenceRecommender({ ...BASE, candidates: 0, rerankDepth: 2 });
+    for (const e of chainStream(120)) rec.learn(e);
+    const m = rec.currentModel as SequenceModel;
+    const u = rec.ctx.users.get('u3');
+    const list = Int32Array.of(0, 4, 7, 11);
+    rec.collect(u);
+    const out = Float64Array.of(0.1, 0.9, 0.2, 0.5);
+    rec.addScores(list, 4, out, 1);
+    const h = rec.sessions.h;
+    const logit = (c: number): number =>
+      itemScore(m, h, u * m.dim, m.vocab.indexOf(rec.ctx.items.name(c)));
+    const best = Math.max(logit(4), logit(11));
+    expect(out[0]).toBe(0.1);
+    expect(out[2]).toBe(0.2);
+    expect(out[1]).toBeCloseTo(0.9 + Math.exp(logit(4) - best), 6);
+    expect(out[3]).toBeCloseTo(0.5 + Math.exp(logit(11) - best), 6);
+  });
 });
