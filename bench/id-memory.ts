@@ -227,6 +227,7 @@ async function component(name: string): Promise<void> {
     keep = c;
   } else throw new Error(`unknown --component ${name}`);
   const end = measure(USERS);
+  if (values.snapshot) writeHeapSnapshot(values.snapshot);
   process.stdout.write(
     `${JSON.stringify({
       component: name,
