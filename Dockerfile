@@ -45,9 +45,14 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY examples ./examples
 # In a container /metrics must be reachable from Prometheus on the compose network, not just loopback.
+# MALLOC_MMAP_THRESHOLD_ fixes glibc's threshold at its default (128 KiB): otherwise each freed
+# large typed array (models and feature panes grow theirs by copying) raises it, later ones come
+# from the heap, and the freed copies stay in RSS: about 600 B of RSS per distinct id on
+# bench/id-memory.ts (docs/BENCHMARKS.md, "Memory per distinct id"; issue 12).
 ENV NODE_ENV=production \
     RECPIPE_HTTP_HOST=0.0.0.0 \
-    RECPIPE_HTTP_PORT=9464
+    RECPIPE_HTTP_PORT=9464 \
+    MALLOC_MMAP_THRESHOLD_=131072
 USER node
 EXPOSE 9464
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \

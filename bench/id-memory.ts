@@ -15,7 +15,8 @@
  *
  * `--component features|push|model|history|evaluator|dedupe|sink|catalog` feeds the same events
  * (already parsed) to that one stateful part alone and reports its heap per id: the breakdown.
- * The last stdout line is one JSON object; progress goes to stderr.
+ * The last stdout line is one JSON object; progress goes to stderr. Run it as the image runs the
+ * job, with `MALLOC_MMAP_THRESHOLD_=131072` in the environment (Dockerfile), and without.
  */
 import { parseArgs } from 'node:util';
 import { writeHeapSnapshot } from 'node:v8';
@@ -304,6 +305,8 @@ async function main(): Promise<void> {
       events: 2 * USERS,
       limits: { users: limits.users, items: limits.items },
       push: push !== undefined,
+      // glibc's setting (the image sets it): freed typed-array copies stay in RSS without it
+      malloc_mmap_threshold: process.env.MALLOC_MMAP_THRESHOLD_ ?? null,
       seconds: Math.round(seconds * 10) / 10,
       rss_start_mb: start.rss_mb,
       rss_end_mb: end.rss_mb,
