@@ -58,6 +58,8 @@ export const sequenceSchema = z
     replayFitLag: z.number().int().min(0).default(0),
     /** `replay`'s first refit comes after this many events; the gap then doubles. */
     replayFirstFit: z.number().int().min(1).default(1_000),
+    /** Embedding and state size of `replay`'s GRU (the nearline trainer keeps the model's). */
+    replayDim: z.number().int().min(1).max(256).default(32),
     /** Passes over the window per `replay` refit. */
     replayEpochs: z.number().int().min(1).max(50).default(3),
     /** A `replay` refit makes at least this many predictions (extra epochs, at most 5). */

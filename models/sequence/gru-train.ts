@@ -21,6 +21,12 @@ export interface SequenceFitOptions {
   negatives?: number;
   /** Adam step (default 0.02: 0.005 learned too slowly from warm-started refits, 0.05 overshot). */
   learningRate?: number;
+  /**
+   * Extra negatives per batch drawn from the observed successors of the batch's input items
+   * (default 0): the items a next-item guess confuses with the right one, which frequency
+   * sampling rarely draws. They get the same logQ correction as the sampled ones.
+   */
+  hardNegatives?: number;
   seed?: number;
   version?: string;
 }
@@ -40,6 +46,7 @@ const DEFAULTS = {
   batchSize: 64,
   maxLength: 20,
   negatives: 256,
+  hardNegatives: 0,
   learningRate: 0.02,
   seed: 7,
 };
@@ -150,6 +157,21 @@ export function* fitSequenceSteps(
       for (let t = 1; t < c.length; t++) freq[c[t]]++;
     }
   }
+  // distinct successors of every row in the training data (hard negatives), at most V each
+  const H = Math.max(0, o.hardNegatives);
+  const succ: number[][] = H > 0 ? Array.from({ length: V }, () => []) : [];
+  if (H > 0) {
+    const seen = new Set<number>();
+    for (const c of chunks)
+      for (let t = 0; t + 1 < c.length; t++) {
+        const key = c[t] * V + c[t + 1];
+        if (seen.has(key)) continue;
+        seen.add(key);
+        succ[c[t]].push(c[t + 1]);
+      }
+  }
+  const hardStamp = new Int32Array(V);
+  let hardEpoch = 0;
   const cum = new Float64Array(V);
   let acc = 0;
   for (let r = 0; r < V; r++) cum[r] = acc += freq[r];
@@ -219,18 +241,32 @@ export function* fitSequenceSteps(
         }
       });
       for (let p = 0; p < N; p++) w[p] /= targets;
-      const neg = Int32Array.from({ length: S }, sample);
-      const negE = new Float32Array(S * d);
-      const negB = new Float32Array(S);
-      for (let j = 0; j < S; j++) {
+      const hard: number[] = [];
+      hardEpoch++;
+      for (let tries = 0; tries < 4 * H && hard.length < H; tries++) {
+        const r = inRow[rng.int(N)];
+        const next = r >= 0 ? succ[r] : undefined;
+        if (!next || next.length === 0) continue;
+        const c = next[rng.int(next.length)];
+        if (hardStamp[c] === hardEpoch) continue;
+        hardStamp[c] = hardEpoch;
+        hard.push(c);
+      }
+      const Sb = S + hard.length;
+      const neg = new Int32Array(Sb);
+      for (let j = 0; j < S; j++) neg[j] = sample();
+      neg.set(hard, S);
+      const negE = new Float32Array(Sb * d);
+      const negB = new Float32Array(Sb);
+      for (let j = 0; j < Sb; j++) {
         negE.set(emb.subarray(neg[j] * d, neg[j] * d + d), j * d);
         negB[j] = bias[neg[j]];
       }
       // a sampled negative that is the position's own target is not a negative
-      const negConst = new Float32Array(N * S);
+      const negConst = new Float32Array(N * Sb);
       for (let p = 0; p < N; p++)
-        for (let j = 0; j < S; j++)
-          negConst[p * S + j] = neg[j] === tgt[p] ? -1e9 : -logExpected(neg[j]);
+        for (let j = 0; j < Sb; j++)
+          negConst[p * Sb + j] = neg[j] === tgt[p] ? -1e9 : -logExpected(neg[j]);
 
       const gr = gruBatchGrads(tf, wx, wh, bx, bh, {
         Bc,
@@ -275,7 +311,7 @@ export function* fitSequenceSteps(
         addRow(tgt[p], gr.posE, p * d);
         gB[tgt[p]] += gr.posB[p];
       }
-      for (let j = 0; j < S; j++) {
+      for (let j = 0; j < Sb; j++) {
         addRow(neg[j], gr.negE, j * d);
         gB[neg[j]] += gr.negB[j];
       }

@@ -42,6 +42,7 @@ export function replayModelOptions(cfg: Config): RecommenderOptions {
     fitLag: cfg.sequence.replayFitLag,
     minTrainEvents: cfg.sequence.replayFirstFit,
     epochs: cfg.sequence.replayEpochs,
+    dim: cfg.sequence.replayDim,
     minFitPositions: cfg.sequence.replayMinFitPositions,
   };
   return { ...modelOptions(cfg), sequence };

@@ -124,4 +124,31 @@ describe('sequence model fits and cheap scoring', { timeout: 60_000 }, () => {
     expect(out[1]).toBeCloseTo(0.9 + Math.exp(logit(4) - best), 6);
     expect(out[3]).toBeCloseTo(0.5 + Math.exp(logit(11) - best), 6);
   });
+
+  it('learns the chains with hard negatives drawn from observed successors too', () => {
+    // as the toy test of models-sequence.test.ts: one GRU run per session, the chains
+    const toy = { ...BASE, acrossSessions: false, dim: 16, negatives: 16, learningRate: 0.03 };
+    const hard = new SequenceRecommender({ ...toy, epochs: 8, hardNegatives: 8 });
+    const plain = new SequenceRecommender({ ...toy, epochs: 8 });
+    for (const e of chainStream(200)) {
+      hard.learn(e);
+      plain.learn(e);
+    }
+    expect((hard.currentModel as SequenceModel).emb).not.toEqual(
+      (plain.currentModel as SequenceModel).emb,
+    );
+    // a new user one step into each chain gets the chain's next step first
+    let hits = 0;
+    for (let c = 0; c < 10; c++) {
+      hard.learn({
+        eventId: `q${c}`,
+        ts: Date.UTC(2026, 5, 1) + c * 7_200_000,
+        userId: `new${c}`,
+        itemId: item(c, 0),
+        type: 'view',
+      });
+      if (hard.recommend(`new${c}`, 1, new Set())[0]?.itemId === item(c, 1)) hits++;
+    }
+    expect(hits).toBeGreaterThanOrEqual(8);
+  });
 });
