@@ -31,6 +31,8 @@ import {
   PushUsers,
   USER_BOUNDS,
   append,
+  flatText,
+  noneYet,
   applyPreference,
   type UserPushState,
 } from './user-state.js';
@@ -212,7 +214,8 @@ export class PushEngine {
     if (ACTIVITY.has(e.type))
       this.learner.observeHour(s, hourOfWeek(e.ts, zone), ACTIVITY_WEIGHT, e.ts);
     if (e.type === 'purchase')
-      for (const p of s.pending) if (p.c.itemIds.includes(e.itemId)) p.bought.push(e.itemId);
+      for (const p of s.pending)
+        if (p.c.itemIds.includes(e.itemId)) p.bought = append(p.bought, e.itemId);
     this.attribution.observe(
       e,
       s,
@@ -251,13 +254,16 @@ export class PushEngine {
     // A holdout user's would-be push counts like a real one (cap, cooldown, items, variant), so
     // both groups see the same stream of candidates.
     this.ctx.rules.record(s, c.trigger, a.channel, a.scheduledFor, !holdout);
-    const pushed = (s.pushedItems ??= new Set());
+    // as a Set's delete and add would: pushed again moves last, the oldest go beyond the bound
+    let pushed = s.pushedItems ?? [];
     for (const id of c.itemIds) {
-      pushed.delete(id);
-      pushed.add(id);
+      const at = pushed.indexOf(id);
+      if (at >= 0) pushed.splice(at, 1);
+      pushed = append(pushed, id);
     }
-    while (pushed.size > USER_BOUNDS.pushedItems)
-      pushed.delete(pushed.values().next().value as string);
+    if (pushed.length > USER_BOUNDS.pushedItems)
+      pushed.splice(0, pushed.length - USER_BOUNDS.pushedItems);
+    s.pushedItems = pushed;
     s.lastVariant = VARIANTS.indexOf(a.variant);
     s.lastVariantTs = a.scheduledFor;
     if (holdout) {
@@ -265,7 +271,12 @@ export class PushEngine {
       return row('suppressed', `holdout: would send ${a.summary}`);
     }
     if (!v.later) return this.send(s, c, key, a, c.itemIds, out);
-    s.pending = append(s.pending, { key, c, action: a, bought: [] });
+    s.pending = append(s.pending, {
+      key,
+      c: { ...c, detail: flatText(c.detail) },
+      action: { ...a, summary: flatText(a.summary) },
+      bought: noneYet(),
+    });
     this.scheduled.push(a.scheduledFor, { userId: c.userId, key });
     row(
       'deferred',

@@ -2,7 +2,7 @@ import type { ClickEvent, ItemEvent, ScoredItem } from '../models/event.js';
 import { TimerHeap } from '../stream/windowing/timer-heap.js';
 import type { PushCandidate } from './types.js';
 import { RecentMap } from './recent-map.js';
-import { USER_BOUNDS, append, type UserPushState } from './user-state.js';
+import { USER_BOUNDS, append, type BurstWindow, type UserPushState } from './user-state.js';
 
 const minutes = (ms: number): string => `${Math.round(ms / 60_000)} min`;
 
@@ -34,13 +34,13 @@ export class AbandonedCartTrigger {
 
   observe(e: ClickEvent, s: UserPushState): void {
     if (e.type === 'add_to_cart') {
-      const items = (s.carts ??= new Map());
+      const items = (s.carts ??= new RecentMap());
       const prev = items.get(e.itemId);
       // A later add restarts the wait; an older one arriving late changes nothing.
       if (prev === undefined || e.ts > prev) {
         items.delete(e.itemId);
         items.set(e.itemId, e.ts);
-        capMap(items, USER_BOUNDS.carts);
+        while (items.size > USER_BOUNDS.carts) items.delete(items.first() as string);
         this.timers.push(e.ts + this.delayMs, { userId: e.userId, itemId: e.itemId, ts: e.ts });
       }
     } else if (e.type === 'purchase' || e.type === 'remove_from_cart') {
@@ -258,12 +258,14 @@ export class InterestBurstTrigger {
       return undefined;
     const w = this.baseline.weight(e.type);
     if (!(w > 0)) return undefined;
-    const bursts = (s.bursts ??= new Map());
-    let b = bursts.get(category);
-    if (b) bursts.delete(category);
-    else b = { ts: [], w: [], items: [], firedAt: -Infinity };
-    bursts.set(category, b);
-    capMap(bursts, USER_BOUNDS.burstCategories);
+    // touched last, as a Map's delete and set would order it
+    const bursts = (s.bursts ??= []);
+    const at = bursts.findIndex((x) => x.category === category);
+    let b: BurstWindow;
+    if (at >= 0) [b] = bursts.splice(at, 1) as [BurstWindow];
+    else b = { category, ts: [], w: [], items: [], firedAt: -Infinity };
+    s.bursts = append(bursts, b);
+    while (s.bursts.length > USER_BOUNDS.burstCategories) s.bursts.shift();
     b.ts = append(b.ts, e.ts);
     b.w = append(b.w, w);
     b.items = append(b.items, e.itemId);
@@ -302,10 +304,12 @@ export class InterestBurstTrigger {
   sweep(s: UserPushState, watermark: number): void {
     if (!s.bursts) return;
     const from = watermark - this.opts.windowMs;
-    for (const [cat, b] of s.bursts)
-      if ((b.ts.length === 0 || (b.ts[b.ts.length - 1] as number) <= from) && b.firedAt <= from)
-        s.bursts.delete(cat);
-    if (s.bursts.size === 0) s.bursts = undefined;
+    const live = s.bursts.filter(
+      (b) =>
+        !((b.ts.length === 0 || (b.ts[b.ts.length - 1] as number) <= from) && b.firedAt <= from),
+    );
+    if (live.length === 0) s.bursts = undefined;
+    else if (live.length < s.bursts.length) s.bursts = live;
   }
 }
 
@@ -327,9 +331,9 @@ export class NewRecommendationTrigger {
     if (top === undefined || s.lastTop === top.itemId) return undefined;
     s.lastTop = top.itemId;
     const pushed = s.pushedItems;
-    if (!(top.score >= this.opts.minScore) || pushed?.has(top.itemId)) return undefined;
+    if (!(top.score >= this.opts.minScore) || pushed?.includes(top.itemId)) return undefined;
     const itemIds = items
-      .filter((i) => i.score >= this.opts.minScore && !pushed?.has(i.itemId))
+      .filter((i) => i.score >= this.opts.minScore && !pushed?.includes(i.itemId))
       .slice(0, this.opts.maxItems)
       .map((i) => i.itemId);
     return {

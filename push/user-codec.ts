@@ -86,7 +86,7 @@ export function encodeUser(s: UserPushState): Uint8Array {
   w.f64(s.lastVariant).f64(s.lastVariantTs);
   w.f64s(s.sent).f64s(s.sentChannels);
   w.f64s(s.lastByTrigger ?? []);
-  w.strs([...(s.pushedItems ?? [])]);
+  w.strs(s.pushedItems ?? []);
   w.f64s(s.decided ?? []).u32(s.decidedNext);
   w.u32(s.recent.length);
   for (const p of s.recent) {
@@ -104,15 +104,15 @@ export function encodeUser(s: UserPushState): Uint8Array {
     writeAction(w, p.action);
     w.strs(p.bought);
   }
-  const map = (m: Map<string, number> | RecentMap | undefined): void => {
+  const map = (m: RecentMap | undefined): void => {
     w.u32(m?.size ?? 0);
     for (const [k, v] of m ?? []) w.str(k).f64(v);
   };
   map(s.carts);
   map(s.interest);
-  w.u32(s.bursts?.size ?? 0);
-  for (const [cat, b] of s.bursts ?? [])
-    w.str(cat).f64s(b.ts).f64s(b.w).strs(b.items).f64(b.firedAt);
+  w.u32(s.bursts?.length ?? 0);
+  for (const b of s.bursts ?? [])
+    w.str(b.category).f64s(b.ts).f64s(b.w).strs(b.items).f64(b.firedAt);
   w.optStr(s.lastTop);
   return w.done();
 }
@@ -153,7 +153,7 @@ export function decodeUser(bytes: Uint8Array): UserPushState {
   const last = r.f64s();
   if (last.length > 0) s.lastByTrigger = last;
   const pushed = r.strs();
-  if (pushed.length > 0) s.pushedItems = new Set(pushed);
+  if (pushed.length > 0) s.pushedItems = pushed;
   const decided = r.f64s();
   if (decided.length > 0) s.decided = decided;
   s.decidedNext = r.u32();
@@ -184,24 +184,20 @@ export function decodeUser(bytes: Uint8Array): UserPushState {
     const action = readAction(r);
     s.pending = append(s.pending, { key, c, action, bought: r.strs() });
   }
-  const map = (): Map<string, number> | undefined => {
+  // keys are written once each (Map and RecentMap keep them unique), so set() only appends
+  const map = (): RecentMap | undefined => {
     const n = r.u32();
     if (n === 0) return undefined;
-    const m = new Map<string, number>();
+    const m = new RecentMap();
     for (let i = 0; i < n; i++) m.set(r.str(), r.f64());
     return m;
   };
   s.carts = map();
-  const interest = map();
-  if (interest) {
-    s.interest = new RecentMap();
-    for (const [k, v] of interest) s.interest.set(k, v);
-  }
-  const nb = r.u32();
-  if (nb > 0) s.bursts = new Map();
-  for (let i = 0; i < nb; i++) {
-    const cat = r.str();
-    s.bursts?.set(cat, { ts: r.f64s(), w: r.f64s(), items: r.strs(), firedAt: r.f64() });
+  s.interest = map();
+  for (let n = r.u32(), i = 0; i < n; i++) {
+    const category = r.str();
+    const b = { category, ts: r.f64s(), w: r.f64s(), items: r.strs(), firedAt: r.f64() };
+    s.bursts = append(s.bursts ?? [], b);
   }
   s.lastTop = r.optStr();
   if (!r.atEnd) throw new RangeError('push state: trailing bytes');

@@ -51,6 +51,7 @@ export interface PendingPush {
 
 /** Events of one category within the burst window, oldest first (at most BURST_EVENTS). */
 export interface BurstWindow {
+  readonly category: string;
   ts: number[];
   w: number[];
   items: string[];
@@ -84,6 +85,13 @@ export function append<T>(list: T[], x: T): T[] {
   list.push(x);
   return list;
 }
+
+/**
+ * The same text as one flat string. Strings built by concatenation are trees of pieces (a
+ * pending push's summary and detail: 200-300 B each where the text is about 100 characters),
+ * and a pending push keeps them for up to `maxDelayMs` (issue 12).
+ */
+export const flatText = (s: string): string => JSON.parse(JSON.stringify(s)) as string;
 
 /**
  * The empty list of every user with nothing in it yet (frozen: writers go through `append` or
@@ -123,15 +131,25 @@ export class UserPushState {
    * typed array costs two more objects and a separate allocation, per user.
    */
   lastByTrigger: number[] | undefined;
-  pushedItems: Set<string> | undefined;
+  /**
+   * Items pushed before, oldest (least recently pushed) first, at most USER_BOUNDS.pushedItems.
+   * An array, not a Set: most users hold a few, and a Set's table reserves room for four and
+   * costs about 150 B (issue 12).
+   */
+  pushedItems: string[] | undefined;
   /** Ring of (key hash, decision time) pairs. */
   decided: number[] | undefined;
   decidedNext = 0;
   recent: RecentPush[] = noneYet();
   pending: PendingPush[] = noneYet();
-  carts: Map<string, number> | undefined;
+  /** Pending cart adds, item -> add time, oldest first (a RecentMap: no Map per user). */
+  carts: RecentMap | undefined;
   interest: RecentMap | undefined;
-  bursts: Map<string, BurstWindow> | undefined;
+  /**
+   * Live burst windows, least recently touched first (at most USER_BOUNDS.burstCategories): a
+   * list, as most users have one, where a Map per user cost about 180 B (issue 12).
+   */
+  bursts: BurstWindow[] | undefined;
   lastTop: string | undefined;
   /** Whether the user is held out (-1: not computed yet). Derived from the id: never stored. */
   holdoutFlag = -1;

@@ -5,7 +5,7 @@ import { PushEngine, type PushInput, type PushOutput } from '../../push/engine.j
 import type { PushOverrides } from '../../push/options.js';
 import type { PreferenceUpdate } from '../../push/types.js';
 import { decodeUser, encodeUser } from '../../push/user-codec.js';
-import { USER_BOUNDS } from '../../push/user-state.js';
+import { USER_BOUNDS, flatText } from '../../push/user-state.js';
 import { mulberry32 } from '../../pipeline/sim/world.js';
 
 const H = 3_600_000;
@@ -215,7 +215,19 @@ describe('per-user push state', () => {
     const s = decodeUser(e.snapshotUser('hoarder') ?? new Uint8Array());
     expect(s.carts?.size).toBe(USER_BOUNDS.carts);
     expect(s.interest?.size).toBe(USER_BOUNDS.interest);
-    expect(s.bursts?.size).toBeLessThanOrEqual(USER_BOUNDS.burstCategories);
+    expect(s.bursts?.length).toBeLessThanOrEqual(USER_BOUNDS.burstCategories);
     expect((s.decided?.length ?? 0) / 2).toBeLessThanOrEqual(USER_BOUNDS.decided);
+    // the newest are kept, oldest first, as the Maps these lists replaced ordered them
+    expect([...(s.carts?.keys() ?? [])]).toEqual(
+      Array.from({ length: USER_BOUNDS.carts }, (_, k) => `i${500 - USER_BOUNDS.carts + k}`),
+    );
+    expect(s.bursts?.map((b) => b.category)).toEqual(
+      Array.from({ length: 16 }, (_, k) => `cat${(484 + k) % 40}`),
+    );
+  });
+
+  it('flatText keeps any text, lone surrogates and control characters included', () => {
+    for (const t of ['', 'a\u0000b', '\ud800x', `${'ab'.repeat(20)}${String(Math.PI)}\u{1f600}`])
+      expect(flatText(t)).toBe(t);
   });
 });
