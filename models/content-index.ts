@@ -144,7 +144,9 @@ export class TitleIndex {
       this.insert(c, i, sim);
     }
     const n = h.drain(this.heapIds, this.heapScores);
-    this.allocList(i);
+    // only an item with a similar item gets lists: two arrays of `neighbors` entries cost about
+    // 1 KB of heap and RSS per item, and most items (ids alone, common words) have none (issue 12)
+    if (n > 0) this.allocList(i);
     for (let x = 0; x < n; x++) {
       this.simIds[i][x] = this.heapIds[x];
       this.simVals[i][x] = this.heapScores[x];
