@@ -13,7 +13,9 @@
 # 3. prints one JSON line per N (messages, seconds, events/s, CPU seconds and serving hold per
 #    instance, batches committed, prequential HR@10 summed over the instances' online evaluators) and writes them to
 #    bench/out/scale-N.json. "cpu_after_join" counts each process's CPU seconds (utime + stime
-#    from /proc) from the moment the group had formed until the drain ended: start-up excluded.
+#    from /proc) from the moment the group had formed until the drain ended: start-up excluded;
+#    "main_thread_after_join" the same for the JS thread alone (the rest is librdkafka's and
+#    libuv's threads).
 # RECPIPE_SCALE_ITEM_STATE=replica|follower in the environment picks how item state is shared.
 # Needs the local stack (`recpipe stack up`). Progress goes to stderr.
 set -euo pipefail
@@ -74,6 +76,10 @@ machine_ticks() { # "busy total" jiffies of the whole machine, from /proc/stat
   awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6 }' /proc/stat
 }
 
+main_thread_seconds() { # utime + stime of a pid's main thread (JS), in seconds
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/task/$1/stat" 2>/dev/null || echo 0
+}
+
 cpu_seconds() { # utime + stime of a pid, in seconds
   awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
@@ -105,7 +111,11 @@ for n in $COUNTS; do
   sleep 1
   joined=$(date +%s.%N)
   cpu0=()
-  for ((i = 0; i < n; i++)); do cpu0+=("$(cpu_seconds "$(cat "$dir/instance-$i.pid")")"); done
+  main0=()
+  for ((i = 0; i < n; i++)); do
+    cpu0+=("$(cpu_seconds "$(cat "$dir/instance-$i.pid")")")
+    main0+=("$(main_thread_seconds "$(cat "$dir/instance-$i.pid")")")
+  done
   log "producing $INPUT into $RECPIPE_KAFKA_INPUT_TOPIC ($PARTITIONS partitions)"
   start=$(date +%s.%N)
   read -r busy0 total0 < <(machine_ticks)
@@ -125,6 +135,7 @@ for n in $COUNTS; do
   read -r busy1 total1 < <(machine_ticks)
   cpus=()
   after=()
+  mains=()
   holds=()
   batches=()
   hits=0
@@ -135,6 +146,7 @@ for n in $COUNTS; do
     c=$(cpu_seconds "$(cat "$dir/instance-$i.pid")")
     cpus+=("$c")
     after+=("$(echo "$c - ${cpu0[$i]}" | bc -l)")
+    mains+=("$(echo "$(main_thread_seconds "$(cat "$dir/instance-$i.pid")") - ${main0[$i]}" | bc -l)")
     holds+=("$(metric "$dir/instance-$i.log" recpipe_serving_hold_seconds_sum)")
     batches+=("$(metric "$dir/instance-$i.log" recpipe_batches_committed_total)")
   done
@@ -143,9 +155,9 @@ for n in $COUNTS; do
   script=""
   wall=$(echo "$end - $start" | bc -l)
   startup=$(echo "$joined - $launched" | bc -l)
-  json=$(printf '{"instances":%d,"messages":%d,"seconds":%.2f,"events_per_s":%.0f,"startup_and_join_seconds":%.2f,"cpu_seconds":[%s],"cpu_after_join":[%s],"item_state":"%s","hold_seconds":[%s],"batches":[%s],"hr_at_10":%.4f,"evaluated":%.0f,"machine_cpu_busy":%.2f,"load_average":"%s"}' \
+  json=$(printf '{"instances":%d,"messages":%d,"seconds":%.2f,"events_per_s":%.0f,"startup_and_join_seconds":%.2f,"cpu_seconds":[%s],"cpu_after_join":[%s],"main_thread_after_join":[%s],"item_state":"%s","hold_seconds":[%s],"batches":[%s],"hr_at_10":%.4f,"evaluated":%.0f,"machine_cpu_busy":%.2f,"load_average":"%s"}' \
     "$n" "$total" "$wall" "$(echo "$total / $wall" | bc -l)" "$startup" \
-    "$(IFS=,; echo "${cpus[*]}")" "$(IFS=,; echo "${after[*]}")" "${RECPIPE_SCALE_ITEM_STATE:-follower}" \
+    "$(IFS=,; echo "${cpus[*]}")" "$(IFS=,; echo "${after[*]}")" "$(IFS=,; echo "${mains[*]}")" "${RECPIPE_SCALE_ITEM_STATE:-follower}" \
     "$(IFS=,; echo "${holds[*]}")" "$(IFS=,; echo "${batches[*]}")" \
     "$(echo "if ($evaluated > 0) $hits / $evaluated else 0" | bc -l)" "$evaluated" \
     "$(echo "($busy1 - $busy0) / ($total1 - $total0)" | bc -l)" "$(cut -d' ' -f1-3 /proc/loadavg)")

@@ -54,6 +54,8 @@ export class Follower {
   /** The frontier as of the current pass (it costs a look at the main consumer's positions). */
   private frontierNow = Number.POSITIVE_INFINITY;
   private readonly waiting = new WakeConditions(() => this.stopped);
+  /** Ends the loop's wait while it reads no partition (set while it waits). */
+  private readable: (() => void) | undefined;
   private readonly m: FollowerMetrics;
 
   constructor(
@@ -208,6 +210,7 @@ export class Follower {
   async stop(): Promise<void> {
     this.stopped = true;
     this.waiting.wake();
+    this.readable?.();
     await this.loop;
     if (this.consumer.isConnected())
       await callback((cb) => this.consumer.disconnect(cb)).catch(() => undefined);
@@ -239,7 +242,10 @@ export class Follower {
     // comes back at the ledger, i.e. right after what the main pipeline learned from it.
     if (was && !is)
       cooperative(this.consumer).incrementalUnassign([{ topic: this.opts.topic, partition: p }]);
-    else if (!was && is) cooperative(this.consumer).incrementalAssign([this.at(p)]);
+    else if (!was && is) {
+      cooperative(this.consumer).incrementalAssign([this.at(p)]);
+      this.readable?.();
+    }
   }
 
   private covered(p: number, offset: number): boolean {
@@ -274,6 +280,15 @@ export class Follower {
     const max = this.opts.batchMaxMessages ?? 1000;
     const topic = this.opts.topic;
     while (!this.stopped) {
+      if (this.followedCount() === 0) {
+        // With the item state replica it follows nothing but partitions that move here: polling
+        // an empty assignment every pollMs cost each instance CPU for the whole drain.
+        this.m.lag.set(0);
+        this.waiting.wake();
+        await new Promise<void>((resolve) => (this.readable = resolve));
+        this.readable = undefined;
+        continue;
+      }
       const messages = await callback<Message[]>((cb) =>
         this.consumer.consume(max, cb as (err: unknown, m: Message[]) => void),
       ).catch((err: unknown) => {
