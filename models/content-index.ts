@@ -19,8 +19,16 @@ export class TitleIndex {
   private readonly tokens = new IdMap();
   private df = new Int32Array(0);
   private postings: Int32Array[] = [];
-  /** per item, its tokens (NO_TOKENS until indexed) */
-  private itemTokens: Int32Array[] = [];
+  /**
+   * per item, its tokens: tokData[tokOff[i], tokOff[i] + tokLen[i]), tokOff -1 until indexed.
+   * One shared array, not a typed array per item (about 200 B of heap each; issue 12). Bound:
+   * the tokens of `limits.items` items, each item's fixed at its first sight.
+   */
+  private tokOff = new Int32Array(0);
+  private tokLen = new Int32Array(0);
+  private tokData = new Int32Array(0);
+  private tokUsed = 0;
+  private itemRows = 0;
   /** per item, its most similar items, best first */
   simIds: Int32Array[] = [];
   simVals: Float32Array[] = [];
@@ -44,12 +52,14 @@ export class TitleIndex {
   }
 
   ensureItems(items: number): void {
-    if (items <= this.itemTokens.length) return;
-    for (let i = this.itemTokens.length; i < items; i++) {
-      this.itemTokens.push(NO_TOKENS);
+    if (items <= this.itemRows) return;
+    this.tokOff = growI32(this.tokOff, items, -1);
+    this.tokLen = growI32(this.tokLen, items);
+    for (let i = this.itemRows; i < items; i++) {
       this.simIds.push(EMPTY_I32);
       this.simVals.push(EMPTY_F32);
     }
+    this.itemRows = items;
     this.simLen = growI32(this.simLen, items);
     this.accum = growF64(this.accum, items);
     this.stamp = growI32(this.stamp, items);
@@ -57,12 +67,12 @@ export class TitleIndex {
   }
 
   isIndexed(i: number): boolean {
-    return this.itemTokens[i] !== NO_TOKENS;
+    return this.tokOff[i] >= 0;
   }
 
   /** Tokens are fixed at an item's first sight: re-indexing would invalidate cached lists. */
   tokenise(i: number, title: string, category?: string): void {
-    if (this.itemTokens[i] !== NO_TOKENS) return;
+    if (this.tokOff[i] >= 0) return;
     const id = this.ctx.items.name(i);
     const words = title.toUpperCase().split(/[^A-Z0-9]+/);
     const ids: number[] = [];
@@ -90,8 +100,16 @@ export class TitleIndex {
       add(`#4:${id.slice(0, 4)}`);
       add(`#5:${id.slice(0, 5)}`);
     }
-    this.itemTokens[i] = Int32Array.from(ids);
+    this.setTokens(i, ids);
     this.link(i);
+  }
+
+  private setTokens(i: number, ids: ArrayLike<number>): void {
+    this.tokData = growI32(this.tokData, this.tokUsed + ids.length);
+    this.tokData.set(ids, this.tokUsed);
+    this.tokOff[i] = this.tokUsed;
+    this.tokLen[i] = ids.length;
+    this.tokUsed += ids.length;
   }
 
   private idf(t: number): number {
@@ -99,9 +117,9 @@ export class TitleIndex {
   }
 
   private norm2(c: number): number {
-    const toks = this.itemTokens[c];
+    const toks = this.tokData;
     let s = 0;
-    for (let a = 0; a < toks.length; a++) {
+    for (let a = this.tokOff[c], end = a + this.tokLen[c]; a < end; a++) {
       const idf = this.idf(toks[a]);
       s += idf * idf;
     }
@@ -114,12 +132,11 @@ export class TitleIndex {
    * change (idf drift aside), so the lists stay the top-m without ever being recomputed.
    */
   private link(i: number): void {
-    const toks = this.itemTokens[i];
     const maxDf = this.o.maxDocFrequency;
     this.epoch++;
     let nt = 0;
-    for (let a = 0; a < toks.length; a++) {
-      const t = toks[a];
+    for (let a = this.tokOff[i], end = a + this.tokLen[i]; a < end; a++) {
+      const t = this.tokData[a];
       if (this.df[t] > maxDf) continue;
       const idf = this.idf(t);
       const w = idf * idf;
@@ -196,14 +213,15 @@ export class TitleIndex {
     // titles are re-tokenised on restore from the stored token lists
     const items = this.ctx.items.size;
     let total = 0;
-    for (let i = 0; i < items; i++) total += this.itemTokens[i].length;
+    for (let i = 0; i < items; i++) total += this.tokLen[i];
     const ptr = new Int32Array(items + 1);
     const toks = new Int32Array(total);
     let o = 0;
     for (let i = 0; i < items; i++) {
       ptr[i] = o;
-      toks.set(this.itemTokens[i], o);
-      o += this.itemTokens[i].length;
+      const from = this.tokOff[i];
+      if (from >= 0) toks.set(this.tokData.subarray(from, from + this.tokLen[i]), o);
+      o += this.tokLen[i];
     }
     ptr[items] = o;
     w.set('tokens', this.tokens.toArray());
@@ -211,7 +229,7 @@ export class TitleIndex {
     w.array('toks', toks);
     w.array(
       'indexed',
-      Uint8Array.from(this.itemTokens.slice(0, items), (t) => (t === NO_TOKENS ? 0 : 1)),
+      Uint8Array.from(this.tokOff.subarray(0, items), (off) => (off >= 0 ? 1 : 0)),
     );
     // lists go verbatim: they were built incrementally with the idf of their time
     let totalSim = 0;
@@ -238,7 +256,11 @@ export class TitleIndex {
     const ptr = r.i32('ptr');
     const toks = r.i32('toks');
     const indexed = r.u8('indexed');
-    this.itemTokens = [];
+    this.tokOff = new Int32Array(0);
+    this.tokLen = new Int32Array(0);
+    this.tokData = new Int32Array(0);
+    this.tokUsed = 0;
+    this.itemRows = 0;
     this.simIds = [];
     this.simVals = [];
     this.simLen = new Int32Array(0);
@@ -247,8 +269,8 @@ export class TitleIndex {
     this.ensureItems(this.ctx.items.size);
     for (let i = 0; i < indexed.length; i++) {
       if (!indexed[i]) continue;
-      const list = toks.slice(ptr[i], ptr[i + 1]);
-      this.itemTokens[i] = list.length > 0 ? list : new Int32Array(0);
+      const list = toks.subarray(ptr[i], ptr[i + 1]);
+      this.setTokens(i, list);
       for (const t of list) {
         const n = ++this.df[t];
         let post = this.postings[t];
