@@ -2,32 +2,42 @@ import type { Redis, Result } from 'ioredis';
 import type { ServedRecommendation } from '../records/index.js';
 
 /**
- * Server-side writers for the serving keys. One script call replaces what used to be five or six
- * commands per user (DEL, ZADD, EXPIRE, HSET, EXPIRE): the job's cost per served list is then one
- * command with a handful of arguments, and each call is atomic on its own, so no MULTI is needed
- * around it. Both keys of a call are the same user's, so a cluster with hash tags could shard them.
+ * Server-side writers for the serving keys. One call replaces the commands each user's list
+ * needs (DEL, ZADD, EXPIRE, HSET, EXPIRE), for many users at once: KEYS are each user's list and
+ * metadata keys in turn, ARGV[1] the TTL and ARGV[2] a JSON array with one `[model_version,
+ * updated_at, event_ts, items]` per user (items as encodeServedItems). One script command per
+ * user used to be most of the job's cost of a served list (building and sending the command);
+ * now it is one per up to 64 users. Each call is atomic for all its users, so no MULTI is needed.
+ * Both keys of a user are that user's, so a cluster with hash tags could shard users per call.
  */
-const WRITE_REC = `
-local items = cjson.decode(ARGV[5])
-redis.call('DEL', KEYS[1], KEYS[2])
-local n = #items
-local reasons = '{}'
-if n > 0 then
-  local z = {}
-  local why = {}
-  for i = 1, n do
-    local it = items[i]
-    z[2 * i - 1] = it[2]
-    z[2 * i] = it[1]
-    why[it[1]] = it[3]
+const WRITE_RECS = `
+local ttl = ARGV[1]
+local lists = cjson.decode(ARGV[2])
+for u = 1, #lists do
+  local l = lists[u]
+  local rec = KEYS[2 * u - 1]
+  local meta = KEYS[2 * u]
+  local items = l[4]
+  redis.call('DEL', rec, meta)
+  local n = #items
+  local reasons = '{}'
+  if n > 0 then
+    local z = {}
+    local why = {}
+    for i = 1, n do
+      local it = items[i]
+      z[2 * i - 1] = it[2]
+      z[2 * i] = it[1]
+      why[it[1]] = it[3]
+    end
+    redis.call('ZADD', rec, unpack(z))
+    redis.call('EXPIRE', rec, ttl)
+    reasons = cjson.encode(why)
   end
-  redis.call('ZADD', KEYS[1], unpack(z))
-  redis.call('EXPIRE', KEYS[1], ARGV[1])
-  reasons = cjson.encode(why)
+  redis.call('HSET', meta, 'model_version', l[1], 'updated_at', l[2], 'event_ts', l[3], 'reasons', reasons)
+  redis.call('EXPIRE', meta, ttl)
 end
-redis.call('HSET', KEYS[2], 'model_version', ARGV[2], 'updated_at', ARGV[3], 'event_ts', ARGV[4], 'reasons', reasons)
-redis.call('EXPIRE', KEYS[2], ARGV[1])
-return n
+return #lists
 `;
 
 /**
@@ -44,14 +54,9 @@ return #fv / 2
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    recpipeWriteRec(
-      rec: string,
-      meta: string,
-      ttl: number,
-      modelVersion: string,
-      updatedAt: string,
-      eventTs: string,
-      items: string,
+    recpipeWriteRecs(
+      numberOfKeys: number,
+      ...keysTtlAndLists: (string | number)[]
     ): Result<number, Context>;
     recpipeWriteHash(
       key: string,
@@ -63,14 +68,20 @@ declare module 'ioredis' {
 
 /** Registers the scripts on a connection (ioredis sends EVALSHA and falls back to EVAL once). */
 export function defineWriteScripts(redis: Redis): void {
-  redis.defineCommand('recpipeWriteRec', { numberOfKeys: 2, lua: WRITE_REC });
+  // The number of keys varies per call: it is the first argument.
+  redis.defineCommand('recpipeWriteRecs', { lua: WRITE_RECS });
   redis.defineCommand('recpipeWriteHash', { numberOfKeys: 1, lua: WRITE_HASH });
 }
 
+/** One user's entry of WRITE_RECS's list argument (times as the decimal strings String gives). */
+export function encodeServedList(r: ServedRecommendation): string {
+  return `[${JSON.stringify(r.modelVersion)},"${r.updatedAt}","${r.eventTs}",${encodeServedItems(r)}]`;
+}
+
 /**
- * The served list as the script's JSON argument: `[[item_id, "score", reason], ...]`. Scores go
- * as decimal strings so Lua never reformats them (its numbers print with 14 digits); NaN cannot
- * be ranked and is left out, infinities become Redis's own spelling.
+ * The served list's items: `[[item_id, "score", reason], ...]`. Scores go as decimal strings so
+ * Lua never reformats them (its numbers print with 14 digits); NaN cannot be ranked and is left
+ * out, infinities become Redis's own spelling.
  */
 export function encodeServedItems(r: ServedRecommendation): string {
   let out = '[';
