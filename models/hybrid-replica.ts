@@ -1,4 +1,6 @@
+import type { IdMap } from './core/id-map.js';
 import { ItemDeltaCollector, type ItemDeltaRecord } from './core/item-deltas.js';
+import { ItemNameCache } from './core/item-name-cache.js';
 import type { HybridRecommender } from './hybrid.js';
 import type { ClickEvent } from './event.js';
 import type { Recommender } from './recommender.js';
@@ -53,10 +55,20 @@ export function takeHybridDeltas(h: HybridRecommender, partitions: number): Item
   return d.take((i) => items.name(i), partitions);
 }
 
+/** Per item IdMap (a restored snapshot brings a new one): its name cache. */
+const nameCaches = new WeakMap<IdMap, ItemNameCache>();
+
 export function applyHybridDeltas(h: HybridRecommender, r: ItemDeltaRecord): void {
   const items = h.ctx.items;
-  const ids = new Int32Array(r.items.length);
-  for (let k = 0; k < ids.length; k++) ids[k] = items.intern(r.items[k] as string);
+  let ids: Int32Array;
+  if (r.asciiNames) {
+    let cache = nameCaches.get(items);
+    if (!cache) nameCaches.set(items, (cache = new ItemNameCache(items)));
+    ids = cache.resolve(r.asciiNames, (k) => r.items[k] as string);
+  } else {
+    ids = new Int32Array(r.items.length);
+    for (let k = 0; k < ids.length; k++) ids[k] = items.intern(r.items[k] as string);
+  }
   h.knn.applyItemDeltas(ids, r);
   h.content?.touchItems(ids);
   h.mf?.applyItemDeltas(ids, r);

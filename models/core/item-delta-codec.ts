@@ -1,4 +1,4 @@
-import { SCALARS, type ItemDeltaRecord } from './item-deltas.js';
+import { SCALARS, type AsciiItemNames, type ItemDeltaRecord } from './item-deltas.js';
 
 /** "RID2": counters only for the items that have them, in float32. */
 const MAGIC = 0x32444952;
@@ -111,17 +111,33 @@ export function decodeItemDeltas(bytes: Uint8Array): ItemDeltaRecord | undefined
   const pairValues = f32(p);
   const lengths = new Uint32Array(buf, at, n);
   at += 4 * n;
-  const items = decodeNames(new Uint8Array(buf), at, lengths);
-  if (!items) return undefined;
+  const raw = new Uint8Array(buf);
+  let end = at;
+  for (const len of lengths) end += len;
+  if (end > raw.byteLength) return undefined;
   for (const a of [scalarItems, factorItems, pairRows, pairCols])
     for (const x of a) if (x < 0 || x >= n) return undefined;
+  let ascii = true;
+  for (let x = at; x < end; x++)
+    if ((raw[x] as number) > 0x7f) {
+      ascii = false;
+      break;
+    }
+  const from = at;
+  // Strings only when asked for: a receiver that knows most ids already resolves them from the
+  // bytes (asciiNames, models/core/item-name-cache.ts) without making a string per id.
+  let items: string[] | undefined;
   return {
     partition: v.getUint32(4, true),
     ref: v.getFloat64(8, true),
     last: v.getFloat64(40, true),
     events: v.getUint32(16, true),
     dim,
-    items,
+    get items(): readonly string[] {
+      items ??= decodeNames(raw, from, lengths, ascii);
+      return items;
+    },
+    ...(ascii && { asciiNames: { bytes: raw, from, lengths } satisfies AsciiItemNames }),
     scalarItems,
     scalars,
     factorItems,
@@ -135,16 +151,14 @@ export function decodeItemDeltas(bytes: Uint8Array): ItemDeltaRecord | undefined
 const decoder = new TextDecoder();
 
 /** The ids of the text section: decoded at once and cut when it is ASCII (the usual case). */
-function decodeNames(raw: Uint8Array, from: number, lengths: Uint32Array): string[] | undefined {
+function decodeNames(
+  raw: Uint8Array,
+  from: number,
+  lengths: Uint32Array,
+  ascii: boolean,
+): string[] {
   let end = from;
   for (const len of lengths) end += len;
-  if (end > raw.byteLength) return undefined;
-  let ascii = true;
-  for (let x = from; x < end; x++)
-    if ((raw[x] as number) > 0x7f) {
-      ascii = false;
-      break;
-    }
   const items: string[] = [];
   let at = from;
   if (ascii) {

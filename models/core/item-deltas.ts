@@ -306,6 +306,8 @@ export interface ItemDeltaRecord {
   readonly events: number;
   readonly dim: number;
   readonly items: readonly string[];
+  /** A decoded record's ids as their bytes when all are ASCII (the usual case), for ItemNameCache. */
+  readonly asciiNames?: AsciiItemNames;
   /**
    * Indexes into `items` of the items whose counters changed (the others only have a factor
    * row or are columns of pairs), and SCALARS counters per such item. Float32: they are
@@ -319,6 +321,13 @@ export interface ItemDeltaRecord {
   readonly pairRows: Int32Array;
   readonly pairCols: Int32Array;
   readonly pairValues: Float32Array;
+}
+
+/** Item ids as ASCII bytes: id k is `lengths[k]` bytes, after those of ids 0..k-1, from `from`. */
+export interface AsciiItemNames {
+  readonly bytes: Uint8Array;
+  readonly from: number;
+  readonly lengths: Uint32Array;
 }
 
 /** The item's partition of the delta topic: FNV-1a of its id (stable across processes). */

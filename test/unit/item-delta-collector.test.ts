@@ -135,7 +135,10 @@ describe('ItemDeltaCollector', () => {
             expectClose(got.scalars, want.scalars);
             expectClose(got.pairs, want.pairs);
             expectClose(got.factors, want.factors);
-            for (const r of records) expect(decodeItemDeltas(encodeItemDeltas(r))).toEqual(r);
+            for (const r of records)
+              expect({ ...decodeItemDeltas(encodeItemDeltas(r)), asciiNames: undefined }).toEqual(
+                r,
+              );
           }
           expect(collector.take(name, partitions)).toEqual([]);
         },
