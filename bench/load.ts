@@ -240,16 +240,26 @@ async function main(): Promise<void> {
   await outageDone;
   say(`produced ${produced} in ${producedSeconds.toFixed(0)} s; waiting for the job to drain`);
 
+  // A job that has fallen far behind can be too busy to answer /metrics in time: the run still
+  // ends with a summary, from the last sample that answered.
+  const lastAnswered = (): Series => samples[samples.length - 1]?.metrics ?? {};
   const drainStart = Date.now();
   while (Date.now() - drainStart < 120_000) {
-    const m = await scrape();
-    if (sum(m, 'recpipe_messages_in_total') >= produced && sum(m, 'recpipe_consumer_lag') === 0)
+    const m = await scrape().catch(() => undefined);
+    if (
+      m &&
+      sum(m, 'recpipe_messages_in_total') >= produced &&
+      sum(m, 'recpipe_consumer_lag') === 0
+    )
       break;
     await sleep(1_000);
   }
   await sleep(sampleS * 1000);
   clearInterval(sampler);
-  const final = await scrape();
+  const final = await scrape().catch((err: unknown) => {
+    say(`final scrape failed (${String(err)}): the summary uses the last sample`);
+    return lastAnswered();
+  });
   const drainSeconds = (Date.now() - drainStart) / 1000;
   stopping = true;
   job.kill('SIGTERM');
