@@ -30,6 +30,11 @@ export interface ItemKnnOptions {
   pairDecay?: number;
   /** Neighbours kept per item for scoring (default 50). */
   neighbors?: number;
+  /**
+   * Co-visited items counted per item at most (default 4 x neighbors): the bound of a row's
+   * pairs. A full row drops its lighter half (in decayed mass) outside the top neighbours.
+   */
+  pairsPerItem?: number;
   /** Vote of the p-th most recent history item is positionDecay^p (default 0.5). */
   positionDecay?: number;
   /**
@@ -59,6 +64,7 @@ const DEFAULTS: Required<Omit<ItemKnnOptions, 'eventWeights'>> = {
   pairWindow: 6,
   halfLifeDays: 120,
   neighbors: 50,
+  pairsPerItem: 0,
   positionDecay: 0.5,
   taperNeighbors: true,
   minNeighbors: 2,
@@ -115,7 +121,8 @@ export class ItemKnnRecommender implements Recommender {
     this.ctx = ctx ?? new ModelContext();
     this.weights = weightTable(opts.eventWeights);
     this.clock = new DecayClock(this.o.halfLifeDays * DAY_MS);
-    this.co = new SparseRows(this.o.neighbors);
+    const pairs = this.o.pairsPerItem > 0 ? this.o.pairsPerItem : 4 * this.o.neighbors;
+    this.co = new SparseRows(this.o.neighbors, pairs);
     this.history = new UserHistory(this.o.historySize);
     this.posWeight = new Float64Array(this.o.historySize);
     this.posCap = new Int32Array(this.o.historySize);

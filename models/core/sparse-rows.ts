@@ -32,17 +32,31 @@ export class SparseRows {
   /**
    * per row: the top list [column, weight, slot] sorted by (weight desc, column asc), at page
    * lPage, offset lOff, room for lCap entries. Bound: topM entries (the lists grow by doubling
-   * up to it); the hash table is unbounded per row.
+   * up to it). The hash table holds at most maxCols columns (see prune).
    */
   private lPage = new Int32Array(0);
   private lOff = new Int32Array(0);
   private lCap = new Int32Array(0);
   private topLen = new Int32Array(0);
   private rows = 0;
+  /** scratch weights for prune(); bound: maxCols */
+  private pruneW = new Float32Array(0);
 
-  constructor(readonly topM: number) {
+  /**
+   * @param topM the top list's length per row
+   * @param maxCols columns a row's hash table keeps at most (>= 2 topM); beyond it the row keeps
+   *   its heaviest half (see prune)
+   */
+  constructor(
+    readonly topM: number,
+    readonly maxCols: number = Math.max(4 * topM, 64),
+  ) {
     if (!(topM >= 1 && topM <= 1 << 20)) {
       throw new RangeError(`neighbours per item must be 1..${1 << 20}, got ${topM}`);
+    }
+    // at least twice the top list, so a prune always frees room
+    if (!(Number.isInteger(maxCols) && maxCols >= 2 * topM && maxCols <= 1 << 24)) {
+      throw new RangeError(`pairs per item must be ${2 * topM}..${1 << 24}, got ${maxCols}`);
     }
   }
 
@@ -187,7 +201,14 @@ export class SparseRows {
         const k = ti[tb + s * S];
         if (k === col) return s;
         if (k === EMPTY) {
-          if ((this.nnz[row] + 1) * 4 > cap * 3) break;
+          if (this.nnz[row] >= this.maxCols) {
+            this.prune(row);
+            break;
+          }
+          if ((this.nnz[row] + 1) * 4 > cap * 3) {
+            this.grow(row);
+            break;
+          }
           ti[tb + s * S] = col;
           this.slab.f[this.tPage[row]][tb + s * S + 1] = 0;
           ti[tb + s * S + 2] = -1;
@@ -196,7 +217,6 @@ export class SparseRows {
         }
         h++;
       }
-      this.grow(row);
     }
   }
 
@@ -242,6 +262,68 @@ export class SparseRows {
       if (pos >= 0) li[lb + pos * S + 2] = ns;
     }
     slab.release(op * PAGE + ob, oldCap * S);
+  }
+
+  /**
+   * Bounds a full row (issue 11): keeps its top list and the heaviest other columns up to half
+   * of maxCols, in a fresh table of the same capacity. Weights are in the decay clock's inflated
+   * units, so "heaviest" means most decayed mass: a pair that stopped co-occurring fades out
+   * and makes room. A dropped pair that comes back starts again from zero; only pairs lighter
+   * than the row's median non-top pair are dropped, far below its top list, so recommend(),
+   * which reads only top lists, changes only where such a pair would later have climbed into
+   * one. Amortised O(1) per insert: maxCols / 2 inserts between prunes of O(maxCols log).
+   */
+  private prune(row: number): void {
+    const slab = this.slab;
+    const op = this.tPage[row];
+    const ob = this.tOff[row];
+    const cap = this.tCap[row];
+    const oi = slab.i[op];
+    const of = slab.f[op];
+    const keepOthers = Math.max(0, (this.maxCols >> 1) - this.topLen[row]);
+    if (this.pruneW.length < cap) this.pruneW = new Float32Array(cap);
+    const ws = this.pruneW;
+    let n = 0;
+    for (let s = 0; s < cap; s++) {
+      if (oi[ob + s * S] !== EMPTY && oi[ob + s * S + 2] < 0) ws[n++] = of[ob + s * S + 1];
+    }
+    // the keepOthers-th largest weight; ties at it are kept in slot order up to the count
+    const sorted = ws.subarray(0, n).sort();
+    const cut = keepOthers > 0 ? sorted[n - keepOthers] : Infinity;
+    let above = 0;
+    for (let x = n - keepOthers; x < n; x++) if (sorted[x] > cut) above++;
+    let tiesLeft = keepOthers - above;
+    this.newTable(row, cap);
+    const ti = slab.i[this.tPage[row]];
+    const tf = slab.f[this.tPage[row]];
+    const tb = this.tOff[row];
+    const li = slab.i[this.lPage[row]];
+    const lb = this.lOff[row];
+    const mask = cap - 1;
+    let kept = 0;
+    for (let s = 0; s < cap; s++) {
+      const col = oi[ob + s * S];
+      if (col === EMPTY) continue;
+      const w = of[ob + s * S + 1];
+      const pos = oi[ob + s * S + 2];
+      if (pos < 0) {
+        if (w < cut) continue;
+        if (w === cut) {
+          if (tiesLeft === 0) continue;
+          tiesLeft--;
+        }
+      }
+      let h = Math.imul(col, HASH) >>> 0;
+      while (ti[tb + (h & mask) * S] !== EMPTY) h++;
+      const ns = h & mask;
+      ti[tb + ns * S] = col;
+      tf[tb + ns * S + 1] = w;
+      ti[tb + ns * S + 2] = pos;
+      if (pos >= 0) li[lb + pos * S + 2] = ns;
+      kept++;
+    }
+    this.nnz[row] = kept;
+    slab.release(op * PAGE + ob, cap * S);
   }
 
   /** Multiplies every weight (decay rescaling). */

@@ -110,9 +110,79 @@ describe('SparseRows top lists', () => {
   });
 });
 
+describe('SparseRows pair bound (issue 11)', () => {
+  it('holds at most maxCols pairs per row, keeps its top list exact over the pairs it holds, and drops only pairs lighter than every kept one outside the top list', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.record({ row: fc.nat(2), col: fc.nat(300), w: fc.integer({ min: 0, max: 9 }) }),
+            fc.constant('scale' as const),
+          ),
+          { maxLength: 1500 },
+        ),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 2, max: 5 }),
+        (ops, m, k) => {
+          const maxCols = k * m + 3;
+          const rows = new SparseRows(m, maxCols);
+          rows.ensureRows(3);
+          // brute force: every row's pairs with the same bound, pruned by sorting all of them
+          const ref = Array.from({ length: 3 }, () => new Map<number, number>());
+          const topOf = (r: Map<number, number>): [number, number][] =>
+            [...r].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, m);
+          for (const op of ops) {
+            if (op === 'scale') {
+              rows.scale(0.5);
+              for (const r of ref) for (const [c, v] of r) r.set(c, v * 0.5);
+              continue;
+            }
+            const r = ref[op.row];
+            if (!r.has(op.col) && r.size >= maxCols) {
+              const top = new Set(topOf(r).map(([c]) => c));
+              const others = [...r].filter(([c]) => !top.has(c)).map(([, v]) => v);
+              others.sort((a, b) => b - a);
+              const keep = (maxCols >> 1) - top.size;
+              const cut = keep > 0 ? others[keep - 1] : Infinity;
+              for (const [c, v] of [...r]) if (!top.has(c) && v < cut) r.delete(c);
+              // ties at the cut are kept in table order: only their number is checked
+              const tied = [...r].filter(([c, v]) => !top.has(c) && v === cut);
+              const extra = r.size - (maxCols >> 1);
+              expect(extra).toBeLessThanOrEqual(tied.length);
+              for (const [c] of tied) {
+                if (rows.get(op.row, c) === 0) r.delete(c);
+              }
+            }
+            rows.add(op.row, op.col, op.w);
+            r.set(op.col, (r.get(op.col) ?? 0) + op.w);
+          }
+          for (let r = 0; r < 3; r++) {
+            expect(ref[r].size).toBeLessThanOrEqual(maxCols);
+            const n = rows.top(r);
+            const b = n > 0 ? rows.topBase(r) : 0;
+            const got = Array.from({ length: n }, (_, t) => [
+              rows.topInts(r)[b + t * TOP_STRIDE],
+              rows.topFloats(r)[b + t * TOP_STRIDE + 1],
+            ]);
+            expect(got).toEqual(topOf(ref[r]));
+            for (const [c, v] of ref[r]) expect(rows.get(r, c)).toBe(v);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('refuses a bound below twice the top list', () => {
+    expect(() => new SparseRows(10, 19)).toThrow(RangeError);
+    expect(() => new SparseRows(10, 20)).not.toThrow();
+  });
+});
+
 describe('SparseRows in a slab (issue 12)', () => {
   it('keeps rows apart through growth, a row larger than a page share, and a save/load', () => {
-    const rows = new SparseRows(5);
+    // no pair bound here: the point is a row far larger than a shared page's regions
+    const rows = new SparseRows(5, 1 << 20);
     rows.ensureRows(3);
     const ref = Array.from({ length: 3 }, () => new Map<number, number>());
     // row 1 outgrows the shared pages (a table of 8,192 slots gets a page of its own) while
@@ -141,7 +211,7 @@ describe('SparseRows in a slab (issue 12)', () => {
       m.save(w);
       return w.encode();
     };
-    const back = new SparseRows(5);
+    const back = new SparseRows(5, 1 << 20);
     back.load(new SnapshotReader(decodeSnapshot(encode(rows))));
     check(back);
     // the restored rows keep learning like the original
