@@ -102,18 +102,44 @@ const NONE: readonly never[] = Object.freeze([]);
 export const noneYet = <T>(): T[] => NONE as never[];
 
 /**
+ * What a preference message (CONTRACT §5) set for a user. Most users never send one, so these
+ * five fields (one a boxed double) are one optional object instead of fields of every user's
+ * state (issue 12: about 48 B per user); readers see the defaults through UserPushState's
+ * accessors.
+ */
+class UserPrefs {
+  ts = -Infinity;
+  channelMask = DEFAULT_CHANNEL_MASK;
+  personalization = true;
+  tzPinned = false;
+  locale: string | undefined = undefined;
+}
+const DEFAULT_PREFS: Readonly<UserPrefs> = Object.freeze(new UserPrefs());
+
+/**
+ * Small integers of one user share one field (issue 12: a field is 8 bytes per user): the
+ * decided ring's next slot (bits 0-7), the last variant + 1 (bits 8-11) and the holdout flag + 1
+ * (bits 12-13). All zero is the initial state (slot 0, no variant, holdout not computed).
+ */
+const NEXT_MASK = 0xff;
+const VARIANT_SHIFT = 8;
+const HOLDOUT_SHIFT = 12;
+/** A value outside a packed field's range is a corrupt record (decodeUser) or a bug: refused. */
+function fitBits(v: number, min: number, max: number, what: string): number {
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new RangeError(`push state: ${what} ${v} out of range`);
+  return v;
+}
+
+/**
  * Everything the push engine knows about one user, in one place so it can be written out,
  * restored and erased per user (snapshotUser / restoreUser / forgetUser of the engine).
  */
 export class UserPushState {
   lastSeen = -Infinity;
-  prefTs = -Infinity;
-  channelMask = DEFAULT_CHANNEL_MASK;
-  personalization = true;
+  private prefs: UserPrefs | undefined;
+  private bits = 0;
   tz: string | undefined;
-  /** The zone came from a preference message (which beats `props.tz` of events). */
-  tzPinned = false;
-  locale: string | undefined;
   /**
    * Hour-of-week engagement counts (saturating, halved every half-life); lazily allocated,
    * sparse while few hours are non-zero (hour-counts.ts).
@@ -121,7 +147,6 @@ export class UserPushState {
   hours: HourCounts | undefined;
   hoursAt = 0;
   stats: Float32Array | undefined;
-  lastVariant = -1;
   lastVariantTs = 0;
   /** Delivery times of sent (or holdout would-be) pushes in the frequency window, ascending. */
   sent: number[] = noneYet();
@@ -139,7 +164,6 @@ export class UserPushState {
   pushedItems: string[] | undefined;
   /** Ring of (key hash, decision time) pairs. */
   decided: number[] | undefined;
-  decidedNext = 0;
   recent: RecentPush[] = noneYet();
   pending: PendingPush[] = noneYet();
   /** Pending cart adds, item -> add time, oldest first (a RecentMap: no Map per user). */
@@ -151,8 +175,69 @@ export class UserPushState {
    */
   bursts: BurstWindow[] | undefined;
   lastTop: string | undefined;
+
+  private ownPrefs(): UserPrefs {
+    return (this.prefs ??= new UserPrefs());
+  }
+
+  // A setter given the default for a user without preferences allocates nothing (decodeUser
+  // sets every field of every restored user).
+  get prefTs(): number {
+    return (this.prefs ?? DEFAULT_PREFS).ts;
+  }
+  set prefTs(v: number) {
+    if (this.prefs || v !== DEFAULT_PREFS.ts) this.ownPrefs().ts = v;
+  }
+  get channelMask(): number {
+    return (this.prefs ?? DEFAULT_PREFS).channelMask;
+  }
+  set channelMask(v: number) {
+    if (this.prefs || v !== DEFAULT_PREFS.channelMask) this.ownPrefs().channelMask = v;
+  }
+  get personalization(): boolean {
+    return (this.prefs ?? DEFAULT_PREFS).personalization;
+  }
+  set personalization(v: boolean) {
+    if (this.prefs || v !== DEFAULT_PREFS.personalization) this.ownPrefs().personalization = v;
+  }
+  /** The zone came from a preference message (which beats `props.tz` of events). */
+  get tzPinned(): boolean {
+    return (this.prefs ?? DEFAULT_PREFS).tzPinned;
+  }
+  set tzPinned(v: boolean) {
+    if (this.prefs || v !== DEFAULT_PREFS.tzPinned) this.ownPrefs().tzPinned = v;
+  }
+  get locale(): string | undefined {
+    return (this.prefs ?? DEFAULT_PREFS).locale;
+  }
+  set locale(v: string | undefined) {
+    if (this.prefs || v !== DEFAULT_PREFS.locale) this.ownPrefs().locale = v;
+  }
+
+  /** Index in VARIANTS of the last variant pushed (-1: none yet). */
+  get lastVariant(): number {
+    return ((this.bits >> VARIANT_SHIFT) & 0xf) - 1;
+  }
+  set lastVariant(v: number) {
+    const x = fitBits(v, -1, 14, 'lastVariant') + 1;
+    this.bits = (this.bits & ~(0xf << VARIANT_SHIFT)) | (x << VARIANT_SHIFT);
+  }
   /** Whether the user is held out (-1: not computed yet). Derived from the id: never stored. */
-  holdoutFlag = -1;
+  get holdoutFlag(): number {
+    return ((this.bits >> HOLDOUT_SHIFT) & 3) - 1;
+  }
+  set holdoutFlag(v: number) {
+    const x = fitBits(v, -1, 1, 'holdoutFlag') + 1;
+    this.bits = (this.bits & ~(3 << HOLDOUT_SHIFT)) | (x << HOLDOUT_SHIFT);
+  }
+  /** Next slot of the `decided` ring (below USER_BOUNDS.decided). */
+  get decidedNext(): number {
+    return this.bits & NEXT_MASK;
+  }
+  set decidedNext(v: number) {
+    const x = fitBits(v, 0, Math.min(NEXT_MASK, USER_BOUNDS.decided - 1), 'decidedNext');
+    this.bits = (this.bits & ~NEXT_MASK) | x;
+  }
 
   statsArray(): Float32Array {
     return (this.stats ??= new Float32Array(ST.size));

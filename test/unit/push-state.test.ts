@@ -5,7 +5,9 @@ import { PushEngine, type PushInput, type PushOutput } from '../../push/engine.j
 import type { PushOverrides } from '../../push/options.js';
 import type { PreferenceUpdate } from '../../push/types.js';
 import { decodeUser, encodeUser } from '../../push/user-codec.js';
-import { USER_BOUNDS, flatText } from '../../push/user-state.js';
+import { USER_BOUNDS, UserPushState, flatText } from '../../push/user-state.js';
+import { idempotencyKey } from '../../push/clock.js';
+import { createHash } from 'node:crypto';
 import { mulberry32 } from '../../pipeline/sim/world.js';
 
 const H = 3_600_000;
@@ -223,6 +225,60 @@ describe('per-user push state', () => {
     );
     expect(s.bursts?.map((b) => b.category)).toEqual(
       Array.from({ length: 16 }, (_, k) => `cat${(484 + k) % 40}`),
+    );
+  });
+
+  it('packed fields: defaults, every value in range kept, preferences allocated only when set', () => {
+    const s = new UserPushState();
+    expect([s.prefTs, s.channelMask, s.personalization, s.tzPinned, s.locale]).toEqual([
+      -Infinity,
+      0b0101,
+      true,
+      false,
+      undefined,
+    ]);
+    expect([s.lastVariant, s.holdoutFlag, s.decidedNext]).toEqual([-1, -1, 0]);
+    // decodeUser sets every field: the defaults must not allocate the preferences object
+    s.prefTs = -Infinity;
+    s.channelMask = 0b0101;
+    s.personalization = true;
+    s.tzPinned = false;
+    s.locale = undefined;
+    expect(Object.values(s)).not.toContainEqual(expect.objectContaining({ channelMask: 0b0101 }));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -1, max: 2 }),
+        fc.integer({ min: -1, max: 1 }),
+        fc.integer({ min: 0, max: USER_BOUNDS.decided - 1 }),
+        fc.integer({ min: 0, max: 15 }),
+        (variant, holdout, next, mask) => {
+          const u = new UserPushState();
+          u.lastVariant = variant;
+          u.holdoutFlag = holdout;
+          u.decidedNext = next;
+          u.channelMask = mask;
+          const back = decodeUser(encodeUser(u));
+          expect([u.lastVariant, u.holdoutFlag, u.decidedNext]).toEqual([variant, holdout, next]);
+          expect([back.lastVariant, back.decidedNext, back.channelMask]).toEqual([
+            variant,
+            next,
+            mask,
+          ]);
+        },
+      ),
+    );
+    expect(() => (s.decidedNext = USER_BOUNDS.decided)).toThrow(RangeError);
+    expect(() => (s.lastVariant = 0.5)).toThrow(RangeError);
+  });
+
+  it('idempotency keys: the first 32 hex digits of the SHA-256', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.integer(), (u, item, ts) => {
+        const full = createHash('sha256')
+          .update(`${u}\u0000price_drop\u0000${item}\u0000${ts}`)
+          .digest('hex');
+        expect(idempotencyKey(u, 'price_drop', item, ts)).toBe(full.slice(0, 32));
+      }),
     );
   });
 
