@@ -16,10 +16,11 @@
  * `--component features|push|model|history|evaluator|dedupe|sink|catalog` feeds the same events
  * (already parsed) to that one stateful part alone and reports its heap per id: the breakdown.
  * The last stdout line is one JSON object; progress goes to stderr. Run it as the image runs the
- * job, with `MALLOC_MMAP_THRESHOLD_=131072` in the environment (Dockerfile), and without.
+ * job, with `MALLOC_MMAP_THRESHOLD_=131072` in the environment and `--max-semi-space-size=64`
+ * (Dockerfile), and without.
  */
 import { parseArgs } from 'node:util';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { defaultIfEmpty, from, lastValueFrom, tap } from 'rxjs';
 import { configSchema } from '../config/schema.js';
 import { BoundedIdSet } from '../stream/bounded-id-set.js';
@@ -113,6 +114,12 @@ interface Sample {
   heap_mb: number;
   /** Typed arrays' memory, outside the JS heap (feature panes, model factors, push hours). */
   array_buffers_mb: number;
+  /**
+   * Memory V8 has committed for its heap (used or not): the young generation's semi-spaces
+   * (up to 2 x --max-semi-space-size) are committed once grown and count in RSS, not in heapUsed.
+   */
+  heap_committed_mb: number;
+  new_space_committed_mb: number;
 }
 const mb = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
 const measure = (users: number): Sample => {
@@ -124,6 +131,10 @@ const measure = (users: number): Sample => {
     rss_mb: mb(m.rss),
     heap_mb: mb(m.heapUsed),
     array_buffers_mb: mb(m.arrayBuffers),
+    heap_committed_mb: mb(getHeapStatistics().total_physical_size),
+    new_space_committed_mb: mb(
+      getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0,
+    ),
   };
 };
 
@@ -312,9 +323,20 @@ async function main(): Promise<void> {
       rss_end_mb: end.rss_mb,
       heap_start_mb: start.heap_mb,
       heap_end_mb: end.heap_mb,
+      heap_committed_end_mb: end.heap_committed_mb,
+      new_space_committed_end_mb: end.new_space_committed_mb,
       rss_bytes_per_id: perId(start.rss_mb, end.rss_mb),
+      // The same without the young generation's growth: its semi-spaces are committed early in
+      // the run (about 125 MB with --max-semi-space-size=64, as the image runs) and do not grow
+      // with ids, so on this run they add a fixed ~500 B to every id of rss_bytes_per_id.
+      rss_bytes_per_id_less_new_space: perId(
+        start.rss_mb - start.new_space_committed_mb,
+        end.rss_mb - end.new_space_committed_mb,
+      ),
       heap_bytes_per_id: perId(start.heap_mb, end.heap_mb),
       array_buffer_bytes_per_id: perId(start.array_buffers_mb, end.array_buffers_mb),
+      tail_rss_bytes_per_user:
+        tailUsers > 0 ? Math.round(((end.rss_mb - mid.rss_mb) * 2 ** 20) / tailUsers) : 0,
       tail_heap_bytes_per_user:
         tailUsers > 0 ? Math.round(((end.heap_mb - mid.heap_mb) * 2 ** 20) / tailUsers) : 0,
       model_users: recommender.ctx.users.size,
