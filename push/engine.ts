@@ -31,12 +31,11 @@ import {
   PushUsers,
   USER_BOUNDS,
   append,
-  flatText,
   noneYet,
   applyPreference,
   type UserPushState,
 } from './user-state.js';
-import { decodeUser, encodeUser } from './user-codec.js';
+import { decodeUser, encodeUser, packPending, unpackPending } from './user-codec.js';
 
 /** What the engine reads from one graph batch. */
 export interface PushInput {
@@ -171,7 +170,7 @@ export class PushEngine {
       const at = this.scheduled.peekTime();
       const { userId, key } = this.scheduled.pop();
       const p = this.users.get(userId)?.pending.find((x) => x.key === key);
-      if (p) due.push({ c: p.c, at, key });
+      if (p) due.push({ c: unpackPending(p).c, at, key });
     }
     // A total order that does not depend on how the candidates were collected (index and heap
     // order differ after a restore), so a restored or replaying instance decides the same.
@@ -215,7 +214,7 @@ export class PushEngine {
       this.learner.observeHour(s, hourOfWeek(e.ts, zone), ACTIVITY_WEIGHT, e.ts);
     if (e.type === 'purchase')
       for (const p of s.pending)
-        if (p.c.itemIds.includes(e.itemId)) p.bought = append(p.bought, e.itemId);
+        if (unpackPending(p).c.itemIds.includes(e.itemId)) p.bought = append(p.bought, e.itemId);
     this.attribution.observe(
       e,
       s,
@@ -271,12 +270,7 @@ export class PushEngine {
       return row('suppressed', `holdout: would send ${a.summary}`);
     }
     if (!v.later) return this.send(s, c, key, a, c.itemIds, out);
-    s.pending = append(s.pending, {
-      key,
-      c: { ...c, detail: flatText(c.detail) },
-      action: { ...a, summary: flatText(a.summary) },
-      bought: noneYet(),
-    });
+    s.pending = append(s.pending, { key, packed: packPending(c, a), bought: noneYet() });
     this.scheduled.push(a.scheduledFor, { userId: c.userId, key });
     row(
       'deferred',
@@ -292,16 +286,16 @@ export class PushEngine {
     if (!s || i < 0) return;
     const [p] = s.pending.splice(i, 1);
     if (!p) return;
-    const left = p.c.itemIds.filter((id) => !p.bought.includes(id));
-    const a = p.action;
+    const { c, action: a } = unpackPending(p);
+    const left = c.itemIds.filter((id) => !p.bought.includes(id));
     if (left.length === 0) {
       const reason = 'stale: bought while waiting';
       out.decisions.push(
-        decisionRow(p.c, a.scheduledFor, key, 'suppressed', reason, p.c.itemIds, a, false),
+        decisionRow(c, a.scheduledFor, key, 'suppressed', reason, c.itemIds, a, false),
       );
       return;
     }
-    this.send(s, p.c, key, a, left, out);
+    this.send(s, c, key, a, left, out);
   }
 
   private send(
@@ -379,7 +373,8 @@ export class PushEngine {
     this.catalog.reindex(userId, s);
     this.carts.rearm(userId, s);
     this.attribution.rearm(userId, s);
-    for (const p of s.pending) this.scheduled.push(p.action.scheduledFor, { userId, key: p.key });
+    for (const p of s.pending)
+      this.scheduled.push(unpackPending(p).action.scheduledFor, { userId, key: p.key });
   }
 
   /** Erases everything about the user; their timers are skipped when they come due. */

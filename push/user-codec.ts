@@ -11,7 +11,7 @@ import {
   type PushTrigger,
   type Variant,
 } from './types.js';
-import { UserPushState, append, noneYet } from './user-state.js';
+import { UserPushState, append, flatText, noneYet, type PendingPush } from './user-state.js';
 
 /** An empty decoded list as the shared empty one (user-state.ts, noneYet). */
 const orNone = (a: number[]): number[] => (a.length === 0 ? noneYet() : a);
@@ -71,6 +71,36 @@ function readAction(r: ByteReader): PushAction {
   };
 }
 
+/** Bytes as a string of one byte per character (a one-byte string: 16 B + one per byte). */
+function bytesToText(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i += 4096)
+    s += String.fromCharCode(...b.subarray(i, Math.min(b.length, i + 4096)));
+  return b.length > 4096 ? flatText(s) : s;
+}
+
+function textToBytes(s: string): Uint8Array {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return b;
+}
+
+/** A pending push's candidate and action as kept in the user's state (PendingPush.packed). */
+export function packPending(c: PushCandidate, a: PushAction): string {
+  const w = new ByteWriter();
+  writeCandidate(w, c);
+  writeAction(w, a);
+  return bytesToText(w.done());
+}
+
+/** The candidate and action of a pending push, as decodeUser would give them after a restore. */
+export function unpackPending(p: PendingPush): { c: PushCandidate; action: PushAction } {
+  const r = new ByteReader(textToBytes(p.packed));
+  const c = readCandidate(r);
+  const action = readAction(r);
+  return { c, action };
+}
+
 /** Serialises one user's state (versioned, little-endian; see codec.ts). */
 export function encodeUser(s: UserPushState): Uint8Array {
   const w = new ByteWriter().u8(VERSION);
@@ -99,9 +129,12 @@ export function encodeUser(s: UserPushState): Uint8Array {
   }
   w.u32(s.pending.length);
   for (const p of s.pending) {
+    // the packed bytes are what writeCandidate and writeAction gave, and decoding them and
+    // writing again gives the same bytes (the codec's round trip, which restores rely on)
+    const { c, action } = unpackPending(p);
     w.str(p.key);
-    writeCandidate(w, p.c);
-    writeAction(w, p.action);
+    writeCandidate(w, c);
+    writeAction(w, action);
     w.strs(p.bought);
   }
   const map = (m: RecentMap | undefined): void => {
@@ -180,9 +213,8 @@ export function decodeUser(bytes: Uint8Array): UserPushState {
   }
   for (let n = r.u32(), i = 0; i < n; i++) {
     const key = r.str();
-    const c = readCandidate(r);
-    const action = readAction(r);
-    s.pending = append(s.pending, { key, c, action, bought: r.strs() });
+    const packed = packPending(readCandidate(r), readAction(r));
+    s.pending = append(s.pending, { key, packed, bought: r.strs() });
   }
   // keys are written once each (Map and RecentMap keep them unique), so set() only appends
   const map = (): RecentMap | undefined => {

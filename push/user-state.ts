@@ -4,8 +4,6 @@ import {
   CHANNELS,
   type Channel,
   type PreferenceUpdate,
-  type PushAction,
-  type PushCandidate,
   type PushTrigger,
   type Variant,
 } from './types.js';
@@ -40,11 +38,17 @@ export interface RecentPush {
   converted: boolean;
 }
 
-/** A push decided for a later delivery time (the user's best hour, or after quiet hours). */
+/**
+ * A push decided for a later delivery time (the user's best hour, or after quiet hours). Its
+ * candidate and action are kept as the bytes the changelog writes for them (user-codec.ts,
+ * packPending / unpackPending), one byte per character of a string: as objects they were about
+ * 550 B (two objects, six boxed numbers, item list, vars, two texts), as one string about 300,
+ * and a user can hold one for up to `maxDelayMs` (issue 12). Read at delivery, on a purchase of
+ * the user and on restore.
+ */
 export interface PendingPush {
   readonly key: string;
-  readonly c: PushCandidate;
-  readonly action: PushAction;
+  readonly packed: string;
   /** Items of the push the user bought while it waited: dropped from it at delivery. */
   bought: string[];
 }
@@ -87,9 +91,8 @@ export function append<T>(list: T[], x: T): T[] {
 }
 
 /**
- * The same text as one flat string. Strings built by concatenation are trees of pieces (a
- * pending push's summary and detail: 200-300 B each where the text is about 100 characters),
- * and a pending push keeps them for up to `maxDelayMs` (issue 12).
+ * The same text as one flat string. Strings built by concatenation are trees of pieces (200-300 B
+ * where the text is about 100 characters): for text that state keeps (issue 12).
  */
 export const flatText = (s: string): string => JSON.parse(JSON.stringify(s)) as string;
 
