@@ -2,7 +2,13 @@ import type { ClickEvent, ItemEvent, ScoredItem } from '../models/event.js';
 import { TimerHeap } from '../stream/windowing/timer-heap.js';
 import type { PushCandidate } from './types.js';
 import { RecentMap } from './recent-map.js';
-import { USER_BOUNDS, append, type BurstWindow, type UserPushState } from './user-state.js';
+import {
+  USER_BOUNDS,
+  append,
+  appendPair,
+  type BurstWindow,
+  type UserPushState,
+} from './user-state.js';
 
 const minutes = (ms: number): string => `${Math.round(ms / 60_000)} min`;
 
@@ -263,24 +269,24 @@ export class InterestBurstTrigger {
     const at = bursts.findIndex((x) => x.category === category);
     let b: BurstWindow;
     if (at >= 0) [b] = bursts.splice(at, 1) as [BurstWindow];
-    else b = { category, ts: [], w: [], items: [], firedAt: -Infinity };
+    else b = { category, tw: [], items: [], firedAt: -Infinity };
     s.bursts = append(bursts, b);
     while (s.bursts.length > USER_BOUNDS.burstCategories) s.bursts.shift();
-    b.ts = append(b.ts, e.ts);
-    b.w = append(b.w, w);
+    b.tw = appendPair(b.tw, e.ts, w);
     b.items = append(b.items, e.itemId);
     const from = e.ts - this.opts.windowMs;
-    let drop = Math.max(0, b.ts.length - USER_BOUNDS.burstEvents);
-    while (drop < b.ts.length && (b.ts[drop] as number) <= from) drop++;
+    let count = b.tw.length / 2;
+    let drop = Math.max(0, count - USER_BOUNDS.burstEvents);
+    while (drop < count && (b.tw[2 * drop] as number) <= from) drop++;
     if (drop > 0) {
-      b.ts.splice(0, drop);
-      b.w.splice(0, drop);
+      b.tw.splice(0, 2 * drop);
       b.items.splice(0, drop);
+      count -= drop;
     }
     if (e.ts - b.firedAt < this.opts.windowMs) return undefined;
-    if (b.ts.length < this.opts.minEvents) return undefined;
+    if (count < this.opts.minEvents) return undefined;
     let weight = 0;
-    for (const x of b.w) weight += x;
+    for (let i = 1; i < b.tw.length; i += 2) weight += b.tw[i] as number;
     const affinity = this.baseline.affinity(e.userId, category, e.ts);
     const expected =
       (Math.max(0, affinity - weight) * this.opts.windowMs * Math.LN2) / this.baseline.halfLifeMs;
@@ -295,8 +301,8 @@ export class InterestBurstTrigger {
       itemId: e.itemId,
       itemIds: items,
       ts: e.ts,
-      detail: `${b.ts.length} events in ${category} within ${minutes(this.opts.windowMs)} (expected ${expected.toFixed(2)} by weight)`,
-      vars: { category, count: String(b.ts.length) },
+      detail: `${count} events in ${category} within ${minutes(this.opts.windowMs)} (expected ${expected.toFixed(2)} by weight)`,
+      vars: { category, count: String(count) },
     };
   }
 
@@ -306,7 +312,7 @@ export class InterestBurstTrigger {
     const from = watermark - this.opts.windowMs;
     const live = s.bursts.filter(
       (b) =>
-        !((b.ts.length === 0 || (b.ts[b.ts.length - 1] as number) <= from) && b.firedAt <= from),
+        !((b.tw.length === 0 || (b.tw[b.tw.length - 2] as number) <= from) && b.firedAt <= from),
     );
     if (live.length === 0) s.bursts = undefined;
     else if (live.length < s.bursts.length) s.bursts = live;

@@ -101,6 +101,13 @@ export function unpackPending(p: PendingPush): { c: PushCandidate; action: PushA
   return { c, action };
 }
 
+/** Entries `k`, `k` + 2, `k` + 4, ... (a burst window's times or weights, BurstWindow.tw). */
+function everyOther(a: readonly number[], k: 0 | 1): number[] {
+  const out: number[] = [];
+  for (let i = k; i < a.length; i += 2) out.push(a[i] as number);
+  return out;
+}
+
 /** Serialises one user's state (versioned, little-endian; see codec.ts). */
 export function encodeUser(s: UserPushState): Uint8Array {
   const w = new ByteWriter().u8(VERSION);
@@ -144,8 +151,10 @@ export function encodeUser(s: UserPushState): Uint8Array {
   map(s.carts);
   map(s.interest);
   w.u32(s.bursts?.length ?? 0);
-  for (const b of s.bursts ?? [])
-    w.str(b.category).f64s(b.ts).f64s(b.w).strs(b.items).f64(b.firedAt);
+  for (const b of s.bursts ?? []) {
+    w.str(b.category).f64s(everyOther(b.tw, 0)).f64s(everyOther(b.tw, 1));
+    w.strs(b.items).f64(b.firedAt);
+  }
   w.optStr(s.lastTop);
   return w.done();
 }
@@ -228,7 +237,12 @@ export function decodeUser(bytes: Uint8Array): UserPushState {
   s.interest = map();
   for (let n = r.u32(), i = 0; i < n; i++) {
     const category = r.str();
-    const b = { category, ts: r.f64s(), w: r.f64s(), items: r.strs(), firedAt: r.f64() };
+    const ts = r.f64s();
+    const ws = r.f64s();
+    if (ws.length !== ts.length) throw new RangeError('push state: burst times and weights differ');
+    const tw: number[] = [];
+    for (let k = 0; k < ts.length; k++) tw.push(ts[k] as number, ws[k] as number);
+    const b = { category, tw, items: r.strs(), firedAt: r.f64() };
     s.bursts = append(s.bursts ?? [], b);
   }
   s.lastTop = r.optStr();

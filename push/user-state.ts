@@ -56,8 +56,11 @@ export interface PendingPush {
 /** Events of one category within the burst window, oldest first (at most BURST_EVENTS). */
 export interface BurstWindow {
   readonly category: string;
-  ts: number[];
-  w: number[];
+  /**
+   * Time and weight of each event, interleaved (t0, w0, t1, w1, ...): one list of numbers where
+   * there were two, as a list costs about 56 B beyond its entries (issue 12).
+   */
+  tw: number[];
   items: string[];
   firedAt: number;
 }
@@ -87,6 +90,18 @@ export const USER_BOUNDS = {
 export function append<T>(list: T[], x: T): T[] {
   if (list.length === 0) return [x];
   list.push(x);
+  return list;
+}
+
+/**
+ * `append` of a pair of numbers. An array literal's elements kind is learned per literal, and
+ * `append`'s literal also makes lists of strings and objects, so number lists made there hold
+ * every number boxed (a 16 B heap number each, issue 12); this literal only ever sees numbers,
+ * so its lists keep them unboxed.
+ */
+export function appendPair(list: number[], a: number, b: number): number[] {
+  if (list.length === 0) return [a, b];
+  list.push(a, b);
   return list;
 }
 
