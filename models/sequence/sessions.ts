@@ -1,12 +1,17 @@
 import { growF32, growF64, growI32 } from '../core/arrays.js';
 import type { SnapshotReader, SnapshotWriter } from '../core/snapshot.js';
 
-/** 32-bit FNV-1a of a session id: only equality matters, and 0 stands for "none given". */
+/**
+ * 32-bit FNV-1a of a session id: only equality matters, and 0 stands for "none given". Signed,
+ * because it is stored in Int32Arrays and compared with what they give back (an unsigned hash
+ * of 2^31 or more read back negative, so half of all session ids never matched their own
+ * session and every event of such a session started a new one).
+ */
 export function sessionHash(id: string | undefined): number {
   if (id === undefined) return 0;
   let h = 0x811c9dc5;
   for (let x = 0; x < id.length; x++) h = Math.imul(h ^ id.charCodeAt(x), 0x01000193);
-  return h >>> 0 || 1;
+  return h | 0 || 1;
 }
 
 /**
