@@ -68,6 +68,11 @@ export const sequenceSchema = z
     candidates: z.number().int().min(0).default(30),
     /** With `candidates` 0, the GRU scores only the blend's best this many (0: all). */
     rerankDepth: z.number().int().min(0).default(0),
+    /**
+     * Weight of the GRU's Markov prior (online next-item counts of the session's last 3
+     * items, models/sequence/transitions.ts); 0: the GRU alone.
+     */
+    markovWeight: z.number().min(0).default(30),
     /** Nearline fits of `run` from the ClickHouse `events` table. */
     trainer: z
       .object({

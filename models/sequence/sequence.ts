@@ -1,6 +1,6 @@
 import type { ClickEvent, ScoredItem } from '../event.js';
 import type { Recommender } from '../recommender.js';
-import { growI32 } from '../core/arrays.js';
+import { growF64, growI32 } from '../core/arrays.js';
 import { ModelContext, Ranker, ReasonCache } from '../core/context.js';
 import { checkModel, stripUndefined } from '../core/options.js';
 import { SnapshotReader, SnapshotWriter, decodeSnapshot } from '../core/snapshot.js';
@@ -12,6 +12,7 @@ import { FitRunner } from './fit-runner.js';
 import { SEQUENCE_DEFAULTS, type SequenceOptions } from './sequence-options.js';
 import { UserSessions, sessionHash } from './sessions.js';
 import { TrainBuffer } from './train-buffer.js';
+import { Transitions } from './transitions.js';
 
 export type { SequenceOptions } from './sequence-options.js';
 
@@ -19,8 +20,10 @@ export type { SequenceOptions } from './sequence-options.js';
  * GRU4Rec-style next-item model: the user's current session is run through a GRU whose state
  * scores every item (gru-model.ts). Serving is incremental, one GRU step per event (about
  * 6·dim² multiply-adds); a swapped-in model invalidates every state, and each is rebuilt from
- * the session's last `maxLength` items the next time it is needed. Until a model exists, and
- * for users with no session, it recommends by popularity.
+ * the session's last `maxLength` items the next time it is needed. A Markov prior
+ * (transitions.ts, counted online) adds β·Σ_d (1/d)·ln(1 + p(item | d-th last item) / ε) to each
+ * logit; it fits nothing, so it also serves alone before the first fit. Without either, and for
+ * users with no session, it recommends by popularity.
  */
 export class SequenceRecommender implements Recommender {
   readonly name: string = 'sequence';
@@ -55,6 +58,20 @@ export class SequenceRecommender implements Recommender {
   private maxLogit = 0;
   private scoredUser = -1;
   private readonly after = new ReasonCache('often next after ');
+  /** the Markov prior: item → next-item counts, and per user the length of the real session */
+  readonly transitions: Transitions;
+  /**
+   * Items of u's current session (sessionId / gap), at most markovSpan: across-session GRU
+   * states run over a longer history, but pairs are only counted and used within a session.
+   * Per user row (bounded by limits.users): 8 bytes.
+   */
+  private sessLen = new Int32Array(0);
+  private sessId = new Int32Array(0);
+  /** the prior's bonus per item for the user of the last prepare() (0 unless in `touched`) */
+  private bonus = new Float64Array(0);
+  private touched = new Int32Array(0);
+  private nTouched = 0;
+  private readonly markovGap: number;
   private lastItemOfUser = -1;
   private readonly reason = (): string =>
     this.lastItemOfUser >= 0 ? this.after.get(this.lastItemOfUser, this.ctx.items) : 'popular now';
@@ -69,7 +86,12 @@ export class SequenceRecommender implements Recommender {
     this.buffer = new TrainBuffer(this.o.trainEvery > 0 ? this.o.trainWindow : 0);
     this.nextTrain = Math.max(1, this.o.minTrainEvents);
     this.runner = new FitRunner(this.o.fitLag > 0);
-    this.ctx.users.onRecycle((u) => this.sessions.reset(u));
+    this.transitions = new Transitions(this.o.markovWidth);
+    this.markovGap = this.o.sessionGapMinutes * 60_000;
+    this.ctx.users.onRecycle((u) => {
+      this.sessions.reset(u);
+      if (u < this.sessLen.length) this.sessLen[u] = 0;
+    });
   }
 
   get currentModel(): SequenceModel | undefined {
@@ -117,9 +139,12 @@ export class SequenceRecommender implements Recommender {
     const s = this.sessions;
     s.ensure(this.ctx.users.size);
     this.rowOf = growI32(this.rowOf, this.ctx.items.size, -1);
-    const sess = this.o.acrossSessions ? 0 : sessionHash(event.sessionId);
+    const hash = sessionHash(event.sessionId);
+    const sess = this.o.acrossSessions ? 0 : hash;
+    const lastTs = u < s.lastTs.length ? s.lastTs[u] : 0;
     const pushed = s.push(u, i, event.ts, sess, this.gapMs);
     if (pushed === 0) return;
+    if (this.o.markovWeight > 0) this.countTransitions(u, i, event.ts - lastTs, hash, pushed);
     const m = this.model;
     if (m !== undefined) {
       if (pushed === 2) {
@@ -141,6 +166,72 @@ export class SequenceRecommender implements Recommender {
         this.trainNow();
       }
     }
+  }
+
+  /**
+   * Counts (d-th last item of u's session → i) for d = 1..markovSpan, with weight 1/d; i has
+   * just been pushed onto u's ring. A session starts with a new session id or after the gap.
+   */
+  private countTransitions(u: number, i: number, dt: number, hash: number, pushed: number): void {
+    if (u >= this.sessLen.length) {
+      this.sessLen = growI32(this.sessLen, u + 1);
+      this.sessId = growI32(this.sessId, u + 1);
+    }
+    const fresh =
+      pushed === 2 ||
+      this.sessLen[u] === 0 ||
+      dt > this.markovGap ||
+      (hash !== 0 && hash !== this.sessId[u]);
+    this.sessId[u] = hash;
+    const len = fresh ? 0 : this.sessLen[u];
+    const t = this.transitions;
+    t.ensure(this.ctx.items.size);
+    for (let d = 1; d <= len; d++) {
+      const x = this.sessions.item(u, d);
+      if (x >= 0 && x !== i) t.add(x, i, 1 / d);
+    }
+    this.sessLen[u] = Math.min(len + 1, this.o.markovSpan);
+  }
+
+  /**
+   * Fills `bonus` with the prior of u's next item: Σ_d (1/d)·ln(1 + p(c | d-th last) / ε) for
+   * every successor c of the session's last markovSpan items; `touched` lists them. Returns
+   * how many. Every other item's bonus is 0.
+   */
+  private prepare(u: number): number {
+    const bonus = this.bonus;
+    for (let t = 0; t < this.nTouched; t++) bonus[this.touched[t]] = 0;
+    this.nTouched = 0;
+    const s = this.sessions;
+    if (this.o.markovWeight <= 0 || u < 0 || u >= this.sessLen.length) return 0;
+    const len = Math.min(this.sessLen[u], s.count[u], s.width);
+    const tr = this.transitions;
+    const items = this.ctx.items.size;
+    if (this.bonus.length < items) {
+      this.bonus = growF64(this.bonus, items);
+      this.touched = growI32(this.touched, items);
+    }
+    const b = this.bonus;
+    const eps = this.o.markovEps;
+    for (let d = 1; d <= len; d++) {
+      const x = s.item(u, d - 1);
+      if (x < 0 || x >= tr.size || tr.total[x] <= 0) continue;
+      const o = x * tr.width;
+      const norm = 1 / (tr.total[x] * eps);
+      for (let k = 0; k < tr.len[x]; k++) {
+        const c = tr.succ[o + k];
+        if (b[c] === 0) this.touched[this.nTouched++] = c;
+        b[c] += Math.log1p(tr.cnt[o + k] * norm) / d;
+      }
+    }
+    const w = this.o.markovWeight;
+    for (let t = 0; t < this.nTouched; t++) b[this.touched[t]] *= w;
+    return this.nTouched;
+  }
+
+  /** The prior's bonus of item c for the user of the last prepare(). */
+  private prior(c: number): number {
+    return c < this.bonus.length ? this.bonus[c] : 0;
   }
 
   /**
@@ -195,27 +286,38 @@ export class SequenceRecommender implements Recommender {
     return true;
   }
 
-  /** Scores every item for u and keeps the best `candidates`; returns how many (0: no state). */
+  /**
+   * Scores every item for u and keeps the best `candidates`; returns how many (0: no state).
+   * Without a model yet, only the prior's items are scored.
+   */
   collect(u: number): number {
     this.scoredUser = -1;
     this.nCand = 0;
-    if (!this.current(u)) return 0;
-    if (this.o.candidates <= 0) {
-      this.scoredUser = u;
-      return 0;
-    }
-    const m = this.model as SequenceModel;
+    const gru = this.current(u);
+    const np = this.prepare(u);
+    if (!gru && np === 0) return 0;
+    this.scoredUser = u;
+    if (this.o.candidates <= 0) return 0;
     const k = Math.max(1, this.o.candidates);
     const heap = this.heap;
     heap.reset(k);
-    const h = this.sessions.h;
-    const ho = u * m.dim;
-    const itemOf = this.itemOf;
-    for (let r = 0; r < itemOf.length; r++) {
-      const c = itemOf[r];
-      if (c < 0) continue;
-      const s = itemScore(m, h, ho, r);
-      if (heap.accepts(c, s)) heap.push(c, s);
+    if (gru) {
+      const m = this.model as SequenceModel;
+      const h = this.sessions.h;
+      const ho = u * m.dim;
+      const itemOf = this.itemOf;
+      for (let r = 0; r < itemOf.length; r++) {
+        const c = itemOf[r];
+        if (c < 0) continue;
+        const s = itemScore(m, h, ho, r) + this.prior(c);
+        if (heap.accepts(c, s)) heap.push(c, s);
+      }
+    } else {
+      for (let t = 0; t < np; t++) {
+        const c = this.touched[t];
+        const s = this.bonus[c];
+        if (heap.accepts(c, s)) heap.push(c, s);
+      }
     }
     if (this.candIds.length < k) {
       this.candIds = new Int32Array(k);
@@ -237,12 +339,7 @@ export class SequenceRecommender implements Recommender {
    * the vocabulary, which the scan's own candidates are among anyway.
    */
   addScores(list: Int32Array, n: number, out: Float64Array, w: number): void {
-    const m = this.model;
-    const u = this.scoredUser;
-    if (m === undefined || u < 0) return;
-    const rowOf = this.rowOf;
-    const h = this.sessions.h;
-    const ho = u * m.dim;
+    if (this.scoredUser < 0) return;
     if (this.o.candidates <= 0) {
       // the slots to score: every one, or the best rerankDepth by what `out` holds so far
       const depth = this.o.rerankDepth;
@@ -259,11 +356,7 @@ export class SequenceRecommender implements Recommender {
         slots = this.slots;
       }
       let max = -Infinity;
-      for (let t = 0; t < ns; t++) {
-        const c = list[slots ? slots[t] : t];
-        const r = c < rowOf.length ? rowOf[c] : -1;
-        if (r >= 0) max = Math.max(max, itemScore(m, h, ho, r));
-      }
+      for (let t = 0; t < ns; t++) max = Math.max(max, this.logit(list[slots ? slots[t] : t]));
       if (max === -Infinity) return;
       this.maxLogit = max;
       if (slots) {
@@ -276,10 +369,22 @@ export class SequenceRecommender implements Recommender {
 
   /** exp(logit − best logit) for the user of the last collect(): in (0, 1], 0 if unknown. */
   score(c: number): number {
+    if (this.scoredUser < 0) return 0;
+    const l = this.logit(c);
+    return l === -Infinity ? 0 : Math.exp(l - this.maxLogit);
+  }
+
+  /**
+   * GRU logit plus prior of c for the user of the last collect(); without a model the prior
+   * alone, and −∞ for an item that neither knows.
+   */
+  private logit(c: number): number {
     const m = this.model;
+    const p = this.prior(c);
+    if (m === undefined) return p > 0 ? p : -Infinity;
     const r = c < this.rowOf.length ? this.rowOf[c] : -1;
-    if (m === undefined || this.scoredUser < 0 || r < 0) return 0;
-    return Math.exp(itemScore(m, this.sessions.h, this.scoredUser * m.dim, r) - this.maxLogit);
+    if (r < 0) return -Infinity;
+    return itemScore(m, this.sessions.h, this.scoredUser * m.dim, r) + p;
   }
 
   reasonFor(u: number): string {
@@ -296,24 +401,34 @@ export class SequenceRecommender implements Recommender {
     const items = this.ctx.items;
     const u = this.ctx.users.get(userId);
     const m = this.model;
-    if (m === undefined || !this.current(u)) {
+    const gru = m !== undefined && this.current(u);
+    const np = this.prepare(u);
+    if (!gru && np === 0) {
       this.lastItemOfUser = -1;
       return this.popular ? this.popular.recommend(userId, k, exclude) : [];
     }
     const r = this.ranker;
     r.begin(k);
-    const h = this.sessions.h;
-    const ho = u * m.dim;
-    const itemOf = this.itemOf;
-    for (let row = 0; row < itemOf.length; row++) {
-      const c = itemOf[row];
-      if (c >= 0) r.offer(c, itemScore(m, h, ho, row), items, exclude);
+    if (gru) {
+      const h = this.sessions.h;
+      const ho = u * m.dim;
+      const itemOf = this.itemOf;
+      for (let row = 0; row < itemOf.length; row++) {
+        const c = itemOf[row];
+        if (c >= 0) r.offer(c, itemScore(m, h, ho, row) + this.prior(c), items, exclude);
+      }
+    } else {
+      for (let t = 0; t < np; t++)
+        r.offer(this.touched[t], this.bonus[this.touched[t]], items, exclude);
     }
     this.reasonOfUser(u);
     const out = r.finish(items, this.reason);
     if (out.length >= k || !this.popular) return out;
     const seen = new Set([...exclude, ...out.map((x) => x.itemId)]);
-    return out.concat(this.popular.recommend(userId, k - out.length, seen));
+    const fill = this.popular.recommend(userId, k - out.length, seen);
+    // the prior alone scores only the successors it saw, all > 0: popular items fill the list
+    // below them (score 0), in popularity order
+    return out.concat(gru ? fill : fill.map((x) => ({ ...x, score: 0 })));
   }
 
   save(w: SnapshotWriter): void {
@@ -328,6 +443,11 @@ export class SequenceRecommender implements Recommender {
       writeModel(w.scope('pending.'), pending.model);
     }
     this.sessions.save(w.scope('sessions.'), this.ctx.users.size);
+    w.set('markov', 1);
+    this.transitions.save(w.scope('transitions.'));
+    const users = Math.min(this.sessLen.length, this.ctx.users.size);
+    w.array('sessLen', this.sessLen, users);
+    w.array('sessId', this.sessId, users);
     this.buffer.save(w.scope('buffer.'));
     if (this.popular) this.popular.save(w.scope('popular.'));
   }
@@ -336,6 +456,10 @@ export class SequenceRecommender implements Recommender {
     this.events = r.num('events');
     this.nextTrain = r.num('nextTrain');
     this.sessions.load(r.scope('sessions.'), this.ctx.users.size);
+    // snapshots from before the prior have none: it starts empty then
+    this.transitions.load(r.value('markov') === 1 ? r.scope('transitions.') : undefined);
+    this.sessLen = r.value('markov') === 1 ? r.i32('sessLen').slice() : new Int32Array(0);
+    this.sessId = r.value('markov') === 1 ? r.i32('sessId').slice() : new Int32Array(0);
     this.buffer.load(r.scope('buffer.'));
     if (this.popular) this.popular.load(r.scope('popular.'));
     this.model = undefined;

@@ -24,7 +24,11 @@ export function modelOptions(cfg: Config): RecommenderOptions {
   return cfg.sequence.weight > 0
     ? {
         default: { weights: { sequence: cfg.sequence.weight } },
-        sequence: { candidates: cfg.sequence.candidates, rerankDepth: cfg.sequence.rerankDepth },
+        sequence: {
+          candidates: cfg.sequence.candidates,
+          rerankDepth: cfg.sequence.rerankDepth,
+          markovWeight: cfg.sequence.markovWeight,
+        },
       }
     : {};
 }
@@ -37,6 +41,7 @@ export function replayModelOptions(cfg: Config): RecommenderOptions {
   const sequence = {
     candidates: cfg.sequence.candidates,
     rerankDepth: cfg.sequence.rerankDepth,
+    markovWeight: cfg.sequence.markovWeight,
     trainEvery: cfg.sequence.replayTrainEvery,
     trainWindow: cfg.sequence.replayTrainWindow,
     fitLag: cfg.sequence.replayFitLag,

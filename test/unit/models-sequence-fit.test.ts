@@ -31,6 +31,8 @@ function chainStream(sessions: number): ClickEvent[] {
 }
 
 const BASE: SequenceOptions = {
+  // the GRU's own scores (the prior is models-sequence-prior.test.ts)
+  markovWeight: 0,
   dim: 8,
   negatives: 8,
   epochs: 1,
@@ -65,11 +67,12 @@ describe('sequence model fits and cheap scoring', { timeout: 60_000 }, () => {
   });
 
   it('keeps a pending fit in its snapshot and applies it at the same event after restore', () => {
-    const a = new SequenceRecommender({ ...BASE, fitLag: 150 });
+    // with the prior on: its counts are part of the snapshot too
+    const a = new SequenceRecommender({ ...BASE, fitLag: 150, markovWeight: 1 });
     const events = chainStream(200);
     for (const e of events.slice(0, 350)) a.learn(e);
     expect(a.modelVersion).toBe('none');
-    const b = new SequenceRecommender({ ...BASE, fitLag: 150 });
+    const b = new SequenceRecommender({ ...BASE, fitLag: 150, markovWeight: 1 });
     b.restore(a.snapshot());
     for (const [n, e] of events.slice(350).entries()) {
       a.learn(e);
@@ -104,6 +107,40 @@ describe('sequence model fits and cheap scoring', { timeout: 60_000 }, () => {
     const viaScan = new Float64Array(4);
     scan.addScores(list, 4, viaScan, 1);
     list.forEach((c, s) => expect(viaScan[s]).toBeCloseTo(scan.score(c), 12));
+  });
+
+  it('adds the prior to the GRU logits: exp(gru + prior − best)', () => {
+    // three twins on the same events: GRU alone, prior alone (never fitted), both
+    const gru = new SequenceRecommender({ ...BASE, candidates: 0 });
+    const prior = new SequenceRecommender({
+      ...BASE,
+      candidates: 0,
+      markovWeight: 2,
+      trainEvery: 0,
+    });
+    const both = new SequenceRecommender({ ...BASE, candidates: 0, markovWeight: 2 });
+    const events = chainStream(120);
+    for (const e of events) for (const r of [gru, prior, both]) r.learn(e);
+    const user = events[events.length - 1].userId;
+    const all = Int32Array.from({ length: both.ctx.items.size }, (_, c) => c);
+    const scores = (r: SequenceRecommender): Float64Array => {
+      const out = new Float64Array(all.length);
+      r.collect(r.ctx.users.get(user));
+      r.addScores(all, all.length, out, 1);
+      return out;
+    };
+    const [g, p, b] = [scores(gru), scores(prior), scores(both)];
+    // b = exp(gru + prior − best) = g · p · const for every item the prior knows, and g · const'
+    // for the others (p is the prior relative to its own best, so the constants differ)
+    const logRatios = all.filter((c) => p[c] > 0).map((c) => Math.log(b[c] / (g[c] * p[c])));
+    expect(logRatios.length).toBeGreaterThan(0);
+    for (const x of logRatios) expect(x).toBeCloseTo(logRatios[0], 5);
+    const rest = all.filter((c) => p[c] === 0 && g[c] > 0).map((c) => Math.log(b[c] / g[c]));
+    expect(rest.length).toBeGreaterThan(0);
+    for (const x of rest) expect(x).toBeCloseTo(rest[0], 5);
+    // and the prior moved the order: the best item of `both` is the prior's best
+    const argmax = (a: Float64Array): number => a.indexOf(Math.max(...a));
+    expect(argmax(b)).toBe(argmax(p));
   });
 
   it('with rerankDepth scores only the best few slots by the blend so far', () => {
