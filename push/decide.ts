@@ -72,7 +72,7 @@ export function scoreCandidate(
   let slot: Slot;
   if (learned) {
     const dist = hourDistribution(
-      s.personalization && s.hours ? denseHours(s.hours) : undefined,
+      s.personalization && s.hours !== undefined ? denseHours(s.hours) : undefined,
       learner.population,
       HOUR_PRIOR,
       DIST,

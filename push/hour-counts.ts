@@ -6,9 +6,10 @@ import { HOURS_OF_WEEK } from './send-time.js';
  * beyond, a dense Uint8Array of 168. Why (issue 12): most users engage in one or two hours, and
  * a 168-byte typed array per user costs about 400 bytes of RSS (the view, its ArrayBuffer
  * object and a separately allocated store), a two-entry array about 50. The values read
- * through `denseHours` are the same either way.
+ * through `denseHours` are the same either way. A single non-zero hour is its entry alone, a
+ * number (a small integer in the user's state: no array, about 56 B less per user, issue 12).
  */
-export type HourCounts = number[] | Uint8Array;
+export type HourCounts = number | number[] | Uint8Array;
 
 /** Non-zero hours kept sparse; one more converts to the dense form. */
 const SPARSE_MAX = 8;
@@ -33,6 +34,10 @@ function find(h: number[], how: number): number {
  * pass 255, then adds `weight` at `how`. Returns the counts, which may be a new object.
  */
 export function addHour(h: HourCounts, how: number, weight: number, halvings: number): HourCounts {
+  if (typeof h === 'number') {
+    const r = addHour([h], how, weight, halvings);
+    return Array.isArray(r) && r.length === 1 ? (r[0] as number) : r;
+  }
   if (h instanceof Uint8Array) {
     if (halvings > 0)
       for (let i = 0; i < HOURS_OF_WEEK; i++) h[i] = (h[i] as number) >> Math.min(8, halvings);
@@ -52,8 +57,8 @@ export function addHour(h: HourCounts, how: number, weight: number, halvings: nu
     return h;
   }
   if (h.length < SPARSE_MAX) {
-    // a push into an empty array reserves 17 slots: the first entry is a literal of one
-    if (h.length === 0) return [(how << 8) | weight];
+    // the first entry alone is a number (HourCounts)
+    if (h.length === 0) return (how << 8) | weight;
     h.push((how << 8) | weight);
     return h;
   }
@@ -69,7 +74,8 @@ const scratch = new Uint8Array(HOURS_OF_WEEK);
 export function denseHours(h: HourCounts): Uint8Array {
   if (h instanceof Uint8Array) return h;
   scratch.fill(0);
-  for (const e of h) scratch[e >> 8] = e & 255;
+  if (typeof h === 'number') scratch[h >> 8] = h & 255;
+  else for (const e of h) scratch[e >> 8] = e & 255;
   return scratch;
 }
 
@@ -82,5 +88,5 @@ export function compactHours(dense: Uint8Array): HourCounts {
     if (h.length === SPARSE_MAX) return dense;
     h.push((i << 8) | c);
   }
-  return h.length === 0 ? [] : h.slice();
+  return h.length === 0 ? [] : h.length === 1 ? (h[0] as number) : h.slice();
 }

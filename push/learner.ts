@@ -50,7 +50,7 @@ export class PushLearner {
     if (++this.popDirty >= 1_000) this.refreshPopulation();
     if (!s.personalization) return;
     let h = s.hours;
-    if (!h) {
+    if (h === undefined) {
       h = [];
       s.hoursAt = ts;
     }

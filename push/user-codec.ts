@@ -118,7 +118,7 @@ export function encodeUser(s: UserPushState): Uint8Array {
   w.optStr(s.tz)
     .u8(s.tzPinned ? 1 : 0)
     .optStr(s.locale);
-  w.bytes(s.hours ? denseHours(s.hours) : new Uint8Array(0)).f64(s.hoursAt);
+  w.bytes(s.hours !== undefined ? denseHours(s.hours) : new Uint8Array(0)).f64(s.hoursAt);
   w.f32s(s.stats ?? new Float32Array(0));
   w.f64(s.lastVariant).f64(s.lastVariantTs);
   w.f64s(s.sent).f64s(s.sentChannels);

@@ -8,6 +8,7 @@ import { decodeUser, encodeUser } from '../../push/user-codec.js';
 import { USER_BOUNDS, UserPushState, flatText } from '../../push/user-state.js';
 import { idempotencyKey } from '../../push/clock.js';
 import { createHash } from 'node:crypto';
+import { addHour, compactHours, denseHours, type HourCounts } from '../../push/hour-counts.js';
 import { mulberry32 } from '../../pipeline/sim/world.js';
 
 const H = 3_600_000;
@@ -285,5 +286,38 @@ describe('per-user push state', () => {
   it('flatText keeps any text, lone surrogates and control characters included', () => {
     for (const t of ['', 'a\u0000b', '\ud800x', `${'ab'.repeat(20)}${String(Math.PI)}\u{1f600}`])
       expect(flatText(t)).toBe(t);
+  });
+});
+
+describe('hour-of-week counts', () => {
+  it('read the same as a dense brute force in every form (one hour, sparse, dense)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            how: fc.integer({ min: 0, max: 167 }),
+            weight: fc.integer({ min: 1, max: 120 }),
+            halvings: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 10 })),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
+        (steps) => {
+          const want = new Array<number>(168).fill(0);
+          let h: HourCounts = [];
+          for (const { how, weight, halvings } of steps) {
+            for (let i = 0; i < 168; i++) want[i] = (want[i] as number) >> Math.min(8, halvings);
+            if ((want[how] as number) + weight > 255)
+              for (let i = 0; i < 168; i++) want[i] = (want[i] as number) >> 1;
+            want[how] = (want[how] as number) + weight;
+            h = addHour(h, how, weight, halvings);
+            expect(Array.from(denseHours(h))).toEqual(want);
+            // the snapshot form reads the same, and one non-zero hour is a number
+            const back = compactHours(new Uint8Array(want));
+            expect(Array.from(denseHours(back))).toEqual(want);
+            if (want.filter((c) => c > 0).length === 1) expect(typeof back).toBe('number');
+          }
+        },
+      ),
+    );
   });
 });
