@@ -157,6 +157,11 @@ export class SnapshotWriter {
     // trusted-key: names are code constants
     this.data.arrays[this.prefix + name] = a.slice(0, length);
   }
+  /** Stores `a` itself: for arrays built for the snapshot, which nobody changes afterwards. */
+  adopt(name: string, a: NumericArray): void {
+    // trusted-key: names are code constants
+    this.data.arrays[this.prefix + name] = a;
+  }
   set(name: string, v: unknown): void {
     // trusted-key: names are code constants
     this.data.meta[this.prefix + name] = v;
