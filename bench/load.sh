@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load test of `recpipe run` on the local stack, then its figures:
-#   bash bench/load.sh [--rate 2000] [--minutes 10] [--outage SERVICE:AT_S:FOR_S] [--docs] [--dashboard]
+#   bash bench/load.sh [--rate 2000] [--minutes 10] [--outage SERVICE:AT_S:FOR_S] [--docs] [--dashboard] [--keep]
 #
 # 1. builds recpipe and starts the local stack if it is not up (`recpipe stack up`)
 # 2. node dist/bench/load.js: a real `recpipe run` consuming a fixed-rate synthetic stream
@@ -8,6 +8,7 @@
 # 3. draws bench/out/load-<rate>.png (and with --dashboard bench/out/dashboard-<rate>.png, the
 #    Grafana dashboard's panels computed from the same samples) with bench/dashboard.py
 # --docs copies the figures to docs/img/load.png (and docs/img/dashboard.png with --dashboard).
+# The run's topics, Redis keys and ClickHouse database are dropped at the end unless --keep.
 # The summary (sustained events/s, lag, end-to-end p99, RSS) is the last line on stdout.
 set -euo pipefail
 
@@ -21,6 +22,7 @@ ARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --docs) DOCS=1; shift ;;
+    --keep) ARGS+=("$1"); shift ;;
     --dashboard) DASHBOARD=1; shift ;;
     --rate) RATE="$2"; ARGS+=("$1" "$2"); shift 2 ;;
     --minutes|--outage|--probe-per-s|--sample-s|--partitions|--users|--items|--malformed) ARGS+=("$1" "$2"); shift 2 ;;

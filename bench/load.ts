@@ -3,7 +3,7 @@
  *
  *   npx tsc -p tsconfig.json && node dist/bench/load.js [--rate 2000] [--minutes 10]
  *     [--sample-s 5] [--partitions 3] [--users 50000] [--items 20000] [--malformed 0.001]
- *     [--outage SERVICE:AT_S:FOR_S] [--probe-per-s 4] [--out FILE.json]
+ *     [--outage SERVICE:AT_S:FOR_S] [--probe-per-s 4] [--out FILE.json] [--keep]
  *
  * Starts a real `recpipe run` (own topic, group, database and key prefix), produces synthetic
  * clickstream events stamped with the wall clock at a fixed rate for the given time, and every
@@ -16,7 +16,8 @@
  * events a second through an independent producer (kcat), their users' Redis lists polled by a
  * connection of the probe's own. The soak figures: RSS at minutes 5, 15 and 30, and the
  * event-loop lag (recpipe_event_loop_lag_seconds) p99.9 and maximum.
- * The last stdout line is the summary as JSON; progress goes to stderr.
+ * At the end it drops the run's topics, Redis keys and database (bench/drop-run.ts) unless
+ * `--keep` is given. The last stdout line is the summary as JSON; progress goes to stderr.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ import { isServiceName, type ServiceName } from '../stack/layout.js';
 import { startService, stopService } from '../stack/stack.js';
 import { ensureTopics } from '../kafka/admin.js';
 import { createKafkaProducerSink, type OutgoingMessage } from '../kafka/client.js';
+import { dropRun } from './drop-run.js';
 import { FreshnessProbe, type ProbeStats } from './freshness-probe.js';
 import { buckets, parseMetrics, quantile, rssBytes, sum, type Series } from './load-metrics.js';
 
@@ -277,6 +279,9 @@ async function main(): Promise<void> {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify({ summary, samples }));
   say(`samples and summary written to ${out}`);
+  if (!process.argv.includes('--keep')) {
+    say(await dropRun(cfg, run).catch((err: unknown) => `clean-up failed: ${String(err)}`));
+  }
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 }
 

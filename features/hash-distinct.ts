@@ -11,11 +11,26 @@ import { hash32 } from '../stream/windowing/distinct-counter.js';
 export class HashDistinct {
   private exactSet: Set<number> | null = new Set();
   private registers: Uint8Array | null = null;
+  /** a scratch counter's registers between reset() and its next sketch (one array) */
+  private spare: Uint8Array | null = null;
 
   constructor(
     readonly precision: number,
     readonly exactLimit: number,
   ) {}
+
+  /**
+   * Empties the counter and keeps its set and registers for reuse: window reads merge panes
+   * into one scratch counter instead of a new Set and 1 KiB sketch per read (issue 11).
+   */
+  reset(): void {
+    if (this.registers !== null) {
+      this.spare = this.registers;
+      this.registers = null;
+    }
+    if (this.exactSet === null) this.exactSet = new Set();
+    else this.exactSet.clear();
+  }
 
   get exact(): boolean {
     return this.registers === null;
@@ -69,7 +84,9 @@ export class HashDistinct {
   }
 
   private toSketch(): void {
-    const regs = new Uint8Array(1 << this.precision);
+    const regs = this.spare ?? new Uint8Array(1 << this.precision);
+    this.spare = null;
+    regs.fill(0);
     if (this.exactSet !== null) for (const h of this.exactSet) addRegister(regs, this.precision, h);
     this.exactSet = null;
     this.registers = regs;
@@ -89,6 +106,9 @@ function addRegister(regs: Uint8Array, p: number, h: number): void {
   if (rank > regs[idx]) regs[idx] = rank;
 }
 
+/** 2^-r for every register value (ranks are at most 33 - precision) */
+const INV_POW2 = Float64Array.from({ length: 64 }, (_, r) => 2 ** -r);
+
 /** HyperLogLog estimate with the small- and large-range corrections of DistinctCounter. */
 export function estimateRegisters(regs: Uint8Array): number {
   const m = regs.length;
@@ -96,7 +116,7 @@ export function estimateRegisters(regs: Uint8Array): number {
   let zeros = 0;
   for (let i = 0; i < m; i++) {
     const r = regs[i];
-    sum += 2 ** -r;
+    sum += INV_POW2[r];
     if (r === 0) zeros++;
   }
   const alpha = 0.7213 / (1 + 1.079 / m);

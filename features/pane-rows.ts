@@ -43,6 +43,8 @@ export class PaneRows {
   private hashes = new Int32Array(0);
   /** Panes with more distinct values than fit inline. Bound: one per live pane. */
   private readonly overflow = new Map<number, HashDistinct>();
+  /** merge()'s counter, reset per call (only its estimate leaves merge) */
+  private readonly scratch: HashDistinct;
   private readonly inline: number;
   private free = NONE;
   private top = 0;
@@ -53,6 +55,7 @@ export class PaneRows {
     private readonly exactLimit: number,
   ) {
     this.inline = Math.max(0, Math.min(INLINE, exactLimit));
+    this.scratch = new HashDistinct(precision, exactLimit);
   }
 
   alloc(start: number): number {
@@ -181,7 +184,8 @@ export class PaneRows {
     let firstTs = Infinity;
     let lastTs = -Infinity;
     let recent = 0;
-    const distinct = new HashDistinct(this.precision, this.exactLimit);
+    const distinct = this.scratch;
+    distinct.reset();
     for (let q = head; q !== NONE; q = this.next[q]) {
       const p = this.start[q];
       if (p < start || p >= end) continue;

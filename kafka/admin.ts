@@ -234,3 +234,17 @@ export async function consumerLag(
   }
   return lag;
 }
+
+/** Deletes the topics whose names start with `prefix` (benchmarks' own topics); returns them. */
+export async function deleteTopicsWithPrefix(
+  cfg: Config,
+  prefix: string,
+  opts: { log?: SinkLog } = {},
+): Promise<string[]> {
+  if (prefix === '') throw new Error('refusing to delete every topic');
+  return withAdmin(cfg, opts.log, async (admin) => {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+    return topics;
+  });
+}

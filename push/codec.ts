@@ -13,6 +13,20 @@ export class ByteWriter {
     this.view = new DataView(next.buffer);
   }
 
+  /** Empties the writer, keeping its buffer: a scratch writer grows once to its largest use. */
+  reset(): this {
+    this.n = 0;
+    return this;
+  }
+
+  /** The char codes of a one-byte-per-char string, without a length (bytes kept as text). */
+  latin1(s: string): this {
+    this.room(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.n + i] = s.charCodeAt(i);
+    this.n += s.length;
+    return this;
+  }
+
   u8(v: number): this {
     this.room(1);
     this.view.setUint8(this.n, v);

@@ -45,6 +45,16 @@ export class RecentMap {
     return this.kv[0] as string | undefined;
   }
 
+  /** The i-th oldest key (0 <= i < size): reading entries without an iterator's garbage. */
+  keyAt(i: number): string {
+    return this.kv[2 * i] as string;
+  }
+
+  /** The time of the i-th oldest key. */
+  timeAt(i: number): number {
+    return this.kv[2 * i + 1] as number;
+  }
+
   *keys(): IterableIterator<string> {
     for (let i = 0; i < this.kv.length; i += 2) yield this.kv[i] as string;
   }
