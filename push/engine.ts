@@ -92,7 +92,6 @@ export class PushEngine {
   private readonly info = new ItemInfos(MAX_ITEM_INFO);
   /** Pushes waiting for their delivery time (lazily deleted: the user's `pending` is the truth). */
   private readonly scheduled = new TimerHeap<{ userId: string; key: string }>();
-  private tidy: Iterator<[string, UserPushState]> | undefined;
   /** For triggers that modify the state they look up (cart deadlines, attribution windows). */
   private readonly stateOf = (u: string): UserPushState | undefined => this.users.get(u, true);
   private readonly readState = (u: string): UserPushState | undefined => this.users.get(u);
@@ -317,13 +316,8 @@ export class PushEngine {
     if (!Number.isFinite(watermark)) return;
     this.users.sweep(watermark);
     for (let n = 0; n < TIDY_PER_BATCH; n++) {
-      this.tidy ??= this.users.entries();
-      const next = this.tidy.next();
-      if (next.done) {
-        this.tidy = undefined;
-        return;
-      }
-      const s = next.value[1];
+      const s = this.users.tidyNext();
+      if (!s) return;
       this.burst.sweep(s, watermark);
       const from = watermark - 2 * this.options.frequencyWindowMs;
       let drop = 0;
