@@ -126,7 +126,7 @@ export class ContentRecommender implements Recommender {
     this.srcUser = u;
     if (u < 0 || u >= this.history.len.length) return 0;
     const h = this.history;
-    const base = u * h.size;
+    const base = h.start(u);
     for (let p = 0, n = h.len[u]; p < n; p++) {
       const j = h.items[base + p];
       const m = this.index.simLen[j];
@@ -182,7 +182,7 @@ export class ContentRecommender implements Recommender {
   }
 
   reasonFor(c: number): string {
-    const j = this.history.items[this.srcUser * this.history.size + this.src[c]];
+    const j = this.history.items[this.history.start(this.srcUser) + this.src[c]];
     return this.similarTo.get(j, this.ctx.items);
   }
 

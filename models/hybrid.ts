@@ -216,7 +216,7 @@ export class HybridRecommender implements Recommender {
     const h = knn.history;
     const hLen = u >= 0 && u < h.len.length ? h.len[u] : 0;
     const wr = this.w[CH_RECENCY];
-    if (wr > 0) for (let p = 0; p < hLen; p++) this.addCandidate(h.items[u * h.size + p]);
+    if (wr > 0) for (let p = 0; p < hLen; p++) this.addCandidate(h.items[h.start(u) + p]);
 
     // each component's scores are scaled to [0, 1] by its best candidate (popularity by the
     // catalogue's best), then blended
@@ -263,7 +263,7 @@ export class HybridRecommender implements Recommender {
     if (seq) seq.addScores(list, n, cheap, wq);
     if (wr > 0) {
       for (let p = 0; p < hLen; p++) {
-        const e = u * h.size + p;
+        const e = h.start(u) + p;
         cheap[this.slotOf[h.items[e]]] += this.recencyPart(p, h.types[e]);
       }
     }
@@ -320,7 +320,7 @@ export class HybridRecommender implements Recommender {
     const u = this.user;
     let recent = '';
     if (this.w[CH_RECENCY] > 0 && u >= 0 && u < h.len.length) {
-      for (let p = 0, base = u * h.size; p < h.len[u]; p++) {
+      for (let p = 0, base = h.start(u); p < h.len[u]; p++) {
         if (h.items[base + p] !== c) continue;
         const type = h.types[base + p];
         if (this.recencyPart(p, type) > best) {

@@ -166,7 +166,7 @@ export class ItemKnnRecommender implements Recommender {
     if (d !== undefined) d.scalar(i, KNN_POP, w * du);
 
     const h = this.history;
-    const base = u * h.size;
+    const base = h.start(u);
     const n = Math.min(h.len[u], this.pairWindow);
     const gap = this.gapMs;
     const cross = this.o.crossSessionWeight;
@@ -252,7 +252,7 @@ export class ItemKnnRecommender implements Recommender {
     this.finalized = false;
     if (u < 0 || u >= this.history.len.length) return 0;
     const h = this.history;
-    const base = u * h.size;
+    const base = h.start(u);
     const n = h.len[u];
     const alpha = this.o.rowNormalization;
     const stamp = this.stamp;
@@ -329,7 +329,7 @@ export class ItemKnnRecommender implements Recommender {
   /** "bought/viewed together with X" for a candidate of the last collect(). */
   reasonFor(c: number): string {
     const h = this.history;
-    const e = this.srcUser * h.size + this.src[c];
+    const e = h.start(this.srcUser) + this.src[c];
     const j = h.items[e];
     return isBuyCode(h.types[e])
       ? this.boughtWith.get(j, this.ctx.items)

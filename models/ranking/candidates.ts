@@ -117,7 +117,7 @@ export class CandidateSet {
     const h = knn.history;
     const hLen = u >= 0 && u < h.len.length ? h.len[u] : 0;
     if (hLen === 0) for (let t = 0; t < cats.popLen; t++) this.add(cats.popIds[t], BY_POPULAR);
-    for (let p = 0; p < hLen; p++) this.add(h.items[u * h.size + p], BY_RECENT);
+    for (let p = 0; p < hLen; p++) this.add(h.items[h.start(u) + p], BY_RECENT);
     if (g.retriever && mfKnows && o.mfCandidates > 0) {
       const kk = o.mfCandidates;
       if (kk > this.mfIds.length) {
@@ -163,7 +163,7 @@ export class CandidateSet {
       const h = g.knn.history;
       const p = u >= 0 ? h.indexOf(u, c) : -1;
       if (p >= 0)
-        return isBuyCode(h.types[u * h.size + p])
+        return isBuyCode(h.types[h.start(u) + p])
           ? 'still in your cart'
           : 'you viewed this recently';
     }

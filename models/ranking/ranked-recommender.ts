@@ -223,10 +223,10 @@ export class RankedRecommender implements Recommender {
     const invC = maxC > 0 ? 1 / maxC : 0;
     const invT = this.trending.maxScore > 0 ? 1 / this.trending.maxScore : 0;
     const invP = this.popular.maxPop > 0 ? 1 / this.popular.maxPop : 0;
-    const session = hLen > 0 ? Math.exp(-Math.max(0, this.now - h.ts[u * h.size]) / this.gapMs) : 0;
+    const session = hLen > 0 ? Math.exp(-Math.max(0, this.now - h.ts[h.start(u)]) / this.gapMs) : 0;
     const hist = Math.log1p(hLen) / Math.log1p(h.size);
     for (let p = 0; p < hLen; p++) {
-      const e = u * h.size + p;
+      const e = h.start(u) + p;
       rec[cands.slotOf[h.items[e]]] = (isBuyCode(h.types[e]) ? 1 : 0.5) / (1 + p);
     }
     const tScore = this.trending.score;
