@@ -20,7 +20,7 @@
  * `--keep` is given. The last stdout line is the summary as JSON; progress goes to stderr.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,6 +129,9 @@ interface Sample {
 async function main(): Promise<void> {
   await ensureTopics(cfg, [{ name: cfg.kafka.inputTopic, partitions }]);
   const port = await freePort();
+  const jobOutput = process.env.LOAD_JOB_OUTPUT
+    ? openSync(process.env.LOAD_JOB_OUTPUT, 'w')
+    : undefined;
   const job = spawn(
     process.execPath,
     [
@@ -142,11 +145,12 @@ async function main(): Promise<void> {
     {
       cwd: ROOT,
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      // LOAD_JOB_OUTPUT=FILE keeps the job's stdout and log (e.g. --trace-gc lines) in a file
+      stdio: ['ignore', jobOutput ?? 'ignore', jobOutput ?? 'pipe'],
     },
   );
   let jobLog = '';
-  job.stderr.on('data', (d: Buffer) => {
+  job.stderr?.on('data', (d: Buffer) => {
     jobLog = (jobLog + d.toString()).slice(-20_000);
   });
   let stopping = false;

@@ -50,7 +50,7 @@ export class ModelSnapshots {
     this.saving = this.store
       .save(this.name, bytes)
       .then(() =>
-        this.log.debug(
+        this.log.info(
           { snapshot: this.name, bytes: bytes.byteLength, serialiseMs },
           'model snapshot saved',
         ),

@@ -3,6 +3,7 @@ import type { FeatureStore } from '../../features/feature-store.js';
 import type { CommitPoint, DeadLetter, FeatureSet, GraphBatch } from '../../operators/types.js';
 import { encodeAnalytics, type AnalyticsText } from '../../sinks/clickhouse-rows.js';
 import type { PushClaims } from '../../sinks/redis-push-policy.js';
+import type { PushDecision, PushMessage } from '../../push/types.js';
 import { deadLetterMessage } from '../../sinks/types.js';
 import type { KafkaConsumerSource } from '../../kafka/consumer-source.js';
 import type { OutMessage, TransactionalProducer } from '../../kafka/transactional-producer.js';
@@ -60,6 +61,36 @@ export interface StageDependencies {
   readonly onKafkaHealth: (healthy: boolean) => void;
 }
 
+/**
+ * One claim's answer for several batches (their pushes concatenated in batch order) given back
+ * to each batch, walking the input in step with the answer: a push is kept as it was, suppressed
+ * under its key when it lost the claim, or gone when it had been committed before
+ * (PushClaims.claim, push-outbox.ts).
+ */
+export function backToBatches<B extends GraphBatch>(
+  batches: readonly B[],
+  final: { readonly decisions: readonly PushDecision[]; readonly messages: readonly PushMessage[] },
+): B[] {
+  const kept = new Set(final.messages.map((m) => m.idempotencyKey));
+  let j = 0;
+  return batches.map((b) => {
+    const own: PushDecision[] = [];
+    for (const p of b.pushes ?? []) {
+      const f = final.decisions[j];
+      if (
+        f !== undefined &&
+        (f === p || (p.decision === 'sent' && f.idempotencyKey === p.idempotencyKey))
+      ) {
+        own.push(f);
+        j++;
+      }
+    }
+    if (!(b.pushes ?? []).some((p) => p.decision === 'sent')) return b;
+    const sent = (b.pushMessages ?? []).filter((m) => kept.has(m.idempotencyKey));
+    return { ...b, pushes: own, pushMessages: sent };
+  });
+}
+
 /** The concrete stages of `run` (see DeliveryStages): Redis, then ClickHouse, then Kafka. */
 export function runStages(d: StageDependencies): DeliveryStages<RunBatch, ServedBatch> {
   const timed = async <T>(name: string, write: () => Promise<T>): Promise<T> =>
@@ -72,26 +103,35 @@ export function runStages(d: StageDependencies): DeliveryStages<RunBatch, Served
 
   // Claimed before any sink sees the batch, so ClickHouse stores the final decisions. With the
   // outbox a claim of ours whose message was not committed (a crash) succeeds again and is sent
-  // with the same key; one already committed is dropped (push-outbox.ts).
+  // with the same key; one already committed is dropped (push-outbox.ts). All batches of a serve
+  // call in one claim, in batch order: a round trip per batch cost a turn of a busy event loop.
   const claimPushes = async (
-    input: GraphBatch,
-  ): Promise<{ batch: GraphBatch; keys: readonly OutboxKey[] }> => {
+    inputs: readonly GraphBatch[],
+  ): Promise<{ batches: GraphBatch[]; keys: (readonly OutboxKey[])[] }> => {
     const { claims } = d;
     const outbox = d.durable?.outbox;
-    outbox?.observe(input);
-    const batch = outbox ? outbox.withRecovered(input) : input;
-    if (!claims || !(batch.pushes ?? []).some((p) => p.decision === 'sent'))
-      return { batch, keys: [] };
-    const pushes = batch.pushes ?? [];
-    const messages = batch.pushMessages ?? [];
+    const batches = inputs.map((input) => {
+      outbox?.observe(input);
+      return outbox ? outbox.withRecovered(input) : input;
+    });
+    const none = (): (readonly OutboxKey[])[] => batches.map(() => []);
+    if (!claims) return { batches, keys: none() };
+    const pushes: PushDecision[] = [];
+    const messages: PushMessage[] = [];
+    for (const b of batches) {
+      for (const p of b.pushes ?? []) pushes.push(p);
+      for (const m of b.pushMessages ?? []) messages.push(m);
+    }
+    if (!pushes.some((p) => p.decision === 'sent')) return { batches, keys: none() };
     const final = await d.retry('redis-push-claims', () =>
       outbox && claims.claimWithOutbox
         ? claims.claimWithOutbox(pushes, messages, outbox.partitionOf)
         : claims.claim(pushes, messages),
     );
+    const out = backToBatches(batches, final);
     return {
-      batch: { ...batch, pushes: final.decisions, pushMessages: final.messages },
-      keys: outbox ? outbox.keysOf(final.messages) : [],
+      batches: out,
+      keys: out.map((b) => (outbox ? outbox.keysOf(b.pushMessages ?? []) : [])),
     };
   };
 
@@ -133,13 +173,7 @@ export function runStages(d: StageDependencies): DeliveryStages<RunBatch, Served
 
   return {
     serve: async (batches) => {
-      const claimed: GraphBatch[] = [];
-      const keys: (readonly OutboxKey[])[] = [];
-      for (const b of batches) {
-        const c = await claimPushes(b);
-        claimed.push(c.batch);
-        keys.push(c.keys);
-      }
+      const { batches: claimed, keys } = await claimPushes(batches);
       const refused = await timed(d.serving.name, () => d.serving.write(claimed));
       refusedRows(refused);
       // Rows Redis refused are dead letters of the group's last batch, which then commits.

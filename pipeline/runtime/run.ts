@@ -35,9 +35,10 @@ import { ModelMonitor, startModelMetricsWriter } from './model-monitor.js';
 import { retryUntilDone } from './retry.js';
 import { CurrentUsers, userStateLoader } from './user-state.js';
 import { newErasedUsers, startJobPrivacy } from '../privacy/job-privacy.js';
-
 import { DrainTimeoutError, type RunDependencies, type RunningJob } from './run-job.js';
 export { DrainTimeoutError } from './run-job.js';
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 export type { RunDependencies, RunningJob, SnapshotStore } from './run-job.js';
 
 export async function startRun(deps: RunDependencies): Promise<RunningJob> {
@@ -198,6 +199,10 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const firstOffsets = new Map<number, Map<number, number>>();
   // Before a batch is processed: restored push state, the follower (followBatch), users' history.
   const prepare = async (batch: GraphBatch): Promise<GraphBatch> => {
+    // A macrotask turn per batch: when prepare needs no I/O, queued batches would otherwise run
+    // back to back in one chain of microtasks, and a job that is behind stalled its event loop
+    // (Kafka polls, store replies, /metrics) for seconds.
+    await yieldToEventLoop();
     const first = firstOffsets.get(batch.seq);
     firstOffsets.delete(batch.seq);
     await durable.ready().then(() => progress.preparedUpTo(batch.seq));

@@ -143,10 +143,12 @@ describe('freshness: event → Redis on the real stack', () => {
     sub.on('pmessage', (_pattern: string, channel: string, op: string) => {
       if (op !== 'hset' || !channel.startsWith(prefix) || !channel.endsWith(':meta')) return;
       const user = channel.slice(prefix.length, -':meta'.length);
-      const waiting = pending.get(user);
-      if (!waiting || waiting.length === 0) return;
+      if ((pending.get(user)?.length ?? 0) === 0) return;
       const seenAt = Date.now();
       void reader.hget(keys.recMeta(user), 'event_ts').then((v) => {
+        // read the pending list now, not at the notification: two refreshes of one user in
+        // flight would otherwise both count the events the first reply already took
+        const waiting = pending.get(user) ?? [];
         const visible = Number(v);
         const still: number[] = [];
         for (const t of waiting) {
