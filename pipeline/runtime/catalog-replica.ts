@@ -8,6 +8,7 @@ import {
   type KafkaConsumer,
   type Message,
 } from '../../kafka/rdkafka.js';
+import { yieldToEventLoop } from './event-loop.js';
 
 export interface CatalogReplicaOptions {
   readonly topic: string;
@@ -126,7 +127,7 @@ export class CatalogReplica {
         this.applied++;
       }
       // Let the pipeline run between polls: the replica shares its thread.
-      if (messages.length === 0) await new Promise((r) => setImmediate(r));
+      if (messages.length === 0) await yieldToEventLoop();
     }
   }
 }

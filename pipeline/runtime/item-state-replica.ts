@@ -18,6 +18,7 @@ import {
 import type { OutMessage } from '../../kafka/transactional-producer.js';
 import type { LearnLedger } from './learn-ledger.js';
 import type { RunBatch } from './run-stages.js';
+import { yieldToEventLoop } from './event-loop.js';
 
 /** The repartition topic of item-side model changes, keyed (partitioned) by item. */
 export function itemDeltasTopic(group: string): string {
@@ -192,7 +193,7 @@ export class ItemStateReplica {
       });
       for (const m of messages) this.apply(m);
       // The replica shares the pipeline's thread: let it run between polls.
-      if (messages.length === 0) await new Promise((r) => setImmediate(r));
+      if (messages.length === 0) await yieldToEventLoop();
     }
   }
 

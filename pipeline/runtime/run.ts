@@ -33,12 +33,11 @@ import { startEventLoopLag } from '../event-loop-lag.js';
 import { createJobModel } from './job-model.js';
 import { ModelMonitor, startModelMetricsWriter } from './model-monitor.js';
 import { retryUntilDone } from './retry.js';
+import { yieldToEventLoop } from './event-loop.js';
 import { CurrentUsers, userStateLoader } from './user-state.js';
 import { newErasedUsers, startJobPrivacy } from '../privacy/job-privacy.js';
 import { DrainTimeoutError, type RunDependencies, type RunningJob } from './run-job.js';
 export { DrainTimeoutError } from './run-job.js';
-
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 export type { RunDependencies, RunningJob, SnapshotStore } from './run-job.js';
 
 export async function startRun(deps: RunDependencies): Promise<RunningJob> {

@@ -11,6 +11,7 @@ import {
 import { TABLES, quoteIdent } from '../../sinks/clickhouse-schema.js';
 import type { ClickHouseSink } from '../../sinks/clickhouse.js';
 import type { Logger } from '../logger.js';
+import { yieldToEventLoop } from './event-loop.js';
 
 /** What the trainer needs of the live model: its weights, and a way to replace them. */
 export interface SwappableSequence {
@@ -64,8 +65,6 @@ interface Row {
   item_id: string;
   session_id: string;
 }
-
-const yieldToEvents = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * One nearline round: read the recent sessions, fit the GRU with TensorFlow.js on all but the
@@ -130,7 +129,7 @@ export async function trainSequenceOnce(
       fitted = r.value.model;
       break;
     }
-    await yieldToEvents();
+    await yieldToEventLoop();
   }
   const model = fitted as SequenceModel;
   const hrNew = sessionHitRate(model, held, 10);

@@ -3,34 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { GraphBatch } from '../../operators/types.js';
 import type { PushDecision, PushDecisionKind, PushMessage } from '../../push/types.js';
 import { backToBatches } from '../../pipeline/runtime/run-stages.js';
+import { pushDecision, pushMessage } from '../support/push-fixtures.js';
 
-const decision = (user: string, key: string, kind: PushDecisionKind): PushDecision => ({
-  userId: user,
-  trigger: 'abandoned_cart',
-  decision: kind,
-  reason: `${kind}: test`,
-  ts: 1,
-  items: ['i'],
-  idempotencyKey: key,
-  ...(kind === 'sent' ? { payload: '{}' } : {}),
-  pushId: key,
-  channel: 'push',
-  variant: 'A',
-  propensity: 1,
-  variantPropensity: 1,
-  scheduledFor: 1,
-  holdout: false,
-  pOpen: 0.1,
-  uplift: 0,
-  locale: 'en',
-});
-
-const message = (d: PushDecision): PushMessage => ({
-  idempotencyKey: d.idempotencyKey,
-  key: d.userId,
-  value: '{}',
-  headers: {},
-});
+const decision = pushDecision;
+const message = pushMessage;
 
 /**
  * A claim store with PushClaims.claim's contract and state that carries over between calls, as

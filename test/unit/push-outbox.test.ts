@@ -1,35 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { PushDecision, PushMessage } from '../../push/types.js';
+import type { PushDecision } from '../../push/types.js';
 import type { GraphBatch } from '../../operators/types.js';
 import { PushOutbox } from '../../pipeline/runtime/push-outbox.js';
 import type { OutboxEntry, PushClaims } from '../../sinks/redis-push-policy.js';
+import { pushDecision, pushMessage } from '../support/push-fixtures.js';
 
-const decision = (user: string, key: string): PushDecision => ({
-  userId: user,
-  trigger: 'abandoned_cart',
-  decision: 'sent',
-  reason: 'sent: test',
-  ts: 1,
-  items: ['i'],
-  idempotencyKey: key,
-  payload: '{}',
-  pushId: key,
-  channel: 'push',
-  variant: 'A',
-  propensity: 1,
-  variantPropensity: 1,
-  scheduledFor: 1,
-  holdout: false,
-  pOpen: 0,
-  uplift: 0,
-  locale: 'en',
-});
-const message = (d: PushDecision): PushMessage => ({
-  idempotencyKey: d.idempotencyKey,
-  key: d.userId,
-  value: '{}',
-  headers: { 'idempotency-key': d.idempotencyKey },
-});
+const decision = pushDecision;
+const message = pushMessage;
 const entry = (partition: number, user: string, key: string): OutboxEntry => {
   const d = decision(user, key);
   return { partition, at: 1_000, decision: d, message: message(d) };
