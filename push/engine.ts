@@ -8,6 +8,7 @@ import { inHoldout } from './holdout.js';
 import { ACTIVITY_WEIGHT, PushLearner } from './learner.js';
 import { resolvePushOptions, type PushOptions, type PushOverrides } from './options.js';
 import { PushRules } from './policy.js';
+import { PushUsers } from './push-users.js';
 import { hourOfWeek, parseQuiet } from './send-time.js';
 import { ItemInfos, decisionRow, recentPush, sentOutput } from './outputs.js';
 import {
@@ -27,14 +28,7 @@ import {
   type PushMessage,
   type PushOutcome,
 } from './types.js';
-import {
-  PushUsers,
-  USER_BOUNDS,
-  append,
-  noneYet,
-  applyPreference,
-  type UserPushState,
-} from './user-state.js';
+import { USER_BOUNDS, append, noneYet, applyPreference, type UserPushState } from './user-state.js';
 import { decodeUser, encodeUser, packPending, unpackPending } from './user-codec.js';
 
 /** What the engine reads from one graph batch. */

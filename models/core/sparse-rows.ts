@@ -1,11 +1,10 @@
 import { growI32 } from './arrays.js';
 import { PAGE, Slab, offsetOf, pageOf } from './slab.js';
 import type { SnapshotReader, SnapshotWriter } from './snapshot.js';
+import { loadRows, saveRows } from './sparse-rows-codec.js';
+import { EMPTY, S } from './sparse-rows-layout.js';
 
-const EMPTY = -1;
 const HASH = 0x9e3779b1;
-/** Slot layout: [column, weight (float bits), position in the top list or -1]. */
-const S = 3;
 
 /**
  * A sparse, growable square matrix of non-negative weights (row item -> column item), each row
@@ -23,22 +22,23 @@ const S = 3;
  * and two typed arrays of their own per item cost about 600 B more than the data.
  */
 export class SparseRows {
-  private slab = new Slab();
+  // Not private, still internal: the snapshot codec (sparse-rows-codec.ts) works on them in place.
+  slab = new Slab();
   /** per row: page and word offset of its hash table, and its capacity in slots (a power of 2) */
-  private tPage = new Int32Array(0);
-  private tOff = new Int32Array(0);
-  private tCap = new Int32Array(0);
-  private nnz = new Int32Array(0);
+  tPage = new Int32Array(0);
+  tOff = new Int32Array(0);
+  tCap = new Int32Array(0);
+  nnz = new Int32Array(0);
   /**
    * per row: the top list [column, weight, slot] sorted by (weight desc, column asc), at page
    * lPage, offset lOff, room for lCap entries. Bound: topM entries (the lists grow by doubling
    * up to it). The hash table holds at most maxCols columns (see prune).
    */
-  private lPage = new Int32Array(0);
-  private lOff = new Int32Array(0);
+  lPage = new Int32Array(0);
+  lOff = new Int32Array(0);
   private lCap = new Int32Array(0);
-  private topLen = new Int32Array(0);
-  private rows = 0;
+  topLen = new Int32Array(0);
+  rows = 0;
   /** scratch weights for prune(); bound: maxCols */
   private pruneW = new Float32Array(0);
 
@@ -75,7 +75,7 @@ export class SparseRows {
   }
 
   /** Gives row r an empty table of `cap` slots (the old one, if any, is the caller's). */
-  private newTable(r: number, cap: number): void {
+  newTable(r: number, cap: number): void {
     const at = this.slab.alloc(cap * S);
     const p = pageOf(at);
     const o = offsetOf(at);
@@ -128,7 +128,7 @@ export class SparseRows {
   }
 
   /** Moves row's top list (its first len entries) to a new region with room for cap entries. */
-  private moveTop(row: number, len: number, cap: number): void {
+  moveTop(row: number, len: number, cap: number): void {
     const slab = this.slab;
     const at = slab.alloc(cap * S);
     const p = pageOf(at);
@@ -146,7 +146,7 @@ export class SparseRows {
     this.lCap[row] = cap;
   }
 
-  private place(row: number, pos: number, col: number, v: number, slot: number): void {
+  place(row: number, pos: number, col: number, v: number, slot: number): void {
     const slab = this.slab;
     const lp = this.lPage[row];
     const e = this.lOff[row] + pos * S;
@@ -189,7 +189,7 @@ export class SparseRows {
   }
 
   /** The slot of (row, col), inserting it with weight 0 if absent. */
-  private slotFor(row: number, col: number): number {
+  slotFor(row: number, col: number): number {
     for (;;) {
       const ti = this.slab.i[this.tPage[row]];
       const tb = this.tOff[row];
@@ -370,76 +370,16 @@ export class SparseRows {
     return this.lOff[row];
   }
 
-  /**
-   * Each row's pairs in its table's slot order, starting after an empty slot, with the table's
-   * capacity: load() re-inserts them in that order into a table of that capacity, which puts
-   * every pair back in its slot (linear probing never crosses an empty slot, and every slot on
-   * a pair's probe path is filled before it). So a restored model saves the same bytes and
-   * saving needs no sort and no lookups: one pass over the tables (issue 11: sorting every row
-   * took about 1 s per snapshot with 20,000 full rows, every 30 s, on the event loop).
-   */
   save(w: SnapshotWriter): void {
-    let total = 0;
-    let totalTop = 0;
-    for (let r = 0; r < this.rows; r++) {
-      total += this.nnz[r];
-      totalTop += this.topLen[r];
-    }
-    const ptr = new Int32Array(this.rows + 1);
-    const caps = new Int32Array(this.rows);
-    const cols = new Int32Array(total);
-    const ws = new Float32Array(total);
-    const tptr = new Int32Array(this.rows + 1);
-    const tcols = new Int32Array(totalTop);
-    let o = 0;
-    let t = 0;
-    for (let r = 0; r < this.rows; r++) {
-      ptr[r] = o;
-      const cap = this.tCap[r];
-      caps[r] = cap;
-      const ti = this.slab.i[this.tPage[r]];
-      const tf = this.slab.f[this.tPage[r]];
-      const tb = this.tOff[r];
-      // a table is never full (load factor <= 3/4), so it has an empty slot to start after
-      let first = 0;
-      while (ti[tb + first * S] !== EMPTY) first++;
-      for (let k = 1; k <= cap; k++) {
-        const e = tb + ((first + k) & (cap - 1)) * S;
-        if (ti[e] === EMPTY) continue;
-        cols[o] = ti[e];
-        ws[o++] = tf[e + 1];
-      }
-      tptr[r] = t;
-      const li = this.slab.i[this.lPage[r]];
-      const lb = this.lOff[r];
-      for (let p = 0; p < this.topLen[r]; p++) tcols[t++] = li[lb + p * S];
-    }
-    ptr[this.rows] = o;
-    tptr[this.rows] = t;
-    w.set('rows', this.rows);
-    w.set('topM', this.topM);
-    w.set('slotOrder', true);
-    w.adopt('ptr', ptr);
-    w.adopt('caps', caps);
-    w.adopt('cols', cols);
-    w.adopt('w', ws);
-    w.adopt('tptr', tptr);
-    w.adopt('tcols', tcols);
+    saveRows(this, w);
   }
 
   load(r: SnapshotReader): void {
-    if (r.num('topM') !== this.topM) {
-      throw new Error(`snapshot keeps ${r.num('topM')} neighbours, model ${this.topM}`);
-    }
-    const rows = r.num('rows');
-    const ptr = r.i32('ptr');
-    const cols = r.i32('cols');
-    const ws = r.f32('w');
-    const tptr = r.i32('tptr');
-    const tcols = r.i32('tcols');
-    // snapshots before 2026-12-06 hold rows in column order without capacities
-    const caps = r.value('slotOrder') === true ? r.i32('caps') : undefined;
-    // a fresh slab: the old regions go with it
+    loadRows(this, r);
+  }
+
+  /** Drops every row; a fresh slab, so the old regions go with it. */
+  clear(): void {
     this.slab = new Slab();
     this.rows = 0;
     this.tPage = new Int32Array(0);
@@ -450,31 +390,6 @@ export class SparseRows {
     this.lOff = new Int32Array(0);
     this.lCap = new Int32Array(0);
     this.topLen = new Int32Array(0);
-    this.ensureRows(rows);
-    for (let row = 0; row < rows; row++) {
-      const cap = caps?.[row] ?? 8;
-      if (cap !== this.tCap[row] && cap >= 8 && (cap & (cap - 1)) === 0) {
-        const old = this.tPage[row] * PAGE + this.tOff[row];
-        const oldCap = this.tCap[row];
-        this.newTable(row, cap);
-        this.slab.release(old, oldCap * S);
-      }
-      for (let o = ptr[row]; o < ptr[row + 1]; o++) {
-        // slotFor may grow the row and move its table: look it up after it
-        const slot = this.slotFor(row, cols[o]);
-        this.slab.f[this.tPage[row]][this.tOff[row] + slot * S + 1] = ws[o];
-      }
-      const n = tptr[row + 1] - tptr[row];
-      if (n === 0) continue;
-      // exactly n entries, as the list was when saved; it grows by doubling from there
-      this.moveTop(row, 0, n);
-      for (let p = 0; p < n; p++) {
-        const col = tcols[tptr[row] + p];
-        const s = this.slotFor(row, col);
-        this.place(row, p, col, this.slab.f[this.tPage[row]][this.tOff[row] + s * S + 1], s);
-      }
-      this.topLen[row] = n;
-    }
   }
 }
 

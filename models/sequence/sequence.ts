@@ -1,18 +1,24 @@
 import type { ClickEvent, ScoredItem } from '../event.js';
 import type { Recommender } from '../recommender.js';
-import { growF64, growI32 } from '../core/arrays.js';
+import { growI32 } from '../core/arrays.js';
 import { ModelContext, Ranker, ReasonCache } from '../core/context.js';
-import { checkModel, stripUndefined } from '../core/options.js';
-import { SnapshotReader, SnapshotWriter, decodeSnapshot } from '../core/snapshot.js';
+import { stripUndefined } from '../core/options.js';
+import {
+  restoreComponent,
+  snapshotComponent,
+  type SnapshotReader,
+  type SnapshotWriter,
+} from '../core/snapshot.js';
 import { TopK } from '../core/topk.js';
 import { PopularRecommender } from '../popular.js';
 import { checkSequenceModel, gruStep, itemScore, type SequenceModel } from './gru-model.js';
-import { readModel, writeModel } from './model-snapshot.js';
 import { FitRunner } from './fit-runner.js';
+import { MarkovPrior } from './markov-prior.js';
+import { readModel, readPending, writeModel, writePending } from './model-snapshot.js';
 import { SEQUENCE_DEFAULTS, type SequenceOptions } from './sequence-options.js';
 import { UserSessions, sessionHash } from './sessions.js';
 import { TrainBuffer } from './train-buffer.js';
-import { Transitions } from './transitions.js';
+import type { Transitions } from './transitions.js';
 
 export type { SequenceOptions } from './sequence-options.js';
 
@@ -21,7 +27,7 @@ export type { SequenceOptions } from './sequence-options.js';
  * scores every item (gru-model.ts). Serving is incremental, one GRU step per event (about
  * 6·dim² multiply-adds); a swapped-in model invalidates every state, and each is rebuilt from
  * the session's last `maxLength` items the next time it is needed. A Markov prior
- * (transitions.ts, counted online) adds β·Σ_d (1/d)·ln(1 + p(item | d-th last item) / ε) to each
+ * (markov-prior.ts, counted online) adds β·Σ_d (1/d)·ln(1 + p(item | d-th last item) / ε) to each
  * logit; it fits nothing, so it also serves alone before the first fit. Without either, and for
  * users with no session, it recommends by popularity.
  */
@@ -58,20 +64,9 @@ export class SequenceRecommender implements Recommender {
   private maxLogit = 0;
   private scoredUser = -1;
   private readonly after = new ReasonCache('often next after ');
-  /** the Markov prior: item → next-item counts, and per user the length of the real session */
+  private readonly markov: MarkovPrior;
+  /** the Markov prior's item → next-item counts */
   readonly transitions: Transitions;
-  /**
-   * Items of u's current session (sessionId / gap), at most markovSpan: across-session GRU
-   * states run over a longer history, but pairs are only counted and used within a session.
-   * Per user row (bounded by limits.users): 8 bytes.
-   */
-  private sessLen = new Int32Array(0);
-  private sessId = new Int32Array(0);
-  /** the prior's bonus per item for the user of the last prepare() (0 unless in `touched`) */
-  private bonus = new Float64Array(0);
-  private touched = new Int32Array(0);
-  private nTouched = 0;
-  private readonly markovGap: number;
   private lastItemOfUser = -1;
   private readonly reason = (): string =>
     this.lastItemOfUser >= 0 ? this.after.get(this.lastItemOfUser, this.ctx.items) : 'popular now';
@@ -86,11 +81,11 @@ export class SequenceRecommender implements Recommender {
     this.buffer = new TrainBuffer(this.o.trainEvery > 0 ? this.o.trainWindow : 0);
     this.nextTrain = Math.max(1, this.o.minTrainEvents);
     this.runner = new FitRunner(this.o.fitLag > 0);
-    this.transitions = new Transitions(this.o.markovWidth);
-    this.markovGap = this.o.sessionGapMinutes * 60_000;
+    this.markov = new MarkovPrior(this.o, this.sessions);
+    this.transitions = this.markov.transitions;
     this.ctx.users.onRecycle((u) => {
       this.sessions.reset(u);
-      if (u < this.sessLen.length) this.sessLen[u] = 0;
+      this.markov.forget(u);
     });
   }
 
@@ -144,7 +139,8 @@ export class SequenceRecommender implements Recommender {
     const lastTs = u < s.lastTs.length ? s.lastTs[u] : 0;
     const pushed = s.push(u, i, event.ts, sess, this.gapMs);
     if (pushed === 0) return;
-    if (this.o.markovWeight > 0) this.countTransitions(u, i, event.ts - lastTs, hash, pushed);
+    if (this.o.markovWeight > 0)
+      this.markov.count(u, i, event.ts - lastTs, hash, pushed, this.ctx.items.size);
     const m = this.model;
     if (m !== undefined) {
       if (pushed === 2) {
@@ -166,72 +162,6 @@ export class SequenceRecommender implements Recommender {
         this.trainNow();
       }
     }
-  }
-
-  /**
-   * Counts (d-th last item of u's session → i) for d = 1..markovSpan, with weight 1/d; i has
-   * just been pushed onto u's ring. A session starts with a new session id or after the gap.
-   */
-  private countTransitions(u: number, i: number, dt: number, hash: number, pushed: number): void {
-    if (u >= this.sessLen.length) {
-      this.sessLen = growI32(this.sessLen, u + 1);
-      this.sessId = growI32(this.sessId, u + 1);
-    }
-    const fresh =
-      pushed === 2 ||
-      this.sessLen[u] === 0 ||
-      dt > this.markovGap ||
-      (hash !== 0 && hash !== this.sessId[u]);
-    this.sessId[u] = hash;
-    const len = fresh ? 0 : this.sessLen[u];
-    const t = this.transitions;
-    t.ensure(this.ctx.items.size);
-    for (let d = 1; d <= len; d++) {
-      const x = this.sessions.item(u, d);
-      if (x >= 0 && x !== i) t.add(x, i, 1 / d);
-    }
-    this.sessLen[u] = Math.min(len + 1, this.o.markovSpan);
-  }
-
-  /**
-   * Fills `bonus` with the prior of u's next item: Σ_d (1/d)·ln(1 + p(c | d-th last) / ε) for
-   * every successor c of the session's last markovSpan items; `touched` lists them. Returns
-   * how many. Every other item's bonus is 0.
-   */
-  private prepare(u: number): number {
-    const bonus = this.bonus;
-    for (let t = 0; t < this.nTouched; t++) bonus[this.touched[t]] = 0;
-    this.nTouched = 0;
-    const s = this.sessions;
-    if (this.o.markovWeight <= 0 || u < 0 || u >= this.sessLen.length) return 0;
-    const len = Math.min(this.sessLen[u], s.count[u], s.width);
-    const tr = this.transitions;
-    const items = this.ctx.items.size;
-    if (this.bonus.length < items) {
-      this.bonus = growF64(this.bonus, items);
-      this.touched = growI32(this.touched, items);
-    }
-    const b = this.bonus;
-    const eps = this.o.markovEps;
-    for (let d = 1; d <= len; d++) {
-      const x = s.item(u, d - 1);
-      if (x < 0 || x >= tr.size || tr.total[x] <= 0) continue;
-      const o = x * tr.width;
-      const norm = 1 / (tr.total[x] * eps);
-      for (let k = 0; k < tr.len[x]; k++) {
-        const c = tr.succ[o + k];
-        if (b[c] === 0) this.touched[this.nTouched++] = c;
-        b[c] += Math.log1p(tr.cnt[o + k] * norm) / d;
-      }
-    }
-    const w = this.o.markovWeight;
-    for (let t = 0; t < this.nTouched; t++) b[this.touched[t]] *= w;
-    return this.nTouched;
-  }
-
-  /** The prior's bonus of item c for the user of the last prepare(). */
-  private prior(c: number): number {
-    return c < this.bonus.length ? this.bonus[c] : 0;
   }
 
   /**
@@ -294,7 +224,7 @@ export class SequenceRecommender implements Recommender {
     this.scoredUser = -1;
     this.nCand = 0;
     const gru = this.current(u);
-    const np = this.prepare(u);
+    const np = this.markov.prepare(u, this.ctx.items.size);
     if (!gru && np === 0) return 0;
     this.scoredUser = u;
     if (this.o.candidates <= 0) return 0;
@@ -309,13 +239,13 @@ export class SequenceRecommender implements Recommender {
       for (let r = 0; r < itemOf.length; r++) {
         const c = itemOf[r];
         if (c < 0) continue;
-        const s = itemScore(m, h, ho, r) + this.prior(c);
+        const s = itemScore(m, h, ho, r) + this.markov.bonusOf(c);
         if (heap.accepts(c, s)) heap.push(c, s);
       }
     } else {
       for (let t = 0; t < np; t++) {
-        const c = this.touched[t];
-        const s = this.bonus[c];
+        const c = this.markov.touchedItem(t);
+        const s = this.markov.bonusOf(c);
         if (heap.accepts(c, s)) heap.push(c, s);
       }
     }
@@ -380,7 +310,7 @@ export class SequenceRecommender implements Recommender {
    */
   private logit(c: number): number {
     const m = this.model;
-    const p = this.prior(c);
+    const p = this.markov.bonusOf(c);
     if (m === undefined) return p > 0 ? p : -Infinity;
     const r = c < this.rowOf.length ? this.rowOf[c] : -1;
     if (r < 0) return -Infinity;
@@ -402,7 +332,7 @@ export class SequenceRecommender implements Recommender {
     const u = this.ctx.users.get(userId);
     const m = this.model;
     const gru = m !== undefined && this.current(u);
-    const np = this.prepare(u);
+    const np = this.markov.prepare(u, this.ctx.items.size);
     if (!gru && np === 0) {
       this.lastItemOfUser = -1;
       return this.popular ? this.popular.recommend(userId, k, exclude) : [];
@@ -415,11 +345,13 @@ export class SequenceRecommender implements Recommender {
       const itemOf = this.itemOf;
       for (let row = 0; row < itemOf.length; row++) {
         const c = itemOf[row];
-        if (c >= 0) r.offer(c, itemScore(m, h, ho, row) + this.prior(c), items, exclude);
+        if (c >= 0) r.offer(c, itemScore(m, h, ho, row) + this.markov.bonusOf(c), items, exclude);
       }
     } else {
-      for (let t = 0; t < np; t++)
-        r.offer(this.touched[t], this.bonus[this.touched[t]], items, exclude);
+      for (let t = 0; t < np; t++) {
+        const c = this.markov.touchedItem(t);
+        r.offer(c, this.markov.bonusOf(c), items, exclude);
+      }
     }
     this.reasonOfUser(u);
     const out = r.finish(items, this.reason);
@@ -435,19 +367,9 @@ export class SequenceRecommender implements Recommender {
     w.set('events', this.events);
     w.set('nextTrain', this.nextTrain);
     if (this.model) writeModel(w, this.model);
-    // a worker fit not yet applied is part of the state: it is swapped in at applyAt
-    const pending = this.runner.settle();
-    if (pending) {
-      w.set('applyAt', this.applyAt);
-      w.set('pending.seconds', pending.seconds);
-      writeModel(w.scope('pending.'), pending.model);
-    }
+    writePending(w, this.runner.settle(), this.applyAt);
     this.sessions.save(w.scope('sessions.'), this.ctx.users.size);
-    w.set('markov', 1);
-    this.transitions.save(w.scope('transitions.'));
-    const users = Math.min(this.sessLen.length, this.ctx.users.size);
-    w.array('sessLen', this.sessLen, users);
-    w.array('sessId', this.sessId, users);
+    this.markov.save(w, this.ctx.users.size);
     this.buffer.save(w.scope('buffer.'));
     if (this.popular) this.popular.save(w.scope('popular.'));
   }
@@ -456,39 +378,22 @@ export class SequenceRecommender implements Recommender {
     this.events = r.num('events');
     this.nextTrain = r.num('nextTrain');
     this.sessions.load(r.scope('sessions.'), this.ctx.users.size);
-    // snapshots from before the prior have none: it starts empty then
-    this.transitions.load(r.value('markov') === 1 ? r.scope('transitions.') : undefined);
-    this.sessLen = r.value('markov') === 1 ? r.i32('sessLen').slice() : new Int32Array(0);
-    this.sessId = r.value('markov') === 1 ? r.i32('sessId').slice() : new Int32Array(0);
+    this.markov.load(r);
     this.buffer.load(r.scope('buffer.'));
     if (this.popular) this.popular.load(r.scope('popular.'));
     this.model = undefined;
     const m = readModel(r);
     if (m) this.swapModel(m);
-    const pending = readModel(r.scope('pending.'));
-    this.applyAt = pending ? r.num('applyAt') : -1;
-    this.runner.hold(
-      pending && {
-        model: pending,
-        loss: Number.NaN,
-        positions: 0,
-        seconds: r.num('pending.seconds'),
-      },
-    );
+    const pending = readPending(r);
+    this.applyAt = pending ? pending.applyAt : -1;
+    this.runner.hold(pending?.fit);
   }
 
   snapshot(): Uint8Array {
-    const w = new SnapshotWriter();
-    w.set('model', this.name);
-    this.ctx.save(w);
-    this.save(w.scope('sequence.'));
-    return w.encode();
+    return snapshotComponent(this);
   }
 
   restore(bytes: Uint8Array): void {
-    const r = new SnapshotReader(decodeSnapshot(bytes));
-    checkModel(r, this.name);
-    this.ctx.load(r);
-    this.load(r.scope('sequence.'));
+    restoreComponent(this, bytes);
   }
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PushUsers, UserPushState } from '../../push/user-state.js';
+import { PushUsers } from '../../push/push-users.js';
+import { UserPushState } from '../../push/user-state.js';
 
 type Op =
   | { op: 'touch'; u: number; ts: number }
