@@ -1,4 +1,5 @@
 import { RecencyList } from './recency-list.js';
+import { UserScalars } from './user-scalars.js';
 import { UserPushState } from './user-state.js';
 
 /**
@@ -7,11 +8,14 @@ import { UserPushState } from './user-state.js';
  * interest index).
  *
  * Recency order is a RecencyList through the states themselves, so the Map is written once per
- * user and only finds a user's state.
+ * user and only finds a user's state. The users' scalars live in `scalars` (user-scalars.ts), a
+ * slot per user, given back when the user leaves.
  */
 export class PushUsers {
   private readonly users = new Map<string, UserPushState>();
   private readonly order = new RecencyList<UserPushState>();
+  /** Bound: a slot per user in `users` (at most `maxUsers`). */
+  private readonly scalars = new UserScalars();
   /**
    * Users whose state changed (or went) since the last takeChanged(), for the changelog (issue
    * 13); undefined while not tracked. Bounded by the users themselves: at most every user plus
@@ -61,8 +65,8 @@ export class PushUsers {
       this.order.unlink(s);
       this.order.append(s);
     } else {
-      s = new UserPushState();
       if (this.users.size >= this.maxUsers) this.evictOldest();
+      s = new UserPushState(this.scalars);
       this.insert(userId, s);
     }
     this.changed?.add(userId);
@@ -84,6 +88,13 @@ export class PushUsers {
     this.order.unlink(s);
     this.changed?.add(userId);
     this.onDrop(userId, s);
+    // whoever still holds the state keeps its values; the slot goes to the next user
+    const slot = s.slotIn(this.scalars);
+    if (slot >= 0) {
+      const own = new UserScalars();
+      s.moveScalars(own, own.alloc());
+      this.scalars.release(slot);
+    }
     return true;
   }
 
@@ -114,6 +125,7 @@ export class PushUsers {
   }
 
   private insert(userId: string, s: UserPushState): void {
+    if (s.slotIn(this.scalars) < 0) s.moveScalars(this.scalars, this.scalars.alloc());
     s.lruId = userId;
     this.users.set(userId, s);
     this.order.append(s);

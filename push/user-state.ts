@@ -1,6 +1,18 @@
 import type { HourCounts } from './hour-counts.js';
 import type { RecentMap } from './recent-map.js';
 import {
+  RING_SMALL,
+  S_DECIDED_NEXT,
+  S_HOLDOUT,
+  S_RING,
+  S_VARIANT,
+  T_HOURS_AT,
+  T_LAST_SEEN,
+  T_LAST_VARIANT,
+  T_RING,
+  UserScalars,
+} from './user-scalars.js';
+import {
   CHANNELS,
   type Channel,
   type PreferenceUpdate,
@@ -134,15 +146,7 @@ class UserPrefs {
 }
 const DEFAULT_PREFS: Readonly<UserPrefs> = Object.freeze(new UserPrefs());
 
-/**
- * Small integers of one user share one field (issue 12: a field is 8 bytes per user): the
- * decided ring's next slot (bits 0-7), the last variant + 1 (bits 8-11) and the holdout flag + 1
- * (bits 12-13). All zero is the initial state (slot 0, no variant, holdout not computed).
- */
-const NEXT_MASK = 0xff;
-const VARIANT_SHIFT = 8;
-const HOLDOUT_SHIFT = 12;
-/** A value outside a packed field's range is a corrupt record (decodeUser) or a bug: refused. */
+/** A value outside a small field's range is a corrupt record (decodeUser) or a bug: refused. */
 function fitBits(v: number, min: number, max: number, what: string): number {
   if (!Number.isInteger(v) || v < min || v > max)
     throw new RangeError(`push state: ${what} ${v} out of range`);
@@ -154,18 +158,14 @@ function fitBits(v: number, min: number, max: number, what: string): number {
  * restored and erased per user (snapshotUser / restoreUser / forgetUser of the engine).
  */
 export class UserPushState {
-  lastSeen = -Infinity;
   private prefs: UserPrefs | undefined;
-  private bits = 0;
   tz: string | undefined;
   /**
    * Hour-of-week engagement counts (saturating, halved every half-life); lazily allocated,
    * sparse while few hours are non-zero (hour-counts.ts).
    */
   hours: HourCounts | undefined;
-  hoursAt = 0;
   stats: Float32Array | undefined;
-  lastVariantTs = 0;
   /** Delivery times of sent (or holdout would-be) pushes in the frequency window, ascending. */
   sent: number[] = noneYet();
   sentChannels: number[] = noneYet();
@@ -180,8 +180,11 @@ export class UserPushState {
    * costs about 150 B (issue 12).
    */
   pushedItems: string[] | undefined;
-  /** Ring of (key hash, decision time) pairs. */
-  decided: number[] | undefined;
+  /**
+   * Ring of (key hash, decision time) pairs, when it is not of its first size (that one is in
+   * the scalar columns, S_RING): see `decided`.
+   */
+  private decidedList: number[] | undefined;
   recent: RecentPush[] = noneYet();
   pending: PendingPush[] = noneYet();
   /** Pending cart adds, item -> add time, oldest first (a RecentMap: no Map per user). */
@@ -201,6 +204,50 @@ export class UserPushState {
   lruPrev: UserPushState | undefined = undefined;
   lruNext: UserPushState | undefined = undefined;
   lruId = '';
+
+  /**
+   * Where the user's scalars live (user-scalars.ts): PushUsers' columns while the state is one
+   * of its users, else a slot of the state's own (decoded, created alone, or dropped: a state
+   * may still be held after it left, and its slot is then another user's).
+   */
+  constructor(
+    private cols: UserScalars = new UserScalars(),
+    private slot: number = cols.alloc(),
+  ) {}
+
+  /** Moves the scalars to `slot` of `cols` (PushUsers adopting or dropping the state). */
+  moveScalars(cols: UserScalars, slot: number): void {
+    cols.copyFrom(this.cols, this.slot, slot);
+    this.cols = cols;
+    this.slot = slot;
+  }
+
+  /** Whether the scalars live in `cols`, and at which slot (-1: elsewhere). */
+  slotIn(cols: UserScalars): number {
+    return this.cols === cols ? this.slot : -1;
+  }
+
+  /** Event time of the user's latest event, preference or served list (-Infinity: none). */
+  get lastSeen(): number {
+    return this.cols.time(this.slot, T_LAST_SEEN);
+  }
+  set lastSeen(v: number) {
+    this.cols.setTime(this.slot, T_LAST_SEEN, v);
+  }
+  /** Time `hours` was last halved to (learner.ts). */
+  get hoursAt(): number {
+    return this.cols.time(this.slot, T_HOURS_AT);
+  }
+  set hoursAt(v: number) {
+    this.cols.setTime(this.slot, T_HOURS_AT, v);
+  }
+  /** Scheduled time of the last push's variant (the novelty penalty). */
+  get lastVariantTs(): number {
+    return this.cols.time(this.slot, T_LAST_VARIANT);
+  }
+  set lastVariantTs(v: number) {
+    this.cols.setTime(this.slot, T_LAST_VARIANT, v);
+  }
 
   private ownPrefs(): UserPrefs {
     return (this.prefs ??= new UserPrefs());
@@ -242,52 +289,81 @@ export class UserPushState {
 
   /** Index in VARIANTS of the last variant pushed (-1: none yet). */
   get lastVariant(): number {
-    return ((this.bits >> VARIANT_SHIFT) & 0xf) - 1;
+    return this.cols.byte(this.slot, S_VARIANT) - 1;
   }
   set lastVariant(v: number) {
-    const x = fitBits(v, -1, 14, 'lastVariant') + 1;
-    this.bits = (this.bits & ~(0xf << VARIANT_SHIFT)) | (x << VARIANT_SHIFT);
+    this.cols.setByte(this.slot, S_VARIANT, fitBits(v, -1, 14, 'lastVariant') + 1);
   }
   /** Whether the user is held out (-1: not computed yet). Derived from the id: never stored. */
   get holdoutFlag(): number {
-    return ((this.bits >> HOLDOUT_SHIFT) & 3) - 1;
+    return this.cols.byte(this.slot, S_HOLDOUT) - 1;
   }
   set holdoutFlag(v: number) {
-    const x = fitBits(v, -1, 1, 'holdoutFlag') + 1;
-    this.bits = (this.bits & ~(3 << HOLDOUT_SHIFT)) | (x << HOLDOUT_SHIFT);
+    this.cols.setByte(this.slot, S_HOLDOUT, fitBits(v, -1, 1, 'holdoutFlag') + 1);
   }
   /** Next slot of the `decided` ring (below USER_BOUNDS.decided). */
   get decidedNext(): number {
-    return this.bits & NEXT_MASK;
+    return this.cols.byte(this.slot, S_DECIDED_NEXT);
   }
   set decidedNext(v: number) {
-    const x = fitBits(v, 0, Math.min(NEXT_MASK, USER_BOUNDS.decided - 1), 'decidedNext');
-    this.bits = (this.bits & ~NEXT_MASK) | x;
+    const x = fitBits(v, 0, USER_BOUNDS.decided - 1, 'decidedNext');
+    this.cols.setByte(this.slot, S_DECIDED_NEXT, x);
   }
 
   statsArray(): Float32Array {
     return (this.stats ??= new Float32Array(ST.size));
   }
 
+  /**
+   * Ring of (key hash, decision time) pairs, NaN where unused (undefined: no decision yet).
+   * Read for the encoded state: a copy when the ring is in the columns.
+   */
+  get decided(): number[] | undefined {
+    if (this.cols.byte(this.slot, S_RING) === 0) return this.decidedList;
+    const out: number[] = [];
+    for (let j = 0; j < RING_SMALL; j++) out.push(this.cols.time(this.slot, T_RING + j));
+    return out;
+  }
+  set decided(ring: number[] | undefined) {
+    const small = ring?.length === RING_SMALL;
+    this.cols.setByte(this.slot, S_RING, small ? 1 : 0);
+    this.decidedList = small ? undefined : ring;
+    if (ring && small)
+      for (let j = 0; j < RING_SMALL; j++)
+        this.cols.setTime(this.slot, T_RING + j, ring[j] as number);
+  }
+
   /** True when the key was decided before; otherwise remembers it. */
   seenKey(key: string, at: number, horizonMs: number): boolean {
     const h = parseInt(key.slice(0, 13), 16);
-    let ring = this.decided;
-    if (ring)
-      for (let i = 0; i < ring.length; i += 2)
-        if (ring[i] === h && (ring[i + 1] as number) >= at - horizonMs) return true;
-    // Most users see a few decisions a day: the ring starts small and grows to its bound.
-    if (!ring || (this.decidedNext === ring.length / 2 && ring.length / 2 < USER_BOUNDS.decided)) {
-      const grown = new Array<number>(
-        Math.min(2 * USER_BOUNDS.decided, Math.max(4, 2 * (ring?.length ?? 0))),
-      ).fill(NaN);
-      if (ring) for (let j = 0; j < ring.length; j++) grown[j] = ring[j] as number;
-      this.decided = ring = grown;
+    const { cols, slot } = this;
+    const inCols = cols.byte(slot, S_RING) === 1;
+    const list = this.decidedList;
+    const len = inCols ? RING_SMALL : (list?.length ?? 0);
+    for (let i = 0; i < len; i += 2) {
+      const hash = inCols ? cols.time(slot, T_RING + i) : (list as number[])[i];
+      const t = inCols ? cols.time(slot, T_RING + i + 1) : ((list as number[])[i + 1] as number);
+      if (hash === h && t >= at - horizonMs) return true;
     }
-    const slots = ring.length / 2;
-    const i = this.decidedNext % slots;
-    ring[2 * i] = h;
-    ring[2 * i + 1] = at;
+    // Most users see a few decisions a day: the ring starts small and grows to its bound.
+    if (len === 0 || (this.decidedNext === len / 2 && len / 2 < USER_BOUNDS.decided)) {
+      const grown = new Array<number>(
+        Math.min(2 * USER_BOUNDS.decided, Math.max(RING_SMALL, 2 * len)),
+      ).fill(NaN);
+      const old = this.decided;
+      if (old) for (let j = 0; j < old.length; j++) grown[j] = old[j] as number;
+      this.decided = grown;
+    }
+    const size = cols.byte(slot, S_RING) === 1 ? RING_SMALL : (this.decidedList as number[]).length;
+    const i = this.decidedNext % (size / 2);
+    if (cols.byte(slot, S_RING) === 1) {
+      cols.setTime(slot, T_RING + 2 * i, h);
+      cols.setTime(slot, T_RING + 2 * i + 1, at);
+    } else {
+      const ring = this.decidedList as number[];
+      ring[2 * i] = h;
+      ring[2 * i + 1] = at;
+    }
     this.decidedNext = (i + 1) % USER_BOUNDS.decided;
     return false;
   }
