@@ -1,6 +1,14 @@
 import type { HourCounts } from './hour-counts.js';
 import type { RecentMap } from './recent-map.js';
 import {
+  NO_EXTRAS,
+  USER_BOUNDS,
+  UserExtras,
+  type BurstWindow,
+  type PendingPush,
+  type RecentPush,
+} from './user-parts.js';
+import {
   RING_SMALL,
   S_DECIDED_NEXT,
   S_HOLDOUT,
@@ -12,13 +20,19 @@ import {
   T_RING,
   UserScalars,
 } from './user-scalars.js';
-import {
-  CHANNELS,
-  type Channel,
-  type PreferenceUpdate,
-  type PushTrigger,
-  type Variant,
-} from './types.js';
+import { CHANNELS, type Channel, type PreferenceUpdate } from './types.js';
+
+// The parts of a user's state, for the modules that imported them from here.
+export {
+  USER_BOUNDS,
+  append,
+  appendPair,
+  flatText,
+  noneYet,
+  type BurstWindow,
+  type PendingPush,
+  type RecentPush,
+} from './user-parts.js';
 
 /** Channel bit i = CHANNELS[i]; no preference message = push and in_app (CONTRACT §5). */
 export const DEFAULT_CHANNEL_MASK = 0b0101;
@@ -34,102 +48,6 @@ export const ST = {
   fatigue: 14,
   size: 19,
 } as const;
-
-/** A push delivered (or, for holdout users, one that would have been): attribution and learning. */
-export interface RecentPush {
-  readonly pushId: string;
-  readonly trigger: PushTrigger;
-  readonly channel: Channel | '';
-  readonly variant: Variant;
-  /** Delivery time. */
-  readonly ts: number;
-  readonly items: readonly string[];
-  readonly holdout: boolean;
-  readonly load: number;
-  opened: boolean;
-  converted: boolean;
-}
-
-/**
- * A push decided for a later delivery time (the user's best hour, or after quiet hours). Its
- * candidate and action are kept as the bytes the changelog writes for them (user-codec.ts,
- * packPending / unpackPending), one byte per character of a string: as objects they were about
- * 550 B (two objects, six boxed numbers, item list, vars, two texts), as one string about 300,
- * and a user can hold one for up to `maxDelayMs` (issue 12). Read at delivery, on a purchase of
- * the user and on restore.
- */
-export interface PendingPush {
-  readonly key: string;
-  readonly packed: string;
-  /** Items of the push the user bought while it waited: dropped from it at delivery. */
-  bought: string[];
-}
-
-/** Events of one category within the burst window, oldest first (at most BURST_EVENTS). */
-export interface BurstWindow {
-  readonly category: string;
-  /**
-   * Time and weight of each event, interleaved (t0, w0, t1, w1, ...): one list of numbers where
-   * there were two, as a list costs about 56 B beyond its entries (issue 12).
-   */
-  tw: number[];
-  items: string[];
-  firedAt: number;
-}
-
-/** Per-structure bounds of one user's push state (docs/operations.md sums them). */
-export const USER_BOUNDS = {
-  /** Dedupe keys remembered (64-bit hashes), each for at most the dedupe horizon. */
-  decided: 64,
-  /** Items ever pushed, for "never pushed before" (new_recommendation). */
-  pushedItems: 256,
-  /** Pending cart adds. */
-  carts: 50,
-  /** Items the user recently viewed, clicked or carted (price drop / back in stock). */
-  interest: 100,
-  /** Categories with a live burst window, and events kept per window. */
-  burstCategories: 16,
-  burstEvents: 64,
-  /** Delivered pushes kept for attribution, and pushes waiting for their delivery time. */
-  recent: 32,
-  pending: 32,
-} as const;
-
-/**
- * Appends `x`; an empty list becomes a literal of one. Most users hold one or two entries, and
- * a push into an empty array reserves 17 slots (152 bytes), per list and per user.
- */
-export function append<T>(list: T[], x: T): T[] {
-  if (list.length === 0) return [x];
-  list.push(x);
-  return list;
-}
-
-/**
- * `append` of a pair of numbers. An array literal's elements kind is learned per literal, and
- * `append`'s literal also makes lists of strings and objects, so number lists made there hold
- * every number boxed (a 16 B heap number each, issue 12); this literal only ever sees numbers,
- * so its lists keep them unboxed.
- */
-export function appendPair(list: number[], a: number, b: number): number[] {
-  if (list.length === 0) return [a, b];
-  list.push(a, b);
-  return list;
-}
-
-/**
- * The same text as one flat string. Strings built by concatenation are trees of pieces (200-300 B
- * where the text is about 100 characters): for text that state keeps (issue 12).
- */
-export const flatText = (s: string): string => JSON.parse(JSON.stringify(s)) as string;
-
-/**
- * The empty list of every user with nothing in it yet (frozen: writers go through `append` or
- * assign a new array). Four lists per user, most of them empty: one shared array instead of
- * four 32-byte arrays per user (issue 12).
- */
-const NONE: readonly never[] = Object.freeze([]);
-export const noneYet = <T>(): T[] => NONE as never[];
 
 /**
  * What a preference message (CONTRACT §5) set for a user. Most users never send one, so these
@@ -159,34 +77,13 @@ function fitBits(v: number, min: number, max: number, what: string): number {
  */
 export class UserPushState {
   private prefs: UserPrefs | undefined;
-  tz: string | undefined;
   /**
    * Hour-of-week engagement counts (saturating, halved every half-life); lazily allocated,
    * sparse while few hours are non-zero (hour-counts.ts).
    */
   hours: HourCounts | undefined;
-  stats: Float32Array | undefined;
-  /** Delivery times of sent (or holdout would-be) pushes in the frequency window, ascending. */
-  sent: number[] = noneYet();
-  sentChannels: number[] = noneYet();
-  /**
-   * Last send per trigger (NaN: none). This and `decided` are plain arrays of exact length: a
-   * typed array costs two more objects and a separate allocation, per user.
-   */
-  lastByTrigger: number[] | undefined;
-  /**
-   * Items pushed before, oldest (least recently pushed) first, at most USER_BOUNDS.pushedItems.
-   * An array, not a Set: most users hold a few, and a Set's table reserves room for four and
-   * costs about 150 B (issue 12).
-   */
-  pushedItems: string[] | undefined;
-  /**
-   * Ring of (key hash, decision time) pairs, when it is not of its first size (that one is in
-   * the scalar columns, S_RING): see `decided`.
-   */
-  private decidedList: number[] | undefined;
-  recent: RecentPush[] = noneYet();
-  pending: PendingPush[] = noneYet();
+  /** Zone, learned counts, sends, pushed items, a grown `decided` ring: see UserExtras. */
+  private extras: UserExtras | undefined;
   /** Pending cart adds, item -> add time, oldest first (a RecentMap: no Map per user). */
   carts: RecentMap | undefined;
   interest: RecentMap | undefined;
@@ -247,6 +144,66 @@ export class UserPushState {
   }
   set lastVariantTs(v: number) {
     this.cols.setTime(this.slot, T_LAST_VARIANT, v);
+  }
+
+  private ownExtras(): UserExtras {
+    return (this.extras ??= new UserExtras());
+  }
+
+  // As for preferences: a setter given the default allocates nothing for a user without extras.
+  get tz(): string | undefined {
+    return (this.extras ?? NO_EXTRAS).tz;
+  }
+  set tz(v: string | undefined) {
+    if (this.extras || v !== NO_EXTRAS.tz) this.ownExtras().tz = v;
+  }
+  get stats(): Float32Array | undefined {
+    return (this.extras ?? NO_EXTRAS).stats;
+  }
+  set stats(v: Float32Array | undefined) {
+    if (this.extras || v !== NO_EXTRAS.stats) this.ownExtras().stats = v;
+  }
+  get sent(): number[] {
+    return (this.extras ?? NO_EXTRAS).sent;
+  }
+  set sent(v: number[]) {
+    if (this.extras || v !== NO_EXTRAS.sent) this.ownExtras().sent = v;
+  }
+  get sentChannels(): number[] {
+    return (this.extras ?? NO_EXTRAS).sentChannels;
+  }
+  set sentChannels(v: number[]) {
+    if (this.extras || v !== NO_EXTRAS.sentChannels) this.ownExtras().sentChannels = v;
+  }
+  get lastByTrigger(): number[] | undefined {
+    return (this.extras ?? NO_EXTRAS).lastByTrigger;
+  }
+  set lastByTrigger(v: number[] | undefined) {
+    if (this.extras || v !== NO_EXTRAS.lastByTrigger) this.ownExtras().lastByTrigger = v;
+  }
+  get pushedItems(): string[] | undefined {
+    return (this.extras ?? NO_EXTRAS).pushedItems;
+  }
+  set pushedItems(v: string[] | undefined) {
+    if (this.extras || v !== NO_EXTRAS.pushedItems) this.ownExtras().pushedItems = v;
+  }
+  get recent(): RecentPush[] {
+    return (this.extras ?? NO_EXTRAS).recent;
+  }
+  set recent(v: RecentPush[]) {
+    if (this.extras || v !== NO_EXTRAS.recent) this.ownExtras().recent = v;
+  }
+  get pending(): PendingPush[] {
+    return (this.extras ?? NO_EXTRAS).pending;
+  }
+  set pending(v: PendingPush[]) {
+    if (this.extras || v !== NO_EXTRAS.pending) this.ownExtras().pending = v;
+  }
+  private get decidedList(): number[] | undefined {
+    return (this.extras ?? NO_EXTRAS).decidedList;
+  }
+  private set decidedList(v: number[] | undefined) {
+    if (this.extras || v !== NO_EXTRAS.decidedList) this.ownExtras().decidedList = v;
   }
 
   private ownPrefs(): UserPrefs {
