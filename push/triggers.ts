@@ -1,7 +1,15 @@
 import type { ClickEvent, ItemEvent, ScoredItem } from '../models/event.js';
 import { TimerHeap } from '../stream/windowing/timer-heap.js';
 import type { PushCandidate } from './types.js';
-import { RecentMap } from './recent-map.js';
+import {
+  recentDelete,
+  recentEntries,
+  recentFirst,
+  recentGet,
+  recentKeys,
+  recentSet,
+  recentSize,
+} from './recent-map.js';
 import {
   USER_BOUNDS,
   append,
@@ -40,25 +48,26 @@ export class AbandonedCartTrigger {
 
   observe(e: ClickEvent, s: UserPushState): void {
     if (e.type === 'add_to_cart') {
-      const items = (s.carts ??= new RecentMap());
-      const prev = items.get(e.itemId);
+      let items = (s.carts ??= []);
+      const prev = recentGet(items, e.itemId);
       // A later add restarts the wait; an older one arriving late changes nothing.
       if (prev === undefined || e.ts > prev) {
-        items.delete(e.itemId);
-        items.set(e.itemId, e.ts);
-        while (items.size > USER_BOUNDS.carts) items.delete(items.first() as string);
+        recentDelete(items, e.itemId);
+        s.carts = items = recentSet(items, e.itemId, e.ts);
+        while (recentSize(items) > USER_BOUNDS.carts)
+          recentDelete(items, recentFirst(items) as string);
         this.timers.push(e.ts + this.delayMs, { userId: e.userId, itemId: e.itemId, ts: e.ts });
       }
     } else if (e.type === 'purchase' || e.type === 'remove_from_cart') {
-      const cartTs = s.carts?.get(e.itemId);
+      const cartTs = s.carts && recentGet(s.carts, e.itemId);
       // Only a purchase or removal at or after the add settles it; an older one predates the cart.
-      if (s.carts && cartTs !== undefined && e.ts >= cartTs) s.carts.delete(e.itemId);
+      if (s.carts && cartTs !== undefined && e.ts >= cartTs) recentDelete(s.carts, e.itemId);
     }
   }
 
   /** Re-arms the timers of a restored user's carts. */
   rearm(userId: string, s: UserPushState): void {
-    for (const [itemId, ts] of s.carts ?? [])
+    for (const [itemId, ts] of recentEntries(s.carts ?? []))
       this.timers.push(ts + this.delayMs, { userId, itemId, ts });
   }
 
@@ -72,8 +81,8 @@ export class AbandonedCartTrigger {
       const t = this.timers.pop();
       const carts = stateOf(t.userId)?.carts;
       // Lazy deletion: the timer is stale when the cart was settled or re-added since.
-      if (carts?.get(t.itemId) !== t.ts) continue;
-      carts.delete(t.itemId);
+      if (!carts || recentGet(carts, t.itemId) !== t.ts) continue;
+      recentDelete(carts, t.itemId);
       const list = due.get(t.userId);
       if (list) list.push({ itemId: t.itemId, ts: t.ts });
       else due.set(t.userId, [{ itemId: t.itemId, ts: t.ts }]);
@@ -124,14 +133,14 @@ export class CatalogTrigger {
 
   observe(e: ClickEvent, s: UserPushState): void {
     if (e.type === 'view' || e.type === 'click' || e.type === 'add_to_cart') {
-      const mine = (s.interest ??= new RecentMap());
-      const prev = mine.get(e.itemId);
+      let mine = (s.interest ??= []);
+      const prev = recentGet(mine, e.itemId);
       if (prev !== undefined && prev >= e.ts) return;
-      mine.delete(e.itemId);
-      mine.set(e.itemId, e.ts);
-      while (mine.size > USER_BOUNDS.interest) {
-        const oldest = mine.first() as string;
-        mine.delete(oldest);
+      recentDelete(mine, e.itemId);
+      s.interest = mine = recentSet(mine, e.itemId, e.ts);
+      while (recentSize(mine) > USER_BOUNDS.interest) {
+        const oldest = recentFirst(mine) as string;
+        recentDelete(mine, oldest);
         this.unindex(oldest, e.userId);
       }
       let users = this.index.get(e.itemId);
@@ -144,7 +153,7 @@ export class CatalogTrigger {
       }
     } else if (e.type === 'purchase') {
       // Telling a buyer that what they just bought got cheaper helps nobody.
-      if (s.interest?.delete(e.itemId)) this.unindex(e.itemId, e.userId);
+      if (s.interest && recentDelete(s.interest, e.itemId)) this.unindex(e.itemId, e.userId);
     }
   }
 
@@ -156,7 +165,7 @@ export class CatalogTrigger {
 
   /** Puts a restored user back into the item index. */
   reindex(userId: string, s: UserPushState): void {
-    for (const itemId of s.interest?.keys() ?? []) {
+    for (const itemId of recentKeys(s.interest ?? [])) {
       let users = this.index.get(itemId);
       if (!users) this.index.set(itemId, (users = new Set()));
       users.add(userId);
@@ -170,7 +179,7 @@ export class CatalogTrigger {
 
   /** Removes a user that leaves (evicted, expired, forgotten) from the item index. */
   dropUser(userId: string, s: UserPushState): void {
-    for (const itemId of s.interest?.keys() ?? []) this.unindex(itemId, userId);
+    for (const itemId of recentKeys(s.interest ?? [])) this.unindex(itemId, userId);
   }
 
   onItem(item: ItemEvent, stateOf: (userId: string) => UserPushState | undefined): PushCandidate[] {
@@ -211,7 +220,8 @@ export class CatalogTrigger {
     if (!users) return;
     const since = item.ts - this.opts.interestTtlMs;
     for (const userId of users) {
-      const ts = stateOf(userId)?.interest?.get(item.itemId);
+      const interest = stateOf(userId)?.interest;
+      const ts = interest && recentGet(interest, item.itemId);
       if (ts === undefined || ts < since || ts > item.ts) continue;
       out.push({
         userId,

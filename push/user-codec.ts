@@ -1,6 +1,6 @@
 import { ByteReader, ByteWriter } from './codec.js';
 import { compactHours, denseHours } from './hour-counts.js';
-import { RecentMap } from './recent-map.js';
+import { keyAt, recentSet, recentSize, timeAt, type RecentMap } from './recent-map.js';
 import {
   CHANNELS,
   PUSH_TRIGGERS,
@@ -148,9 +148,9 @@ export function encodeUser(s: UserPushState): Uint8Array {
     w.str(p.key).latin1(p.packed).strs(p.bought);
   }
   const map = (m: RecentMap | undefined): void => {
-    const n = m?.size ?? 0;
+    const n = m ? recentSize(m) : 0;
     w.u32(n);
-    for (let i = 0; i < n; i++) w.str((m as RecentMap).keyAt(i)).f64((m as RecentMap).timeAt(i));
+    for (let i = 0; i < n; i++) w.str(keyAt(m as RecentMap, i)).f64(timeAt(m as RecentMap, i));
   };
   map(s.carts);
   map(s.interest);
@@ -233,8 +233,8 @@ export function decodeUser(bytes: Uint8Array): UserPushState {
   const map = (): RecentMap | undefined => {
     const n = r.u32();
     if (n === 0) return undefined;
-    const m = new RecentMap();
-    for (let i = 0; i < n; i++) m.set(r.str(), r.f64());
+    let m: RecentMap = [];
+    for (let i = 0; i < n; i++) m = recentSet(m, r.str(), r.f64());
     return m;
   };
   s.carts = map();

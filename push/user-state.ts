@@ -330,7 +330,7 @@ export class UserPushState {
     return (
       this.pending.length === 0 &&
       this.recent.length === 0 &&
-      (this.carts?.size ?? 0) === 0 &&
+      (this.carts?.length ?? 0) === 0 &&
       this.sent.length === 0
     );
   }
