@@ -61,23 +61,30 @@ export const USER_BOUNDS = {
 } as const;
 
 /**
- * Appends `x`; an empty list becomes a literal of one. Most users hold one or two entries, and
- * a push into an empty array reserves 17 slots (152 bytes), per list and per user.
+ * Appends `x`; callers keep the result. Most users hold one or two entries, and a push into a
+ * full array grows it by half + 16 slots (a push into an empty one reserves 17 slots, 152 bytes;
+ * into one of one entry, 17 more), per list and per user: an empty list becomes a literal of
+ * one, and lists below SMALL_LIST entries are copied to exact size (issue 12).
  */
 export function append<T>(list: T[], x: T): T[] {
   if (list.length === 0) return [x];
+  if (list.length < SMALL_LIST) return list.concat([x]);
   list.push(x);
   return list;
 }
+
+/** Lists shorter than this grow by a copy of exact size (append, appendPair). */
+const SMALL_LIST = 16;
 
 /**
  * `append` of a pair of numbers. An array literal's elements kind is learned per literal, and
  * `append`'s literal also makes lists of strings and objects, so number lists made there hold
  * every number boxed (a 16 B heap number each, issue 12); this literal only ever sees numbers,
- * so its lists keep them unboxed.
+ * so its lists keep them unboxed (and concat keeps a list of unboxed numbers unboxed).
  */
 export function appendPair(list: number[], a: number, b: number): number[] {
   if (list.length === 0) return [a, b];
+  if (list.length < SMALL_LIST) return list.concat(a, b);
   list.push(a, b);
   return list;
 }
