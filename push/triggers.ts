@@ -14,7 +14,8 @@ import {
   USER_BOUNDS,
   append,
   appendPair,
-  type BurstWindow,
+  burstNames,
+  burstNumbers,
   type UserPushState,
 } from './user-state.js';
 
@@ -275,36 +276,48 @@ export class InterestBurstTrigger {
     const w = this.baseline.weight(e.type);
     if (!(w > 0)) return undefined;
     // touched last, as a Map's delete and set would order it
-    const bursts = (s.bursts ??= []);
-    const at = bursts.findIndex((x) => x.category === category);
-    let b: BurstWindow;
-    if (at >= 0) [b] = bursts.splice(at, 1) as [BurstWindow];
-    else b = { category, tw: [], items: [], firedAt: -Infinity };
-    s.bursts = append(bursts, b);
-    while (s.bursts.length > USER_BOUNDS.burstCategories) s.bursts.shift();
-    b.tw = appendPair(b.tw, e.ts, w);
-    b.items = append(b.items, e.itemId);
+    const list = s.bursts ?? [];
+    let at = -1;
+    for (let k = 0; k < list.length; k += 2)
+      if ((list[k] as string[])[0] === category) {
+        at = k;
+        break;
+      }
+    let names: string[];
+    let tw: number[];
+    if (at >= 0) [names, tw] = list.splice(at, 2) as [string[], number[]];
+    else {
+      names = [category];
+      tw = [-Infinity];
+    }
+    tw = appendPair(tw, e.ts, w);
+    names = append(names, e.itemId);
     const from = e.ts - this.opts.windowMs;
-    let count = b.tw.length / 2;
+    let count = (tw.length - 1) / 2;
     let drop = Math.max(0, count - USER_BOUNDS.burstEvents);
-    while (drop < count && (b.tw[2 * drop] as number) <= from) drop++;
+    while (drop < count && (tw[1 + 2 * drop] as number) <= from) drop++;
     if (drop > 0) {
-      b.tw.splice(0, 2 * drop);
-      b.items.splice(0, drop);
+      tw.splice(1, 2 * drop);
+      names.splice(1, drop);
       count -= drop;
     }
-    if (e.ts - b.firedAt < this.opts.windowMs) return undefined;
+    let bursts = append<string[] | number[]>(list, names);
+    bursts = append<string[] | number[]>(bursts, tw);
+    while (bursts.length > 2 * USER_BOUNDS.burstCategories) bursts.splice(0, 2);
+    s.bursts = bursts;
+    const firedAt = tw[0] as number;
+    if (e.ts - firedAt < this.opts.windowMs) return undefined;
     if (count < this.opts.minEvents) return undefined;
     let weight = 0;
-    for (let i = 1; i < b.tw.length; i += 2) weight += b.tw[i] as number;
+    for (let i = 2; i < tw.length; i += 2) weight += tw[i] as number;
     const affinity = this.baseline.affinity(e.userId, category, e.ts);
     const expected =
       (Math.max(0, affinity - weight) * this.opts.windowMs * Math.LN2) / this.baseline.halfLifeMs;
     if (weight < this.opts.ratio * expected) return undefined;
-    b.firedAt = e.ts;
+    tw[0] = e.ts;
     const items: string[] = [];
-    for (let i = b.items.length - 1; i >= 0; i--)
-      if (!items.includes(b.items[i] as string)) items.push(b.items[i] as string);
+    for (let i = names.length - 1; i >= 1; i--)
+      if (!items.includes(names[i] as string)) items.push(names[i] as string);
     return {
       userId: e.userId,
       trigger: 'interest_burst',
@@ -318,14 +331,17 @@ export class InterestBurstTrigger {
 
   /** Drops the user's windows with nothing left in them. */
   sweep(s: UserPushState, watermark: number): void {
-    if (!s.bursts) return;
+    const list = s.bursts;
+    if (!list) return;
     const from = watermark - this.opts.windowMs;
-    const live = s.bursts.filter(
-      (b) =>
-        !((b.tw.length === 0 || (b.tw[b.tw.length - 2] as number) <= from) && b.firedAt <= from),
-    );
+    const live: (string[] | number[])[] = [];
+    for (let k = 0; k < list.length / 2; k++) {
+      const tw = burstNumbers(list, k);
+      const idle = tw.length === 1 || (tw[tw.length - 2] as number) <= from;
+      if (!(idle && (tw[0] as number) <= from)) live.push(burstNames(list, k), tw);
+    }
     if (live.length === 0) s.bursts = undefined;
-    else if (live.length < s.bursts.length) s.bursts = live;
+    else if (live.length < list.length) s.bursts = live.slice();
   }
 }
 

@@ -11,6 +11,7 @@ import {
   type PushTrigger,
   type Variant,
 } from './types.js';
+import { burstCount, burstNames, burstNumbers } from './user-parts.js';
 import { UserPushState, append, flatText, noneYet, type PendingPush } from './user-state.js';
 
 /** An empty decoded list as the shared empty one (user-state.ts, noneYet). */
@@ -101,8 +102,8 @@ export function unpackPending(p: PendingPush): { c: PushCandidate; action: PushA
   return { c, action };
 }
 
-/** Entries `k`, `k` + 2, `k` + 4, ... (a burst window's times or weights, BurstWindow.tw). */
-function everyOther(a: readonly number[], k: 0 | 1): number[] {
+/** Entries `k`, `k` + 2, `k` + 4, ... (a burst window's times or weights, BurstList). */
+function everyOther(a: readonly number[], k: 1 | 2): number[] {
   const out: number[] = [];
   for (let i = k; i < a.length; i += 2) out.push(a[i] as number);
   return out;
@@ -154,10 +155,15 @@ export function encodeUser(s: UserPushState): Uint8Array {
   };
   map(s.carts);
   map(s.interest);
-  w.u32(s.bursts?.length ?? 0);
-  for (const b of s.bursts ?? []) {
-    w.str(b.category).f64s(everyOther(b.tw, 0)).f64s(everyOther(b.tw, 1));
-    w.strs(b.items).f64(b.firedAt);
+  const bursts = s.bursts ?? [];
+  w.u32(burstCount(bursts));
+  for (let k = 0; k < burstCount(bursts); k++) {
+    const names = burstNames(bursts, k);
+    const tw = burstNumbers(bursts, k);
+    w.str(names[0] as string)
+      .f64s(everyOther(tw, 1))
+      .f64s(everyOther(tw, 2));
+    w.strs(names.slice(1)).f64(tw[0] as number);
   }
   w.optStr(s.lastTop);
   return w.done();
@@ -244,10 +250,15 @@ export function decodeUser(bytes: Uint8Array): UserPushState {
     const ts = r.f64s();
     const ws = r.f64s();
     if (ws.length !== ts.length) throw new RangeError('push state: burst times and weights differ');
-    const tw: number[] = [];
-    for (let k = 0; k < ts.length; k++) tw.push(ts[k] as number, ws[k] as number);
-    const b = { category, tw, items: r.strs(), firedAt: r.f64() };
-    s.bursts = append(s.bursts ?? [], b);
+    const names = [category, ...r.strs()];
+    const tw = new Array<number>(1 + 2 * ts.length);
+    tw[0] = r.f64();
+    for (let k = 0; k < ts.length; k++) {
+      tw[1 + 2 * k] = ts[k] as number;
+      tw[2 + 2 * k] = ws[k] as number;
+    }
+    s.bursts = append<string[] | number[]>(s.bursts ?? [], names);
+    s.bursts = append<string[] | number[]>(s.bursts, tw);
   }
   s.lastTop = r.optStr();
   if (!r.atEnd) throw new RangeError('push state: trailing bytes');

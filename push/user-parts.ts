@@ -30,17 +30,17 @@ export interface PendingPush {
   bought: string[];
 }
 
-/** Events of one category within the burst window, oldest first (at most BURST_EVENTS). */
-export interface BurstWindow {
-  readonly category: string;
-  /**
-   * Time and weight of each event, interleaved (t0, w0, t1, w1, ...): one list of numbers where
-   * there were two, as a list costs about 56 B beyond its entries (issue 12).
-   */
-  tw: number[];
-  items: string[];
-  firedAt: number;
-}
+/**
+ * A user's live burst windows, least recently touched first, each as two lists in a row: its
+ * names, [category, item0, item1, ...], and its numbers, [firedAt, t0, w0, t1, w1, ...] (the
+ * time and weight of each event, oldest first, at most USER_BOUNDS.burstEvents), unboxed. Why
+ * (issue 12): a window object with those two lists and a boxed firedAt cost about 72 B more.
+ */
+export type BurstList = (string[] | number[])[];
+
+export const burstNames = (l: BurstList, k: number): string[] => l[2 * k] as string[];
+export const burstNumbers = (l: BurstList, k: number): number[] => l[2 * k + 1] as number[];
+export const burstCount = (l: BurstList): number => l.length / 2;
 
 /** Per-structure bounds of one user's push state (docs/operations.md sums them). */
 export const USER_BOUNDS = {

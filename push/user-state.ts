@@ -4,7 +4,7 @@ import {
   NO_EXTRAS,
   USER_BOUNDS,
   UserExtras,
-  type BurstWindow,
+  type BurstList,
   type PendingPush,
   type RecentPush,
 } from './user-parts.js';
@@ -29,7 +29,10 @@ export {
   appendPair,
   flatText,
   noneYet,
-  type BurstWindow,
+  burstCount,
+  burstNames,
+  burstNumbers,
+  type BurstList,
   type PendingPush,
   type RecentPush,
 } from './user-parts.js';
@@ -89,9 +92,9 @@ export class UserPushState {
   interest: RecentMap | undefined;
   /**
    * Live burst windows, least recently touched first (at most USER_BOUNDS.burstCategories): a
-   * list, as most users have one, where a Map per user cost about 180 B (issue 12).
+   * list (BurstList), as most users have one, where a Map per user cost about 180 B (issue 12).
    */
-  bursts: BurstWindow[] | undefined;
+  bursts: BurstList | undefined;
   lastTop: string | undefined;
   /**
    * PushUsers' recency list (recency-list.ts, least recently seen first), intrusive so the users
