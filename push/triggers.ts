@@ -147,7 +147,9 @@ export class CatalogTrigger {
       let users = this.index.get(e.itemId);
       if (!users) this.index.set(e.itemId, (users = new Set()));
       users.delete(e.userId);
-      users.add(e.userId);
+      // The id string PushUsers keys the user by (lruId), not this event's equal copy: ids longer
+      // than 10 characters are a new string per parsed event, 32 B more per user (issue 12).
+      users.add(s.lruId === e.userId ? s.lruId : e.userId);
       if (users.size > (this.opts.maxUsersPerItem ?? 10_000)) {
         const oldest = users.values().next();
         if (!oldest.done) users.delete(oldest.value);
