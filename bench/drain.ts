@@ -2,7 +2,7 @@
  * Backlog drain of the streaming job against the in-process graph, on the same file:
  *
  *   node dist/bench/drain.js [--input FILE.jsonl] [--events 200000] [--partitions 6]
- *     [--instances 1] [--skip-replay] [--out FILE.json]
+ *     [--instances 1] [--skip-replay] [--out FILE.json] [--keep]
  *
  * 1. `recpipe replay --input FILE --json` (unless --skip-replay): events/s and peak RSS;
  * 2. `recpipe produce` of FILE into a fresh topic (own group, database, Redis prefix), finished
@@ -14,7 +14,8 @@
  *    then reads CPU seconds and peak RSS (VmHWM) again and SIGTERMs the instances.
  * Without --input it writes the load test's shop stream (bench/shop-events.ts) to
  * bench/out/shop-<events>.jsonl first. Progress goes to stderr; the last stdout line is the
- * summary as JSON.
+ * summary as JSON. The run's topics, Redis keys and ClickHouse database are dropped at the end
+ * unless --keep (bench/drop-run.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { committedOffsets, endOffsets } from '../kafka/admin.js';
+import { dropRun } from './drop-run.js';
 
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const BIN = join(ROOT, 'bin', 'recpipe.js');
@@ -241,6 +243,10 @@ async function main(): Promise<void> {
   } catch (err) {
     await stopAll();
     throw err;
+  } finally {
+    // A drain leaves ~100k served lists (TTL of days) behind: the next run would compete with them.
+    if (!flag('keep'))
+      say(await dropRun(cfg, run).catch((e: unknown) => `clean-up failed: ${String(e)}`));
   }
 }
 
