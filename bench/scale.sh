@@ -17,7 +17,8 @@
 #    "main_thread_after_join" the same for the JS thread alone (the rest is librdkafka's and
 #    libuv's threads).
 # RECPIPE_SCALE_ITEM_STATE=replica|follower in the environment picks how item state is shared.
-# Needs the local stack (`recpipe stack up`). Progress goes to stderr.
+# Needs the local stack (`recpipe stack up`). Progress goes to stderr. At the end the run's topics,
+# Redis keys and ClickHouse databases are dropped (bench/drop-run.ts).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -164,3 +165,5 @@ for n in $COUNTS; do
   echo "$json" | tee "bench/out/scale-$n.json"
   rm -rf "$dir"
 done
+# Its topics, Redis keys and ClickHouse databases would otherwise stay (served lists live for days).
+node dist/bench/drop-run.js "$RUN" || true
