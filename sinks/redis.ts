@@ -51,7 +51,9 @@ export class RedisAuthError extends Error {
 /** Users per MULTI: small enough not to stall Redis, large enough to amortise round trips. */
 const USERS_PER_TX = 64;
 /** Script calls per pipeline: each call is atomic by itself, the pipeline only saves round trips. */
-const CALLS_PER_PIPELINE = 512;
+const CALLS_PER_PIPELINE = 16;
+/** Feature hashes per script call (recpipeWriteHashes), like the served lists' users per call. */
+const KEYS_PER_CALL = 64;
 /**
  * Served lists per script call (recpipeWriteRecs): one command per 64 users instead of one per
  * user; a call keeps Redis busy for about a millisecond.
@@ -282,11 +284,22 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
       if (rows.length === 0) return;
       const hashes = newestFieldsPerKey(rows, keys.feature);
       await Promise.all(
-        chunks([...hashes], CALLS_PER_PIPELINE).map((chunk) =>
+        chunks([...hashes], KEYS_PER_CALL * CALLS_PER_PIPELINE).map((chunk) =>
           run(
             'writeFeatures',
             (p) => {
-              for (const [key, fields] of chunk) p.recpipeWriteHash(key, ttl, fields);
+              for (let i = 0; i < chunk.length; i += KEYS_PER_CALL) {
+                const end = Math.min(chunk.length, i + KEYS_PER_CALL);
+                const args: (string | number)[] = [end - i];
+                const fields: string[] = [];
+                for (let j = i; j < end; j++) {
+                  const [key, fv] = chunk[j] as [string, string];
+                  args.push(key);
+                  fields.push(fv);
+                }
+                args.push(ttl, `[${fields.join(',')}]`);
+                p.recpipeWriteHashes(...(args as [number, ...(string | number)[]]));
+              }
             },
             false,
           ),

@@ -173,6 +173,35 @@ describe('Redis sink on the real server', () => {
     expect(await raw.ttl(keys.feature('item', '85123A'))).toBeGreaterThan(0);
   });
 
+  it('writes every hash of a write that spans several script calls and pipelines, each with a TTL', async () => {
+    // 64 hashes per call and 16 calls per pipeline: 1,100 keys cross both boundaries
+    const n = 1_100;
+    await sink.writeFeatures(
+      Array.from({ length: n }, (_, i) => ({
+        entity: 'item' as const,
+        key: `many-${i}`,
+        family: 'item_1h',
+        window: '1h',
+        windowStart: 0,
+        windowEnd: 3_600_000,
+        names: ['views_1h', 'buyers_1h'],
+        values: [i, i % 7],
+        ts: 1,
+      })),
+    );
+    for (const i of [0, 63, 64, 1_023, 1_024, n - 1]) {
+      expect(await sink.readFeatures('item', `many-${i}`)).toEqual({
+        views_1h: i,
+        buyers_1h: i % 7,
+        window_end_1h: 3_600_000,
+      });
+    }
+    const pipe = raw.pipeline();
+    for (let i = 0; i < n; i++) pipe.ttl(keys.feature('item', `many-${i}`));
+    const ttls = ((await pipe.exec()) ?? []).map(([, t]) => Number(t));
+    expect(ttls.filter((t) => t > 0)).toHaveLength(n);
+  });
+
   it('rejects fast and clearly when Redis refuses the credentials', async () => {
     // An unknown ACL user is refused whether or not the server has a password of its own.
     const url = new URL(cfg.redis.url);
