@@ -1,3 +1,7 @@
+/**
+ * The parts of a user's push state (UserPushState, user-state.ts, re-exports them): kept apart so
+ * user-state.ts stays under the module size limit. Bounds: USER_BOUNDS, below.
+ */
 import type { Channel, PushTrigger, Variant } from './types.js';
 
 /** A push delivered (or, for holdout users, one that would have been): attribution and learning. */
