@@ -1,5 +1,6 @@
 import type { ClickEvent, ItemEvent, ScoredItem } from '../models/event.js';
 import { TimerHeap } from '../stream/windowing/timer-heap.js';
+import { idSetAdd, idSetDelete, idSetOldest, idSetSize, type IdSet } from './id-set.js';
 import type { PushCandidate } from './types.js';
 import {
   recentDelete,
@@ -121,7 +122,7 @@ interface CatalogState {
  */
 export class CatalogTrigger {
   private readonly state = new Map<string, CatalogState>();
-  private readonly index = new Map<string, Set<string>>();
+  private readonly index = new Map<string, IdSet>();
 
   constructor(
     private readonly opts: {
@@ -144,15 +145,15 @@ export class CatalogTrigger {
         recentDelete(mine, oldest);
         this.unindex(oldest, e.userId);
       }
-      let users = this.index.get(e.itemId);
-      if (!users) this.index.set(e.itemId, (users = new Set()));
-      users.delete(e.userId);
+      let users = this.index.get(e.itemId) ?? [];
+      idSetDelete(users, e.userId);
       // The id string PushUsers keys the user by (lruId), not this event's equal copy: ids longer
       // than 10 characters are a new string per parsed event, 32 B more per user (issue 12).
-      users.add(s.lruId === e.userId ? s.lruId : e.userId);
-      if (users.size > (this.opts.maxUsersPerItem ?? 10_000)) {
-        const oldest = users.values().next();
-        if (!oldest.done) users.delete(oldest.value);
+      users = idSetAdd(users, s.lruId === e.userId ? s.lruId : e.userId);
+      this.index.set(e.itemId, users);
+      if (idSetSize(users) > (this.opts.maxUsersPerItem ?? 10_000)) {
+        const oldest = idSetOldest(users);
+        if (oldest !== undefined) idSetDelete(users, oldest);
       }
     } else if (e.type === 'purchase') {
       // Telling a buyer that what they just bought got cheaper helps nobody.
@@ -162,20 +163,20 @@ export class CatalogTrigger {
 
   private unindex(itemId: string, userId: string): void {
     const users = this.index.get(itemId);
-    users?.delete(userId);
-    if (users?.size === 0) this.index.delete(itemId);
+    if (!users) return;
+    idSetDelete(users, userId);
+    if (idSetSize(users) === 0) this.index.delete(itemId);
   }
 
   /** Puts a restored user back into the item index. */
   reindex(userId: string, s: UserPushState): void {
     for (const itemId of recentKeys(s.interest ?? [])) {
-      let users = this.index.get(itemId);
-      if (!users) this.index.set(itemId, (users = new Set()));
-      users.add(userId);
+      const users = idSetAdd(this.index.get(itemId) ?? [], userId);
+      this.index.set(itemId, users);
       // The same bound as observe(): the most recent users per item.
-      if (users.size > (this.opts.maxUsersPerItem ?? 10_000)) {
-        const oldest = users.values().next();
-        if (!oldest.done) users.delete(oldest.value);
+      if (idSetSize(users) > (this.opts.maxUsersPerItem ?? 10_000)) {
+        const oldest = idSetOldest(users);
+        if (oldest !== undefined) idSetDelete(users, oldest);
       }
     }
   }
