@@ -83,6 +83,28 @@ describe('Redis sink on the real server', () => {
     });
   });
 
+  it('keeps item ids and reasons with quotes, slashes, unicode and prototype names as they were', async () => {
+    const odd = ['a"b', 'x/y\\z', 'café ☕', '__proto__', 'constructor', '𝒳'];
+    const r: ServedRecommendation = {
+      userId: 'dave',
+      items: odd.map((itemId, i) => ({
+        itemId,
+        score: 1 - i / 10,
+        reason: `why "${itemId}" </script> \u0000 ${i}`,
+      })),
+      modelVersion: 'm@1',
+      eventTs: 1,
+      updatedAt: 2,
+    };
+    await sink.writeRecommendations([r]);
+    expect(await sink.readRecommendations('dave')).toEqual({
+      user_id: 'dave',
+      items: r.items.map((i) => ({ item_id: i.itemId, score: i.score, reason: i.reason })),
+      model_version: 'm@1',
+      updated_at: 2,
+    });
+  });
+
   it('replaces the whole list on refresh, leaving no stale items', async () => {
     await sink.writeRecommendations([rec('dave', 6, 1)]);
     await sink.writeRecommendations([rec('dave', 2, 2)]);
