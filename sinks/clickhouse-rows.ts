@@ -1,5 +1,6 @@
 import type { DeadLetter, ServedRecommendation } from '../records/index.js';
 import { toDateTime } from './clickhouse-schema.js';
+import { servedListText } from './served-list-text.js';
 import {
   reasonCode,
   truncatePayload,
@@ -103,6 +104,15 @@ export const RECOMMENDATION_COLUMNS = [
 
 export function encodeRecommendations(rows: readonly ServedRecommendation[], out: string[]): void {
   for (const r of rows) {
+    const head =
+      `{"user_id":${q(r.userId)},"event_ts":${toDateTime(r.eventTs)},"event_ts_ms":${r.eventTs},` +
+      `"model_version":${q(r.modelVersion)},"updated_at":${toDateTime(r.updatedAt)},` +
+      `"updated_at_ms":${r.updatedAt}`;
+    const t = servedListText(r);
+    if (t !== undefined) {
+      out.push(`${head},"items":${t.items},"scores":${t.scores},"reasons":${t.reasons}}`);
+      continue;
+    }
     let items = '[';
     let scores = '[';
     let reasons = '[';
@@ -113,11 +123,7 @@ export function encodeRecommendations(rows: readonly ServedRecommendation[], out
       scores += sep + num(it.score);
       reasons += sep + q(it.reason);
     }
-    out.push(
-      `{"user_id":${q(r.userId)},"event_ts":${toDateTime(r.eventTs)},"event_ts_ms":${r.eventTs},` +
-        `"model_version":${q(r.modelVersion)},"updated_at":${toDateTime(r.updatedAt)},` +
-        `"updated_at_ms":${r.updatedAt},"items":${items}],"scores":${scores}],"reasons":${reasons}]}`,
-    );
+    out.push(`${head},"items":${items}],"scores":${scores}],"reasons":${reasons}]}`);
   }
 }
 
@@ -143,7 +149,7 @@ export function encodeServedFeatures(rows: readonly ServedRecommendation[], out:
     out.push(
       `{"user_id":${q(r.userId)},"event_ts":${toDateTime(r.eventTs)},"event_ts_ms":${r.eventTs},` +
         `"model_version":${q(r.modelVersion)},"updated_at_ms":${r.updatedAt},` +
-        `"items":${strings(r.items.map((i) => i.itemId))},"features":${features}]}`,
+        `"items":${servedListText(r)?.items ?? strings(r.items.map((i) => i.itemId))},"features":${features}]}`,
     );
   }
 }

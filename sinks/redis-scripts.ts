@@ -1,14 +1,16 @@
 import type { Redis, Result } from 'ioredis';
 import type { ServedRecommendation } from '../records/index.js';
+import { servedListText, type ServedListText } from './served-list-text.js';
 
 /**
  * Server-side writers for the serving keys. One call replaces the commands each user's list
  * needs (DEL, ZADD, EXPIRE, HSET, EXPIRE), for many users at once: KEYS are each user's list and
  * metadata keys in turn, ARGV[1] the TTL and ARGV[2] a JSON array with one `[model_version,
- * updated_at, event_ts, items]` per user (items as encodeServedItems). One script command per
- * user used to be most of the job's cost of a served list (building and sending the command);
- * now it is one per up to 64 users. Each call is atomic for all its users, so no MULTI is needed.
- * Both keys of a user are that user's, so a cluster with hash tags could shard users per call.
+ * updated_at, event_ts, item_ids, scores, reasons]` per user (the columns as ServedListText).
+ * One script command per user used to be most of the job's cost of a served list (building and
+ * sending the command); now it is one per up to 64 users. Each call is atomic for all its users,
+ * so no MULTI is needed. Both keys of a user are that user's, so a cluster with hash tags could
+ * shard users per call.
  */
 const WRITE_RECS = `
 local ttl = ARGV[1]
@@ -17,18 +19,19 @@ for u = 1, #lists do
   local l = lists[u]
   local rec = KEYS[2 * u - 1]
   local meta = KEYS[2 * u]
-  local items = l[4]
+  local ids = l[4]
+  local scores = l[5]
+  local texts = l[6]
   redis.call('DEL', rec, meta)
-  local n = #items
+  local n = #ids
   local reasons = '{}'
   if n > 0 then
     local z = {}
     local why = {}
     for i = 1, n do
-      local it = items[i]
-      z[2 * i - 1] = it[2]
-      z[2 * i] = it[1]
-      why[it[1]] = it[3]
+      z[2 * i - 1] = scores[i]
+      z[2 * i] = ids[i]
+      why[ids[i]] = texts[i]
     end
     redis.call('ZADD', rec, unpack(z))
     redis.call('EXPIRE', rec, ttl)
@@ -79,23 +82,26 @@ export function defineWriteScripts(redis: Redis): void {
 
 /** One user's entry of WRITE_RECS's list argument (times as the decimal strings String gives). */
 export function encodeServedList(r: ServedRecommendation): string {
-  return `[${JSON.stringify(r.modelVersion)},"${r.updatedAt}","${r.eventTs}",${encodeServedItems(r)}]`;
+  const t = servedListText(r) ?? redisColumns(r);
+  return `[${JSON.stringify(r.modelVersion)},"${r.updatedAt}","${r.eventTs}",${t.items},${t.scores},${t.reasons}]`;
 }
 
-/**
- * The served list's items: `[[item_id, "score", reason], ...]`. Scores go as decimal strings so
- * Lua never reformats them (its numbers print with 14 digits); NaN cannot be ranked and is left
- * out, infinities become Redis's own spelling.
- */
-export function encodeServedItems(r: ServedRecommendation): string {
-  let out = '[';
-  let first = true;
+/** A list with a score that is not finite: NaN cannot be ranked and is left out, infinities
+ * become Redis's own spelling. */
+function redisColumns(r: ServedRecommendation): ServedListText {
+  const items: string[] = [];
+  const scores: string[] = [];
+  const reasons: string[] = [];
   for (const i of r.items) {
     const s = i.score;
     if (Number.isNaN(s)) continue;
-    const score = s === Infinity ? '+inf' : s === -Infinity ? '-inf' : String(s);
-    out += `${first ? '' : ','}[${JSON.stringify(i.itemId)},"${score}",${JSON.stringify(i.reason)}]`;
-    first = false;
+    items.push(JSON.stringify(i.itemId));
+    scores.push(s === Infinity ? '"+inf"' : s === -Infinity ? '"-inf"' : `"${s}"`);
+    reasons.push(JSON.stringify(i.reason));
   }
-  return `${out}]`;
+  return {
+    items: `[${items.join(',')}]`,
+    scores: `[${scores.join(',')}]`,
+    reasons: `[${reasons.join(',')}]`,
+  };
 }
