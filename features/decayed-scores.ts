@@ -18,6 +18,14 @@ export class DecayedScores {
     private readonly capacity: number,
   ) {}
 
+  /** Scores holding `labels` with their [value, time] pairs, in that (insertion) order. */
+  static of(halfLifeMs: number, capacity: number, labels: string[], vt: number[]): DecayedScores {
+    const d = new DecayedScores(halfLifeMs, capacity);
+    d.labels = labels;
+    d.vt = vt;
+    return d;
+  }
+
   get size(): number {
     return this.labels.length;
   }

@@ -1,3 +1,5 @@
+import { growF64, growU8 } from '../models/core/arrays.js';
+
 /**
  * The ids of one entity kind (users, items or categories) the feature store holds, each mapped
  * to a small integer slot that the window families and per-entity state are indexed by.
@@ -46,7 +48,9 @@ export class EntityIndex {
     let slot = this.slots.get(id);
     if (slot === undefined) {
       slot = this.free.pop() ?? (this.slots.size >= this.cap ? this.evictOne() : this.ids.length);
-      if (slot >= this.lastTs.length) this.grow(slot);
+      // doubling, then by a quarter (models/core/arrays.ts): at most 25 % unused tail
+      this.lastTs = growF64(this.lastTs, slot + 1);
+      this.ref = growU8(this.ref, slot + 1);
       this.slots.set(id, slot);
       this.ids[slot] = id;
       this.lastTs[slot] = ts;
@@ -103,15 +107,5 @@ export class EntityIndex {
     this.ids[slot] = undefined;
     this.ref[slot] = 0;
     this.free.push(slot);
-  }
-
-  private grow(slot: number): void {
-    const n = Math.max(64, this.lastTs.length * 2, slot + 1);
-    const ts = new Float64Array(n);
-    ts.set(this.lastTs);
-    this.lastTs = ts;
-    const ref = new Uint8Array(n);
-    ref.set(this.ref);
-    this.ref = ref;
   }
 }

@@ -204,11 +204,9 @@ export class FeatureStore {
     if (!any || slot === undefined) return undefined;
     const us = this.userStates;
     const session = this.fams.sessionAt(userId, asOf, us.sessionOf(slot));
-    const affinity =
-      us
-        .affinityOf(slot)
-        ?.ranked(asOf)
-        .map((r) => ({ category: r.label, score: r.score })) ?? [];
+    const affinity = us
+      .affinityRanked(slot, asOf)
+      .map((r) => ({ category: r.label, score: r.score }));
     const lastTs = this.users.lastSeen(slot);
     const lastPurchaseTs = us.lastPurchaseTs(slot);
     const priceBand = us.priceBand(slot);

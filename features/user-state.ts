@@ -1,7 +1,8 @@
 import type { ClickEvent } from '../models/event.js';
 import { TYPE_CODE } from '../models/core/weights.js';
 import { priceBandLabel, priceBandOf, type FeatureConfig } from './config.js';
-import { DecayedScores } from './decayed-scores.js';
+import { growF64 } from '../models/core/arrays.js';
+import { UserAffinity } from './user-affinity.js';
 import type { FeatureSet } from './types.js';
 
 /** The last closed session of a user, readable after the session engine dropped it. */
@@ -47,7 +48,7 @@ export class UserStates {
   /** Decayed weight per price band, as of PRICE_T: `bands` values per slot. */
   private bands = new Float64Array(0);
   private readonly nBands: number;
-  private affinity: (DecayedScores | undefined)[] = [];
+  private readonly affinity: UserAffinity;
   /**
    * Categories touched in the batch being ingested; rows are emitted for these only. Bound: the
    * categories of one batch per user, and only kept while rows are emitted (`emitRows`).
@@ -59,11 +60,15 @@ export class UserStates {
     private readonly weights: Float64Array,
   ) {
     this.nBands = config.priceBandEdges.length + 1;
+    this.affinity = new UserAffinity(config.affinityHalfLifeMs, config.maxCategoriesPerUser);
   }
 
   /** A fresh row for a new (or recycled) slot. */
   reset(slot: number): void {
-    if (slot * SCALARS >= this.scalars.length) this.grow(slot);
+    // doubling, then by a quarter (models/core/arrays.ts): at most 25 % unused tail; each
+    // array rounds its capacity on its own, so each is checked
+    this.scalars = growF64(this.scalars, (slot + 1) * SCALARS);
+    this.bands = growF64(this.bands, (slot + 1) * this.nBands);
     const s = slot * SCALARS;
     this.scalars[s + LAST_PURCHASE] = -Infinity;
     this.scalars[s + PRICE_NUM] = 0;
@@ -72,7 +77,7 @@ export class UserStates {
     this.scalars[s + PRICED] = 0;
     this.scalars.fill(0, s + S_HAS, s + SCALARS);
     this.bands.fill(0, slot * this.nBands, (slot + 1) * this.nBands);
-    this.affinity[slot] = undefined;
+    this.affinity.reset(slot);
     this.batchCategories[slot] = undefined;
   }
 
@@ -88,13 +93,9 @@ export class UserStates {
       this.scalars[s + LAST_PURCHASE] = ts;
     const w = this.weights[TYPE_CODE[e.type]];
     if (category !== undefined && w !== 0) {
-      const c = this.config;
-      let a = this.affinity[slot];
-      if (a === undefined)
-        this.affinity[slot] = a = new DecayedScores(c.affinityHalfLifeMs, c.maxCategoriesPerUser);
-      a.add(category, w, ts);
+      this.affinity.add(slot, category, w, ts);
       // Only pushRows() empties it: without rows to emit (replay) it would keep every category.
-      if (c.emitRows) {
+      if (this.config.emitRows) {
         let b = this.batchCategories[slot];
         if (b === undefined) this.batchCategories[slot] = b = new Set();
         b.add(category);
@@ -108,8 +109,9 @@ export class UserStates {
     return this.scalars[slot * SCALARS + LAST_PURCHASE];
   }
 
-  affinityOf(slot: number): DecayedScores | undefined {
-    return this.affinity[slot];
+  /** The slot's categories with a positive decayed affinity at `ts`, best first. */
+  affinityRanked(slot: number, ts: number): { label: string; score: number }[] {
+    return this.affinity.ranked(slot, ts);
   }
 
   sessionOf(slot: number): SessionSummary | undefined {
@@ -169,11 +171,10 @@ export class UserStates {
       values.push(p.band, p.meanPrice);
     }
     const cats = this.batchCategories[slot];
-    const aff = this.affinity[slot];
-    if (cats && aff) {
+    if (cats && this.affinity.has(slot)) {
       for (const c of cats) {
         names.push(`affinity:${c}`);
-        values.push(aff.valueAt(c, lastTs));
+        values.push(this.affinity.valueAt(slot, c, lastTs));
       }
     }
     this.batchCategories[slot] = undefined;
@@ -211,16 +212,6 @@ export class UserStates {
     sc[s + PRICE_DEN] += weight;
     sc[s + PRICED] = 1;
   }
-
-  private grow(slot: number): void {
-    const n = Math.max(64, (this.scalars.length / SCALARS) * 2, slot + 1);
-    const sc = new Float64Array(n * SCALARS);
-    sc.set(this.scalars);
-    this.scalars = sc;
-    const b = new Float64Array(n * this.nBands);
-    b.set(this.bands);
-    this.bands = b;
-  }
 }
 
 /**
@@ -233,11 +224,7 @@ export class ItemStates {
   private prices = new Float64Array(0);
 
   reset(slot: number): void {
-    if (slot >= this.prices.length) {
-      const a = new Float64Array(Math.max(64, this.prices.length * 2, slot + 1));
-      a.set(this.prices);
-      this.prices = a;
-    }
+    this.prices = growF64(this.prices, slot + 1);
     this.prices[slot] = NaN;
     this.categories[slot] = undefined;
   }
