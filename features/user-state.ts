@@ -2,6 +2,7 @@ import type { ClickEvent } from '../models/event.js';
 import { TYPE_CODE } from '../models/core/weights.js';
 import { priceBandLabel, priceBandOf, type FeatureConfig } from './config.js';
 import { growF64 } from '../models/core/arrays.js';
+import { PriceBands } from './price-bands.js';
 import { UserAffinity } from './user-affinity.js';
 import type { FeatureSet } from './types.js';
 
@@ -45,8 +46,8 @@ const SCALARS = 12;
  */
 export class UserStates {
   private scalars = new Float64Array(0);
-  /** Decayed weight per price band, as of PRICE_T: `bands` values per slot. */
-  private bands = new Float64Array(0);
+  /** Decayed weight per price band and slot, as of PRICE_T. */
+  private readonly bands: PriceBands;
   private readonly nBands: number;
   private readonly affinity: UserAffinity;
   /**
@@ -60,15 +61,14 @@ export class UserStates {
     private readonly weights: Float64Array,
   ) {
     this.nBands = config.priceBandEdges.length + 1;
+    this.bands = new PriceBands(this.nBands);
     this.affinity = new UserAffinity(config.affinityHalfLifeMs, config.maxCategoriesPerUser);
   }
 
   /** A fresh row for a new (or recycled) slot. */
   reset(slot: number): void {
-    // doubling, then by a quarter (models/core/arrays.ts): at most 25 % unused tail; each
-    // array rounds its capacity on its own, so each is checked
+    // doubling, then by a quarter (models/core/arrays.ts): at most 25 % unused tail
     this.scalars = growF64(this.scalars, (slot + 1) * SCALARS);
-    this.bands = growF64(this.bands, (slot + 1) * this.nBands);
     const s = slot * SCALARS;
     this.scalars[s + LAST_PURCHASE] = -Infinity;
     this.scalars[s + PRICE_NUM] = 0;
@@ -76,7 +76,7 @@ export class UserStates {
     this.scalars[s + PRICE_T] = -Infinity;
     this.scalars[s + PRICED] = 0;
     this.scalars.fill(0, s + S_HAS, s + SCALARS);
-    this.bands.fill(0, slot * this.nBands, (slot + 1) * this.nBands);
+    this.bands.reset(slot);
     this.affinity.reset(slot);
     this.batchCategories[slot] = undefined;
   }
@@ -145,9 +145,7 @@ export class UserStates {
   priceBand(slot: number): { band: number; label: string; meanPrice: number } | undefined {
     const s = slot * SCALARS;
     if (this.scalars[s + PRICED] === 0) return undefined;
-    const o = slot * this.nBands;
-    let best = 0;
-    for (let i = 1; i < this.nBands; i++) if (this.bands[o + i] > this.bands[o + best]) best = i;
+    const best = this.bands.best(slot);
     const den = this.scalars[s + PRICE_DEN];
     return {
       band: best,
@@ -194,20 +192,19 @@ export class UserStates {
   private learnPrice(slot: number, price: number, w: number, ts: number): void {
     const sc = this.scalars;
     const s = slot * SCALARS;
-    const o = slot * this.nBands;
     const half = this.config.affinityHalfLifeMs;
     let weight = w;
     const t = sc[s + PRICE_T];
     if (ts > t) {
       if (t > -Infinity) {
         const k = Math.pow(2, -(ts - t) / half);
-        for (let i = 0; i < this.nBands; i++) this.bands[o + i] *= k;
+        this.bands.scale(slot, k);
         sc[s + PRICE_NUM] *= k;
         sc[s + PRICE_DEN] *= k;
       }
       sc[s + PRICE_T] = ts;
     } else weight = w * Math.pow(2, -(t - ts) / half);
-    this.bands[o + priceBandOf(price, this.config.priceBandEdges)] += weight;
+    this.bands.add(slot, priceBandOf(price, this.config.priceBandEdges), weight);
     sc[s + PRICE_NUM] += weight * price;
     sc[s + PRICE_DEN] += weight;
     sc[s + PRICED] = 1;
