@@ -1,7 +1,7 @@
 import type { ClickEvent } from '../models/event.js';
 import { TYPE_CODE } from '../models/core/weights.js';
 import { priceBandLabel, priceBandOf, type FeatureConfig } from './config.js';
-import { growF64 } from '../models/core/arrays.js';
+import { growF64, growI32, growU8 } from '../models/core/arrays.js';
 import { PriceBands } from './price-bands.js';
 import { UserAffinity } from './user-affinity.js';
 import type { FeatureSet } from './types.js';
@@ -16,27 +16,28 @@ export interface SessionSummary {
   readonly distinctItems: number;
 }
 
-// Scalars per user slot, in one Float64Array (no object, no boxed number per field).
+// Times and sums per user slot, in one Float64Array (no object, no boxed number per field).
 const LAST_PURCHASE = 0;
 const PRICE_NUM = 1;
 const PRICE_DEN = 2;
 const PRICE_T = 3;
-/** Whether the user has learned any price (the bands exist). */
-const PRICED = 4;
 /**
- * The last closed session: whether there is one (0 in a slot never written, as for a slot
- * never reset), then SessionSummary's fields. Columns, not an object per user: the object and
- * its four boxed times were about 136 B per user with a closed session, the columns are 56 B
- * per user slot (issue 12).
+ * The last closed session's SessionSummary fields but `depth` (in `depths`); whether there is
+ * one is a bit of `flags`. Columns, not an object per user: the object and its four boxed times
+ * were about 136 B per user with a closed session (issue 12).
  */
-const S_HAS = 5;
-const S_START = 6;
-const S_END = 7;
-const S_FIRST = 8;
-const S_LAST = 9;
-const S_DEPTH = 10;
-const S_DISTINCT = 11;
-const SCALARS = 12;
+const S_START = 4;
+const S_END = 5;
+const S_FIRST = 6;
+const S_LAST = 7;
+/** The distinct items are an estimate past the exact limit, not always an integer. */
+const S_DISTINCT = 8;
+const SCALARS = 9;
+// Bits of `flags`: one byte per slot instead of two doubles (issue 12).
+/** Whether the user has learned any price (the bands exist). */
+const PRICED = 1;
+/** Whether the slot holds a closed session (0 in a slot never written, as for one reset). */
+const S_HAS = 2;
 
 /**
  * The unwindowed per-user features (last purchase, decayed category affinity, price band, last
@@ -46,6 +47,13 @@ const SCALARS = 12;
  */
 export class UserStates {
   private scalars = new Float64Array(0);
+  /** PRICED and S_HAS bits per slot. */
+  private flags = new Uint8Array(0);
+  /**
+   * The closed session's depth per slot: an event count (whole, never negative), so 4 bytes
+   * instead of a double's 8 hold it exactly up to 2^31 − 1 events in one session.
+   */
+  private depths = new Int32Array(0);
   /** Decayed weight per price band and slot, as of PRICE_T. */
   private readonly bands: PriceBands;
   private readonly nBands: number;
@@ -69,13 +77,16 @@ export class UserStates {
   reset(slot: number): void {
     // doubling, then by a quarter (models/core/arrays.ts): at most 25 % unused tail
     this.scalars = growF64(this.scalars, (slot + 1) * SCALARS);
+    this.flags = growU8(this.flags, slot + 1);
+    this.depths = growI32(this.depths, slot + 1);
     const s = slot * SCALARS;
     this.scalars[s + LAST_PURCHASE] = -Infinity;
     this.scalars[s + PRICE_NUM] = 0;
     this.scalars[s + PRICE_DEN] = 0;
     this.scalars[s + PRICE_T] = -Infinity;
-    this.scalars[s + PRICED] = 0;
-    this.scalars.fill(0, s + S_HAS, s + SCALARS);
+    this.scalars.fill(0, s + S_START, s + SCALARS);
+    this.flags[slot] = 0;
+    this.depths[slot] = 0;
     this.bands.reset(slot);
     this.affinity.reset(slot);
     this.batchCategories[slot] = undefined;
@@ -117,13 +128,13 @@ export class UserStates {
   sessionOf(slot: number): SessionSummary | undefined {
     const sc = this.scalars;
     const o = slot * SCALARS;
-    if (sc[o + S_HAS] !== 1) return undefined;
+    if ((this.flags[slot] & S_HAS) === 0) return undefined;
     return {
       start: sc[o + S_START] as number,
       end: sc[o + S_END] as number,
       firstTs: sc[o + S_FIRST] as number,
       lastTs: sc[o + S_LAST] as number,
-      depth: sc[o + S_DEPTH] as number,
+      depth: this.depths[slot],
       distinctItems: sc[o + S_DISTINCT] as number,
     };
   }
@@ -132,19 +143,19 @@ export class UserStates {
   closeSession(slot: number, s: SessionSummary): void {
     const sc = this.scalars;
     const o = slot * SCALARS;
-    if (sc[o + S_HAS] !== 0 && !((sc[o + S_START] as number) <= s.start)) return;
-    sc[o + S_HAS] = 1;
+    if ((this.flags[slot] & S_HAS) !== 0 && !((sc[o + S_START] as number) <= s.start)) return;
+    this.flags[slot] |= S_HAS;
     sc[o + S_START] = s.start;
     sc[o + S_END] = s.end;
     sc[o + S_FIRST] = s.firstTs;
     sc[o + S_LAST] = s.lastTs;
-    sc[o + S_DEPTH] = s.depth;
+    this.depths[slot] = s.depth;
     sc[o + S_DISTINCT] = s.distinctItems;
   }
 
   priceBand(slot: number): { band: number; label: string; meanPrice: number } | undefined {
     const s = slot * SCALARS;
-    if (this.scalars[s + PRICED] === 0) return undefined;
+    if ((this.flags[slot] & PRICED) === 0) return undefined;
     const best = this.bands.best(slot);
     const den = this.scalars[s + PRICE_DEN];
     return {
@@ -207,7 +218,7 @@ export class UserStates {
     this.bands.add(slot, priceBandOf(price, this.config.priceBandEdges), weight);
     sc[s + PRICE_NUM] += weight * price;
     sc[s + PRICE_DEN] += weight;
-    sc[s + PRICED] = 1;
+    this.flags[slot] |= PRICED;
   }
 }
 
