@@ -149,64 +149,69 @@ export class UserPushState {
     this.cols.setTime(this.slot, T_LAST_VARIANT, v);
   }
 
-  private ownExtras(): UserExtras {
-    return (this.extras ??= new UserExtras());
+  private extra<K extends keyof UserExtras>(k: K): UserExtras[K] {
+    return (this.extras ?? NO_EXTRAS)[k];
   }
 
   // As for preferences: a setter given the default allocates nothing for a user without extras.
+  private setExtra<K extends keyof UserExtras>(k: K, v: UserExtras[K]): void {
+    if (this.extras) this.extras[k] = v;
+    else if (v !== NO_EXTRAS[k]) (this.extras = new UserExtras())[k] = v;
+  }
+
   get tz(): string | undefined {
-    return (this.extras ?? NO_EXTRAS).tz;
+    return this.extra('tz');
   }
   set tz(v: string | undefined) {
-    if (this.extras || v !== NO_EXTRAS.tz) this.ownExtras().tz = v;
+    this.setExtra('tz', v);
   }
   get stats(): Float32Array | undefined {
-    return (this.extras ?? NO_EXTRAS).stats;
+    return this.extra('stats');
   }
   set stats(v: Float32Array | undefined) {
-    if (this.extras || v !== NO_EXTRAS.stats) this.ownExtras().stats = v;
+    this.setExtra('stats', v);
   }
   get sent(): number[] {
-    return (this.extras ?? NO_EXTRAS).sent;
+    return this.extra('sent');
   }
   set sent(v: number[]) {
-    if (this.extras || v !== NO_EXTRAS.sent) this.ownExtras().sent = v;
+    this.setExtra('sent', v);
   }
   get sentChannels(): number[] {
-    return (this.extras ?? NO_EXTRAS).sentChannels;
+    return this.extra('sentChannels');
   }
   set sentChannels(v: number[]) {
-    if (this.extras || v !== NO_EXTRAS.sentChannels) this.ownExtras().sentChannels = v;
+    this.setExtra('sentChannels', v);
   }
   get lastByTrigger(): number[] | undefined {
-    return (this.extras ?? NO_EXTRAS).lastByTrigger;
+    return this.extra('lastByTrigger');
   }
   set lastByTrigger(v: number[] | undefined) {
-    if (this.extras || v !== NO_EXTRAS.lastByTrigger) this.ownExtras().lastByTrigger = v;
+    this.setExtra('lastByTrigger', v);
   }
   get pushedItems(): string[] | undefined {
-    return (this.extras ?? NO_EXTRAS).pushedItems;
+    return this.extra('pushedItems');
   }
   set pushedItems(v: string[] | undefined) {
-    if (this.extras || v !== NO_EXTRAS.pushedItems) this.ownExtras().pushedItems = v;
+    this.setExtra('pushedItems', v);
   }
   get recent(): RecentPush[] {
-    return (this.extras ?? NO_EXTRAS).recent;
+    return this.extra('recent');
   }
   set recent(v: RecentPush[]) {
-    if (this.extras || v !== NO_EXTRAS.recent) this.ownExtras().recent = v;
+    this.setExtra('recent', v);
   }
   get pending(): PendingPush[] {
-    return (this.extras ?? NO_EXTRAS).pending;
+    return this.extra('pending');
   }
   set pending(v: PendingPush[]) {
-    if (this.extras || v !== NO_EXTRAS.pending) this.ownExtras().pending = v;
+    this.setExtra('pending', v);
   }
   private get decidedList(): number[] | undefined {
-    return (this.extras ?? NO_EXTRAS).decidedList;
+    return this.extra('decidedList');
   }
   private set decidedList(v: number[] | undefined) {
-    if (this.extras || v !== NO_EXTRAS.decidedList) this.ownExtras().decidedList = v;
+    this.setExtra('decidedList', v);
   }
 
   private ownPrefs(): UserPrefs {
