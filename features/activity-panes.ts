@@ -1,9 +1,9 @@
 import type { ClickEvent } from '../models/event.js';
-import { TimerHeap } from '../stream/windowing/timer-heap.js';
 import type { WindowEngineStats, WindowSnapshot } from '../stream/windowing/types.js';
 import type { Activity } from './activity.js';
 import type { PaneSink } from './window-changelog-codec.js';
 import { NONE, PaneRows, grow, type PaneRecord } from './pane-rows.js';
+import { SlotTimers } from './slot-timers.js';
 
 export type { PaneRecord } from './pane-rows.js';
 
@@ -45,7 +45,7 @@ export class ActivityPanes {
   private head = new Int32Array(0);
   private timerAt = new Float64Array(0);
   private firedTo = new Float64Array(0);
-  private readonly timers = new TimerHeap<number>();
+  private readonly timers = new SlotTimers();
   private wm = -Infinity;
   private maxTs = -Infinity;
   private keysWithPanes = 0;
@@ -268,7 +268,9 @@ export class ActivityPanes {
 
   private ensureSlot(slot: number): void {
     if (slot < this.head.length) return;
-    const n = Math.max(64, this.head.length * 2, slot + 1);
+    // doubling up to 65,536 keys, then by a quarter (less unused tail; models/core/arrays.ts)
+    let n = Math.max(64, this.head.length);
+    while (n <= slot) n = n < 65_536 ? n * 2 : n + (n >> 2);
     const old = this.head.length;
     this.head = grow(this.head, new Int32Array(n));
     this.head.fill(NONE, old);
