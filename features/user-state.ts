@@ -60,9 +60,10 @@ export class UserStates {
   private readonly affinity: UserAffinity;
   /**
    * Categories touched in the batch being ingested; rows are emitted for these only. Bound: the
-   * categories of one batch per user, and only kept while rows are emitted (`emitRows`).
+   * categories of one batch per user, and only kept while rows are emitted (`emitRows`); a Map
+   * by slot, so users the batch did not touch cost nothing (a dense array held 8 B per slot).
    */
-  private batchCategories: (Set<string> | undefined)[] = [];
+  private readonly batchCategories = new Map<number, Set<string>>();
 
   constructor(
     private readonly config: FeatureConfig,
@@ -89,7 +90,7 @@ export class UserStates {
     this.depths[slot] = 0;
     this.bands.reset(slot);
     this.affinity.reset(slot);
-    this.batchCategories[slot] = undefined;
+    this.batchCategories.delete(slot);
   }
 
   learn(
@@ -107,8 +108,8 @@ export class UserStates {
       this.affinity.add(slot, category, w, ts);
       // Only pushRows() empties it: without rows to emit (replay) it would keep every category.
       if (this.config.emitRows) {
-        let b = this.batchCategories[slot];
-        if (b === undefined) this.batchCategories[slot] = b = new Set();
+        let b = this.batchCategories.get(slot);
+        if (b === undefined) this.batchCategories.set(slot, (b = new Set()));
         b.add(category);
       }
     }
@@ -179,14 +180,14 @@ export class UserStates {
       names.push('price_band', 'price_mean');
       values.push(p.band, p.meanPrice);
     }
-    const cats = this.batchCategories[slot];
+    const cats = this.batchCategories.get(slot);
     if (cats && this.affinity.has(slot)) {
       for (const c of cats) {
         names.push(`affinity:${c}`);
         values.push(this.affinity.valueAt(slot, c, lastTs));
       }
     }
-    this.batchCategories[slot] = undefined;
+    this.batchCategories.delete(slot);
     rows.push({
       entity: 'user',
       key: userId,
