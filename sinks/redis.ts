@@ -180,31 +180,50 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
     return out;
   };
 
+  /**
+   * Writes `items` as script calls of `perCall` items each (one call is atomic), `perPipeline`
+   * calls per pipeline, the pipelines sent at once: the batching both served lists and feature
+   * hashes use.
+   */
+  const scriptCalls = async <T>(
+    what: string,
+    items: readonly T[],
+    perCall: number,
+    perPipeline: number,
+    call: (p: ChainableCommander, batch: readonly T[]) => void,
+  ): Promise<void> => {
+    await Promise.all(
+      chunks(items, perCall * perPipeline).map((chunk) =>
+        run(
+          what,
+          (p) => {
+            for (let i = 0; i < chunk.length; i += perCall) call(p, chunk.slice(i, i + perCall));
+          },
+          false,
+        ),
+      ),
+    );
+  };
+
   return {
     prefix,
 
     async writeRecommendations(recs) {
-      await Promise.all(
-        chunks(recs, USERS_PER_CALL * CALLS_PER_RECS_PIPELINE).map((chunk) =>
-          run(
-            'writeRecommendations',
-            (p) => {
-              for (let i = 0; i < chunk.length; i += USERS_PER_CALL) {
-                const end = Math.min(chunk.length, i + USERS_PER_CALL);
-                const args: (string | number)[] = [2 * (end - i)];
-                let lists = '[';
-                for (let j = i; j < end; j++) {
-                  const r = chunk[j] as ServedRecommendation;
-                  args.push(keys.rec(r.userId), keys.recMeta(r.userId));
-                  lists += (j > i ? ',' : '') + encodeServedList(r);
-                }
-                args.push(ttl, `${lists}]`);
-                p.recpipeWriteRecs(...(args as [number, ...(string | number)[]]));
-              }
-            },
-            false,
-          ),
-        ),
+      await scriptCalls(
+        'writeRecommendations',
+        recs,
+        USERS_PER_CALL,
+        CALLS_PER_RECS_PIPELINE,
+        (p, batch) => {
+          const args: (string | number)[] = [2 * batch.length];
+          let lists = '[';
+          batch.forEach((r, j) => {
+            args.push(keys.rec(r.userId), keys.recMeta(r.userId));
+            lists += (j > 0 ? ',' : '') + encodeServedList(r);
+          });
+          args.push(ttl, `${lists}]`);
+          p.recpipeWriteRecs(...(args as [number, ...(string | number)[]]));
+        },
       );
     },
 
@@ -282,29 +301,17 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
 
     async writeFeatures(rows) {
       if (rows.length === 0) return;
-      const hashes = newestFieldsPerKey(rows, keys.feature);
-      await Promise.all(
-        chunks([...hashes], KEYS_PER_CALL * CALLS_PER_PIPELINE).map((chunk) =>
-          run(
-            'writeFeatures',
-            (p) => {
-              for (let i = 0; i < chunk.length; i += KEYS_PER_CALL) {
-                const end = Math.min(chunk.length, i + KEYS_PER_CALL);
-                const args: (string | number)[] = [end - i];
-                const fields: string[] = [];
-                for (let j = i; j < end; j++) {
-                  const [key, fv] = chunk[j] as [string, string];
-                  args.push(key);
-                  fields.push(fv);
-                }
-                args.push(ttl, `[${fields.join(',')}]`);
-                p.recpipeWriteHashes(...(args as [number, ...(string | number)[]]));
-              }
-            },
-            false,
-          ),
-        ),
-      );
+      const hashes = [...newestFieldsPerKey(rows, keys.feature)];
+      await scriptCalls('writeFeatures', hashes, KEYS_PER_CALL, CALLS_PER_PIPELINE, (p, batch) => {
+        const args: (string | number)[] = [batch.length];
+        const fields: string[] = [];
+        for (const [key, fv] of batch) {
+          args.push(key);
+          fields.push(fv);
+        }
+        args.push(ttl, `[${fields.join(',')}]`);
+        p.recpipeWriteHashes(...(args as [number, ...(string | number)[]]));
+      });
     },
 
     async saveSnapshot(name, bytes) {
