@@ -34,18 +34,6 @@ export interface PendingPush {
   bought: string[];
 }
 
-/**
- * A user's live burst windows, least recently touched first, each as two lists in a row: its
- * names, [category, item0, item1, ...], and its numbers, [firedAt, t0, w0, t1, w1, ...] (the
- * time and weight of each event, oldest first, at most USER_BOUNDS.burstEvents), unboxed. Why
- * (issue 12): a window object with those two lists and a boxed firedAt cost about 72 B more.
- */
-export type BurstList = (string[] | number[])[];
-
-export const burstNames = (l: BurstList, k: number): string[] => l[2 * k] as string[];
-export const burstNumbers = (l: BurstList, k: number): number[] => l[2 * k + 1] as number[];
-export const burstCount = (l: BurstList): number => l.length / 2;
-
 /** Per-structure bounds of one user's push state (docs/operations.md sums them). */
 export const USER_BOUNDS = {
   /** Dedupe keys remembered (64-bit hashes), each for at most the dedupe horizon. */
@@ -77,21 +65,8 @@ export function append<T>(list: T[], x: T): T[] {
   return list;
 }
 
-/** Lists shorter than this grow by a copy of exact size (append, appendPair). */
+/** Lists shorter than this grow by a copy of exact size (append). */
 const SMALL_LIST = 16;
-
-/**
- * `append` of a pair of numbers. An array literal's elements kind is learned per literal, and
- * `append`'s literal also makes lists of strings and objects, so number lists made there hold
- * every number boxed (a 16 B heap number each, issue 12); this literal only ever sees numbers,
- * so its lists keep them unboxed (and concat keeps a list of unboxed numbers unboxed).
- */
-export function appendPair(list: number[], a: number, b: number): number[] {
-  if (list.length === 0) return [a, b];
-  if (list.length < SMALL_LIST) return list.concat(a, b);
-  list.push(a, b);
-  return list;
-}
 
 /**
  * The same text as one flat string. Strings built by concatenation are trees of pieces (200-300 B

@@ -1,10 +1,10 @@
+import type { BurstList } from './burst-list.js';
 import type { HourCounts } from './hour-counts.js';
 import type { RecentMap } from './recent-map.js';
 import {
   NO_EXTRAS,
   USER_BOUNDS,
   UserExtras,
-  type BurstList,
   type PendingPush,
   type RecentPush,
 } from './user-parts.js';
@@ -26,13 +26,8 @@ import { CHANNELS, type Channel, type PreferenceUpdate } from './types.js';
 export {
   USER_BOUNDS,
   append,
-  appendPair,
   flatText,
   noneYet,
-  burstCount,
-  burstNames,
-  burstNumbers,
-  type BurstList,
   type PendingPush,
   type RecentPush,
 } from './user-parts.js';
@@ -91,8 +86,10 @@ export class UserPushState {
   carts: RecentMap | undefined;
   interest: RecentMap | undefined;
   /**
-   * Live burst windows, least recently touched first (at most USER_BOUNDS.burstCategories): a
-   * list (BurstList), as most users have one, where a Map per user cost about 180 B (issue 12).
+   * Live burst windows, least recently touched first (at most USER_BOUNDS.burstCategories of at
+   * most USER_BOUNDS.burstEvents events): one flat list (burst-list.ts), as most users have one or
+   * two one-event windows, where a Map per user cost about 180 B and a pair of lists per window
+   * about 170 B per window (issue 12).
    */
   bursts: BurstList | undefined;
   lastTop: string | undefined;
