@@ -1,13 +1,20 @@
 import type { ClickEvent, ItemEvent, ScoredItem } from '../models/event.js';
 import { TimerHeap } from '../stream/windowing/timer-heap.js';
 import { idSetAdd, idSetDelete, idSetOldest, idSetSize, type IdSet } from './id-set.js';
+import {
+  deleteEntry,
+  interestEntries,
+  interestGet,
+  interestKeys,
+  setEntry,
+  storeInterest,
+} from './interest.js';
 import type { PushCandidate } from './types.js';
 import {
   recentDelete,
   recentEntries,
   recentFirst,
   recentGet,
-  recentKeys,
   recentSet,
   recentSize,
 } from './recent-map.js';
@@ -141,16 +148,17 @@ export class CatalogTrigger {
 
   observe(e: ClickEvent, s: UserPushState): void {
     if (e.type === 'view' || e.type === 'click' || e.type === 'add_to_cart') {
-      let mine = (s.interest ??= []);
-      const prev = recentGet(mine, e.itemId);
+      const prev = interestGet(s, e.itemId);
       if (prev !== undefined && prev >= e.ts) return;
-      recentDelete(mine, e.itemId);
-      s.interest = mine = recentSet(mine, e.itemId, e.ts);
-      while (recentSize(mine) > USER_BOUNDS.interest) {
-        const oldest = recentFirst(mine) as string;
-        recentDelete(mine, oldest);
-        this.unindex(oldest, e.userId);
-      }
+      // deleted and set again: the item goes last, as a Map would order it
+      const mine = interestEntries(s);
+      deleteEntry(mine, e.itemId);
+      setEntry(mine, e.itemId, e.ts);
+      const over = Math.max(0, mine.keys.length - USER_BOUNDS.interest);
+      const dropped = mine.keys.splice(0, over);
+      mine.times.splice(0, over);
+      storeInterest(s, mine);
+      for (const oldest of dropped) this.unindex(oldest, e.userId);
       let users = this.index.get(e.itemId) ?? [];
       idSetDelete(users, e.userId);
       // The id string PushUsers keys the user by (lruId), not this event's equal copy: ids longer
@@ -163,7 +171,12 @@ export class CatalogTrigger {
       }
     } else if (e.type === 'purchase') {
       // Telling a buyer that what they just bought got cheaper helps nobody.
-      if (s.interest && recentDelete(s.interest, e.itemId)) this.unindex(e.itemId, e.userId);
+      if (interestGet(s, e.itemId) !== undefined) {
+        const mine = interestEntries(s);
+        deleteEntry(mine, e.itemId);
+        storeInterest(s, mine);
+        this.unindex(e.itemId, e.userId);
+      }
     }
   }
 
@@ -176,7 +189,7 @@ export class CatalogTrigger {
 
   /** Puts a restored user back into the item index. */
   reindex(userId: string, s: UserPushState): void {
-    for (const itemId of recentKeys(s.interest ?? [])) {
+    for (const itemId of interestKeys(s)) {
       const users = idSetAdd(this.index.get(itemId) ?? [], userId);
       this.index.set(itemId, users);
       // The same bound as observe(): the most recent users per item.
@@ -189,7 +202,7 @@ export class CatalogTrigger {
 
   /** Removes a user that leaves (evicted, expired, forgotten) from the item index. */
   dropUser(userId: string, s: UserPushState): void {
-    for (const itemId of recentKeys(s.interest ?? [])) this.unindex(itemId, userId);
+    for (const itemId of interestKeys(s)) this.unindex(itemId, userId);
   }
 
   onItem(item: ItemEvent, stateOf: (userId: string) => UserPushState | undefined): PushCandidate[] {
@@ -230,8 +243,8 @@ export class CatalogTrigger {
     if (!users) return;
     const since = item.ts - this.opts.interestTtlMs;
     for (const userId of users) {
-      const interest = stateOf(userId)?.interest;
-      const ts = interest && recentGet(interest, item.itemId);
+      const st = stateOf(userId);
+      const ts = st && interestGet(st, item.itemId);
       if (ts === undefined || ts < since || ts > item.ts) continue;
       out.push({
         userId,

@@ -1,5 +1,13 @@
 import { ByteReader, ByteWriter } from './codec.js';
 import { compactHours, denseHours } from './hour-counts.js';
+import {
+  interestKeyAt,
+  interestSize,
+  interestTimeAt,
+  setEntry,
+  storeInterest,
+  type InterestEntries,
+} from './interest.js';
 import { keyAt, recentSet, recentSize, timeAt, type RecentMap } from './recent-map.js';
 import {
   CHANNELS,
@@ -155,7 +163,9 @@ export function encodeUser(s: UserPushState): Uint8Array {
     for (let i = 0; i < n; i++) w.str(keyAt(m as RecentMap, i)).f64(timeAt(m as RecentMap, i));
   };
   map(s.carts);
-  map(s.interest);
+  const interest = interestSize(s);
+  w.u32(interest);
+  for (let i = 0; i < interest; i++) w.str(interestKeyAt(s, i)).f64(interestTimeAt(s, i));
   const bursts = s.bursts ?? [];
   w.u32(burstWindowCount(bursts));
   for (let at = 0; at < bursts.length; at = nextWindow(bursts, at)) {
@@ -242,7 +252,10 @@ export function decodeUser(bytes: Uint8Array): UserPushState {
     return m;
   };
   s.carts = map();
-  s.interest = map();
+  const interest: InterestEntries = { keys: [], times: [] };
+  // as for the carts: a key written twice (never by encodeUser) keeps its first place
+  for (let n = r.u32(), i = 0; i < n; i++) setEntry(interest, r.str(), r.f64());
+  storeInterest(s, interest);
   const windows: BurstWindow[] = [];
   let size = 0;
   for (let n = r.u32(), i = 0; i < n; i++) {

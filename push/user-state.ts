@@ -1,5 +1,6 @@
 import type { BurstList } from './burst-list.js';
 import type { HourCounts } from './hour-counts.js';
+import type { InterestList } from './interest.js';
 import type { RecentMap } from './recent-map.js';
 import {
   NO_EXTRAS,
@@ -15,6 +16,7 @@ import {
   S_RING,
   S_VARIANT,
   T_HOURS_AT,
+  T_INTEREST,
   T_LAST_SEEN,
   T_LAST_VARIANT,
   T_RING,
@@ -84,7 +86,11 @@ export class UserPushState {
   private extras: UserExtras | undefined;
   /** Pending cart adds, item -> add time, oldest first (a RecentMap: no Map per user). */
   carts: RecentMap | undefined;
-  interest: RecentMap | undefined;
+  /**
+   * Recently viewed, clicked or carted items (at most USER_BOUNDS.interest): one item as its
+   * string, more as a list, the first item's time in the columns (interest.ts).
+   */
+  interest: string | InterestList | undefined;
   /**
    * Live burst windows, least recently touched first (at most USER_BOUNDS.burstCategories of at
    * most USER_BOUNDS.burstEvents events): one flat list (burst-list.ts), as most users have one or
@@ -137,6 +143,13 @@ export class UserPushState {
   }
   set hoursAt(v: number) {
     this.cols.setTime(this.slot, T_HOURS_AT, v);
+  }
+  /** Time of the oldest interest item, while there is one (interest.ts). */
+  get interestTs(): number {
+    return this.cols.time(this.slot, T_INTEREST);
+  }
+  set interestTs(v: number) {
+    this.cols.setTime(this.slot, T_INTEREST, v);
   }
   /** Scheduled time of the last push's variant (the novelty penalty). */
   get lastVariantTs(): number {

@@ -6,6 +6,7 @@ import type { PushOverrides } from '../../push/options.js';
 import type { PreferenceUpdate } from '../../push/types.js';
 import { decodeUser, encodeUser } from '../../push/user-codec.js';
 import { recentKeys } from '../../push/recent-map.js';
+import { interestSize } from '../../push/interest.js';
 import { burstCategory, burstWindowCount, nextWindow } from '../../push/burst-list.js';
 import { USER_BOUNDS, UserPushState, flatText } from '../../push/user-state.js';
 import { idempotencyKey } from '../../push/clock.js';
@@ -219,7 +220,7 @@ describe('per-user push state', () => {
     e.process({ events, items: [], recommendations: [], watermark: T0 });
     const s = decodeUser(e.snapshotUser('hoarder') ?? new Uint8Array());
     expect((s.carts?.length ?? 0) / 2).toBe(USER_BOUNDS.carts);
-    expect((s.interest?.length ?? 0) / 2).toBe(USER_BOUNDS.interest);
+    expect(interestSize(s)).toBe(USER_BOUNDS.interest);
     expect(burstWindowCount(s.bursts ?? [])).toBeLessThanOrEqual(USER_BOUNDS.burstCategories);
     expect((s.decided?.length ?? 0) / 2).toBeLessThanOrEqual(USER_BOUNDS.decided);
     // the newest are kept, oldest first, as the Maps these lists replaced ordered them
