@@ -82,13 +82,31 @@ export const flatText = (s: string): string => JSON.parse(JSON.stringify(s)) as 
 const NONE: readonly never[] = Object.freeze([]);
 export const noneYet = <T>(): T[] => NONE as never[];
 
+/** Channel bit i = CHANNELS[i]; no preference message = push and in_app (CONTRACT §5). */
+export const DEFAULT_CHANNEL_MASK = 0b0101;
+
 /**
- * The fields of a user's push state that only users who were pushed to (or who sent a zone) set:
- * on the id-memory stream 97 % of users have none of them, and as fields of every state they
- * cost 8 B each per user (issue 12). UserPushState reads them through accessors, defaults from
+ * What a preference message (CONTRACT §5) set for a user. Most users never send one, so these
+ * five fields (one a boxed double) are one optional object instead of fields of every user's
+ * state (issue 12: about 48 B per user), held by UserExtras (8 B per user less than a field of
+ * the state); readers see the defaults through UserPushState's accessors.
+ */
+export class UserPrefs {
+  ts = -Infinity;
+  channelMask = DEFAULT_CHANNEL_MASK;
+  personalization = true;
+  tzPinned = false;
+  locale: string | undefined = undefined;
+}
+
+/**
+ * The fields of a user's push state that only users who were pushed to (or who sent a zone or
+ * preferences) set: on the id-memory stream 97 % of users have none of them, and as fields of
+ * every state they cost 8 B each per user (issue 12). UserPushState reads them through accessors, defaults from
  * NO_EXTRAS while the user has none; the first non-default value makes the object.
  */
 export class UserExtras {
+  prefs: UserPrefs | undefined = undefined;
   tz: string | undefined = undefined;
   stats: Float32Array | undefined = undefined;
   /** Delivery times of sent (or holdout would-be) pushes in the frequency window, ascending. */

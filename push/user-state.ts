@@ -6,6 +6,7 @@ import {
   NO_EXTRAS,
   USER_BOUNDS,
   UserExtras,
+  UserPrefs,
   type PendingPush,
   type RecentPush,
 } from './user-parts.js';
@@ -26,6 +27,7 @@ import { CHANNELS, type Channel, type PreferenceUpdate } from './types.js';
 
 // The parts of a user's state, for the modules that imported them from here.
 export {
+  DEFAULT_CHANNEL_MASK,
   USER_BOUNDS,
   append,
   flatText,
@@ -34,8 +36,6 @@ export {
   type RecentPush,
 } from './user-parts.js';
 
-/** Channel bit i = CHANNELS[i]; no preference message = push and in_app (CONTRACT §5). */
-export const DEFAULT_CHANNEL_MASK = 0b0101;
 export const channelBit = (c: Channel): number => 1 << CHANNELS.indexOf(c);
 
 /** Layout of `stats`: per-user learned counts (all decayed by halving, see learner.ts). */
@@ -49,19 +49,6 @@ export const ST = {
   size: 19,
 } as const;
 
-/**
- * What a preference message (CONTRACT §5) set for a user. Most users never send one, so these
- * five fields (one a boxed double) are one optional object instead of fields of every user's
- * state (issue 12: about 48 B per user); readers see the defaults through UserPushState's
- * accessors.
- */
-class UserPrefs {
-  ts = -Infinity;
-  channelMask = DEFAULT_CHANNEL_MASK;
-  personalization = true;
-  tzPinned = false;
-  locale: string | undefined = undefined;
-}
 const DEFAULT_PREFS: Readonly<UserPrefs> = Object.freeze(new UserPrefs());
 
 /** A value outside a small field's range is a corrupt record (decodeUser) or a bug: refused. */
@@ -76,13 +63,15 @@ function fitBits(v: number, min: number, max: number, what: string): number {
  * restored and erased per user (snapshotUser / restoreUser / forgetUser of the engine).
  */
 export class UserPushState {
-  private prefs: UserPrefs | undefined;
   /**
    * Hour-of-week engagement counts (saturating, halved every half-life); lazily allocated,
    * sparse while few hours are non-zero (hour-counts.ts).
    */
   hours: HourCounts | undefined;
-  /** Zone, learned counts, sends, pushed items, a grown `decided` ring: see UserExtras. */
+  /**
+   * Preferences, zone, learned counts, sends, pushed items, a grown `decided` ring: see
+   * UserExtras.
+   */
   private extras: UserExtras | undefined;
   /** Pending cart adds, item -> add time, oldest first (a RecentMap: no Map per user). */
   carts: RecentMap | undefined;
@@ -224,8 +213,14 @@ export class UserPushState {
     this.setExtra('decidedList', v);
   }
 
+  private get prefs(): UserPrefs | undefined {
+    return this.extra('prefs');
+  }
+
   private ownPrefs(): UserPrefs {
-    return (this.prefs ??= new UserPrefs());
+    let p = this.prefs;
+    if (!p) this.setExtra('prefs', (p = new UserPrefs()));
+    return p;
   }
 
   // A setter given the default for a user without preferences allocates nothing (decodeUser
