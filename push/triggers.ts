@@ -1,24 +1,37 @@
 import type { ClickEvent, ItemEvent, ScoredItem } from '../models/event.js';
 import { TimerHeap } from '../stream/windowing/timer-heap.js';
 import { idSetAdd, idSetDelete, idSetOldest, idSetSize, type IdSet } from './id-set.js';
+import {
+  deleteEntry,
+  interestEntries,
+  interestGet,
+  interestKeys,
+  setEntry,
+  storeInterest,
+} from './interest.js';
 import type { PushCandidate } from './types.js';
 import {
   recentDelete,
   recentEntries,
   recentFirst,
   recentGet,
-  recentKeys,
   recentSet,
   recentSize,
 } from './recent-map.js';
 import {
-  USER_BOUNDS,
-  append,
-  appendPair,
-  burstNames,
-  burstNumbers,
-  type UserPushState,
-} from './user-state.js';
+  findWindow,
+  readWindow,
+  setBurstFiredAt,
+  sweepWindows,
+  windowSize,
+  withWindowLast,
+  type BurstList,
+  type BurstWindow,
+} from './burst-list.js';
+import { USER_BOUNDS, type UserPushState } from './user-state.js';
+
+/** The burst list of a user without windows (read only). */
+const NO_WINDOWS: BurstList = [];
 
 const minutes = (ms: number): string => `${Math.round(ms / 60_000)} min`;
 
@@ -135,16 +148,17 @@ export class CatalogTrigger {
 
   observe(e: ClickEvent, s: UserPushState): void {
     if (e.type === 'view' || e.type === 'click' || e.type === 'add_to_cart') {
-      let mine = (s.interest ??= []);
-      const prev = recentGet(mine, e.itemId);
+      const prev = interestGet(s, e.itemId);
       if (prev !== undefined && prev >= e.ts) return;
-      recentDelete(mine, e.itemId);
-      s.interest = mine = recentSet(mine, e.itemId, e.ts);
-      while (recentSize(mine) > USER_BOUNDS.interest) {
-        const oldest = recentFirst(mine) as string;
-        recentDelete(mine, oldest);
-        this.unindex(oldest, e.userId);
-      }
+      // deleted and set again: the item goes last, as a Map would order it
+      const mine = interestEntries(s);
+      deleteEntry(mine, e.itemId);
+      setEntry(mine, e.itemId, e.ts);
+      const over = Math.max(0, mine.keys.length - USER_BOUNDS.interest);
+      const dropped = mine.keys.splice(0, over);
+      mine.times.splice(0, over);
+      storeInterest(s, mine);
+      for (const oldest of dropped) this.unindex(oldest, e.userId);
       let users = this.index.get(e.itemId) ?? [];
       idSetDelete(users, e.userId);
       // The id string PushUsers keys the user by (lruId), not this event's equal copy: ids longer
@@ -157,7 +171,12 @@ export class CatalogTrigger {
       }
     } else if (e.type === 'purchase') {
       // Telling a buyer that what they just bought got cheaper helps nobody.
-      if (s.interest && recentDelete(s.interest, e.itemId)) this.unindex(e.itemId, e.userId);
+      if (interestGet(s, e.itemId) !== undefined) {
+        const mine = interestEntries(s);
+        deleteEntry(mine, e.itemId);
+        storeInterest(s, mine);
+        this.unindex(e.itemId, e.userId);
+      }
     }
   }
 
@@ -170,7 +189,7 @@ export class CatalogTrigger {
 
   /** Puts a restored user back into the item index. */
   reindex(userId: string, s: UserPushState): void {
-    for (const itemId of recentKeys(s.interest ?? [])) {
+    for (const itemId of interestKeys(s)) {
       const users = idSetAdd(this.index.get(itemId) ?? [], userId);
       this.index.set(itemId, users);
       // The same bound as observe(): the most recent users per item.
@@ -183,7 +202,7 @@ export class CatalogTrigger {
 
   /** Removes a user that leaves (evicted, expired, forgotten) from the item index. */
   dropUser(userId: string, s: UserPushState): void {
-    for (const itemId of recentKeys(s.interest ?? [])) this.unindex(itemId, userId);
+    for (const itemId of interestKeys(s)) this.unindex(itemId, userId);
   }
 
   onItem(item: ItemEvent, stateOf: (userId: string) => UserPushState | undefined): PushCandidate[] {
@@ -224,8 +243,8 @@ export class CatalogTrigger {
     if (!users) return;
     const since = item.ts - this.opts.interestTtlMs;
     for (const userId of users) {
-      const interest = stateOf(userId)?.interest;
-      const ts = interest && recentGet(interest, item.itemId);
+      const st = stateOf(userId);
+      const ts = st && interestGet(st, item.itemId);
       if (ts === undefined || ts < since || ts > item.ts) continue;
       out.push({
         userId,
@@ -279,48 +298,41 @@ export class InterestBurstTrigger {
     const w = this.baseline.weight(e.type);
     if (!(w > 0)) return undefined;
     // touched last, as a Map's delete and set would order it
-    const list = s.bursts ?? [];
-    let at = -1;
-    for (let k = 0; k < list.length; k += 2)
-      if ((list[k] as string[])[0] === category) {
-        at = k;
-        break;
-      }
-    let names: string[];
-    let tw: number[];
-    if (at >= 0) [names, tw] = list.splice(at, 2) as [string[], number[]];
-    else {
-      names = [category];
-      tw = [-Infinity];
-    }
-    tw = appendPair(tw, e.ts, w);
-    names = append(names, e.itemId);
+    const list = s.bursts ?? NO_WINDOWS;
+    const at = findWindow(list, category);
+    const win: BurstWindow =
+      at >= 0
+        ? readWindow(list, at)
+        : { category, firedAt: -Infinity, items: [], times: [], weights: [] };
+    win.items.push(e.itemId);
+    win.times.push(e.ts);
+    win.weights.push(w);
     const from = e.ts - this.opts.windowMs;
-    let count = (tw.length - 1) / 2;
+    let count = win.items.length;
     let drop = Math.max(0, count - USER_BOUNDS.burstEvents);
-    while (drop < count && (tw[1 + 2 * drop] as number) <= from) drop++;
+    while (drop < count && (win.times[drop] as number) <= from) drop++;
     if (drop > 0) {
-      tw.splice(1, 2 * drop);
-      names.splice(1, drop);
+      win.items.splice(0, drop);
+      win.times.splice(0, drop);
+      win.weights.splice(0, drop);
       count -= drop;
     }
-    let bursts = append<string[] | number[]>(list, names);
-    bursts = append<string[] | number[]>(bursts, tw);
-    while (bursts.length > 2 * USER_BOUNDS.burstCategories) bursts.splice(0, 2);
+    const bursts = withWindowLast(list, at, win, USER_BOUNDS.burstCategories);
     s.bursts = bursts;
-    const firedAt = tw[0] as number;
+    const firedAt = win.firedAt;
     if (e.ts - firedAt < this.opts.windowMs) return undefined;
     if (count < this.opts.minEvents) return undefined;
     let weight = 0;
-    for (let i = 2; i < tw.length; i += 2) weight += tw[i] as number;
+    for (const x of win.weights) weight += x;
     const affinity = this.baseline.affinity(e.userId, category, e.ts);
     const expected =
       (Math.max(0, affinity - weight) * this.opts.windowMs * Math.LN2) / this.baseline.halfLifeMs;
     if (weight < this.opts.ratio * expected) return undefined;
-    tw[0] = e.ts;
+    // the window is the list's last
+    setBurstFiredAt(bursts, bursts.length - windowSize(win), e.ts);
     const items: string[] = [];
-    for (let i = names.length - 1; i >= 1; i--)
-      if (!items.includes(names[i] as string)) items.push(names[i] as string);
+    for (let i = win.items.length - 1; i >= 0; i--)
+      if (!items.includes(win.items[i] as string)) items.push(win.items[i] as string);
     return {
       userId: e.userId,
       trigger: 'interest_burst',
@@ -336,15 +348,7 @@ export class InterestBurstTrigger {
   sweep(s: UserPushState, watermark: number): void {
     const list = s.bursts;
     if (!list) return;
-    const from = watermark - this.opts.windowMs;
-    const live: (string[] | number[])[] = [];
-    for (let k = 0; k < list.length / 2; k++) {
-      const tw = burstNumbers(list, k);
-      const idle = tw.length === 1 || (tw[tw.length - 2] as number) <= from;
-      if (!(idle && (tw[0] as number) <= from)) live.push(burstNames(list, k), tw);
-    }
-    if (live.length === 0) s.bursts = undefined;
-    else if (live.length < list.length) s.bursts = live.slice();
+    s.bursts = sweepWindows(list, watermark - this.opts.windowMs);
   }
 }
 

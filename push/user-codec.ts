@@ -1,5 +1,13 @@
 import { ByteReader, ByteWriter } from './codec.js';
 import { compactHours, denseHours } from './hour-counts.js';
+import {
+  interestKeyAt,
+  interestSize,
+  interestTimeAt,
+  setEntry,
+  storeInterest,
+  type InterestEntries,
+} from './interest.js';
 import { keyAt, recentSet, recentSize, timeAt, type RecentMap } from './recent-map.js';
 import {
   CHANNELS,
@@ -11,7 +19,15 @@ import {
   type PushTrigger,
   type Variant,
 } from './types.js';
-import { burstCount, burstNames, burstNumbers } from './user-parts.js';
+import {
+  burstListOf,
+  burstWindowCount,
+  nextWindow,
+  readWindow,
+  windowSize,
+  writeWindow,
+  type BurstWindow,
+} from './burst-list.js';
 import { UserPushState, append, flatText, noneYet, type PendingPush } from './user-state.js';
 
 /** An empty decoded list as the shared empty one (user-state.ts, noneYet). */
@@ -102,13 +118,6 @@ export function unpackPending(p: PendingPush): { c: PushCandidate; action: PushA
   return { c, action };
 }
 
-/** Entries `k`, `k` + 2, `k` + 4, ... (a burst window's times or weights, BurstList). */
-function everyOther(a: readonly number[], k: 1 | 2): number[] {
-  const out: number[] = [];
-  for (let i = k; i < a.length; i += 2) out.push(a[i] as number);
-  return out;
-}
-
 /**
  * One writer for every record (encodeUser does not nest): a fresh one per user started at 256
  * bytes and doubled to the state's size, which was 5-6 % of the job's CPU late in a soak.
@@ -154,16 +163,15 @@ export function encodeUser(s: UserPushState): Uint8Array {
     for (let i = 0; i < n; i++) w.str(keyAt(m as RecentMap, i)).f64(timeAt(m as RecentMap, i));
   };
   map(s.carts);
-  map(s.interest);
+  const interest = interestSize(s);
+  w.u32(interest);
+  for (let i = 0; i < interest; i++) w.str(interestKeyAt(s, i)).f64(interestTimeAt(s, i));
   const bursts = s.bursts ?? [];
-  w.u32(burstCount(bursts));
-  for (let k = 0; k < burstCount(bursts); k++) {
-    const names = burstNames(bursts, k);
-    const tw = burstNumbers(bursts, k);
-    w.str(names[0] as string)
-      .f64s(everyOther(tw, 1))
-      .f64s(everyOther(tw, 2));
-    w.strs(names.slice(1)).f64(tw[0] as number);
+  w.u32(burstWindowCount(bursts));
+  for (let at = 0; at < bursts.length; at = nextWindow(bursts, at)) {
+    const win = readWindow(bursts, at);
+    w.str(win.category).f64s(win.times).f64s(win.weights);
+    w.strs(win.items).f64(win.firedAt);
   }
   w.optStr(s.lastTop);
   return w.done();
@@ -244,21 +252,31 @@ export function decodeUser(bytes: Uint8Array): UserPushState {
     return m;
   };
   s.carts = map();
-  s.interest = map();
+  const interest: InterestEntries = { keys: [], times: [] };
+  // as for the carts: a key written twice (never by encodeUser) keeps its first place
+  for (let n = r.u32(), i = 0; i < n; i++) setEntry(interest, r.str(), r.f64());
+  storeInterest(s, interest);
+  const windows: BurstWindow[] = [];
+  let size = 0;
   for (let n = r.u32(), i = 0; i < n; i++) {
     const category = r.str();
-    const ts = r.f64s();
-    const ws = r.f64s();
-    if (ws.length !== ts.length) throw new RangeError('push state: burst times and weights differ');
-    const names = [category, ...r.strs()];
-    const tw = new Array<number>(1 + 2 * ts.length);
-    tw[0] = r.f64();
-    for (let k = 0; k < ts.length; k++) {
-      tw[1 + 2 * k] = ts[k] as number;
-      tw[2 + 2 * k] = ws[k] as number;
-    }
-    s.bursts = append<string[] | number[]>(s.bursts ?? [], names);
-    s.bursts = append<string[] | number[]>(s.bursts, tw);
+    const times = r.f64s();
+    const weights = r.f64s();
+    if (weights.length !== times.length)
+      throw new RangeError('push state: burst times and weights differ');
+    const items = r.strs();
+    // the trigger appends and drops an item with each time: other counts are a corrupt record
+    if (items.length !== times.length)
+      throw new RangeError('push state: burst items and times differ');
+    const win: BurstWindow = { category, firedAt: r.f64(), items, times, weights };
+    windows.push(win);
+    size += windowSize(win);
+  }
+  if (size > 0) {
+    const list = burstListOf(size);
+    for (let at = 0, k = 0; k < windows.length; k++)
+      at = writeWindow(list, at, windows[k] as BurstWindow);
+    s.bursts = list;
   }
   s.lastTop = r.optStr();
   if (!r.atEnd) throw new RangeError('push state: trailing bytes');

@@ -34,18 +34,6 @@ export interface PendingPush {
   bought: string[];
 }
 
-/**
- * A user's live burst windows, least recently touched first, each as two lists in a row: its
- * names, [category, item0, item1, ...], and its numbers, [firedAt, t0, w0, t1, w1, ...] (the
- * time and weight of each event, oldest first, at most USER_BOUNDS.burstEvents), unboxed. Why
- * (issue 12): a window object with those two lists and a boxed firedAt cost about 72 B more.
- */
-export type BurstList = (string[] | number[])[];
-
-export const burstNames = (l: BurstList, k: number): string[] => l[2 * k] as string[];
-export const burstNumbers = (l: BurstList, k: number): number[] => l[2 * k + 1] as number[];
-export const burstCount = (l: BurstList): number => l.length / 2;
-
 /** Per-structure bounds of one user's push state (docs/operations.md sums them). */
 export const USER_BOUNDS = {
   /** Dedupe keys remembered (64-bit hashes), each for at most the dedupe horizon. */
@@ -77,21 +65,8 @@ export function append<T>(list: T[], x: T): T[] {
   return list;
 }
 
-/** Lists shorter than this grow by a copy of exact size (append, appendPair). */
+/** Lists shorter than this grow by a copy of exact size (append). */
 const SMALL_LIST = 16;
-
-/**
- * `append` of a pair of numbers. An array literal's elements kind is learned per literal, and
- * `append`'s literal also makes lists of strings and objects, so number lists made there hold
- * every number boxed (a 16 B heap number each, issue 12); this literal only ever sees numbers,
- * so its lists keep them unboxed (and concat keeps a list of unboxed numbers unboxed).
- */
-export function appendPair(list: number[], a: number, b: number): number[] {
-  if (list.length === 0) return [a, b];
-  if (list.length < SMALL_LIST) return list.concat(a, b);
-  list.push(a, b);
-  return list;
-}
 
 /**
  * The same text as one flat string. Strings built by concatenation are trees of pieces (200-300 B
@@ -107,13 +82,31 @@ export const flatText = (s: string): string => JSON.parse(JSON.stringify(s)) as 
 const NONE: readonly never[] = Object.freeze([]);
 export const noneYet = <T>(): T[] => NONE as never[];
 
+/** Channel bit i = CHANNELS[i]; no preference message = push and in_app (CONTRACT §5). */
+export const DEFAULT_CHANNEL_MASK = 0b0101;
+
 /**
- * The fields of a user's push state that only users who were pushed to (or who sent a zone) set:
- * on the id-memory stream 97 % of users have none of them, and as fields of every state they
- * cost 8 B each per user (issue 12). UserPushState reads them through accessors, defaults from
+ * What a preference message (CONTRACT §5) set for a user. Most users never send one, so these
+ * five fields (one a boxed double) are one optional object instead of fields of every user's
+ * state (issue 12: about 48 B per user), held by UserExtras (8 B per user less than a field of
+ * the state); readers see the defaults through UserPushState's accessors.
+ */
+export class UserPrefs {
+  ts = -Infinity;
+  channelMask = DEFAULT_CHANNEL_MASK;
+  personalization = true;
+  tzPinned = false;
+  locale: string | undefined = undefined;
+}
+
+/**
+ * The fields of a user's push state that only users who were pushed to (or who sent a zone or
+ * preferences) set: on the id-memory stream 97 % of users have none of them, and as fields of
+ * every state they cost 8 B each per user (issue 12). UserPushState reads them through accessors, defaults from
  * NO_EXTRAS while the user has none; the first non-default value makes the object.
  */
 export class UserExtras {
+  prefs: UserPrefs | undefined = undefined;
   tz: string | undefined = undefined;
   stats: Float32Array | undefined = undefined;
   /** Delivery times of sent (or holdout would-be) pushes in the frequency window, ascending. */

@@ -1,10 +1,12 @@
+import type { BurstList } from './burst-list.js';
 import type { HourCounts } from './hour-counts.js';
+import type { InterestList } from './interest.js';
 import type { RecentMap } from './recent-map.js';
 import {
   NO_EXTRAS,
   USER_BOUNDS,
   UserExtras,
-  type BurstList,
+  UserPrefs,
   type PendingPush,
   type RecentPush,
 } from './user-parts.js';
@@ -15,6 +17,7 @@ import {
   S_RING,
   S_VARIANT,
   T_HOURS_AT,
+  T_INTEREST,
   T_LAST_SEEN,
   T_LAST_VARIANT,
   T_RING,
@@ -24,21 +27,15 @@ import { CHANNELS, type Channel, type PreferenceUpdate } from './types.js';
 
 // The parts of a user's state, for the modules that imported them from here.
 export {
+  DEFAULT_CHANNEL_MASK,
   USER_BOUNDS,
   append,
-  appendPair,
   flatText,
   noneYet,
-  burstCount,
-  burstNames,
-  burstNumbers,
-  type BurstList,
   type PendingPush,
   type RecentPush,
 } from './user-parts.js';
 
-/** Channel bit i = CHANNELS[i]; no preference message = push and in_app (CONTRACT §5). */
-export const DEFAULT_CHANNEL_MASK = 0b0101;
 export const channelBit = (c: Channel): number => 1 << CHANNELS.indexOf(c);
 
 /** Layout of `stats`: per-user learned counts (all decayed by halving, see learner.ts). */
@@ -52,19 +49,6 @@ export const ST = {
   size: 19,
 } as const;
 
-/**
- * What a preference message (CONTRACT §5) set for a user. Most users never send one, so these
- * five fields (one a boxed double) are one optional object instead of fields of every user's
- * state (issue 12: about 48 B per user); readers see the defaults through UserPushState's
- * accessors.
- */
-class UserPrefs {
-  ts = -Infinity;
-  channelMask = DEFAULT_CHANNEL_MASK;
-  personalization = true;
-  tzPinned = false;
-  locale: string | undefined = undefined;
-}
 const DEFAULT_PREFS: Readonly<UserPrefs> = Object.freeze(new UserPrefs());
 
 /** A value outside a small field's range is a corrupt record (decodeUser) or a bug: refused. */
@@ -79,20 +63,28 @@ function fitBits(v: number, min: number, max: number, what: string): number {
  * restored and erased per user (snapshotUser / restoreUser / forgetUser of the engine).
  */
 export class UserPushState {
-  private prefs: UserPrefs | undefined;
   /**
    * Hour-of-week engagement counts (saturating, halved every half-life); lazily allocated,
    * sparse while few hours are non-zero (hour-counts.ts).
    */
   hours: HourCounts | undefined;
-  /** Zone, learned counts, sends, pushed items, a grown `decided` ring: see UserExtras. */
+  /**
+   * Preferences, zone, learned counts, sends, pushed items, a grown `decided` ring: see
+   * UserExtras.
+   */
   private extras: UserExtras | undefined;
   /** Pending cart adds, item -> add time, oldest first (a RecentMap: no Map per user). */
   carts: RecentMap | undefined;
-  interest: RecentMap | undefined;
   /**
-   * Live burst windows, least recently touched first (at most USER_BOUNDS.burstCategories): a
-   * list (BurstList), as most users have one, where a Map per user cost about 180 B (issue 12).
+   * Recently viewed, clicked or carted items (at most USER_BOUNDS.interest): one item as its
+   * string, more as a list, the first item's time in the columns (interest.ts).
+   */
+  interest: string | InterestList | undefined;
+  /**
+   * Live burst windows, least recently touched first (at most USER_BOUNDS.burstCategories of at
+   * most USER_BOUNDS.burstEvents events): one flat list (burst-list.ts), as most users have one or
+   * two one-event windows, where a Map per user cost about 180 B and a pair of lists per window
+   * about 170 B per window (issue 12).
    */
   bursts: BurstList | undefined;
   lastTop: string | undefined;
@@ -140,6 +132,13 @@ export class UserPushState {
   }
   set hoursAt(v: number) {
     this.cols.setTime(this.slot, T_HOURS_AT, v);
+  }
+  /** Time of the oldest interest item, while there is one (interest.ts). */
+  get interestTs(): number {
+    return this.cols.time(this.slot, T_INTEREST);
+  }
+  set interestTs(v: number) {
+    this.cols.setTime(this.slot, T_INTEREST, v);
   }
   /** Scheduled time of the last push's variant (the novelty penalty). */
   get lastVariantTs(): number {
@@ -214,8 +213,14 @@ export class UserPushState {
     this.setExtra('decidedList', v);
   }
 
+  private get prefs(): UserPrefs | undefined {
+    return this.extra('prefs');
+  }
+
   private ownPrefs(): UserPrefs {
-    return (this.prefs ??= new UserPrefs());
+    let p = this.prefs;
+    if (!p) this.setExtra('prefs', (p = new UserPrefs()));
+    return p;
   }
 
   // A setter given the default for a user without preferences allocates nothing (decodeUser
