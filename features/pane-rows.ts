@@ -5,8 +5,14 @@ import { HashDistinct } from './hash-distinct.js';
 import type { PaneSink } from './window-changelog-codec.js';
 
 const TYPES = EVENT_TYPES.length;
-/** Distinct hashes kept inside a pane's row; a pane with more moves them to a HashDistinct. */
+/** Distinct hashes kept exact without a HashDistinct; a pane with more moves them to one. */
 const INLINE = 4;
+/**
+ * Of those, the ones in the pane's row; a pane with more (up to INLINE) keeps them all in a side
+ * row of `ext` and the row's first slot holds its index. Two fit a user pane (a view, then one
+ * more event) and most item panes, so the other two cost 8 bytes per pane only where used.
+ */
+const ROW_HASHES = 2;
 export const NONE = -1;
 /** pHashN value of a pane whose distinct values live in `overflow`. */
 const SPILLED = -1;
@@ -32,15 +38,17 @@ const EMPTY_TS = 0xffff_ffff;
 const EXACT_TS = 0xffff_fffe;
 
 /**
- * The panes of one family, column-wise: a pane is a row index into typed arrays, 48 bytes and no
+ * The panes of one family, column-wise: a pane is a row index into typed arrays, 40 bytes and no
  * object: start (8), next pane of the same key (4), first and last event time as ms offsets from
- * the start (4 + 4), counts by type (1 each, 7), index of its units/revenue pair (4), up to 4
- * distinct hashes (16 + 1). Units and revenue (16 bytes) are only non-zero in panes that saw a
- * purchase, so only those get a pair, in side arrays reused through their own free list. What
- * does not fit its narrow column keeps its exact value in a map keyed by pane: a count past 254
- * (`wide`), an event time that is not a whole ms within 2^32 - 3 of the pane start (`exactTs`),
- * more distinct values than fit inline (`overflow`, a HashDistinct). Read back, every field is
- * the same number the Float64/Int32 columns held before (see test/unit/pane-rows.test.ts).
+ * the start (4 + 4), counts by type (1 each, 7), index of its units/revenue pair (4), 2 distinct
+ * hashes and their number (8 + 1). Units and revenue (16 bytes) are only non-zero in panes that
+ * saw a purchase, so only those get a pair; a pane with 3 or 4 distinct values keeps them in a
+ * 16-byte `ext` row; both side arrays are reused through their own free lists. What does not
+ * fit its narrow column keeps its exact value in a map keyed by pane: a count past 254 (`wide`),
+ * an event time that is not a whole ms within 2^32 - 3 of the pane start (`exactTs`), more
+ * distinct values than 4 (`overflow`, a HashDistinct, as before). Read back, every field and
+ * the order of the hashes are what the Float64/Int32 columns gave before (see
+ * test/unit/pane-rows.test.ts).
  * Freed rows are reused (free list through `next`).
  * Bound: the live panes of the family's keys; the arrays grow (by doubling, then by a quarter beyond 65,536 panes) and never shrink.
  */
@@ -54,8 +62,18 @@ export class PaneRows {
   private money = new Int32Array(0);
   /** Counts by type, 0..254, or WIDE. */
   private counts = new Uint8Array(0);
+  /** Exact distinct hashes held (0..inline; more than rowH: in `ext`), or SPILLED. */
   private hashN = new Int8Array(0);
+  /** rowH hashes per pane, or (hashN > rowH) the pane's `ext` row index in its first slot. */
   private hashes = new Int32Array(0);
+  /**
+   * `inline` hashes per row for panes with more than rowH of them; a free row's first slot holds
+   * the next free row. Bound: one row per live pane with rowH + 1 .. inline distinct values;
+   * grows like the pane columns and never shrinks.
+   */
+  private ext = new Int32Array(0);
+  private extFree = NONE;
+  private extTop = 0;
   /**
    * Units and revenue by money slot; a free slot's `units` holds the next free slot. Bound: one
    * slot per live pane that saw a purchase; grows like the pane columns and never shrinks.
@@ -75,6 +93,7 @@ export class PaneRows {
   /** writeTo's counts of one pane (the sink copies them out before the call returns) */
   private readonly rowCounts = new Int32Array(TYPES);
   private readonly inline: number;
+  private readonly rowH: number;
   private free = NONE;
   private top = 0;
   live = 0;
@@ -84,6 +103,7 @@ export class PaneRows {
     private readonly exactLimit: number,
   ) {
     this.inline = Math.max(0, Math.min(INLINE, exactLimit));
+    this.rowH = Math.min(ROW_HASHES, this.inline);
     this.scratch = new HashDistinct(precision, exactLimit);
   }
 
@@ -106,8 +126,7 @@ export class PaneRows {
   }
 
   release(q: number): void {
-    if (this.hashN[q] === SPILLED) this.overflow.delete(q);
-    this.hashN[q] = 0;
+    this.dropHashes(q);
     const m = this.money[q];
     if (m !== NONE) {
       this.units[m] = this.moneyFree;
@@ -143,17 +162,25 @@ export class PaneRows {
 
   /** Right to erasure: drops the hash from every exact distinct count (sketches hold none). */
   forgetHash(h: number): void {
-    const n = this.inline;
+    const rowH = this.rowH;
     for (let q = 0; q < this.top; q++) {
       const k = this.hashN[q];
       if (k === SPILLED) {
         this.overflow.get(q)?.forget(h);
         continue;
       }
+      const inExt = k > rowH;
+      const a = inExt ? this.ext : this.hashes;
+      const base = inExt ? this.hashes[q * rowH] * this.inline : q * rowH;
       for (let i = 0; i < k; i++) {
-        if (this.hashes[q * n + i] !== h) continue;
-        this.hashes[q * n + i] = this.hashes[q * n + k - 1];
+        if (a[base + i] !== h) continue;
+        a[base + i] = a[base + k - 1];
         this.hashN[q] = k - 1;
+        if (inExt && k - 1 === rowH) {
+          // back into the row, so that "in ext" stays "more than rowH"
+          for (let j = 0; j < rowH; j++) this.hashes[q * rowH + j] = a[base + j];
+          this.freeExt(base / this.inline);
+        }
         break;
       }
     }
@@ -180,7 +207,11 @@ export class PaneRows {
     );
     if (sketch) return;
     if (spilled !== undefined) spilled.forEachExact((h) => w.hash(h));
-    else for (let i = 0; i < k; i++) w.hash(this.hashes[q * this.inline + i]);
+    else {
+      const a = k > this.rowH ? this.ext : this.hashes;
+      const base = this.hashBase(q, k);
+      for (let i = 0; i < k; i++) w.hash(a[base + i]);
+    }
   }
 
   /** Pane q as plain data. */
@@ -189,7 +220,11 @@ export class PaneRows {
     const spilled = k === SPILLED ? this.overflow.get(q) : undefined;
     const hashes: number[] = [];
     if (spilled !== undefined) spilled.forEachExact((h) => hashes.push(h));
-    else for (let i = 0; i < k; i++) hashes.push(this.hashes[q * this.inline + i]);
+    else {
+      const a = k > this.rowH ? this.ext : this.hashes;
+      const base = this.hashBase(q, k);
+      for (let i = 0; i < k; i++) hashes.push(a[base + i]);
+    }
     const sketch = spilled?.sketch;
     const counts: number[] = [];
     for (let i = 0; i < TYPES; i++) counts.push(this.count(q, i));
@@ -224,6 +259,7 @@ export class PaneRows {
     if (r.sketch) {
       const d = new HashDistinct(this.precision, this.exactLimit);
       d.setSketch(r.sketch.slice());
+      this.dropHashes(q);
       this.overflow.set(q, d);
       this.hashN[q] = SPILLED;
     } else for (const h of r.hashes ?? []) this.addHash(q, h);
@@ -265,7 +301,11 @@ export class PaneRows {
       if (l > lastTs) lastTs = l;
       const k = this.hashN[q];
       if (k === SPILLED) distinct.merge(this.overflow.get(q) as HashDistinct);
-      else for (let i = 0; i < k; i++) distinct.add(this.hashes[q * this.inline + i]);
+      else {
+        const a = k > this.rowH ? this.ext : this.hashes;
+        const base = this.hashBase(q, k);
+        for (let i = 0; i < k; i++) distinct.add(a[base + i]);
+      }
     }
     const byType = {} as Record<EventType, number>;
     let total = 0;
@@ -362,18 +402,58 @@ export class PaneRows {
       (this.overflow.get(q) as HashDistinct).add(h);
       return;
     }
-    const base = q * this.inline;
-    for (let i = 0; i < k; i++) if (this.hashes[base + i] === h) return;
-    if (k < this.inline) {
-      this.hashes[base + k] = h;
-      this.hashN[q] = k + 1;
+    const rowH = this.rowH;
+    const a = k > rowH ? this.ext : this.hashes;
+    const base = this.hashBase(q, k);
+    for (let i = 0; i < k; i++) if (a[base + i] === h) return;
+    if (k < rowH) this.hashes[base + k] = h;
+    else if (k < this.inline) {
+      if (k === rowH) {
+        const e = this.allocExt(); // may replace this.ext
+        const at = e * this.inline;
+        for (let i = 0; i < rowH; i++) this.ext[at + i] = this.hashes[base + i];
+        this.ext[at + k] = h;
+        this.hashes[q * rowH] = e;
+      } else this.ext[base + k] = h;
+    } else {
+      const d = new HashDistinct(this.precision, this.exactLimit);
+      for (let i = 0; i < k; i++) d.add(a[base + i]);
+      d.add(h);
+      if (a === this.ext) this.freeExt(base / this.inline);
+      this.overflow.set(q, d);
+      this.hashN[q] = SPILLED;
       return;
     }
-    const d = new HashDistinct(this.precision, this.exactLimit);
-    for (let i = 0; i < k; i++) d.add(this.hashes[base + i]);
-    d.add(h);
-    this.overflow.set(q, d);
-    this.hashN[q] = SPILLED;
+    this.hashN[q] = k + 1;
+  }
+
+  /** Where pane q's k exact hashes start: in its row, or (k > rowH) in its ext row. */
+  private hashBase(q: number, k: number): number {
+    return k > this.rowH ? this.hashes[q * this.rowH] * this.inline : q * this.rowH;
+  }
+
+  /** Frees pane q's ext row or HashDistinct, if any, and empties its distinct values. */
+  private dropHashes(q: number): void {
+    const k = this.hashN[q];
+    if (k === SPILLED) this.overflow.delete(q);
+    else if (k > this.rowH) this.freeExt(this.hashes[q * this.rowH]);
+    this.hashN[q] = 0;
+  }
+
+  private allocExt(): number {
+    let e = this.extFree;
+    if (e !== NONE) this.extFree = this.ext[e * this.inline];
+    else {
+      if (this.extTop * this.inline === this.ext.length)
+        this.ext = grow(this.ext, new Int32Array(grownLength(this.extTop) * this.inline));
+      e = this.extTop++;
+    }
+    return e;
+  }
+
+  private freeExt(e: number): void {
+    this.ext[e * this.inline] = this.extFree;
+    this.extFree = e;
   }
 
   private grow(): void {
@@ -385,7 +465,7 @@ export class PaneRows {
     this.counts = grow(this.counts, new Uint8Array(n * TYPES));
     this.next = grow(this.next, new Int32Array(n));
     this.hashN = grow(this.hashN, new Int8Array(n));
-    this.hashes = grow(this.hashes, new Int32Array(n * this.inline));
+    this.hashes = grow(this.hashes, new Int32Array(n * this.rowH));
   }
 }
 

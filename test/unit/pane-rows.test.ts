@@ -50,7 +50,8 @@ const offsetArb = fc.oneof(
   { weight: 1, arbitrary: fc.double({ min: 0, max: SLIDE, noNaN: true }) },
   { weight: 1, arbitrary: fc.constantFrom(-0, -1, 2 ** 32 - 3, 2 ** 32 - 2, 2 ** 32, 1e-9) },
 );
-const hashArb = fc.integer({ min: -8, max: 8 });
+// few values, so that panes often sit at 3 or 4 distinct (the side row) and erasures hit them
+const hashArb = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.integer({ min: -8, max: 8 }));
 const countArb = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: 0, max: 300 }) },
   { weight: 1, arbitrary: oddNumber },
@@ -112,7 +113,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({ op: fc.constant('copy' as const), from: fc.nat(), to: fc.nat() }),
   },
-  { weight: 1, arbitrary: hashArb.map((h) => ({ op: 'forget' as const, h })) },
+  { weight: 3, arbitrary: hashArb.map((h) => ({ op: 'forget' as const, h })) },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -248,7 +249,37 @@ describe('PaneRows (packed) against the Float64/Int32 layout', () => {
         fc.constantFrom(0, 2, 4, 6, 1000),
         (ops, lim) => run(ops, lim),
       ),
-      { numRuns: 300 },
+      { numRuns: 400 },
+    );
+  });
+
+  it('moves 3 or 4 distinct hashes to a side row and back, in the same order', () => {
+    const add = (h: number): Op => ({ op: 'add', pane: 0, type: 0, ts: 0, h });
+    run(
+      [
+        { op: 'alloc', start: T0 },
+        add(7),
+        add(8),
+        add(9),
+        { op: 'forget', h: 7 },
+        add(10),
+        add(11),
+        { op: 'forget', h: 9 },
+        { op: 'forget', h: 8 },
+        add(12),
+        add(13),
+        add(14),
+        { op: 'alloc', start: T0 },
+        { op: 'add', pane: 1, type: 0, ts: 0, h: 1 },
+        { op: 'add', pane: 1, type: 0, ts: 0, h: 2 },
+        { op: 'add', pane: 1, type: 0, ts: 0, h: 3 },
+        { op: 'merge', lo: 0, hi: 1, recent: 0 },
+        { op: 'release', pane: 0 },
+        { op: 'alloc', start: T0 },
+        { op: 'add', pane: 1, type: 0, ts: 0, h: 4 },
+        { op: 'merge', lo: 0, hi: 1, recent: 0 },
+      ],
+      6,
     );
   });
 
