@@ -5,8 +5,14 @@ import { HashDistinct } from './hash-distinct.js';
 import type { PaneSink } from './window-changelog-codec.js';
 
 const TYPES = EVENT_TYPES.length;
-/** Distinct hashes kept inside a pane's row; a pane with more moves them to a HashDistinct. */
+/** Distinct hashes kept exact without a HashDistinct; a pane with more moves them to one. */
 const INLINE = 4;
+/**
+ * Of those, the ones in the pane's row; a pane with more (up to INLINE) keeps them all in a side
+ * row of `ext` and the row's first slot holds its index. Two fit a user pane (a view, then one
+ * more event) and most item panes, so the other two cost 8 bytes per pane only where used.
+ */
+const ROW_HASHES = 2;
 export const NONE = -1;
 /** pHashN value of a pane whose distinct values live in `overflow`. */
 const SPILLED = -1;
@@ -24,28 +30,70 @@ export interface PaneRecord {
   readonly sketch?: Uint8Array;
 }
 
+/** A narrow count at this value means the count is in `wide` (it reached 255 or is negative). */
+const WIDE = 255;
+/** first/last column value of a pane with no event time yet (first Infinity, last -Infinity). */
+const EMPTY_TS = 0xffff_ffff;
+/** first/last column value whose time is in `exactTs` (not a whole ms offset in 0..2^32-3). */
+const EXACT_TS = 0xffff_fffe;
+
 /**
- * The panes of one family, column-wise: a pane is a row index into typed arrays (start, counts
- * by type, units, revenue, first and last event time, next pane of the same key, up to 4
- * distinct hashes), about 110 bytes and no object; a pane with more distinct values than fit
- * keeps them in a HashDistinct (`overflow`). Freed rows are reused (free list through `next`).
+ * The panes of one family, column-wise: a pane is a row index into typed arrays, 40 bytes and no
+ * object: start (8), next pane of the same key (4), first and last event time as ms offsets from
+ * the start (4 + 4), counts by type (1 each, 7), index of its units/revenue pair (4), 2 distinct
+ * hashes and their number (8 + 1). Units and revenue (16 bytes) are only non-zero in panes that
+ * saw a purchase, so only those get a pair; a pane with 3 or 4 distinct values keeps them in a
+ * 16-byte `ext` row; both side arrays are reused through their own free lists. What does not
+ * fit its narrow column keeps its exact value in a map keyed by pane: a count past 254 (`wide`),
+ * an event time that is not a whole ms within 2^32 - 3 of the pane start (`exactTs`), more
+ * distinct values than 4 (`overflow`, a HashDistinct, as before). Read back, every field and
+ * the order of the hashes are what the Float64/Int32 columns gave before (see
+ * test/unit/pane-rows.test.ts).
+ * Freed rows are reused (free list through `next`).
  * Bound: the live panes of the family's keys; the arrays grow (by doubling, then by a quarter beyond 65,536 panes) and never shrink.
  */
 export class PaneRows {
   start = new Float64Array(0);
   next = new Int32Array(0);
-  private first = new Float64Array(0);
-  private last = new Float64Array(0);
+  /** Event time minus start, or EMPTY_TS / EXACT_TS. */
+  private first = new Uint32Array(0);
+  private last = new Uint32Array(0);
+  /** The pane's slot in units/revenue, NONE until its first purchase (or a load with either non-zero). */
+  private money = new Int32Array(0);
+  /** Counts by type, 0..254, or WIDE. */
+  private counts = new Uint8Array(0);
+  /** Exact distinct hashes held (0..inline; more than rowH: in `ext`), or SPILLED. */
+  private hashN = new Int8Array(0);
+  /** rowH hashes per pane, or (hashN > rowH) the pane's `ext` row index in its first slot. */
+  private hashes = new Int32Array(0);
+  /**
+   * `inline` hashes per row for panes with more than rowH of them; a free row's first slot holds
+   * the next free row. Bound: one row per live pane with rowH + 1 .. inline distinct values;
+   * grows like the pane columns and never shrinks.
+   */
+  private ext = new Int32Array(0);
+  private extFree = NONE;
+  private extTop = 0;
+  /**
+   * Units and revenue by money slot; a free slot's `units` holds the next free slot. Bound: one
+   * slot per live pane that saw a purchase; grows like the pane columns and never shrinks.
+   */
   private units = new Float64Array(0);
   private revenue = new Float64Array(0);
-  private counts = new Int32Array(0);
-  private hashN = new Int8Array(0);
-  private hashes = new Int32Array(0);
+  private moneyFree = NONE;
+  private moneyTop = 0;
+  /** Counts (Int32, as the column held them) of panes with a WIDE count. Bound: one per live pane. */
+  private readonly wide = new Map<number, Int32Array>();
+  /** Event times that do not fit the offset columns, by 2 * pane (first) and 2 * pane + 1 (last). Bound: two per live pane. */
+  private readonly exactTs = new Map<number, number>();
   /** Panes with more distinct values than fit inline. Bound: one per live pane. */
   private readonly overflow = new Map<number, HashDistinct>();
   /** merge()'s counter, reset per call (only its estimate leaves merge) */
   private readonly scratch: HashDistinct;
+  /** writeTo's counts of one pane (the sink copies them out before the call returns) */
+  private readonly rowCounts = new Int32Array(TYPES);
   private readonly inline: number;
+  private readonly rowH: number;
   private free = NONE;
   private top = 0;
   live = 0;
@@ -55,6 +103,7 @@ export class PaneRows {
     private readonly exactLimit: number,
   ) {
     this.inline = Math.max(0, Math.min(INLINE, exactLimit));
+    this.rowH = Math.min(ROW_HASHES, this.inline);
     this.scratch = new HashDistinct(precision, exactLimit);
   }
 
@@ -66,10 +115,9 @@ export class PaneRows {
       q = this.top++;
     }
     this.start[q] = start;
-    this.first[q] = Infinity;
-    this.last[q] = -Infinity;
-    this.units[q] = 0;
-    this.revenue[q] = 0;
+    this.first[q] = EMPTY_TS;
+    this.last[q] = EMPTY_TS;
+    this.money[q] = NONE;
     this.counts.fill(0, q * TYPES, (q + 1) * TYPES);
     this.hashN[q] = 0;
     this.next[q] = NONE;
@@ -78,8 +126,16 @@ export class PaneRows {
   }
 
   release(q: number): void {
-    if (this.hashN[q] === SPILLED) this.overflow.delete(q);
-    this.hashN[q] = 0;
+    this.dropHashes(q);
+    const m = this.money[q];
+    if (m !== NONE) {
+      this.units[m] = this.moneyFree;
+      this.moneyFree = m;
+      this.money[q] = NONE;
+    }
+    if (this.wide.size !== 0) this.wide.delete(q);
+    if (this.first[q] === EXACT_TS) this.exactTs.delete(2 * q);
+    if (this.last[q] === EXACT_TS) this.exactTs.delete(2 * q + 1);
     this.start[q] = NaN;
     this.next[q] = this.free;
     this.free = q;
@@ -88,30 +144,43 @@ export class PaneRows {
 
   /** Counts one event into pane q; `h` is the hash of what the family counts distinct. */
   add(q: number, e: ClickEvent, ts: number, h: number): void {
-    this.counts[q * TYPES + TYPE_CODE[e.type]]++;
+    const i = TYPE_CODE[e.type];
+    const j = q * TYPES + i;
+    const c = this.counts[j];
+    if (c < WIDE - 1) this.counts[j] = c + 1;
+    else this.setCount(q, i, (this.count(q, i) + 1) | 0); // | 0: Int32 wrap-around, as before
     if (e.type === 'purchase') {
+      const m = this.moneySlot(q);
       const n = e.quantity ?? 1;
-      this.units[q] += n;
-      if (e.price !== undefined) this.revenue[q] += e.price * n;
+      this.units[m] += n;
+      if (e.price !== undefined) this.revenue[m] += e.price * n;
     }
-    if (ts < this.first[q]) this.first[q] = ts;
-    if (ts > this.last[q]) this.last[q] = ts;
+    if (ts < this.firstTs(q)) this.setTs(this.first, q, 2 * q, ts, Infinity);
+    if (ts > this.lastTs(q)) this.setTs(this.last, q, 2 * q + 1, ts, -Infinity);
     this.addHash(q, h);
   }
 
   /** Right to erasure: drops the hash from every exact distinct count (sketches hold none). */
   forgetHash(h: number): void {
-    const n = this.inline;
+    const rowH = this.rowH;
     for (let q = 0; q < this.top; q++) {
       const k = this.hashN[q];
       if (k === SPILLED) {
         this.overflow.get(q)?.forget(h);
         continue;
       }
+      const inExt = k > rowH;
+      const a = inExt ? this.ext : this.hashes;
+      const base = inExt ? this.hashes[q * rowH] * this.inline : q * rowH;
       for (let i = 0; i < k; i++) {
-        if (this.hashes[q * n + i] !== h) continue;
-        this.hashes[q * n + i] = this.hashes[q * n + k - 1];
+        if (a[base + i] !== h) continue;
+        a[base + i] = a[base + k - 1];
         this.hashN[q] = k - 1;
+        if (inExt && k - 1 === rowH) {
+          // back into the row, so that "in ext" stays "more than rowH"
+          for (let j = 0; j < rowH; j++) this.hashes[q * rowH + j] = a[base + j];
+          this.freeExt(base / this.inline);
+        }
         break;
       }
     }
@@ -122,21 +191,27 @@ export class PaneRows {
     const k = this.hashN[q];
     const spilled = k === SPILLED ? this.overflow.get(q) : undefined;
     const sketch = spilled?.sketch;
-    const { start, units, revenue, first, last } = this;
+    const counts = this.rowCounts;
+    for (let i = 0; i < TYPES; i++) counts[i] = this.count(q, i);
+    const m = this.money[q];
     w.pane(
-      start[q],
-      units[q],
-      revenue[q],
-      first[q],
-      last[q],
-      this.counts,
-      q * TYPES,
+      this.start[q],
+      m === NONE ? 0 : this.units[m],
+      m === NONE ? 0 : this.revenue[m],
+      this.firstTs(q),
+      this.lastTs(q),
+      counts,
+      0,
       TYPES,
       sketch,
     );
     if (sketch) return;
     if (spilled !== undefined) spilled.forEachExact((h) => w.hash(h));
-    else for (let i = 0; i < k; i++) w.hash(this.hashes[q * this.inline + i]);
+    else {
+      const a = k > this.rowH ? this.ext : this.hashes;
+      const base = this.hashBase(q, k);
+      for (let i = 0; i < k; i++) w.hash(a[base + i]);
+    }
   }
 
   /** Pane q as plain data. */
@@ -145,29 +220,46 @@ export class PaneRows {
     const spilled = k === SPILLED ? this.overflow.get(q) : undefined;
     const hashes: number[] = [];
     if (spilled !== undefined) spilled.forEachExact((h) => hashes.push(h));
-    else for (let i = 0; i < k; i++) hashes.push(this.hashes[q * this.inline + i]);
+    else {
+      const a = k > this.rowH ? this.ext : this.hashes;
+      const base = this.hashBase(q, k);
+      for (let i = 0; i < k; i++) hashes.push(a[base + i]);
+    }
     const sketch = spilled?.sketch;
+    const counts: number[] = [];
+    for (let i = 0; i < TYPES; i++) counts.push(this.count(q, i));
+    const m = this.money[q];
     return {
       start: this.start[q],
-      counts: Array.from(this.counts.subarray(q * TYPES, (q + 1) * TYPES)),
-      units: this.units[q],
-      revenue: this.revenue[q],
-      firstTs: this.first[q],
-      lastTs: this.last[q],
+      counts,
+      units: m === NONE ? 0 : this.units[m],
+      revenue: m === NONE ? 0 : this.revenue[m],
+      firstTs: this.firstTs(q),
+      lastTs: this.lastTs(q),
       ...(sketch ? { sketch: sketch.slice() } : { hashes }),
     };
   }
 
   /** Overwrites pane q (allocated for r.start) with a record. */
   load(q: number, r: PaneRecord): void {
-    for (let i = 0; i < TYPES; i++) this.counts[q * TYPES + i] = r.counts[i] ?? 0;
-    this.units[q] = r.units;
-    this.revenue[q] = r.revenue;
-    this.first[q] = r.firstTs;
-    this.last[q] = r.lastTs;
+    this.wide.delete(q);
+    // | 0 is the conversion an Int32Array store applied to the record's counts
+    for (let i = 0; i < TYPES; i++) this.setCount(q, i, (r.counts[i] ?? 0) | 0);
+    // +0 is what a pane without a money slot reads as; anything else (-0 too) needs one
+    const m =
+      this.money[q] !== NONE || !Object.is(r.units, 0) || !Object.is(r.revenue, 0)
+        ? this.moneySlot(q)
+        : NONE;
+    if (m !== NONE) {
+      this.units[m] = r.units;
+      this.revenue[m] = r.revenue;
+    }
+    this.setTs(this.first, q, 2 * q, r.firstTs, Infinity);
+    this.setTs(this.last, q, 2 * q + 1, r.lastTs, -Infinity);
     if (r.sketch) {
       const d = new HashDistinct(this.precision, this.exactLimit);
       d.setSketch(r.sketch.slice());
+      this.dropHashes(q);
       this.overflow.set(q, d);
       this.hashN[q] = SPILLED;
     } else for (const h of r.hashes ?? []) this.addHash(q, h);
@@ -191,18 +283,29 @@ export class PaneRows {
       if (p < start || p >= end) continue;
       let n = 0;
       for (let i = 0; i < TYPES; i++) {
-        const c = this.counts[q * TYPES + i];
+        let c = this.counts[q * TYPES + i];
+        if (c === WIDE) c = this.count(q, i);
         counts[i] += c;
         n += c;
       }
       if (p >= recentFrom) recent += n;
-      units += this.units[q];
-      revenue += this.revenue[q];
-      if (this.first[q] < firstTs) firstTs = this.first[q];
-      if (this.last[q] > lastTs) lastTs = this.last[q];
+      // A pane without a slot holds +0, and adding +0 changes no sum that starts at +0.
+      const m = this.money[q];
+      if (m !== NONE) {
+        units += this.units[m];
+        revenue += this.revenue[m];
+      }
+      const f = this.firstTs(q);
+      if (f < firstTs) firstTs = f;
+      const l = this.lastTs(q);
+      if (l > lastTs) lastTs = l;
       const k = this.hashN[q];
       if (k === SPILLED) distinct.merge(this.overflow.get(q) as HashDistinct);
-      else for (let i = 0; i < k; i++) distinct.add(this.hashes[q * this.inline + i]);
+      else {
+        const a = k > this.rowH ? this.ext : this.hashes;
+        const base = this.hashBase(q, k);
+        for (let i = 0; i < k; i++) distinct.add(a[base + i]);
+      }
     }
     const byType = {} as Record<EventType, number>;
     let total = 0;
@@ -224,44 +327,157 @@ export class PaneRows {
     };
   }
 
+  private count(q: number, i: number): number {
+    const c = this.counts[q * TYPES + i];
+    return c === WIDE ? (this.wide.get(q) as Int32Array)[i] : c;
+  }
+
+  /** Sets a count (an Int32 value), in the narrow column when it fits. */
+  private setCount(q: number, i: number, v: number): void {
+    if (v >= 0 && v < WIDE) {
+      this.counts[q * TYPES + i] = v;
+      return;
+    }
+    let row = this.wide.get(q);
+    if (row === undefined) {
+      row = new Int32Array(TYPES);
+      this.wide.set(q, row);
+    }
+    row[i] = v;
+    this.counts[q * TYPES + i] = WIDE;
+  }
+
+  private firstTs(q: number): number {
+    const d = this.first[q];
+    if (d < EXACT_TS) return this.start[q] + d;
+    return d === EMPTY_TS ? Infinity : (this.exactTs.get(2 * q) as number);
+  }
+
+  private lastTs(q: number): number {
+    const d = this.last[q];
+    if (d < EXACT_TS) return this.start[q] + d;
+    return d === EMPTY_TS ? -Infinity : (this.exactTs.get(2 * q + 1) as number);
+  }
+
+  /**
+   * Stores event time `ts` of pane q in column `col` (first or last; `key` its exactTs key,
+   * `empty` the value EMPTY_TS stands for): as an offset only when start + offset gives back
+   * exactly `ts` (a whole ms, -0 included), else in exactTs.
+   */
+  private setTs(col: Uint32Array, q: number, key: number, ts: number, empty: number): void {
+    if (col[q] === EXACT_TS) this.exactTs.delete(key);
+    const s = this.start[q];
+    const d = ts - s;
+    if (d >= 0 && d < EXACT_TS && Number.isInteger(d) && Object.is(s + d, ts)) col[q] = d;
+    else if (Object.is(ts, empty)) col[q] = EMPTY_TS;
+    else {
+      col[q] = EXACT_TS;
+      this.exactTs.set(key, ts);
+    }
+  }
+
+  /** Pane q's units/revenue slot, taken (zeroed) from the free list or the end on first use. */
+  private moneySlot(q: number): number {
+    let m = this.money[q];
+    if (m !== NONE) return m;
+    m = this.moneyFree;
+    if (m !== NONE) this.moneyFree = this.units[m];
+    else {
+      if (this.moneyTop === this.units.length) {
+        const n = grownLength(this.units.length);
+        this.units = grow(this.units, new Float64Array(n));
+        this.revenue = grow(this.revenue, new Float64Array(n));
+      }
+      m = this.moneyTop++;
+    }
+    this.units[m] = 0;
+    this.revenue[m] = 0;
+    this.money[q] = m;
+    return m;
+  }
+
   private addHash(q: number, h: number): void {
     const k = this.hashN[q];
     if (k === SPILLED) {
       (this.overflow.get(q) as HashDistinct).add(h);
       return;
     }
-    const base = q * this.inline;
-    for (let i = 0; i < k; i++) if (this.hashes[base + i] === h) return;
-    if (k < this.inline) {
-      this.hashes[base + k] = h;
-      this.hashN[q] = k + 1;
+    const rowH = this.rowH;
+    const a = k > rowH ? this.ext : this.hashes;
+    const base = this.hashBase(q, k);
+    for (let i = 0; i < k; i++) if (a[base + i] === h) return;
+    if (k < rowH) this.hashes[base + k] = h;
+    else if (k < this.inline) {
+      if (k === rowH) {
+        const e = this.allocExt(); // may replace this.ext
+        const at = e * this.inline;
+        for (let i = 0; i < rowH; i++) this.ext[at + i] = this.hashes[base + i];
+        this.ext[at + k] = h;
+        this.hashes[q * rowH] = e;
+      } else this.ext[base + k] = h;
+    } else {
+      const d = new HashDistinct(this.precision, this.exactLimit);
+      for (let i = 0; i < k; i++) d.add(a[base + i]);
+      d.add(h);
+      if (a === this.ext) this.freeExt(base / this.inline);
+      this.overflow.set(q, d);
+      this.hashN[q] = SPILLED;
       return;
     }
-    const d = new HashDistinct(this.precision, this.exactLimit);
-    for (let i = 0; i < k; i++) d.add(this.hashes[base + i]);
-    d.add(h);
-    this.overflow.set(q, d);
-    this.hashN[q] = SPILLED;
+    this.hashN[q] = k + 1;
+  }
+
+  /** Where pane q's k exact hashes start: in its row, or (k > rowH) in its ext row. */
+  private hashBase(q: number, k: number): number {
+    return k > this.rowH ? this.hashes[q * this.rowH] * this.inline : q * this.rowH;
+  }
+
+  /** Frees pane q's ext row or HashDistinct, if any, and empties its distinct values. */
+  private dropHashes(q: number): void {
+    const k = this.hashN[q];
+    if (k === SPILLED) this.overflow.delete(q);
+    else if (k > this.rowH) this.freeExt(this.hashes[q * this.rowH]);
+    this.hashN[q] = 0;
+  }
+
+  private allocExt(): number {
+    let e = this.extFree;
+    if (e !== NONE) this.extFree = this.ext[e * this.inline];
+    else {
+      if (this.extTop * this.inline === this.ext.length)
+        this.ext = grow(this.ext, new Int32Array(grownLength(this.extTop) * this.inline));
+      e = this.extTop++;
+    }
+    return e;
+  }
+
+  private freeExt(e: number): void {
+    this.ext[e * this.inline] = this.extFree;
+    this.extFree = e;
   }
 
   private grow(): void {
-    // doubling up to 65,536 panes, then by a quarter (less unused tail; models/core/arrays.ts)
-    const cur = this.start.length;
-    const n = Math.max(64, cur < 65_536 ? cur * 2 : cur + (cur >> 2));
-    const f64 = (a: Float64Array): Float64Array => grow(a, new Float64Array(n));
-    this.start = f64(this.start);
-    this.first = f64(this.first);
-    this.last = f64(this.last);
-    this.units = f64(this.units);
-    this.revenue = f64(this.revenue);
-    this.counts = grow(this.counts, new Int32Array(n * TYPES));
+    const n = grownLength(this.start.length);
+    this.start = grow(this.start, new Float64Array(n));
+    this.first = grow(this.first, new Uint32Array(n));
+    this.last = grow(this.last, new Uint32Array(n));
+    this.money = grow(this.money, new Int32Array(n));
+    this.counts = grow(this.counts, new Uint8Array(n * TYPES));
     this.next = grow(this.next, new Int32Array(n));
     this.hashN = grow(this.hashN, new Int8Array(n));
-    this.hashes = grow(this.hashes, new Int32Array(n * this.inline));
+    this.hashes = grow(this.hashes, new Int32Array(n * this.rowH));
   }
 }
 
-export function grow<T extends Float64Array | Int32Array | Int8Array>(from: T, to: T): T {
+/** Doubling up to 65,536 rows, then by a quarter (less unused tail; models/core/arrays.ts). */
+function grownLength(cur: number): number {
+  return Math.max(64, cur < 65_536 ? cur * 2 : cur + (cur >> 2));
+}
+
+export function grow<T extends Float64Array | Int32Array | Uint32Array | Int8Array | Uint8Array>(
+  from: T,
+  to: T,
+): T {
   to.set(from);
   return to;
 }
