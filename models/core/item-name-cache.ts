@@ -97,7 +97,12 @@ export class ItemNameCache {
     this.slots = new Int32Array(2 * old.length);
     for (let e = 0; e < old.length; e += F)
       if (old[e + 1] !== 0)
-        this.place(old[e] as number, old[e + 1] as number, old[e + 2] as number, old[e + 3] as number);
+        this.place(
+          old[e] as number,
+          old[e + 1] as number,
+          old[e + 2] as number,
+          old[e + 3] as number,
+        );
   }
 
   private clear(): void {
