@@ -72,14 +72,9 @@ function utf8(s: string): string | Uint8Array {
 /** The record, or undefined for bytes that are not one (a foreign or damaged message). */
 export function decodeItemDeltas(bytes: Uint8Array): ItemDeltaRecord | undefined {
   if (bytes.byteLength < HEADER) return undefined;
-  // Typed-array views need alignment (8: v1 counters are float64): a Kafka buffer at another
-  // offset is copied. The client's message buffers are their own allocations (offset 0), and a
-  // copy of every record was half the memory churn of applying them (issue 14).
-  const src = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
-  const buf = src.buffer;
-  const base = src.byteOffset;
-  const size = src.byteLength;
-  const v = new DataView(buf, base, size);
+  // A copy: Kafka's buffers are views at arbitrary offsets, typed arrays need alignment.
+  const buf = bytes.slice().buffer;
+  const v = new DataView(buf);
   const magic = v.getUint32(0, true);
   if (magic !== MAGIC && magic !== MAGIC_V1) return undefined;
   const v1 = magic === MAGIC_V1;
@@ -90,8 +85,8 @@ export function decodeItemDeltas(bytes: Uint8Array): ItemDeltaRecord | undefined
   const c = v1 ? n : v.getUint32(36, true);
   const counters = v1 ? 8 * n * SCALARS : 4 * (c + c * SCALARS);
   const numeric = counters + 4 * (f + f * (dim + 1) + 3 * p) + 4 * n;
-  if (HEADER + numeric > size) return undefined;
-  let at = base + HEADER;
+  if (HEADER + numeric > buf.byteLength) return undefined;
+  let at = HEADER;
   const f64 = (len: number): Float64Array => {
     const a = new Float64Array(buf, at, len);
     at += 8 * len;
@@ -116,8 +111,7 @@ export function decodeItemDeltas(bytes: Uint8Array): ItemDeltaRecord | undefined
   const pairValues = f32(p);
   const lengths = new Uint32Array(buf, at, n);
   at += 4 * n;
-  const raw = new Uint8Array(buf, base, size);
-  at -= base;
+  const raw = new Uint8Array(buf);
   let end = at;
   for (const len of lengths) end += len;
   if (end > raw.byteLength) return undefined;

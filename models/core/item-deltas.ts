@@ -264,19 +264,18 @@ export class ItemDeltaCollector {
         }
       }
       const np = nPair[q] as number;
-      const rows = new Int32Array(np);
-      const cols = new Int32Array(np);
-      const values = new Float32Array(np);
+      const pairRows = new Int32Array(np);
+      const pairCols = new Int32Array(np);
+      const pairValues = new Float32Array(np);
       let p = 0;
       for (let t = 0; t < this.nPairs; t++) {
         if (pairPart[t] !== q) continue;
         const o = this.used[t] as number;
-        rows[p] = localOf(this.pk[2 * o] as number);
-        cols[p] = localOf(this.pk[2 * o + 1] as number);
-        values[p] = this.pv[o] as number;
+        pairRows[p] = localOf(this.pk[2 * o] as number);
+        pairCols[p] = localOf(this.pk[2 * o + 1] as number);
+        pairValues[p] = this.pv[o] as number;
         p++;
       }
-      const [pairRows, pairCols, pairValues] = groupByRow(rows, cols, values, items.length);
       out.push({
         partition: q,
         ref: this.ref,
@@ -295,35 +294,6 @@ export class ItemDeltaCollector {
     }
     return out;
   }
-}
-
-/**
- * The pairs ordered by row (a counting sort; within a row, in their original order). Pairs are
- * gathered in learning order, where an event's pairs alternate between the rows (j, i) and
- * (i, j); a receiver adds them to its co-visitation matrix, and a row's table, top list and
- * per-row fields are each a cache miss when cold: consecutive pairs of one row share them. A
- * record holds each (row, column) once, so the order changes no sum.
- */
-function groupByRow(
-  rows: Int32Array,
-  cols: Int32Array,
-  values: Float32Array,
-  items: number,
-): [Int32Array, Int32Array, Float32Array] {
-  const start = new Int32Array(items + 1);
-  for (let p = 0; p < rows.length; p++) start[(rows[p] as number) + 1]++;
-  for (let k = 0; k < items; k++) start[k + 1] += start[k] as number;
-  const r = new Int32Array(rows.length);
-  const c = new Int32Array(rows.length);
-  const v = new Float32Array(rows.length);
-  for (let p = 0; p < rows.length; p++) {
-    const row = rows[p] as number;
-    const at = start[row]++;
-    r[at] = row;
-    c[at] = cols[p] as number;
-    v[at] = values[p] as number;
-  }
-  return [r, c, v];
 }
 
 /** One batch's item deltas for the items of one partition (rows of pairs included by row). */

@@ -2,7 +2,6 @@ import type { Config } from '../../config/schema.js';
 import {
   callback,
   commonKafkaConfig,
-  consumeCalls,
   rdkafka,
   type KafkaConsumer,
   type Message,
@@ -89,10 +88,7 @@ export class ErasureListener {
 
   async start(): Promise<void> {
     await callback((cb) => this.consumer.connect({ timeout: 30_000 }, cb));
-    // Erasure requests are rare: a poll waits up to a second for the first one and then takes
-    // what is fetched already (polling every 200 ms cost every instance CPU all the time).
-    this.consumer.setDefaultConsumeTimeout(1_000);
-    consumeCalls(this.consumer).setDefaultIsTimeoutOnlyForFirstMessage(true);
+    this.consumer.setDefaultConsumeTimeout(200);
     this.consumer.subscribe([this.cfg.privacy.topic]);
     this.loop = this.run().catch((err: unknown) =>
       this.opts.onLog('privacy listener stopped', { err: (err as Error).message }),

@@ -4,7 +4,6 @@ import { validateItemMessage } from '../../stream/validate-item.js';
 import {
   callback,
   commonKafkaConfig,
-  consumeCalls,
   rdkafka,
   type KafkaConsumer,
   type Message,
@@ -68,11 +67,7 @@ export class CatalogReplica {
 
   async connect(): Promise<void> {
     await callback((cb) => this.consumer.connect({ timeout: 30_000 }, cb));
-    // A poll returns with the first item record and what is fetched already, or after pollMs
-    // without one: the items topic is quiet most of the time, and polling it every 100 ms cost
-    // every instance CPU for the whole run (issue 14, BENCHMARKS.md runs H).
-    this.consumer.setDefaultConsumeTimeout(this.opts.pollMs ?? 500);
-    consumeCalls(this.consumer).setDefaultIsTimeoutOnlyForFirstMessage(true);
+    this.consumer.setDefaultConsumeTimeout(this.opts.pollMs ?? 100);
     const meta = await callback<{ topics: { name: string; partitions: { id: number }[] }[] }>(
       (cb) =>
         this.consumer.getMetadata(

@@ -11,7 +11,6 @@ import { endOffsets, type TopicSpec } from '../../kafka/admin.js';
 import {
   callback,
   commonKafkaConfig,
-  consumeCalls,
   rdkafka,
   type KafkaConsumer,
   type Message,
@@ -20,9 +19,6 @@ import type { OutMessage } from '../../kafka/transactional-producer.js';
 import type { LearnLedger } from './learn-ledger.js';
 import type { RunBatch } from './run-stages.js';
 import { yieldToEventLoop } from './event-loop.js';
-
-/** Longest wait of a poll (and of a broker fetch) that finds no record; also bounds stop(). */
-const IDLE_POLL_MS = 500;
 
 /** The repartition topic of item-side model changes, keyed (partitioned) by item. */
 export function itemDeltasTopic(group: string): string {
@@ -121,9 +117,7 @@ export class ItemStateReplica {
         'enable.auto.commit': false,
         'enable.auto.offset.store': false,
         'isolation.level': 'read_committed',
-        // How long the broker holds a fetch that finds nothing; a record that arrives answers it
-        // at once, so this sets the rate of empty fetches, not the delay (see connect()).
-        'fetch.wait.max.ms': IDLE_POLL_MS,
+        'fetch.wait.max.ms': 50,
       },
       { 'auto.offset.reset': 'earliest' },
     );
@@ -133,11 +127,7 @@ export class ItemStateReplica {
 
   async connect(): Promise<void> {
     await callback((cb) => this.consumer.connect({ timeout: 30_000 }, cb));
-    // A poll returns with the first record and what is fetched already, or after pollMs without
-    // one. Records arrive a few per second per instance: polling every 50 ms, each instance
-    // spent CPU for the whole drain on empty polls and fetches (issue 14, BENCHMARKS.md runs H).
-    this.consumer.setDefaultConsumeTimeout(this.opts.pollMs ?? IDLE_POLL_MS);
-    consumeCalls(this.consumer).setDefaultIsTimeoutOnlyForFirstMessage(true);
+    this.consumer.setDefaultConsumeTimeout(this.opts.pollMs ?? 50);
     const meta = await callback<{ topics: { name: string; partitions: { id: number }[] }[] }>(
       (cb) =>
         this.consumer.getMetadata(
