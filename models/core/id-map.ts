@@ -29,11 +29,6 @@ export class IdMap {
   refused = 0;
   /** Ids whose number was given to a newer id. */
   recycled = 0;
-  /**
-   * Counts the times a number stopped naming its string (recycle, erase, load): a cache of
-   * name -> number (ItemNameCache) built before a change may be wrong after it.
-   */
-  renames = 0;
 
   get size(): number {
     return this.names.length;
@@ -91,7 +86,6 @@ export class IdMap {
     this.index.set(id, i);
     this.ref[i] = 1;
     this.recycled++;
-    this.renames++;
     for (const hook of this.recycleHooks) hook(i);
     return i;
   }
@@ -105,7 +99,6 @@ export class IdMap {
     const i = this.index.get(id);
     if (i === undefined) return false;
     this.index.delete(id);
-    this.renames++;
     const placeholder = `${ERASED}${i}`;
     this.names[i] = placeholder;
     this.index.set(placeholder, i);
@@ -132,7 +125,6 @@ export class IdMap {
 
   /** Replaces the contents; ids are the array positions (a snapshot may exceed the limit). */
   load(names: readonly string[]): void {
-    this.renames++;
     this.index.clear();
     this.names.length = 0;
     for (const n of names) {

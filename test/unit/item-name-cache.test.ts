@@ -61,33 +61,6 @@ describe('item name cache', () => {
     expect(items.refused).toBe(2);
   });
 
-  it('forgets what it knew when a number stops naming its id (erase, recycle, load)', () => {
-    const items = new IdMap();
-    const cache = new ItemNameCache(items);
-    const resolve = (ids: string[]): number[] => {
-      const decoded = decodeItemDeltas(encodeItemDeltas(record(ids)));
-      if (!decoded?.asciiNames) throw new Error('expected ASCII names');
-      return Array.from(cache.resolve(decoded.asciiNames, (k) => decoded.items[k] as string));
-    };
-    expect(resolve(['a', 'b', 'c'])).toEqual([0, 1, 2]);
-    // b's number goes to the next new id: b itself is new again afterwards
-    items.erase('b');
-    expect(resolve(['d', 'b', 'a'])).toEqual([1, 3, 0]);
-    expect(items.name(1)).toBe('d');
-    items.load(['x', 'a']);
-    expect(resolve(['a', 'x', 'c'])).toEqual([1, 0, 2]);
-    // a recycle inside one record: later ids of the record must not trust the victim's entry
-    const small = new IdMap();
-    small.setLimit(2, 'recycle');
-    const c2 = new ItemNameCache(small);
-    const decoded = decodeItemDeltas(encodeItemDeltas(record(['p', 'q', 'r', 'p', 'q'])));
-    if (!decoded?.asciiNames) throw new Error('expected ASCII names');
-    const got = Array.from(c2.resolve(decoded.asciiNames, (k) => decoded.items[k] as string));
-    const plain = new IdMap();
-    plain.setLimit(2, 'recycle');
-    expect(got).toEqual(['p', 'q', 'r', 'p', 'q'].map((id) => plain.intern(id)));
-  });
-
   it('leaves records with non-ASCII ids to the strings', () => {
     const decoded = decodeItemDeltas(encodeItemDeltas(record(['plain', 'größe'])));
     expect(decoded?.asciiNames).toBeUndefined();
