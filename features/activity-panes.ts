@@ -2,7 +2,8 @@ import type { ClickEvent } from '../models/event.js';
 import type { WindowEngineStats, WindowSnapshot } from '../stream/windowing/types.js';
 import type { Activity } from './activity.js';
 import type { PaneSink } from './window-changelog-codec.js';
-import { NONE, PaneRows, grow, type PaneRecord } from './pane-rows.js';
+import { NONE, PaneRows, type PaneRecord } from './pane-rows.js';
+import { grow, grownLength } from './pane-arrays.js';
 import { SlotTimers } from './slot-timers.js';
 
 export type { PaneRecord } from './pane-rows.js';
@@ -268,9 +269,8 @@ export class ActivityPanes {
 
   private ensureSlot(slot: number): void {
     if (slot < this.head.length) return;
-    // doubling up to 65,536 keys, then by a quarter (less unused tail; models/core/arrays.ts)
-    let n = Math.max(64, this.head.length);
-    while (n <= slot) n = n < 65_536 ? n * 2 : n + (n >> 2);
+    let n = this.head.length;
+    while (n <= slot) n = grownLength(n);
     const old = this.head.length;
     this.head = grow(this.head, new Int32Array(n));
     this.head.fill(NONE, old);

@@ -2,20 +2,12 @@ import { EVENT_TYPES, type ClickEvent, type EventType } from '../models/event.js
 import { TYPE_CODE } from '../models/core/weights.js';
 import type { Activity } from './activity.js';
 import { HashDistinct } from './hash-distinct.js';
+import { PaneHashes } from './pane-hashes.js';
+import { grow, grownLength } from './pane-arrays.js';
 import type { PaneSink } from './window-changelog-codec.js';
 
 const TYPES = EVENT_TYPES.length;
-/** Distinct hashes kept exact without a HashDistinct; a pane with more moves them to one. */
-const INLINE = 4;
-/**
- * Of those, the ones in the pane's row; a pane with more (up to INLINE) keeps them all in a side
- * row of `ext` and the row's first slot holds its index. Two fit a user pane (a view, then one
- * more event) and most item panes, so the other two cost 8 bytes per pane only where used.
- */
-const ROW_HASHES = 2;
 export const NONE = -1;
-/** pHashN value of a pane whose distinct values live in `overflow`. */
-const SPILLED = -1;
 
 /** One pane as plain data, for serialisation (a changelog codec) and restore. */
 export interface PaneRecord {
@@ -62,18 +54,8 @@ export class PaneRows {
   private money = new Int32Array(0);
   /** Counts by type, 0..254, or WIDE. */
   private counts = new Uint8Array(0);
-  /** Exact distinct hashes held (0..inline; more than rowH: in `ext`), or SPILLED. */
-  private hashN = new Int8Array(0);
-  /** rowH hashes per pane, or (hashN > rowH) the pane's `ext` row index in its first slot. */
-  private hashes = new Int32Array(0);
-  /**
-   * `inline` hashes per row for panes with more than rowH of them; a free row's first slot holds
-   * the next free row. Bound: one row per live pane with rowH + 1 .. inline distinct values;
-   * grows like the pane columns and never shrinks.
-   */
-  private ext = new Int32Array(0);
-  private extFree = NONE;
-  private extTop = 0;
+  /** Each pane's distinct values (what the family counts distinct), by pane row. */
+  private readonly hashes: PaneHashes;
   /**
    * Units and revenue by money slot; a free slot's `units` holds the next free slot. Bound: one
    * slot per live pane that saw a purchase; grows like the pane columns and never shrinks.
@@ -86,24 +68,16 @@ export class PaneRows {
   private readonly wide = new Map<number, Int32Array>();
   /** Event times that do not fit the offset columns, by 2 * pane (first) and 2 * pane + 1 (last). Bound: two per live pane. */
   private readonly exactTs = new Map<number, number>();
-  /** Panes with more distinct values than fit inline. Bound: one per live pane. */
-  private readonly overflow = new Map<number, HashDistinct>();
   /** merge()'s counter, reset per call (only its estimate leaves merge) */
   private readonly scratch: HashDistinct;
   /** writeTo's counts of one pane (the sink copies them out before the call returns) */
   private readonly rowCounts = new Int32Array(TYPES);
-  private readonly inline: number;
-  private readonly rowH: number;
   private free = NONE;
   private top = 0;
   live = 0;
 
-  constructor(
-    private readonly precision: number,
-    private readonly exactLimit: number,
-  ) {
-    this.inline = Math.max(0, Math.min(INLINE, exactLimit));
-    this.rowH = Math.min(ROW_HASHES, this.inline);
+  constructor(precision: number, exactLimit: number) {
+    this.hashes = new PaneHashes(precision, exactLimit);
     this.scratch = new HashDistinct(precision, exactLimit);
   }
 
@@ -119,14 +93,14 @@ export class PaneRows {
     this.last[q] = EMPTY_TS;
     this.money[q] = NONE;
     this.counts.fill(0, q * TYPES, (q + 1) * TYPES);
-    this.hashN[q] = 0;
+    this.hashes.clear(q);
     this.next[q] = NONE;
     this.live++;
     return q;
   }
 
   release(q: number): void {
-    this.dropHashes(q);
+    this.hashes.drop(q);
     const m = this.money[q];
     if (m !== NONE) {
       this.units[m] = this.moneyFree;
@@ -157,40 +131,17 @@ export class PaneRows {
     }
     if (ts < this.firstTs(q)) this.setTs(this.first, q, 2 * q, ts, Infinity);
     if (ts > this.lastTs(q)) this.setTs(this.last, q, 2 * q + 1, ts, -Infinity);
-    this.addHash(q, h);
+    this.hashes.add(q, h);
   }
 
   /** Right to erasure: drops the hash from every exact distinct count (sketches hold none). */
   forgetHash(h: number): void {
-    const rowH = this.rowH;
-    for (let q = 0; q < this.top; q++) {
-      const k = this.hashN[q];
-      if (k === SPILLED) {
-        this.overflow.get(q)?.forget(h);
-        continue;
-      }
-      const inExt = k > rowH;
-      const a = inExt ? this.ext : this.hashes;
-      const base = inExt ? this.hashes[q * rowH] * this.inline : q * rowH;
-      for (let i = 0; i < k; i++) {
-        if (a[base + i] !== h) continue;
-        a[base + i] = a[base + k - 1];
-        this.hashN[q] = k - 1;
-        if (inExt && k - 1 === rowH) {
-          // back into the row, so that "in ext" stays "more than rowH"
-          for (let j = 0; j < rowH; j++) this.hashes[q * rowH + j] = a[base + j];
-          this.freeExt(base / this.inline);
-        }
-        break;
-      }
-    }
+    this.hashes.forget(h, this.top);
   }
 
   /** Pane q into a changelog record, as `record` would give it, without building it. */
   writeTo(q: number, w: PaneSink): void {
-    const k = this.hashN[q];
-    const spilled = k === SPILLED ? this.overflow.get(q) : undefined;
-    const sketch = spilled?.sketch;
+    const sketch = this.hashes.sketch(q);
     const counts = this.rowCounts;
     for (let i = 0; i < TYPES; i++) counts[i] = this.count(q, i);
     const m = this.money[q];
@@ -205,27 +156,13 @@ export class PaneRows {
       TYPES,
       sketch,
     );
-    if (sketch) return;
-    if (spilled !== undefined) spilled.forEachExact((h) => w.hash(h));
-    else {
-      const a = k > this.rowH ? this.ext : this.hashes;
-      const base = this.hashBase(q, k);
-      for (let i = 0; i < k; i++) w.hash(a[base + i]);
-    }
+    if (!sketch) this.hashes.writeTo(q, w);
   }
 
   /** Pane q as plain data. */
   record(q: number): PaneRecord {
-    const k = this.hashN[q];
-    const spilled = k === SPILLED ? this.overflow.get(q) : undefined;
-    const hashes: number[] = [];
-    if (spilled !== undefined) spilled.forEachExact((h) => hashes.push(h));
-    else {
-      const a = k > this.rowH ? this.ext : this.hashes;
-      const base = this.hashBase(q, k);
-      for (let i = 0; i < k; i++) hashes.push(a[base + i]);
-    }
-    const sketch = spilled?.sketch;
+    const hashes = this.hashes.list(q);
+    const sketch = this.hashes.sketch(q);
     const counts: number[] = [];
     for (let i = 0; i < TYPES; i++) counts.push(this.count(q, i));
     const m = this.money[q];
@@ -256,13 +193,8 @@ export class PaneRows {
     }
     this.setTs(this.first, q, 2 * q, r.firstTs, Infinity);
     this.setTs(this.last, q, 2 * q + 1, r.lastTs, -Infinity);
-    if (r.sketch) {
-      const d = new HashDistinct(this.precision, this.exactLimit);
-      d.setSketch(r.sketch.slice());
-      this.dropHashes(q);
-      this.overflow.set(q, d);
-      this.hashN[q] = SPILLED;
-    } else for (const h of r.hashes ?? []) this.addHash(q, h);
+    if (r.sketch) this.hashes.loadSketch(q, r.sketch);
+    else for (const h of r.hashes ?? []) this.hashes.add(q, h);
   }
 
   /**
@@ -299,13 +231,7 @@ export class PaneRows {
       if (f < firstTs) firstTs = f;
       const l = this.lastTs(q);
       if (l > lastTs) lastTs = l;
-      const k = this.hashN[q];
-      if (k === SPILLED) distinct.merge(this.overflow.get(q) as HashDistinct);
-      else {
-        const a = k > this.rowH ? this.ext : this.hashes;
-        const base = this.hashBase(q, k);
-        for (let i = 0; i < k; i++) distinct.add(a[base + i]);
-      }
+      this.hashes.mergeInto(q, distinct);
     }
     const byType = {} as Record<EventType, number>;
     let total = 0;
@@ -396,66 +322,6 @@ export class PaneRows {
     return m;
   }
 
-  private addHash(q: number, h: number): void {
-    const k = this.hashN[q];
-    if (k === SPILLED) {
-      (this.overflow.get(q) as HashDistinct).add(h);
-      return;
-    }
-    const rowH = this.rowH;
-    const a = k > rowH ? this.ext : this.hashes;
-    const base = this.hashBase(q, k);
-    for (let i = 0; i < k; i++) if (a[base + i] === h) return;
-    if (k < rowH) this.hashes[base + k] = h;
-    else if (k < this.inline) {
-      if (k === rowH) {
-        const e = this.allocExt(); // may replace this.ext
-        const at = e * this.inline;
-        for (let i = 0; i < rowH; i++) this.ext[at + i] = this.hashes[base + i];
-        this.ext[at + k] = h;
-        this.hashes[q * rowH] = e;
-      } else this.ext[base + k] = h;
-    } else {
-      const d = new HashDistinct(this.precision, this.exactLimit);
-      for (let i = 0; i < k; i++) d.add(a[base + i]);
-      d.add(h);
-      if (a === this.ext) this.freeExt(base / this.inline);
-      this.overflow.set(q, d);
-      this.hashN[q] = SPILLED;
-      return;
-    }
-    this.hashN[q] = k + 1;
-  }
-
-  /** Where pane q's k exact hashes start: in its row, or (k > rowH) in its ext row. */
-  private hashBase(q: number, k: number): number {
-    return k > this.rowH ? this.hashes[q * this.rowH] * this.inline : q * this.rowH;
-  }
-
-  /** Frees pane q's ext row or HashDistinct, if any, and empties its distinct values. */
-  private dropHashes(q: number): void {
-    const k = this.hashN[q];
-    if (k === SPILLED) this.overflow.delete(q);
-    else if (k > this.rowH) this.freeExt(this.hashes[q * this.rowH]);
-    this.hashN[q] = 0;
-  }
-
-  private allocExt(): number {
-    let e = this.extFree;
-    if (e !== NONE) this.extFree = this.ext[e * this.inline];
-    else {
-      if (this.extTop * this.inline === this.ext.length)
-        this.ext = grow(this.ext, new Int32Array(grownLength(this.extTop) * this.inline));
-      e = this.extTop++;
-    }
-    return e;
-  }
-
-  private freeExt(e: number): void {
-    this.ext[e * this.inline] = this.extFree;
-    this.extFree = e;
-  }
-
   private grow(): void {
     const n = grownLength(this.start.length);
     this.start = grow(this.start, new Float64Array(n));
@@ -464,20 +330,6 @@ export class PaneRows {
     this.money = grow(this.money, new Int32Array(n));
     this.counts = grow(this.counts, new Uint8Array(n * TYPES));
     this.next = grow(this.next, new Int32Array(n));
-    this.hashN = grow(this.hashN, new Int8Array(n));
-    this.hashes = grow(this.hashes, new Int32Array(n * this.rowH));
+    this.hashes.grow(n);
   }
-}
-
-/** Doubling up to 65,536 rows, then by a quarter (less unused tail; models/core/arrays.ts). */
-function grownLength(cur: number): number {
-  return Math.max(64, cur < 65_536 ? cur * 2 : cur + (cur >> 2));
-}
-
-export function grow<T extends Float64Array | Int32Array | Uint32Array | Int8Array | Uint8Array>(
-  from: T,
-  to: T,
-): T {
-  to.set(from);
-  return to;
 }
