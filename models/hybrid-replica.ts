@@ -10,8 +10,12 @@ import type { Recommender } from './recommender.js';
  * instead of every instance learning every event (docs/scaling.md, "Item state replica").
  */
 export interface ItemStateModel extends Recommender {
-  /** From now on, learn() records its item-side changes (and item factors start seeded by id). */
-  recordItemDeltas(): void;
+  /**
+   * From now on, learn() records its item-side changes (and item factors start seeded by id).
+   * `sources`: how many instances at most learn events at once (the input's partitions); other
+   * instances' factor steps are averaged over them (MfRecommender.remoteStepWeight).
+   */
+  recordItemDeltas(sources?: number): void;
   /** The changes recorded since the last call, split by item partition; none when nothing was learned. */
   takeItemDeltas(partitions: number): ItemDeltaRecord[];
   /** Another instance's changes: applied to the item side only, never recorded again. */
@@ -33,7 +37,8 @@ export function isItemStateModel(r: Recommender): r is ItemStateModel {
   );
 }
 
-export function recordHybridDeltas(h: HybridRecommender): void {
+export function recordHybridDeltas(h: HybridRecommender, sources: number): void {
+  if (h.mf) h.mf.remoteStepWeight = 1 / Math.max(1, Math.floor(sources));
   if (h.ctx.deltas) return;
   h.ctx.deltas = new ItemDeltaCollector(h.mf?.o.dim ?? 0);
   if (h.mf) h.mf.seedItemsById = true;

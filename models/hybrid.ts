@@ -153,8 +153,8 @@ export class HybridRecommender implements Recommender {
   }
 
   /** The item state replica (models/hybrid-replica.ts, docs/scaling.md). */
-  recordItemDeltas(): void {
-    recordHybridDeltas(this);
+  recordItemDeltas(sources = 1): void {
+    recordHybridDeltas(this, sources);
   }
 
   learnUser(event: ClickEvent): void {

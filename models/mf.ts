@@ -53,6 +53,14 @@ export class MfRecommender implements Recommender {
   private readonly clock: DecayClock;
   /** decayed popularity, only for users without a factor row */
   private pop = new Float64Array(0);
+  /**
+   * Weight of another instance's item factor and bias steps (the item state replica). Each
+   * instance steps a hot item from its own copy, all from nearly the same values; summed, K such
+   * steps are K times one, and at 6 instances with 100-event batches the factors diverged to NaN
+   * within 14,000 events (BENCHMARKS.md, horizontal scale). Averaging them over the instances
+   * that may learn at once (1/partitions) keeps the step of one instance and stays stable.
+   */
+  remoteStepWeight = 1;
   private readonly ranker = new Ranker();
   private readonly reasonFn = (): string => 'matches your taste';
   private readonly popReason = (): string => 'popular now';
@@ -239,13 +247,15 @@ export class MfRecommender implements Recommender {
     const dim = this.o.dim;
     if (r.dim !== dim) return;
     const Q = this.Q.data;
-    const biasW = this.biasClock.weight(r.ref);
+    const s = this.remoteStepWeight;
+    const biasW = this.biasClock.weight(r.ref) * s;
+    const rows = r.factors;
     for (let t = 0; t < r.factorItems.length; t++) {
       const i = ids[r.factorItems[t]];
-      if (i < 0) continue;
       const at = t * (dim + 1);
-      for (let d = 0; d < dim; d++) Q[i * dim + d] += r.factors[at + d];
-      if (this.o.itemBias) this.bias[i] += r.factors[at + dim] * biasW;
+      if (i < 0 || !finiteRow(rows, at, at + dim + 1)) continue;
+      for (let d = 0; d < dim; d++) Q[i * dim + d] += rows[at + d] * s;
+      if (this.o.itemBias) this.bias[i] += rows[at + dim] * biasW;
     }
   }
 
@@ -336,4 +346,11 @@ export class MfRecommender implements Recommender {
   restore(bytes: Uint8Array): void {
     restoreComponent(this, bytes);
   }
+}
+
+/** A row of a record from the topic: one NaN or infinity would spread to every score. */
+function finiteRow(a: Float32Array, from: number, to: number): boolean {
+  let sum = 0;
+  for (let x = from; x < to; x++) sum += a[x] as number;
+  return Number.isFinite(sum);
 }

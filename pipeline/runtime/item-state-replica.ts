@@ -138,7 +138,7 @@ export class ItemStateReplica {
     const topic = meta.topics.find((t) => t.name === this.topic);
     this.partitions = (topic?.partitions ?? []).map((p) => p.id).sort((a, b) => a - b);
     if (this.partitions.length === 0) throw new Error(`topic ${this.topic} does not exist`);
-    this.opts.model.recordItemDeltas();
+    this.opts.model.recordItemDeltas(this.partitions.length);
     this.consumer.assign(
       this.partitions.map((p) => ({
         topic: this.topic,

@@ -176,6 +176,102 @@ describe('item deltas', () => {
   });
 });
 
+/** n instances (users by number mod n), each applying the others' records after every batch. */
+function group(
+  events: ClickEvent[],
+  n: number,
+  batch: number,
+  sources: number,
+): HybridRecommender[] {
+  const inst = Array.from({ length: n }, () => new HybridRecommender());
+  for (const m of inst) m.recordItemDeltas(sources);
+  for (let at = 0; at < events.length; at += batch * n) {
+    for (const e of events.slice(at, at + batch * n)) inst[Number(e.userId.slice(1)) % n]?.learn(e);
+    const out = inst.map((m) => m.takeItemDeltas(n));
+    out.forEach((records, from) => {
+      for (const r of records) inst.forEach((m, to) => to !== from && m.applyItemDeltas(r));
+    });
+  }
+  return inst;
+}
+
+function largestFactor(h: HybridRecommender): number {
+  const q = h.mf!.Q.data.subarray(0, h.ctx.items.size * h.mf!.o.dim);
+  let top = 0;
+  for (const v of q)
+    top = Number.isFinite(v) ? Math.max(top, Math.abs(v)) : Number.POSITIVE_INFINITY;
+  return top;
+}
+
+/** Seeded shop-like stream: 2,000 users, 1,000 items with a steep popularity curve, 100 ms apart. */
+function shop(count: number, seed: number): ClickEvent[] {
+  let s = seed;
+  const rnd = (): number => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
+  return Array.from({ length: count }, (_, n) => {
+    const item = Math.floor(1000 * rnd() ** 3);
+    const r = rnd();
+    const type = r < 0.6 ? 'view' : r < 0.8 ? 'click' : r < 0.93 ? 'add_to_cart' : 'purchase';
+    return {
+      eventId: `e${n}`,
+      ts: Date.UTC(2024, 0, 1) + n * 100,
+      userId: `u${Math.floor(rnd() * 2000)}`,
+      itemId: `i${item}`,
+      type,
+      category: `C${item % 4}`,
+    };
+  });
+}
+
+describe('remote factor steps', () => {
+  it('six instances stepping the same hot items stay as bounded as one instance', () => {
+    const events = shop(12_000, 11);
+    const one = new HybridRecommender();
+    for (const e of events) one.learn(e);
+    const bound = largestFactor(one);
+    expect(bound).toBeGreaterThan(0);
+    expect(bound).toBeLessThan(1);
+    // Summed at full weight, six stale steps per hot item per batch diverge; averaged they do not.
+    const summed = group(events, 6, 100, 1);
+    expect(Math.max(...summed.map(largestFactor))).toBeGreaterThan(10 * bound);
+    for (const m of group(events, 6, 100, 6)) expect(largestFactor(m)).toBeLessThan(2 * bound);
+  });
+
+  it('a record with a NaN factor row leaves the item as it was', () => {
+    const learner = new HybridRecommender();
+    const replica = new HybridRecommender();
+    learner.recordItemDeltas();
+    replica.recordItemDeltas();
+    for (const e of stream(300, 5)) learner.learn(e);
+    const [first, ...rest] = learner.takeItemDeltas(1);
+    expect(rest).toEqual([]);
+    const factors = Float32Array.from(first!.factors);
+    factors[0] = Number.NaN;
+    replica.applyItemDeltas({ ...first!, factors });
+    expect(largestFactor(replica)).toBeLessThan(1);
+    // the same record without that row: every factor the same, the bad item at its seed
+    const without = new HybridRecommender();
+    without.recordItemDeltas();
+    const dim1 = without.mf!.o.dim + 1;
+    without.applyItemDeltas({
+      ...first!,
+      factorItems: first!.factorItems.subarray(1),
+      factors: first!.factors.subarray(dim1),
+    });
+    const bad = first!.items[first!.factorItems[0]!]!;
+    const row = (h: HybridRecommender, item: string): number[] => {
+      const i = h.ctx.items.get(item);
+      return Array.from(h.mf!.Q.data.subarray(i * (dim1 - 1), (i + 1) * (dim1 - 1)));
+    };
+    expect(row(replica, bad)).toEqual(row(without, bad));
+    expect(row(replica, first!.items[first!.factorItems[1]!]!)).toEqual(
+      row(without, first!.items[first!.factorItems[1]!]!),
+    );
+  });
+});
+
 describe('user side only', () => {
   it('learnUser plus the owner deltas gives the owner lists, and records nothing', () => {
     const events = stream(3000, 11);
