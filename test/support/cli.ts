@@ -59,7 +59,10 @@ export function startJob(args: string[], env: Record<string, string>): Job {
   let logs = '';
   child.stdout?.on('data', (d: Buffer) => (logs += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (logs += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close' (streams drained), so logs() holds the job's last lines once `exited` resolves
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => resolve(code)),
+  );
   return { child, exited, logs: () => logs };
 }
 

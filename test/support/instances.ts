@@ -42,8 +42,10 @@ export function startInstances(
   let out = '';
   script.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   script.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  // 'close', not 'exit': at 'exit' the last lines of stderr ("instance i exited with 0") may
+  // still be in the pipe, and a check of output() right after stop() missed them once.
   const exited = new Promise<number | null>((resolve) =>
-    script.on('exit', (code) => resolve(code)),
+    script.on('close', (code) => resolve(code)),
   );
   const pids = new Map<number, number>();
   const log = (i: number): string => {
