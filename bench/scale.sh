@@ -2,7 +2,7 @@
 # Horizontal scale benchmark: how fast 1 and 2 (or more) `recpipe run` instances of one consumer
 # group drain the same backlog on the real local stack (docs/BENCHMARKS.md, "Horizontal scale").
 #
-#   bash bench/scale.sh [--input FILE] [--instances "1 2"] [--partitions 6] [--limit N] [--no-build]
+#   bash bench/scale.sh [--input FILE] [--instances "1 2"] [--partitions 6] [--limit N] [--no-build] [--logs DIR]
 #
 # For each instance count N, on a fresh 6-partition topic of its own:
 # 1. starts scripts/run-instances.sh N (own group, database, Redis prefix) and waits until every
@@ -27,6 +27,7 @@ INPUT=examples/online-retail-sample.csv.gz
 COUNTS="1 2"
 PARTITIONS=6
 LIMIT=""
+LOGS=""
 BUILD=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -34,6 +35,7 @@ while [ $# -gt 0 ]; do
     --instances) COUNTS="$2"; shift 2 ;;
     --partitions) PARTITIONS="$2"; shift 2 ;;
     --limit) LIMIT="$2"; shift 2 ;;
+    --logs) LOGS="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
@@ -163,6 +165,8 @@ for n in $COUNTS; do
     "$(echo "if ($evaluated > 0) $hits / $evaluated else 0" | bc -l)" "$evaluated" \
     "$(echo "($busy1 - $busy0) / ($total1 - $total0)" | bc -l)" "$(cut -d' ' -f1-3 /proc/loadavg)")
   echo "$json" | tee "bench/out/scale-$n.json"
+  # --logs keeps each instance's log (e.g. with RECPIPE_INSTANCES_NODE_ARGS=--trace-gc)
+  [ -n "$LOGS" ] && mkdir -p "$LOGS/g$n" && cp "$dir"/instance-*.log "$LOGS/g$n/"
   rm -rf "$dir"
 done
 # Its topics, Redis keys and ClickHouse databases would otherwise stay (served lists live for days).
