@@ -61,6 +61,11 @@ export class MfRecommender implements Recommender {
    * that may learn at once (1/partitions) keeps the step of one instance and stays stable.
    */
   remoteStepWeight = 1;
+  /**
+   * Rows the last restore found not finite and started over (a snapshot saved by a build whose
+   * summed replica steps had diverged to NaN would otherwise keep serving nothing from MF).
+   */
+  repairedRows = 0;
   private readonly ranker = new Ranker();
   private readonly reasonFn = (): string => 'matches your taste';
   private readonly popReason = (): string => 'popular now';
@@ -232,6 +237,24 @@ export class MfRecommender implements Recommender {
     }
   };
 
+  /** Starts every user or item row holding a NaN or infinity over from its initial values. */
+  private reseedNonFinite(): number {
+    const dim = this.o.dim;
+    let repaired = 0;
+    for (let u = 0; u < this.P.rows; u++) {
+      if (finiteRow(this.P.data, u * dim, (u + 1) * dim)) continue;
+      this.initRows(this.P.data, u * dim, (u + 1) * dim);
+      repaired++;
+    }
+    for (let i = 0; i < this.Q.rows; i++) {
+      if (finiteRow(this.Q.data, i * dim, (i + 1) * dim) && Number.isFinite(this.bias[i])) continue;
+      this.initItemRows(this.Q.data, i * dim, (i + 1) * dim);
+      this.bias[i] = 0;
+      repaired++;
+    }
+    return repaired;
+  }
+
   /** Another instance's item factor, bias and popularity changes (see ItemKnn's). */
   applyItemDeltas(ids: Int32Array, r: ItemDeltaRecord): void {
     this.ensure(this.ctx.users.size, this.ctx.items.size);
@@ -329,6 +352,7 @@ export class MfRecommender implements Recommender {
     this.bias.set(r.f32('bias'));
     this.pop = growF64(new Float64Array(0), this.Q.rows);
     this.pop.set(r.f64('pop'));
+    this.repairedRows = this.reseedNonFinite();
     this.sampler.load(r.i32('ring'), r.num('ringPos'), r.num('ringFill'));
     this.rng.state = r.num('rng');
     this.clock.origin = r.num('origin');

@@ -135,3 +135,38 @@ describe('MF SGD step', () => {
     expect(recs.map((r) => r.itemId).sort()).toEqual(['a', 'b', 'c']);
   });
 });
+
+describe('MF restore', () => {
+  it('starts rows a snapshot holds as NaN over, and leaves every finite row as it was', () => {
+    const m = new MfRecommender();
+    for (let n = 0; n < 400; n++)
+      m.learn({
+        eventId: `e${n}`,
+        ts: Date.UTC(2024, 0, 1) + n * 60_000,
+        userId: `u${n % 13}`,
+        itemId: `i${(n * 7) % 31}`,
+        type: n % 5 === 0 ? 'purchase' : 'view',
+      });
+    const dim = m.o.dim;
+    m.Q.data[3 * dim + 1] = Number.NaN;
+    m.P.data[2 * dim] = Number.POSITIVE_INFINITY;
+    const clean = new MfRecommender();
+    clean.restore(m.snapshot());
+    expect(clean.repairedRows).toBe(2);
+    const finite = (a: Float32Array): boolean => a.every((v) => Number.isFinite(v));
+    expect(finite(clean.Q.data.subarray(0, clean.Q.rows * dim))).toBe(true);
+    expect(finite(clean.P.data.subarray(0, clean.P.rows * dim))).toBe(true);
+    for (let i = 0; i < m.Q.rows; i++) {
+      if (i === 3) continue;
+      expect(Array.from(clean.Q.data.subarray(i * dim, (i + 1) * dim))).toEqual(
+        Array.from(m.Q.data.subarray(i * dim, (i + 1) * dim)),
+      );
+    }
+    expect(clean.recommend('u2', 5, new Set()).length).toBe(5);
+    // a clean snapshot restores byte for byte
+    const again = new MfRecommender();
+    again.restore(clean.snapshot());
+    expect(again.repairedRows).toBe(0);
+    expect(again.snapshot()).toEqual(clean.snapshot());
+  });
+});
