@@ -128,18 +128,12 @@ export class PaneHashes {
   /** Pane q's exact hashes, in the order they came in (none once past the exact limit). */
   list(q: number): number[] {
     const out: number[] = [];
-    const k = this.n[q];
-    if (k === SPILLED) (this.overflow.get(q) as HashDistinct).forEachExact((h) => out.push(h));
-    else {
-      const a = k > this.rowH ? this.ext : this.row;
-      const base = this.base(q, k);
-      for (let i = 0; i < k; i++) out.push(a[base + i]);
-    }
+    this.writeTo(q, { hash: (h) => out.push(h) });
     return out;
   }
 
-  /** Pane q's exact hashes into a changelog record. */
-  writeTo(q: number, w: PaneSink): void {
+  /** Pane q's exact hashes into a changelog record, in the order they came in. */
+  writeTo(q: number, w: Pick<PaneSink, 'hash'>): void {
     const k = this.n[q];
     if (k === SPILLED) (this.overflow.get(q) as HashDistinct).forEachExact((h) => w.hash(h));
     else {

@@ -7,6 +7,9 @@ import { TYPE_CODE } from '../../models/core/weights.js';
 import type { Activity } from '../../features/activity.js';
 import { HashDistinct } from '../../features/hash-distinct.js';
 import type { PaneSink } from '../../features/window-changelog-codec.js';
+import type { PaneRecord } from '../../features/pane-rows.js';
+
+export type { PaneRecord };
 
 const TYPES = EVENT_TYPES.length;
 /** Distinct hashes kept inside a pane's row; a pane with more moves them to a HashDistinct. */
@@ -14,19 +17,6 @@ const INLINE = 4;
 export const NONE = -1;
 /** pHashN value of a pane whose distinct values live in `overflow`. */
 const SPILLED = -1;
-
-/** One pane as plain data, for serialisation (a changelog codec) and restore. */
-export interface PaneRecord {
-  readonly start: number;
-  readonly counts: readonly number[];
-  readonly units: number;
-  readonly revenue: number;
-  readonly firstTs: number;
-  readonly lastTs: number;
-  /** The distinct values' 32-bit hashes while exact; `sketch` once past the exact limit. */
-  readonly hashes?: readonly number[];
-  readonly sketch?: Uint8Array;
-}
 
 /**
  * The panes of one family, column-wise: a pane is a row index into typed arrays (start, counts
