@@ -372,7 +372,10 @@ export class MfRecommender implements Recommender {
   }
 }
 
-/** A row of a record from the topic: one NaN or infinity would spread to every score. */
+/**
+ * Whether a factor row (of a delta record or a restored snapshot) is usable: one NaN or infinity
+ * would spread to every score. Values whose sum overflows count as not finite too.
+ */
 function finiteRow(a: Float32Array, from: number, to: number): boolean {
   let sum = 0;
   for (let x = from; x < to; x++) sum += a[x] as number;
