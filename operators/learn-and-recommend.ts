@@ -1,4 +1,4 @@
-import { map, type OperatorFunction } from 'rxjs';
+import { concatMap, map, type OperatorFunction } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
 import type { PurchaseHistory } from '../models/purchase-history.js';
 import type { Recommender } from '../models/recommender.js';
@@ -18,6 +18,14 @@ export interface LearnAndRecommendOptions {
    */
   readonly shouldLearn?: (event: SourcedEvent) => boolean;
   readonly now?: () => number;
+  /**
+   * Awaited after every `usersPerTurn` refreshed lists (run passes a macrotask): a backlog batch
+   * refreshes thousands of lists, one turn of the event loop each time otherwise. Without it the
+   * operator is synchronous, as replay needs.
+   */
+  readonly turn?: () => Promise<void>;
+  /** Default 256 users. */
+  readonly usersPerTurn?: number;
 }
 
 /**
@@ -40,7 +48,7 @@ export function learnAndRecommend(
   const learn = opts.learn ?? ((e: ClickEvent) => recommender.learn(e));
   const now = opts.now ?? Date.now;
   const shouldLearn = opts.shouldLearn;
-  return map((batch) => {
+  const learnBatch = (batch: GraphBatch): Learned => {
     // catalog first: a title or category that arrives with the batch counts for its refreshes
     if (recommender.learnItem) for (const item of batch.items) recommender.learnItem(item);
     const touched = new Map<string, number>();
@@ -55,13 +63,40 @@ export function learnAndRecommend(
       }
       touched.set(event.userId, Math.max(touched.get(event.userId) ?? 0, event.ts));
     }
-    const recommendations: ServedRecommendation[] = [];
-    const updatedAt = now();
     const version = typeof modelVersion === 'string' ? modelVersion : modelVersion();
-    for (const [userId, eventTs] of touched) {
-      const items = recommender.recommend(userId, topK, history.boughtBy(userId));
-      recommendations.push({ userId, items, modelVersion: version, eventTs, updatedAt });
-    }
-    return { ...batch, recommendations, purchases };
+    return { touched, purchases, version, updatedAt: now() };
+  };
+  const refresh = (l: Learned, userId: string, eventTs: number): ServedRecommendation => ({
+    userId,
+    items: recommender.recommend(userId, topK, history.boughtBy(userId)),
+    modelVersion: l.version,
+    eventTs,
+    updatedAt: l.updatedAt,
   });
+  const turn = opts.turn;
+  if (turn === undefined)
+    return map((batch) => {
+      const l = learnBatch(batch);
+      const recommendations: ServedRecommendation[] = [];
+      for (const [userId, eventTs] of l.touched) recommendations.push(refresh(l, userId, eventTs));
+      return { ...batch, recommendations, purchases: l.purchases };
+    });
+  const perTurn = Math.max(1, opts.usersPerTurn ?? 256);
+  return concatMap(async (batch) => {
+    const l = learnBatch(batch);
+    const recommendations: ServedRecommendation[] = [];
+    for (const [userId, eventTs] of l.touched) {
+      recommendations.push(refresh(l, userId, eventTs));
+      if (recommendations.length % perTurn === 0 && recommendations.length < l.touched.size)
+        await turn();
+    }
+    return { ...batch, recommendations, purchases: l.purchases };
+  });
+}
+
+interface Learned {
+  readonly touched: ReadonlyMap<string, number>;
+  readonly purchases: Map<string, string[]>;
+  readonly version: string;
+  readonly updatedAt: number;
 }

@@ -3,7 +3,7 @@ import type { ErasedUsers } from '../privacy/erased-users.js';
 import { dropErased } from '../operators/drop-erased.js';
 import { restoreWithheld } from '../operators/restore-withheld.js';
 import { withholdOptedOut } from '../operators/withhold-opted-out.js';
-import { concatMap, identity, type OperatorFunction } from 'rxjs';
+import { concatMap, identity, pipe, type OperatorFunction } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
 import type { FeatureStore } from '../features/feature-store.js';
 import type { PushEngine } from '../push/engine.js';
@@ -22,6 +22,7 @@ import { learnAndRecommend } from '../operators/learn-and-recommend.js';
 import { hashUserIds } from '../operators/hash-user-ids.js';
 import { parseMessages } from '../operators/parse-messages.js';
 import { updateFeatures } from '../operators/update-features.js';
+import { yieldTurn } from '../operators/yield-turn.js';
 import type { Batch, GraphBatch, RawMessage, SourcedEvent } from '../operators/types.js';
 
 export interface GraphOptions {
@@ -66,6 +67,12 @@ export interface GraphOptions {
    * by the Kafka key, which a producer may have set to anything).
    */
   readonly beforeLearn?: (batch: GraphBatch) => Promise<void>;
+  /**
+   * Awaited between the process stage's heavier operators. `run` passes a macrotask so that a
+   * backlog batch (thousands of events) is several event-loop turns, not one; it must then let
+   * one batch at a time through the stage (pipeline/runtime/batch-gate.ts). Replay has none.
+   */
+  readonly turn?: () => Promise<void>;
 }
 
 /**
@@ -114,6 +121,7 @@ export function recpipeProcess(opts: GraphOptions): OperatorFunction<GraphBatch,
   const catalog = opts.catalog ?? new CatalogState(opts.maxCatalogItems);
   const rec = opts.recommender;
   const vectorOf = rec.itemVector ? (id: string) => rec.itemVector?.(id) : undefined;
+  const gap: OperatorFunction<GraphBatch, GraphBatch> = opts.turn ? yieldTurn(opts.turn) : identity;
   return (source) =>
     source.pipe(
       opts.erased ? dropErased(opts.erased) : identity,
@@ -121,6 +129,7 @@ export function recpipeProcess(opts: GraphOptions): OperatorFunction<GraphBatch,
       updateFeatures(opts.features, {
         ...(opts.idlePartitionMs !== undefined && { idlePartitionMs: opts.idlePartitionMs }),
       }),
+      gap,
       learnAndRecommend({
         recommender: opts.recommender,
         history: opts.history,
@@ -129,10 +138,16 @@ export function recpipeProcess(opts: GraphOptions): OperatorFunction<GraphBatch,
         modelVersion: opts.modelVersion,
         ...(opts.learn && { learn: opts.learn }),
         ...(opts.shouldLearn && { shouldLearn: opts.shouldLearn }),
+        ...(opts.turn && { turn: opts.turn }),
       }),
-      filterRecommendations(catalog, policy),
-      diversifyRecommendations(catalog, policy, opts.topK, vectorOf),
-      opts.push ? decidePushes(opts.push) : identity,
-      opts.consent ? restoreWithheld() : identity,
+      gap,
+      // nested: RxJS types at most nine operators per pipe call
+      pipe(
+        filterRecommendations(catalog, policy),
+        diversifyRecommendations(catalog, policy, opts.topK, vectorOf),
+        gap,
+        opts.push ? decidePushes(opts.push) : identity,
+        opts.consent ? restoreWithheld() : identity,
+      ),
     );
 }

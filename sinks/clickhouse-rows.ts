@@ -172,6 +172,11 @@ export const FEATURE_COLUMNS = [
  * of the values and carry nothing a reader cannot infer.
  */
 export function encodeFeatures(sets: readonly FeatureSet[], out: string[]): void {
+  encodeFeatureSets(latestFeatureSets(sets), out);
+}
+
+/** The newest computation of each window in `sets`, and every unwindowed state set. */
+export function latestFeatureSets(sets: readonly FeatureSet[]): FeatureSet[] {
   const latest = new Map<string, FeatureSet>();
   for (const s of sets) {
     const id = `${s.entity}\u0000${s.family}\u0000${s.windowStart}\u0000${s.windowEnd}\u0000${s.key}`;
@@ -180,7 +185,12 @@ export function encodeFeatures(sets: readonly FeatureSet[], out: string[]): void
     if (prev === undefined || s.family === 'user_state' || s.ts >= prev.ts)
       latest.set(s.family === 'user_state' ? `${id}\u0000${latest.size}` : id, s);
   }
-  for (const s of latest.values()) {
+  return [...latest.values()];
+}
+
+/** The rows of sets already reduced by latestFeatureSets (a caller may encode them in parts). */
+export function encodeFeatureSets(sets: readonly FeatureSet[], out: string[]): void {
+  for (const s of sets) {
     const head = `{"entity":"${s.entity}","key":${q(s.key)},"feature":`;
     const mid =
       `,"window_start":${toDateTime(s.windowStart)},"window_start_ms":${s.windowStart},` +

@@ -6,6 +6,7 @@ import {
 } from '@clickhouse/client';
 import type { Config } from '../config/schema.js';
 import { readPem, redactUrl } from './security.js';
+import { yieldToEventLoop } from '../pipeline/runtime/event-loop.js';
 import type { DeadLetter, ServedRecommendation } from '../records/index.js';
 import {
   MIGRATIONS,
@@ -27,7 +28,8 @@ import {
   SERVED_FEATURE_COLUMNS,
   encodeDeadLetters,
   encodeEvents,
-  encodeFeatures,
+  encodeFeatureSets,
+  latestFeatureSets,
   encodeModelMetrics,
   encodePushDecisions,
   encodePushOutcomes,
@@ -89,6 +91,9 @@ export function clickHouseTls(cfg: Config): {
   }
   return { tls: { ca_cert } };
 }
+
+/** Feature windows encoded per event-loop turn (about 25 ms of work each). */
+const FEATURE_SETS_PER_TURN = 3_000;
 
 /** 44: column already exists (18.16 and current); 57: table already exists. */
 const ALREADY_EXISTS_CODES = new Set(['44', '57']);
@@ -242,8 +247,16 @@ export function createClickHouseSink(
       ]);
     },
 
-    insertFeatures(rows) {
-      return insert(TABLES.features, FEATURE_COLUMNS, rows, encodeFeatures);
+    async insertFeatures(rows) {
+      // An analytics write carries tens of thousands of windows: encoded a few thousand per
+      // turn of the event loop, sent as one insert.
+      const sets = latestFeatureSets(rows);
+      const lines: string[] = [];
+      for (let i = 0; i < sets.length; i += FEATURE_SETS_PER_TURN) {
+        if (i > 0) await yieldToEventLoop();
+        encodeFeatureSets(sets.slice(i, i + FEATURE_SETS_PER_TURN), lines);
+      }
+      if (lines.length > 0) await insertBody(TABLES.features, FEATURE_COLUMNS, lines.join('\n'));
     },
 
     insertPushDecisions(rows) {

@@ -5,6 +5,7 @@ import type { ServedRecommendation } from '../records/index.js';
 import { defineWriteScripts, encodeServedList } from './redis-scripts.js';
 import { redisKeys } from './redis-keys.js';
 import { readPem, redactUrl } from './security.js';
+import { yieldToEventLoop } from '../pipeline/runtime/event-loop.js';
 import type { FeatureRow, FeatureSet } from './types.js';
 
 // Key names live in redis-keys.ts; re-exported because readers and tools import them from here.
@@ -191,18 +192,24 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
     perCall: number,
     perPipeline: number,
     call: (p: ChainableCommander, batch: readonly T[]) => void,
+    turns = false,
   ): Promise<void> => {
-    await Promise.all(
-      chunks(items, perCall * perPipeline).map((chunk) =>
-        run(
-          what,
-          (p) => {
-            for (let i = 0; i < chunk.length; i += perCall) call(p, chunk.slice(i, i + perCall));
-          },
-          false,
-        ),
-      ),
-    );
+    const sent: Promise<unknown>[] = [];
+    for (const chunk of chunks(items, perCall * perPipeline)) {
+      // With `turns`, each pipeline is built in its own turn of the event loop (the encoding is
+      // the long part); one failing meanwhile is not unhandled, Promise.all still sees it.
+      if (turns && sent.length > 0) await yieldToEventLoop();
+      const p = run(
+        what,
+        (c) => {
+          for (let i = 0; i < chunk.length; i += perCall) call(c, chunk.slice(i, i + perCall));
+        },
+        false,
+      );
+      p.catch(() => undefined);
+      sent.push(p);
+    }
+    await Promise.all(sent);
   };
 
   return {
@@ -301,17 +308,24 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
 
     async writeFeatures(rows) {
       if (rows.length === 0) return;
-      const hashes = [...newestFieldsPerKey(rows, keys.feature)];
-      await scriptCalls('writeFeatures', hashes, KEYS_PER_CALL, CALLS_PER_PIPELINE, (p, batch) => {
-        const args: (string | number)[] = [batch.length];
-        const fields: string[] = [];
-        for (const [key, fv] of batch) {
-          args.push(key);
-          fields.push(fv);
-        }
-        args.push(ttl, `[${fields.join(',')}]`);
-        p.recpipeWriteHashes(...(args as [number, ...(string | number)[]]));
-      });
+      const hashes = [...newestSetsPerKey(rows, keys.feature)];
+      await scriptCalls(
+        'writeFeatures',
+        hashes,
+        KEYS_PER_CALL,
+        CALLS_PER_PIPELINE,
+        (p, batch) => {
+          const args: (string | number)[] = [batch.length];
+          const fields: string[] = [];
+          for (const [key, sets] of batch) {
+            args.push(key);
+            fields.push(fieldsJson(sets));
+          }
+          args.push(ttl, `[${fields.join(',')}]`);
+          p.recpipeWriteHashes(...(args as [number, ...(string | number)[]]));
+        },
+        true,
+      );
     },
 
     async saveSnapshot(name, bytes) {
@@ -357,16 +371,13 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
 }
 
 /**
- * Per Redis key, the JSON array `[field, value, ...]` of the newest window of each family (the
- * latest computation on ties), then the unwindowed values in arrival order (later ones win), and
- * `window_end_{label}`, the end of each label's newest window: a reader compares it with the
- * time to tell a value gone stale because the key had no events since (sets are written when a
- * key has events, not as its windows slide).
+ * Per Redis key, the sets its hash gets: the newest window of each family (the latest
+ * computation on ties), then the unwindowed values in arrival order (later ones win).
  */
-function newestFieldsPerKey(
+function newestSetsPerKey(
   sets: readonly FeatureSet[],
   keyOf: (entity: FeatureSet['entity'], id: string) => string,
-): Map<string, string> {
+): Map<string, FeatureSet[]> {
   const perKey = new Map<string, { windowed: Map<string, FeatureSet>; state: FeatureSet[] }>();
   for (const s of sets) {
     const key = keyOf(s.entity, s.key);
@@ -384,17 +395,25 @@ function newestFieldsPerKey(
     )
       k.windowed.set(s.family, s);
   }
-  const out = new Map<string, string>();
-  for (const [key, { windowed, state }] of perKey) {
-    let json = '[';
-    const add = (field: string, value: string): void => {
-      json += `${json.length > 1 ? ',' : ''}${JSON.stringify(field)},"${value}"`;
-    };
-    for (const s of [...windowed.values(), ...state]) {
-      for (let i = 0; i < s.names.length; i++) add(s.names[i] as string, String(s.values[i]));
-      if (s.window !== undefined) add(`window_end_${s.window}`, String(s.windowEnd));
-    }
-    out.set(key, `${json}]`);
-  }
+  const out = new Map<string, FeatureSet[]>();
+  for (const [key, { windowed, state }] of perKey) out.set(key, [...windowed.values(), ...state]);
   return out;
+}
+
+/**
+ * A hash's JSON array `[field, value, ...]` from newestSetsPerKey's sets, with
+ * `window_end_{label}`, the end of each label's newest window: a reader compares it with the
+ * time to tell a value gone stale because the key had no events since (sets are written when a
+ * key has events, not as its windows slide).
+ */
+function fieldsJson(sets: readonly FeatureSet[]): string {
+  let json = '[';
+  const add = (field: string, value: string): void => {
+    json += `${json.length > 1 ? ',' : ''}${JSON.stringify(field)},"${value}"`;
+  };
+  for (const s of sets) {
+    for (let i = 0; i < s.names.length; i++) add(s.names[i] as string, String(s.values[i]));
+    if (s.window !== undefined) add(`window_end_${s.window}`, String(s.windowEnd));
+  }
+  return `${json}]`;
 }

@@ -8,7 +8,7 @@ export type RunGraphState = Pick<
   GraphOptions,
   'recommender' | 'history' | 'features' | 'catalog' | 'modelVersion'
 > &
-  Partial<Pick<GraphOptions, 'learn' | 'push' | 'consent' | 'erased'>>;
+  Partial<Pick<GraphOptions, 'learn' | 'push' | 'consent' | 'erased' | 'turn'>>;
 
 /**
  * `run`'s graph options: config's limits, topics, pseudonym key and serving policy, and the

@@ -5,6 +5,7 @@ import { encodeAnalytics, type AnalyticsText } from '../../sinks/clickhouse-rows
 import type { PushClaims } from '../../sinks/redis-push-policy.js';
 import type { PushDecision, PushMessage } from '../../push/types.js';
 import { deadLetterMessage } from '../../sinks/types.js';
+import { yieldToEventLoop } from './event-loop.js';
 import type { KafkaConsumerSource } from '../../kafka/consumer-source.js';
 import type { OutMessage, TransactionalProducer } from '../../kafka/transactional-producer.js';
 import type { Logger } from '../logger.js';
@@ -192,6 +193,8 @@ export function runStages(d: StageDependencies): DeliveryStages<RunBatch, Served
       const features: FeatureSet[] = [];
       for (const s of group) for (const f of s.features) features.push(f);
       for (const f of d.features.takeChanged()) features.push(f);
+      // Taking thousands of windows and encoding them are each a long stretch of work.
+      await yieldToEventLoop();
       const refused = await timed(d.analytics.name, () => d.analytics.write(group, features));
       if (refused.length === 0) return;
       refusedRows(refused);

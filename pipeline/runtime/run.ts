@@ -34,6 +34,7 @@ import { createJobModel } from './job-model.js';
 import { ModelMonitor, startModelMetricsWriter } from './model-monitor.js';
 import { retryUntilDone } from './retry.js';
 import { yieldToEventLoop } from './event-loop.js';
+import { BatchGate } from './batch-gate.js';
 import { CurrentUsers, userStateLoader } from './user-state.js';
 import { newErasedUsers, startJobPrivacy } from '../privacy/job-privacy.js';
 import { DrainTimeoutError, type RunDependencies, type RunningJob } from './run-job.js';
@@ -308,7 +309,11 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     ...(quality && { learn: quality.learn }),
     ...privacy.graph,
     ...(push && { push }),
+    turn: yieldToEventLoop,
   });
+  // The graph yields between operators (graph.turn): one batch at a time from hydrate to claim,
+  // so each batch is prepared, processed and its changelog encoded before the next one starts.
+  const gate = new BatchGate();
   // The stages of pipeline/topology.ts (`recpipe describe run`), piped in the declared order.
   const pipeline = lastValueFrom(
     runTopology({
@@ -322,14 +327,16 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         }),
       ),
       ingest: recpipeIngest(graph),
-      hydrate: concatMap(prepare),
+      hydrate: concatMap((batch) => gate.enter().then(() => prepare(batch))),
       graph: recpipeProcess(graph),
       claim: map((batch) => {
         // Also past dead letters and repeats: the follower resumes a released partition here.
         for (const c of batch.commits)
           if (c.topic === deps.topic) ledger.advance(c.partition, c.offset);
         const out = durable.attach(batch);
-        return itemState ? itemState.attach(out) : out;
+        const attached = itemState ? itemState.attach(out) : out;
+        gate.leave();
+        return attached;
       }),
       sinks: delivery.sinkStage(),
       commit: delivery.commitStage(() => log.info('source drained')),

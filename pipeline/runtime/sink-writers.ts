@@ -5,6 +5,7 @@ import { rejectedDerivedLetter, writeIsolating, type RejectedRow } from '../../s
 import { classifySinkError } from '../../sinks/errors.js';
 import type { RedisSink } from '../../sinks/redis.js';
 import type { Metrics } from '../metrics.js';
+import { yieldToEventLoop } from './event-loop.js';
 import type { AnalyticsWriter, ServingWriter } from '../../sinks/writer.js';
 
 /** Declared in sinks/ (the sink interface lives beside its adapters); re-exported for the runtime. */
@@ -37,22 +38,27 @@ export function analyticsWriter(
       for (const s of served) rows += s.summary.rows;
       metrics.sinkBatchSize.observe({ sink: 'clickhouse' }, rows);
       const now = Date.now();
+      const tables = TEXT_TABLES.map(async ({ table, store }) => {
+        const parts: string[] = [];
+        for (const s of served) if (s.text[table] !== '') parts.push(s.text[table]);
+        if (parts.length === 0) return [];
+        const text = parts.join('\n');
+        try {
+          await ch.insertText(table, text);
+          return [];
+        } catch (err) {
+          if (classifySinkError(err) !== 'row') throw err;
+          const lines = text.split('\n');
+          const bad = await writeIsolating(lines, (ls) => ch.insertText(table, ls.join('\n')));
+          return bad.map((r) => lineLetter(r, table, store, now));
+        }
+      });
+      // The feature rows are encoded in a turn of their own (thousands of windows per write);
+      // a table failing meanwhile is not unhandled, Promise.all below still sees it.
+      for (const t of tables) t.catch(() => undefined);
+      await yieldToEventLoop();
       const refused = await Promise.all([
-        ...TEXT_TABLES.map(async ({ table, store }) => {
-          const parts: string[] = [];
-          for (const s of served) if (s.text[table] !== '') parts.push(s.text[table]);
-          if (parts.length === 0) return [];
-          const text = parts.join('\n');
-          try {
-            await ch.insertText(table, text);
-            return [];
-          } catch (err) {
-            if (classifySinkError(err) !== 'row') throw err;
-            const lines = text.split('\n');
-            const bad = await writeIsolating(lines, (ls) => ch.insertText(table, ls.join('\n')));
-            return bad.map((r) => lineLetter(r, table, store, now));
-          }
-        }),
+        ...tables,
         writeIsolating(features, (f) => ch.insertFeatures(f)).then((r) =>
           derived(r, 'clickhouse.features', now),
         ),
