@@ -46,8 +46,11 @@ export const pipelineSchema = z
     /**
      * The analytics lane (ClickHouse, then the Kafka commit) writes the batches served so far
      * once the oldest has waited this long or this many messages wait, whichever comes first.
+     * Two seconds, not one: a key touched in two groups is written twice (feature windows are
+     * most of the rows), and on a backlog one group per 2 s cost the machine 13% less CPU than
+     * one per second (docs/BENCHMARKS.md). Served lists never wait for it.
      */
-    analyticsFlushMs: z.number().int().min(0).default(1_000),
+    analyticsFlushMs: z.number().int().min(0).default(2_000),
     analyticsFlushMessages: z.number().int().min(1).default(10_000),
     dedupeCapacity: z.number().int().min(1).default(1_000_000),
     topK: z.number().int().min(1).max(1000).default(20),

@@ -183,7 +183,7 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
 
   /**
    * Writes `items` as script calls of `perCall` items each (one call is atomic), `perPipeline`
-   * calls per pipeline, the pipelines sent at once: the batching both served lists and feature
+   * calls per pipeline, each pipeline sent as soon as it is built: the batching both served lists and feature
    * hashes use.
    */
   const scriptCalls = async <T>(
@@ -192,13 +192,12 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
     perCall: number,
     perPipeline: number,
     call: (p: ChainableCommander, batch: readonly T[]) => void,
-    turns = false,
   ): Promise<void> => {
     const sent: Promise<unknown>[] = [];
     for (const chunk of chunks(items, perCall * perPipeline)) {
-      // With `turns`, each pipeline is built in its own turn of the event loop (the encoding is
-      // the long part); one failing meanwhile is not unhandled, Promise.all still sees it.
-      if (turns && sent.length > 0) await yieldToEventLoop();
+      // Each pipeline is built in its own turn of the event loop (encoding is the long part of a
+      // backlog's write); one failing meanwhile is not unhandled, Promise.all still sees it.
+      if (sent.length > 0) await yieldToEventLoop();
       const p = run(
         what,
         (c) => {
@@ -309,23 +308,16 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
     async writeFeatures(rows) {
       if (rows.length === 0) return;
       const hashes = [...newestSetsPerKey(rows, keys.feature)];
-      await scriptCalls(
-        'writeFeatures',
-        hashes,
-        KEYS_PER_CALL,
-        CALLS_PER_PIPELINE,
-        (p, batch) => {
-          const args: (string | number)[] = [batch.length];
-          const fields: string[] = [];
-          for (const [key, sets] of batch) {
-            args.push(key);
-            fields.push(fieldsJson(sets));
-          }
-          args.push(ttl, `[${fields.join(',')}]`);
-          p.recpipeWriteHashes(...(args as [number, ...(string | number)[]]));
-        },
-        true,
-      );
+      await scriptCalls('writeFeatures', hashes, KEYS_PER_CALL, CALLS_PER_PIPELINE, (p, batch) => {
+        const args: (string | number)[] = [batch.length];
+        const fields: string[] = [];
+        for (const [key, sets] of batch) {
+          args.push(key);
+          fields.push(fieldsJson(sets));
+        }
+        args.push(ttl, `[${fields.join(',')}]`);
+        p.recpipeWriteHashes(...(args as [number, ...(string | number)[]]));
+      });
     },
 
     async saveSnapshot(name, bytes) {

@@ -184,7 +184,14 @@ export function runStages(d: StageDependencies): DeliveryStages<RunBatch, Served
         claimed[last] = { ...b, deadLetters: [...b.deadLetters, ...refused] };
       }
       const now = Date.now();
-      return claimed.map((b, i) => served(b, now, keys[i] ?? [], batches[i]?.stateChanges ?? []));
+      // A batch's analytics text per turn: a group served together can be several backlog batches.
+      const out: ServedBatch[] = [];
+      for (let i = 0; i < claimed.length; i++) {
+        if (i > 0) await yieldToEventLoop();
+        const b = claimed[i] as GraphBatch;
+        out.push(served(b, now, keys[i] ?? [], batches[i]?.stateChanges ?? []));
+      }
+      return out;
     },
 
     store: async (group) => {
