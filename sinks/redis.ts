@@ -6,6 +6,7 @@ import { defineWriteScripts, encodeServedList } from './redis-scripts.js';
 import { redisKeys } from './redis-keys.js';
 import { readPem, redactUrl } from './security.js';
 import { yieldToEventLoop } from '../pipeline/runtime/event-loop.js';
+import { fieldsJson, newestSetsPerKey } from './redis-feature-fields.js';
 import type { FeatureRow, FeatureSet } from './types.js';
 
 // Key names live in redis-keys.ts; re-exported because readers and tools import them from here.
@@ -183,8 +184,8 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
 
   /**
    * Writes `items` as script calls of `perCall` items each (one call is atomic), `perPipeline`
-   * calls per pipeline, each pipeline sent as soon as it is built: the batching both served lists and feature
-   * hashes use.
+   * calls per pipeline, each pipeline sent as soon as it is built: the batching both served
+   * lists and feature hashes use.
    */
   const scriptCalls = async <T>(
     what: string,
@@ -360,52 +361,4 @@ export function createRedisSink(cfg: Config, opts: RedisSinkOptions = {}): Redis
       }
     },
   };
-}
-
-/**
- * Per Redis key, the sets its hash gets: the newest window of each family (the latest
- * computation on ties), then the unwindowed values in arrival order (later ones win).
- */
-function newestSetsPerKey(
-  sets: readonly FeatureSet[],
-  keyOf: (entity: FeatureSet['entity'], id: string) => string,
-): Map<string, FeatureSet[]> {
-  const perKey = new Map<string, { windowed: Map<string, FeatureSet>; state: FeatureSet[] }>();
-  for (const s of sets) {
-    const key = keyOf(s.entity, s.key);
-    let k = perKey.get(key);
-    if (!k) perKey.set(key, (k = { windowed: new Map(), state: [] }));
-    if (s.window === undefined && s.windowEnd === 0) {
-      k.state.push(s);
-      continue;
-    }
-    const prev = k.windowed.get(s.family);
-    if (
-      !prev ||
-      s.windowEnd > prev.windowEnd ||
-      (s.windowEnd === prev.windowEnd && s.ts >= prev.ts)
-    )
-      k.windowed.set(s.family, s);
-  }
-  const out = new Map<string, FeatureSet[]>();
-  for (const [key, { windowed, state }] of perKey) out.set(key, [...windowed.values(), ...state]);
-  return out;
-}
-
-/**
- * A hash's JSON array `[field, value, ...]` from newestSetsPerKey's sets, with
- * `window_end_{label}`, the end of each label's newest window: a reader compares it with the
- * time to tell a value gone stale because the key had no events since (sets are written when a
- * key has events, not as its windows slide).
- */
-function fieldsJson(sets: readonly FeatureSet[]): string {
-  let json = '[';
-  const add = (field: string, value: string): void => {
-    json += `${json.length > 1 ? ',' : ''}${JSON.stringify(field)},"${value}"`;
-  };
-  for (const s of sets) {
-    for (let i = 0; i < s.names.length; i++) add(s.names[i] as string, String(s.values[i]));
-    if (s.window !== undefined) add(`window_end_${s.window}`, String(s.windowEnd));
-  }
-  return `${json}]`;
 }

@@ -6,13 +6,12 @@
  */
 export class BatchGate {
   private left: Promise<void> = Promise.resolve();
+  /** Set while a batch is inside: opens the gate for the next one. */
   private release: (() => void) | undefined;
-  private inside = false;
 
   /** Resolves when the batch may go in; calls must not overlap (concatMap's order gives that). */
   async enter(): Promise<void> {
     await this.left;
-    this.inside = true;
     this.left = new Promise<void>((resolve) => {
       this.release = resolve;
     });
@@ -20,8 +19,6 @@ export class BatchGate {
 
   /** The batch inside is through; the next one may enter. */
   leave(): void {
-    if (!this.inside) return;
-    this.inside = false;
     const release = this.release;
     this.release = undefined;
     release?.();
@@ -29,6 +26,6 @@ export class BatchGate {
 
   /** A batch is between enter and leave. */
   get busy(): boolean {
-    return this.inside;
+    return this.release !== undefined;
   }
 }
