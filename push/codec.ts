@@ -110,6 +110,11 @@ export class ByteWriter {
     return this;
   }
 
+  /** Bytes written since the last reset (where the next record of a batch starts). */
+  get length(): number {
+    return this.n;
+  }
+
   done(): Uint8Array {
     return this.buf.slice(0, this.n);
   }

@@ -29,7 +29,14 @@ import {
   type PushOutcome,
 } from './types.js';
 import { USER_BOUNDS, append, noneYet, applyPreference, type UserPushState } from './user-state.js';
-import { decodeUser, encodeUser, packPending, unpackPending } from './user-codec.js';
+import { ByteWriter } from './codec.js';
+import { decodeUser, encodeUser, encodeUserTo, packPending, unpackPending } from './user-codec.js';
+
+/**
+ * The writer of a batch's changelog records (takeChanges), reused: it keeps the size of the
+ * largest batch's records (the users one batch changed, at most pipeline.batchMaxMessages).
+ */
+const CHANGES = new ByteWriter();
 
 /** What the engine reads from one graph batch. */
 export interface PushInput {
@@ -339,7 +346,25 @@ export class PushEngine {
    * undefined when the user's state went (expired, evicted, erased): a tombstone.
    */
   takeChanges(): { userId: string; bytes: Uint8Array | undefined }[] {
-    return this.users.takeChanged().map((userId) => ({ userId, bytes: this.snapshotUser(userId) }));
+    const ids = this.users.takeChanged();
+    if (ids.length === 0) return [];
+    const w = CHANGES.reset();
+    // ends[i] < 0: the user went (a tombstone)
+    const ends = new Int32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const s = this.users.get(ids[i] as string);
+      if (s) encodeUserTo(w, s);
+      ends[i] = s ? w.length : -1;
+    }
+    const all = w.done();
+    let from = 0;
+    return ids.map((userId, i) => {
+      const end = ends[i] as number;
+      if (end < 0) return { userId, bytes: undefined };
+      const bytes = all.subarray(from, end);
+      from = end;
+      return { userId, bytes };
+    });
   }
 
   /**

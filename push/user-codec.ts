@@ -127,7 +127,16 @@ const SCRATCH = new ByteWriter();
 
 /** Serialises one user's state (versioned, little-endian; see codec.ts). */
 export function encodeUser(s: UserPushState): Uint8Array {
-  const w = SCRATCH.reset().u8(VERSION);
+  encodeUserTo(SCRATCH.reset(), s);
+  return SCRATCH.done();
+}
+
+/**
+ * Appends one user's record to `w` (encodeUser's bytes): a batch's records go into one writer
+ * and are cut out of one copy (engine.takeChanges), where a copy per user cost 400 ms a batch.
+ */
+export function encodeUserTo(w: ByteWriter, s: UserPushState): void {
+  w.u8(VERSION);
   w.f64(s.lastSeen)
     .f64(s.prefTs)
     .u8(s.channelMask)
@@ -174,7 +183,6 @@ export function encodeUser(s: UserPushState): Uint8Array {
     w.strs(win.items).f64(win.firedAt);
   }
   w.optStr(s.lastTop);
-  return w.done();
 }
 
 /**

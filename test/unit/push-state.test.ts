@@ -107,6 +107,20 @@ describe('per-user push state', () => {
     );
   });
 
+  it("a batch's changes, cut from one buffer, are each user's own record", () => {
+    const e = new PushEngine(OPTS);
+    e.trackChanges();
+    let records = 0;
+    for (const b of stream(11, 20, 4)) {
+      e.process(b);
+      for (const { userId, bytes } of e.takeChanges()) {
+        expect(bytes).toEqual(e.snapshotUser(userId));
+        records += bytes ? 1 : 0;
+      }
+    }
+    expect(records).toBeGreaterThan(40);
+  });
+
   it('a fresh engine restored from the snapshots decides exactly like the one that kept running', () => {
     const input = stream(7, 30, 8);
     const half = input.length / 2;
