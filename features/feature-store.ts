@@ -153,26 +153,54 @@ export class FeatureStore {
    * stored window equals a recount of its events; plus each touched user's unwindowed values.
    */
   takeChanged(): FeatureSet[] {
-    const p = this.pending;
     const rows: FeatureSet[] = [];
+    for (const part of this.takeChangedParts(Infinity)) for (const r of part) rows.push(r);
+    return rows;
+  }
+
+  /**
+   * takeChanged in parts of at most `keysPerPart` keys, so a caller can give the event loop back
+   * between parts (the analytics lane: taking a few thousand keys' windows was one 0.3-0.8 s
+   * stretch). The pending keys are cleared after the last part; the caller must not ingest until
+   * it has taken every part (run holds the batch gate), or a window could close unread.
+   */
+  *takeChangedParts(keysPerPart: number): Generator<FeatureSet[], void, undefined> {
+    const p = this.pending;
     const ts = this.maxTs;
     const f = this.fams;
+    let rows: FeatureSet[] = [];
+    let keys = 0;
+    const full = (): boolean => ++keys % keysPerPart === 0;
     for (const [id, span] of p.users) {
       const slot = this.users.slotOf(id);
       if (slot === undefined) continue;
       f.changedRows(f.userFams, slot, id, span.min, span.max, ts, rows);
       this.userStates.pushRows(id, slot, this.users.lastSeen(slot), ts, rows);
+      if (full()) {
+        yield rows;
+        rows = [];
+      }
     }
     for (const [id, span] of p.items) {
       const slot = this.items.slotOf(id);
-      if (slot !== undefined) f.changedRows(f.itemFams, slot, id, span.min, span.max, ts, rows);
+      if (slot === undefined) continue;
+      f.changedRows(f.itemFams, slot, id, span.min, span.max, ts, rows);
+      if (full()) {
+        yield rows;
+        rows = [];
+      }
     }
     for (const [id, span] of p.categories) {
       const slot = this.categories.slotOf(id);
-      if (slot !== undefined) f.changedRows(f.categoryFams, slot, id, span.min, span.max, ts, rows);
+      if (slot === undefined) continue;
+      f.changedRows(f.categoryFams, slot, id, span.min, span.max, ts, rows);
+      if (full()) {
+        yield rows;
+        rows = [];
+      }
     }
     p.clear();
-    return rows;
+    if (rows.length > 0) yield rows;
   }
 
   /**

@@ -4,7 +4,7 @@ import { growF64, growI32 } from './core/arrays.js';
 import { BackfillOrder } from './core/backfill-order.js';
 import { ModelContext, Ranker } from './core/context.js';
 import { checkModel, stripUndefined } from './core/options.js';
-import { SnapshotReader, SnapshotWriter, decodeSnapshot } from './core/snapshot.js';
+import { SnapshotReader, SnapshotWriter, allSteps, decodeSnapshot } from './core/snapshot.js';
 import { isBuyCode } from './core/weights.js';
 import { ContentRecommender } from './content.js';
 import {
@@ -350,16 +350,24 @@ export class HybridRecommender implements Recommender {
   }
 
   snapshot(): Uint8Array {
+    return allSteps(this.snapshotSteps());
+  }
+
+  /** A part per heavy component (item-kNN's two, content), then the encoding: each ≤ ~60 ms. */
+  *snapshotSteps(): Generator<void, Uint8Array, undefined> {
     const w = new SnapshotWriter();
     w.set('model', this.name);
     this.ctx.save(w);
-    this.knn.save(w.scope('itemknn.'));
+    yield* this.knn.saveSteps(w.scope('itemknn.'));
+    yield;
     this.content?.save(w.scope('content.'));
+    yield;
     this.mf?.save(w.scope('mf.'));
     this.trending?.save(w.scope('trending.'));
     this.popular?.save(w.scope('popular.'));
     this.intent?.save(w.scope('intent.'));
     this.sequence?.save(w.scope('sequence.'));
+    yield;
     return w.encode();
   }
 

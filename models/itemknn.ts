@@ -7,6 +7,7 @@ import { UserHistory } from './core/history.js';
 import {
   SnapshotReader,
   SnapshotWriter,
+  allSteps,
   restoreComponent,
   snapshotComponent,
 } from './core/snapshot.js';
@@ -361,12 +362,18 @@ export class ItemKnnRecommender implements Recommender {
   }
 
   save(w: SnapshotWriter): void {
+    allSteps(this.saveSteps(w));
+  }
+
+  /** save() in two parts (histories, then co-visitation rows: about 50-60 ms each at 1 M events). */
+  *saveSteps(w: SnapshotWriter): Generator<void, void, undefined> {
     const users = this.ctx.users.size;
     const items = this.ctx.items.size;
     w.set('origin', this.clock.origin);
     w.array('pop', this.pop, items);
     w.array('rowMass', this.rowMass, items);
     this.history.save(w.scope('hist.'), users);
+    yield;
     this.co.save(w.scope('co.'));
   }
 

@@ -15,6 +15,11 @@ export interface Recommender {
   itemVector?(itemId: string): Float32Array | undefined;
   /** The whole learned state, so a restarted job does not start cold; optional. */
   snapshot?(): Uint8Array;
+  /**
+   * snapshot() in steps (each `next()` one part of the work, the last returns the bytes), so a
+   * caller can give the event loop back between parts; the model must not learn meanwhile.
+   */
+  snapshotSteps?(): Generator<void, Uint8Array, undefined>;
   /** Replaces the state with a snapshot() of the same model and options; optional. */
   restore?(bytes: Uint8Array): void;
 }

@@ -10,10 +10,14 @@ import type { KafkaConsumerSource } from '../../kafka/consumer-source.js';
 import type { OutMessage, TransactionalProducer } from '../../kafka/transactional-producer.js';
 import type { Logger } from '../logger.js';
 import { summarizeBatch, type BatchSummary, type Metrics } from '../metrics.js';
+import type { BatchGate } from './batch-gate.js';
 import type { DeliveryStages } from './delivery.js';
 import type { OutboxKey } from './push-outbox.js';
 import type { PushDurability } from './push-durability.js';
 import type { AnalyticsWriter, ServingWriter } from './sink-writers.js';
+
+/** Keys whose changed feature windows are taken in one turn (about 50-100 ms in a soak). */
+const KEYS_PER_TURN = 1_000;
 
 /** A processed batch of `run`, with the changelog records of the state it changed. */
 export type RunBatch = GraphBatch & { readonly stateChanges?: readonly OutMessage[] };
@@ -47,8 +51,10 @@ export interface StageDependencies {
   readonly serving: ServingWriter;
   /** ClickHouse and Redis's feature hashes: the analytics record. */
   readonly analytics: AnalyticsWriter;
-  /** Whose changed windows each analytics write takes (FeatureStore.takeChanged). */
+  /** Whose changed windows each analytics write takes (FeatureStore.takeChangedParts). */
   readonly features: FeatureStore;
+  /** Held while those windows are taken in parts, so no batch is processed between parts. */
+  readonly gate: BatchGate;
   readonly claims: PushClaims | undefined;
   /**
    * Push exactly-once across crashes and the state changelog (push-durability.ts): the outbox
@@ -199,9 +205,16 @@ export function runStages(d: StageDependencies): DeliveryStages<RunBatch, Served
       // processed, which a crash replays and rewrites the same way.
       const features: FeatureSet[] = [];
       for (const s of group) for (const f of s.features) features.push(f);
-      for (const f of d.features.takeChanged()) features.push(f);
-      // Taking thousands of windows and encoding them are each a long stretch of work.
-      await yieldToEventLoop();
+      // Taking thousands of keys' windows is a long stretch of work: in parts, a turn each.
+      await d.gate.enter();
+      try {
+        for (const part of d.features.takeChangedParts(KEYS_PER_TURN)) {
+          for (const f of part) features.push(f);
+          await yieldToEventLoop();
+        }
+      } finally {
+        d.gate.leave();
+      }
       const refused = await timed(d.analytics.name, () => d.analytics.write(group, features));
       if (refused.length === 0) return;
       refusedRows(refused);

@@ -67,6 +67,11 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const users = new CurrentUsers();
   // One snapshot per instance of the group (with the follower, each holds every partition's state).
   const snapshotName = `${deps.group}:${cfg.kafka.instanceId}:${recommender.name}`;
+  // The graph yields between operators (graph.turn): one batch at a time from hydrate to claim,
+  // so each batch is prepared, processed and its changelog encoded before the next one starts.
+  // The analytics lane (changed feature windows) and the model snapshots hold it too while they
+  // read that state in parts.
+  const gate = new BatchGate();
   const snapshots = new ModelSnapshots(
     deps.snapshots,
     snapshotName,
@@ -74,6 +79,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     ledger,
     log,
     cfg.pipeline.snapshotIntervalMs,
+    gate,
   );
   await snapshots.restore();
   const quality = cfg.monitoring.onlineEval
@@ -226,6 +232,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       serving: deps.serving,
       analytics: deps.analytics,
       features,
+      gate,
       claims,
       durable,
       producer,
@@ -311,9 +318,6 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     ...(push && { push }),
     turn: yieldToEventLoop,
   });
-  // The graph yields between operators (graph.turn): one batch at a time from hydrate to claim,
-  // so each batch is prepared, processed and its changelog encoded before the next one starts.
-  const gate = new BatchGate();
   // The stages of pipeline/topology.ts (`recpipe describe run`), piped in the declared order.
   const pipeline = lastValueFrom(
     runTopology({

@@ -304,4 +304,22 @@ describe('FeatureStore.takeChanged', () => {
     expect(find(early, 'item', 'i7', 'views_1h').map((r) => r.value)).toEqual([4]);
     expect(store.takeChanged()).toEqual([]);
   });
+
+  it('in parts gives the same sets as at once, a part per few keys, and clears the keys after the last', () => {
+    const events: ClickEvent[] = [];
+    for (let k = 0; k < 40; k++)
+      events.push(
+        ev(`u${k % 13}`, k % 3 === 0 ? 'purchase' : 'view', `i${k % 7}`, 10 * HOUR + k * 997),
+      );
+    const a = new FeatureStore();
+    const b = new FeatureStore();
+    a.ingest(events);
+    b.ingest(events);
+    const parts = [...b.takeChangedParts(4)];
+    // 13 users, 7 items, the categories ev gives: a part per 4 keys, the last one shorter
+    expect(parts.length).toBeGreaterThanOrEqual(5);
+    expect(parts.every((p) => p.length > 0)).toBe(true);
+    expect(featureRows(parts.flat())).toEqual(featureRows(a.takeChanged()));
+    expect([...b.takeChangedParts(4)]).toEqual([]);
+  });
 });

@@ -95,6 +95,29 @@ describe('BatchGate', () => {
     expect(gate.busy).toBe(false);
   });
 
+  it('lets callers that asked at once in one by one, in the order they asked', async () => {
+    const gate = new BatchGate();
+    const log: string[] = [];
+    const holder = async (name: string, turns: number): Promise<void> => {
+      await gate.enter();
+      log.push(`in ${name}`);
+      for (let i = 0; i < turns; i++) await yieldToEventLoop();
+      log.push(`out ${name}`);
+      gate.leave();
+    };
+    // the hydrate stage and the analytics lane ask without waiting for each other
+    await Promise.all([holder('batch', 2), holder('analytics', 3), holder('next', 0)]);
+    expect(log).toEqual([
+      'in batch',
+      'out batch',
+      'in analytics',
+      'out analytics',
+      'in next',
+      'out next',
+    ]);
+    expect(gate.busy).toBe(false);
+  });
+
   it('ignores a leave without an enter', async () => {
     const gate = new BatchGate();
     gate.leave();
