@@ -148,9 +148,13 @@ describe('yieldTurn', () => {
 });
 
 describe('the graph with turns (run) serves what it serves without them (replay)', () => {
-  it('learnAndRecommend: the same lists, however many users per turn', async () => {
+  it('learnAndRecommend: the same lists, however many users and events per turn', async () => {
     const batches = shopBatches(7, 6, 120);
-    const run = async (turn?: () => Promise<void>, usersPerTurn?: number) => {
+    const run = async (
+      turn?: () => Promise<void>,
+      usersPerTurn?: number,
+      eventsPerTurn?: number,
+    ) => {
       const o = options();
       const ingest = recpipeIngest(o);
       let turnsTaken = 0;
@@ -169,6 +173,7 @@ describe('the graph with turns (run) serves what it serves without them (replay)
               },
             }),
             ...(usersPerTurn !== undefined && { usersPerTurn }),
+            ...(eventsPerTurn !== undefined && { eventsPerTurn }),
           }),
           map(served),
           toArray(),
@@ -182,6 +187,10 @@ describe('the graph with turns (run) serves what it serves without them (replay)
     expect(sync.out.flatMap((b) => b.recommendations).length).toBeGreaterThan(100);
     // 40 users, 7 per turn: several turns per batch
     expect(sliced.turnsTaken).toBeGreaterThanOrEqual(6 * 4);
+    // and 120 events, 13 learned per turn: nine more turns per batch
+    const learnedInParts = await run(yieldToEventLoop, 7, 13);
+    expect(learnedInParts.out).toEqual(sync.out);
+    expect(learnedInParts.turnsTaken).toBeGreaterThanOrEqual(sliced.turnsTaken + 6 * 8);
   });
 
   it('recpipeProcess: the same lists, purchases and feature sets, batch by batch behind a gate', async () => {
