@@ -19,6 +19,7 @@ import type {
   UserWindowFeatures,
 } from './types.js';
 import { PendingKeys } from './pending-keys.js';
+import { allSteps } from '../models/core/steps.js';
 import { ItemStates, UserStates } from './user-state.js';
 import type { KeyPanesRecord } from './activity-panes.js';
 import type { PaneSink } from './window-changelog-codec.js';
@@ -106,6 +107,19 @@ export class FeatureStore {
    * one of them before it was read (a backlog batch can span hours of event time).
    */
   ingest(events: readonly ClickEvent[], watermarkCap = Number.POSITIVE_INFINITY): FeatureBatch {
+    return allSteps(this.ingestSteps(events, watermarkCap));
+  }
+
+  /**
+   * ingest in steps: it yields after an event whenever `due()` says so (run's graph gives the
+   * event loop back there: a backlog batch of 2,000 events was one 100-200 ms stretch), and
+   * returns what ingest returns. Nothing else may ingest until it is done.
+   */
+  *ingestSteps(
+    events: readonly ClickEvent[],
+    watermarkCap = Number.POSITIVE_INFINITY,
+    due: () => boolean = never,
+  ): Generator<void, FeatureBatch, undefined> {
     const emit = this.config.emitRows;
     const f = this.fams;
     for (const e of events) {
@@ -123,6 +137,7 @@ export class FeatureStore {
         f.addCategory(this.categories.touch(category, ts), ts, e, userHash);
       this.userStates.learn(user, e, category, is.price(item));
       if (emit) this.pending.touch(e.userId, e.itemId, category, ts);
+      if (due()) yield;
     }
     const target = Math.min(this.maxTs - this.config.outOfOrdernessMs, watermarkCap);
     const rows = this.readsDue(target);
@@ -390,3 +405,5 @@ export class FeatureStore {
     this.nextSweepAt = wm + ttl / 8;
   }
 }
+
+const never = (): boolean => false;

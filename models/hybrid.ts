@@ -4,7 +4,8 @@ import { growF64, growI32 } from './core/arrays.js';
 import { BackfillOrder } from './core/backfill-order.js';
 import { ModelContext, Ranker } from './core/context.js';
 import { checkModel, stripUndefined } from './core/options.js';
-import { SnapshotReader, SnapshotWriter, allSteps, decodeSnapshot } from './core/snapshot.js';
+import { SnapshotReader, SnapshotWriter, decodeSnapshot } from './core/snapshot.js';
+import { allSteps } from './core/steps.js';
 import { isBuyCode } from './core/weights.js';
 import { ContentRecommender } from './content.js';
 import {

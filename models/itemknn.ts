@@ -7,11 +7,11 @@ import { UserHistory } from './core/history.js';
 import {
   SnapshotReader,
   SnapshotWriter,
-  allSteps,
   restoreComponent,
   snapshotComponent,
 } from './core/snapshot.js';
 import { SparseRows, TOP_STRIDE } from './core/sparse-rows.js';
+import { allSteps } from './core/steps.js';
 import { stripUndefined } from './core/options.js';
 import { DAY_MS, TYPE_CODE, isBuyCode, weightTable, type EventWeights } from './core/weights.js';
 import { KNN_POP, SCALARS, type ItemDeltaRecord } from './core/item-deltas.js';

@@ -3,6 +3,7 @@ import type { ClickEvent } from '../models/event.js';
 import type { PurchaseHistory } from '../models/purchase-history.js';
 import type { Recommender } from '../models/recommender.js';
 import type { GraphBatch, ServedRecommendation, SourcedEvent } from './types.js';
+import { SLICE_MS, SliceClock } from './yield-turn.js';
 
 export interface LearnAndRecommendOptions {
   readonly recommender: Recommender;
@@ -31,6 +32,8 @@ export interface LearnAndRecommendOptions {
    * online evaluation's test before each) was one 0.4-0.9 s stretch.
    */
   readonly eventsPerTurn?: number;
+  /** And a turn whenever this much time went by since the last one (default SLICE_MS). */
+  readonly sliceMs?: number;
 }
 
 /**
@@ -91,19 +94,26 @@ export function learnAndRecommend(
     });
   const perTurn = Math.max(1, opts.usersPerTurn ?? 64);
   const eventsPerTurn = Math.max(1, opts.eventsPerTurn ?? 256);
+  const clock = new SliceClock(opts.sliceMs ?? SLICE_MS);
+  const yieldTurn = async (): Promise<void> => {
+    await turn();
+    clock.start();
+  };
   return concatMap(async (batch) => {
+    clock.start();
     const learning = begin(batch);
     const events = batch.events;
     for (let i = 0; i < events.length; i++) {
       learnEvent(events[i] as SourcedEvent, learning);
-      if ((i + 1) % eventsPerTurn === 0 && i + 1 < events.length) await turn();
+      if (i + 1 < events.length && ((i + 1) % eventsPerTurn === 0 || clock.due()))
+        await yieldTurn();
     }
     const l = learned(learning);
     const recommendations: ServedRecommendation[] = [];
     for (const [userId, eventTs] of l.touched) {
       recommendations.push(refresh(l, userId, eventTs));
-      if (recommendations.length % perTurn === 0 && recommendations.length < l.touched.size)
-        await turn();
+      const n = recommendations.length;
+      if (n < l.touched.size && (n % perTurn === 0 || clock.due())) await yieldTurn();
     }
     return { ...batch, recommendations, purchases: l.purchases };
   });

@@ -1,8 +1,10 @@
-import { map, type OperatorFunction } from 'rxjs';
+import { concatMap, map, type OperatorFunction } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
+import { allSteps } from '../models/core/steps.js';
 import type { FeatureStore } from '../features/feature-store.js';
 import { PartitionWatermarks } from '../stream/partition-watermarks.js';
 import type { GraphBatch } from './types.js';
+import { SLICE_MS, SliceClock } from './yield-turn.js';
 
 /**
  * Feeds each batch's accepted events (and catalog updates) into the event-time feature store,
@@ -24,33 +26,68 @@ import type { GraphBatch } from './types.js';
  */
 export function updateFeatures(
   store: FeatureStore,
-  opts: { idlePartitionMs?: number; now?: () => number } = {},
+  opts: {
+    idlePartitionMs?: number;
+    now?: () => number;
+    /**
+     * Awaited whenever a batch's ingest has worked `sliceMs` (default SLICE_MS) since the last
+     * turn (run passes a macrotask); without it the operator is synchronous, as replay needs.
+     */
+    turn?: () => Promise<void>;
+    sliceMs?: number;
+  } = {},
 ): OperatorFunction<GraphBatch, GraphBatch> {
   const now = opts.now ?? Date.now;
   const partitions = new PartitionWatermarks(opts.idlePartitionMs ?? 5_000);
-  return map((batch) => {
-    // An idle tick (run's source, caught up and quiet): event time follows the wall clock, less
-    // the allowed lateness, so pending timers fire on a quiet stream (docs/features.md).
-    if (batch.idleAt !== undefined) {
-      const idle = store.advanceIdle(batch.idleAt - store.config.allowedLatenessMs);
-      return { ...batch, features: idle.sets, watermark: idle.watermark };
+  const steps = (batch: GraphBatch, due?: () => boolean): Generator<void, GraphBatch> =>
+    ingestBatch(store, partitions, now, batch, due);
+  const turn = opts.turn;
+  if (turn === undefined) return map((batch) => allSteps(steps(batch)));
+  const clock = new SliceClock(opts.sliceMs ?? SLICE_MS);
+  return concatMap(async (batch) => {
+    clock.start();
+    const s = steps(batch, clock.due);
+    for (;;) {
+      const r = s.next();
+      if (r.done) return r.value;
+      await turn();
+      clock.start();
     }
-    for (const item of batch.items) store.observeItem(item);
-    const t = now();
-    const events: ClickEvent[] = new Array<ClickEvent>(batch.events.length);
-    for (let i = 0; i < batch.events.length; i++) {
-      const e = batch.events[i] as GraphBatch['events'][number];
-      events[i] = e.event;
-      partitions.observe(`${e.topic}/${e.partition}`, e.event.ts, t);
-    }
-    // The cap is the slowest active partition's newest event; the store subtracts nothing from
-    // it, so out-of-orderness inside a partition is still allowed by the store's own bound.
-    const out = store.ingest(events, partitions.cap(t) - store.config.outOfOrdernessMs);
-    return {
-      ...batch,
-      features: out.sets,
-      lateFeatureEvents: batch.lateFeatureEvents + out.late.length,
-      watermark: out.watermark,
-    };
   });
+}
+
+function* ingestBatch(
+  store: FeatureStore,
+  partitions: PartitionWatermarks,
+  now: () => number,
+  batch: GraphBatch,
+  due?: () => boolean,
+): Generator<void, GraphBatch, undefined> {
+  // An idle tick (run's source, caught up and quiet): event time follows the wall clock, less
+  // the allowed lateness, so pending timers fire on a quiet stream (docs/features.md).
+  if (batch.idleAt !== undefined) {
+    const idle = store.advanceIdle(batch.idleAt - store.config.allowedLatenessMs);
+    return { ...batch, features: idle.sets, watermark: idle.watermark };
+  }
+  for (const item of batch.items) store.observeItem(item);
+  const t = now();
+  const events: ClickEvent[] = new Array<ClickEvent>(batch.events.length);
+  for (let i = 0; i < batch.events.length; i++) {
+    const e = batch.events[i] as GraphBatch['events'][number];
+    events[i] = e.event;
+    partitions.observe(`${e.topic}/${e.partition}`, e.event.ts, t);
+  }
+  // The cap is the slowest active partition's newest event; the store subtracts nothing from
+  // it, so out-of-orderness inside a partition is still allowed by the store's own bound.
+  const out = yield* store.ingestSteps(
+    events,
+    partitions.cap(t) - store.config.outOfOrdernessMs,
+    due,
+  );
+  return {
+    ...batch,
+    features: out.sets,
+    lateFeatureEvents: batch.lateFeatureEvents + out.late.length,
+    watermark: out.watermark,
+  };
 }

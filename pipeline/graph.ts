@@ -128,6 +128,7 @@ export function recpipeProcess(opts: GraphOptions): OperatorFunction<GraphBatch,
       opts.consent ? withholdOptedOut(opts.consent) : identity,
       updateFeatures(opts.features, {
         ...(opts.idlePartitionMs !== undefined && { idlePartitionMs: opts.idlePartitionMs }),
+        ...(opts.turn && { turn: opts.turn }),
       }),
       gap,
       learnAndRecommend({

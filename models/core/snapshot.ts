@@ -172,14 +172,6 @@ export class SnapshotWriter {
   }
 }
 
-/** Runs steps (snapshotSteps, saveSteps) to the end at once: their value. */
-export function allSteps<T>(steps: Generator<void, T, undefined>): T {
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
-}
-
 /** A component model that keeps its own state under `{name}.` next to the shared id maps. */
 export interface SnapshotComponent {
   readonly name: string;

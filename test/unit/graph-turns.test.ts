@@ -4,6 +4,8 @@ import { FeatureStore } from '../../features/feature-store.js';
 import { PurchaseHistory } from '../../models/purchase-history.js';
 import { createRecommender } from '../../models/registry.js';
 import { learnAndRecommend } from '../../operators/learn-and-recommend.js';
+import { updateFeatures } from '../../operators/update-features.js';
+import { featureRows } from '../../features/types.js';
 import type { Batch, GraphBatch, RawMessage } from '../../operators/types.js';
 import { yieldTurn } from '../../operators/yield-turn.js';
 import { recpipeIngest, recpipeProcess, type GraphOptions } from '../../pipeline/graph.js';
@@ -191,6 +193,37 @@ describe('the graph with turns (run) serves what it serves without them (replay)
     const learnedInParts = await run(yieldToEventLoop, 7, 13);
     expect(learnedInParts.out).toEqual(sync.out);
     expect(learnedInParts.turnsTaken).toBeGreaterThanOrEqual(sliced.turnsTaken + 6 * 8);
+  });
+
+  it('updateFeatures: the same feature sets, watermarks and late counts, a turn after every event', async () => {
+    const batches = shopBatches(5, 6, 90);
+    const run = async (turn?: () => Promise<void>) => {
+      const store = new FeatureStore({ emitRows: true });
+      let turns = 0;
+      const out = await lastValueFrom(
+        from(batches).pipe(
+          recpipeIngest(options()),
+          updateFeatures(store, {
+            ...(turn && {
+              turn: () => {
+                turns++;
+                return turn();
+              },
+              sliceMs: 0,
+            }),
+          }),
+          map((b) => ({ features: b.features, late: b.lateFeatureEvents, wm: b.watermark })),
+          toArray(),
+        ),
+      );
+      return { out, taken: featureRows(store.takeChanged()), turns };
+    };
+    const sync = await run();
+    const sliced = await run(yieldToEventLoop);
+    expect(sliced.out).toEqual(sync.out);
+    expect(sliced.taken).toEqual(sync.taken);
+    expect(sync.taken.length).toBeGreaterThan(100);
+    expect(sliced.turns).toBeGreaterThanOrEqual(6 * 80);
   });
 
   it('recpipeProcess: the same lists, purchases and feature sets, batch by batch behind a gate', async () => {
