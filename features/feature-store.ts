@@ -47,8 +47,14 @@ export class FeatureStore {
   private wm = -Infinity;
   private maxTs = -Infinity;
   private nextSweepAt = -Infinity;
-  /** Keys touched since the last takeChanged (see PendingKeys). */
-  private readonly pending = new PendingKeys();
+  /** Keys touched since the last take began (see PendingKeys). */
+  private pending = new PendingKeys();
+  /**
+   * The keys of a take in parts still to be read (takeChangedParts): batches may be ingested
+   * between its parts, so they count for the early read (readsDue) as pending keys do. Bound:
+   * the keys of one sink interval.
+   */
+  private taking: PendingKeys | undefined;
 
   constructor(config: Partial<FeatureConfig> = {}) {
     const c = (this.config = resolveFeatureConfig(config));
@@ -57,6 +63,7 @@ export class FeatureStore {
     const evict = (entity: FeatureEntity) => (slot: number, id: string) => {
       this.fams.removeSlot(entity, slot, id);
       this.pending.of(entity).delete(id);
+      this.taking?.of(entity).delete(id);
       if (entity === 'user') this.userStates.reset(slot);
       else if (entity === 'item') this.itemStates.reset(slot);
     };
@@ -81,6 +88,7 @@ export class FeatureStore {
   forgetUser(userId: string): boolean {
     const slot = this.users.remove(userId);
     this.pending.users.delete(userId);
+    this.taking?.users.delete(userId);
     let found = this.fams.session.engine.removeKey(userId);
     if (slot !== undefined) {
       this.fams.removeSlot('user', slot, userId);
@@ -169,26 +177,45 @@ export class FeatureStore {
    */
   takeChanged(): FeatureSet[] {
     const rows: FeatureSet[] = [];
-    for (const part of this.takeChangedParts(Infinity)) for (const r of part) rows.push(r);
+    // what a take in parts has not read yet, then everything touched since it began
+    if (this.taking)
+      for (const part of this.readKeys(this.taking, Infinity)) for (const r of part) rows.push(r);
+    const p = this.pending;
+    this.pending = new PendingKeys();
+    for (const part of this.readKeys(p, Infinity)) for (const r of part) rows.push(r);
     return rows;
   }
 
   /**
    * takeChanged in parts of at most `keysPerPart` keys, so a caller can give the event loop back
    * between parts (the analytics lane: taking a few thousand keys' windows was one 0.3-0.8 s
-   * stretch). The pending keys are cleared after the last part; the caller must not ingest until
-   * it has taken every part (run holds the batch gate), or a window could close unread.
+   * stretch). The keys pending when it starts are taken out at once; batches ingested between
+   * parts touch a fresh set, and a watermark move that would close a window not read yet reads
+   * it with that batch (readsDue), as for pending keys. One take in parts at a time.
    */
   *takeChangedParts(keysPerPart: number): Generator<FeatureSet[], void, undefined> {
+    if (this.taking) throw new Error('FeatureStore: a take in parts is already running');
     const p = this.pending;
-    const ts = this.maxTs;
+    this.pending = new PendingKeys();
+    this.taking = p;
+    try {
+      yield* this.readKeys(p, keysPerPart);
+    } finally {
+      this.taking = undefined;
+    }
+  }
+
+  /** The rows of `p`'s keys, each key removed from `p` as it is read, `keysPerPart` a part. */
+  private *readKeys(p: PendingKeys, keysPerPart: number): Generator<FeatureSet[], void, undefined> {
     const f = this.fams;
     let rows: FeatureSet[] = [];
     let keys = 0;
     const full = (): boolean => ++keys % keysPerPart === 0;
     for (const [id, span] of p.users) {
+      p.users.delete(id);
       const slot = this.users.slotOf(id);
       if (slot === undefined) continue;
+      const ts = this.maxTs;
       f.changedRows(f.userFams, slot, id, span.min, span.max, ts, rows);
       this.userStates.pushRows(id, slot, this.users.lastSeen(slot), ts, rows);
       if (full()) {
@@ -197,24 +224,26 @@ export class FeatureStore {
       }
     }
     for (const [id, span] of p.items) {
+      p.items.delete(id);
       const slot = this.items.slotOf(id);
       if (slot === undefined) continue;
-      f.changedRows(f.itemFams, slot, id, span.min, span.max, ts, rows);
+      f.changedRows(f.itemFams, slot, id, span.min, span.max, this.maxTs, rows);
       if (full()) {
         yield rows;
         rows = [];
       }
     }
     for (const [id, span] of p.categories) {
+      p.categories.delete(id);
       const slot = this.categories.slotOf(id);
       if (slot === undefined) continue;
-      f.changedRows(f.categoryFams, slot, id, span.min, span.max, ts, rows);
+      f.changedRows(f.categoryFams, slot, id, span.min, span.max, this.maxTs, rows);
       if (full()) {
         yield rows;
         rows = [];
       }
     }
-    p.clear();
+    p.from = Infinity;
     if (rows.length > 0) yield rows;
   }
 
@@ -386,7 +415,8 @@ export class FeatureStore {
   private readsDue(target: number): FeatureSet[] {
     // The earliest pending window ends at most one (shortest) slide after the oldest pending
     // event and stays readable until the watermark passes its end plus the allowed lateness.
-    return target >= this.pending.from + this.fams.minSlide + this.config.allowedLatenessMs
+    const from = Math.min(this.pending.from, this.taking?.from ?? Infinity);
+    return target >= from + this.fams.minSlide + this.config.allowedLatenessMs
       ? this.takeChanged()
       : [];
   }

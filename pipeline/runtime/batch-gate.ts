@@ -3,8 +3,8 @@
  * the next enters only after the previous one left. `run` needs it once its graph yields the
  * event loop between operators: without it, the next batch's hydrate and graph would run inside
  * the previous batch's pass and its state changelog would carry state newer than its offsets.
- * The analytics lane holds it too while it reads the changed feature windows in parts, so no
- * batch changes the store between two parts.
+ * The model snapshot holds it too while it reads the model in parts, so no batch learns between
+ * two parts.
  */
 export class BatchGate {
   /** Settles when the last holder that asked has left. */

@@ -10,7 +10,6 @@ import type { KafkaConsumerSource } from '../../kafka/consumer-source.js';
 import type { OutMessage, TransactionalProducer } from '../../kafka/transactional-producer.js';
 import type { Logger } from '../logger.js';
 import { summarizeBatch, type BatchSummary, type Metrics } from '../metrics.js';
-import type { BatchGate } from './batch-gate.js';
 import type { DeliveryStages } from './delivery.js';
 import type { OutboxKey } from './push-outbox.js';
 import type { PushDurability } from './push-durability.js';
@@ -53,8 +52,6 @@ export interface StageDependencies {
   readonly analytics: AnalyticsWriter;
   /** Whose changed windows each analytics write takes (FeatureStore.takeChangedParts). */
   readonly features: FeatureStore;
-  /** Held while those windows are taken in parts, so no batch is processed between parts. */
-  readonly gate: BatchGate;
   readonly claims: PushClaims | undefined;
   /**
    * Push exactly-once across crashes and the state changelog (push-durability.ts): the outbox
@@ -205,15 +202,11 @@ export function runStages(d: StageDependencies): DeliveryStages<RunBatch, Served
       // processed, which a crash replays and rewrites the same way.
       const features: FeatureSet[] = [];
       for (const s of group) for (const f of s.features) features.push(f);
-      // Taking thousands of keys' windows is a long stretch of work: in parts, a turn each.
-      await d.gate.enter();
-      try {
-        for (const part of d.features.takeChangedParts(KEYS_PER_TURN)) {
-          for (const f of part) features.push(f);
-          await yieldToEventLoop();
-        }
-      } finally {
-        d.gate.leave();
+      // Taking thousands of keys' windows is a long stretch of work: in parts, a turn each. No
+      // gate: batches go on between parts (holding them cost 1,000 events/s a p90 of 200 ms).
+      for (const part of d.features.takeChangedParts(KEYS_PER_TURN)) {
+        for (const f of part) features.push(f);
+        await yieldToEventLoop();
       }
       const refused = await timed(d.analytics.name, () => d.analytics.write(group, features));
       if (refused.length === 0) return;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClickEvent, EventType } from '../../models/event.js';
 import { FeatureStore } from '../../features/feature-store.js';
-import { featureRows, type FeatureRow } from '../../features/types.js';
+import { featureRows, type FeatureRow, type FeatureSet } from '../../features/types.js';
 import { DEFAULT_EVENT_WEIGHTS } from '../../models/core/weights.js';
 
 const MIN = 60_000;
@@ -322,4 +322,53 @@ describe('FeatureStore.takeChanged', () => {
     expect(featureRows(parts.flat())).toEqual(featureRows(a.takeChanged()));
     expect([...b.takeChangedParts(4)]).toEqual([]);
   });
+
+  it('in parts with batches ingested between them: every window ends with the values of a take at once', () => {
+    const mk = (from: number, n: number, hour: number): ClickEvent[] =>
+      Array.from({ length: n }, (_, k) =>
+        ev(
+          `u${(from + k) % 11}`,
+          (from + k) % 4 === 0 ? 'purchase' : 'view',
+          `i${(from + k) % 9}`,
+          hour * HOUR + (from + k) * 991,
+        ),
+      );
+    const [b1, b2, b3] = [mk(0, 40, 10), mk(40, 30, 10), mk(70, 20, 10)];
+    const ref = new FeatureStore();
+    for (const b of [b1, b2, b3]) ref.ingest(b);
+    const expected = latestRows(ref.takeChanged());
+
+    const store = new FeatureStore();
+    const written: FeatureSet[] = [];
+    store.ingest(b1);
+    const parts = store.takeChangedParts(3);
+    written.push(...(parts.next().value ?? []));
+    // a batch between two parts: its keys are read by the next take, not lost
+    written.push(...store.ingest(b2).sets);
+    for (const part of parts) written.push(...part);
+    written.push(...store.ingest(b3).sets, ...store.takeChanged());
+    expect(latestRows(written)).toEqual(expected);
+    expect(store.takeChanged()).toEqual([]);
+  });
+
+  it('in parts: a batch between parts whose watermark would close an unread window reads it first', () => {
+    const store = new FeatureStore();
+    store.ingest([ev('u1', 'view', 'i1', 10 * HOUR), ev('u2', 'view', 'i7', 10 * HOUR + 1000)]);
+    const parts = store.takeChangedParts(1);
+    const first = parts.next().value ?? [];
+    // +12 h: the pending windows of i7 (not read yet) would close; they come with this batch
+    const early = featureRows(store.ingest([ev('u8', 'view', 'i8', 12 * HOUR)]).sets);
+    const rest = featureRows([...parts].flat());
+    const all = [...featureRows(first), ...early, ...rest];
+    expect(find(all, 'item', 'i7', 'views_1h').map((r) => r.value)).toEqual([1]);
+    expect(find(early, 'item', 'i7', 'views_1h').map((r) => r.value)).toEqual([1]);
+  });
 });
+
+/** Per window and feature, the value written last (what a ReplacingMergeTree keeps). */
+function latestRows(sets: readonly FeatureSet[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of featureRows(sets))
+    out.set(`${r.entity} ${r.key} ${r.feature} ${r.windowStart} ${r.windowEnd}`, r.value);
+  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
