@@ -80,6 +80,12 @@ export class FeatureStore {
     return this.maxTs;
   }
 
+  /** Keys touched since the last take began: what the next take reads. */
+  get pendingKeys(): number {
+    const p = this.pending;
+    return p.users.size + p.items.size + p.categories.size;
+  }
+
   /**
    * Erases a user (right to erasure): their windows, session, recency, affinity and price state,
    * and their id's hash in the exact distinct-user counts of item and category windows. Event

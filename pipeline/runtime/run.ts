@@ -69,7 +69,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
   const snapshotName = `${deps.group}:${cfg.kafka.instanceId}:${recommender.name}`;
   // The graph yields between operators (graph.turn): one batch at a time from hydrate to claim,
   // so each batch is prepared, processed and its changelog encoded before the next one starts.
-  // The model snapshots hold it too while they read the model in parts.
+  // The model snapshots and large feature takes hold it too while they read that state in parts.
   const gate = new BatchGate();
   const snapshots = new ModelSnapshots(
     deps.snapshots,
@@ -231,6 +231,7 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
       serving: deps.serving,
       analytics: deps.analytics,
       features,
+      gate,
       claims,
       durable,
       producer,
