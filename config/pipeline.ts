@@ -57,6 +57,12 @@ export const pipelineSchema = z
     model: z.string().default('default'),
     /** How often `run` saves the model snapshot to Redis (and always after a clean drain). */
     snapshotIntervalMs: z.number().int().min(1000).default(30_000),
+    /**
+     * Synthetic events `run` passes through its graph on throwaway state before it joins the
+     * group, so V8 compiles the hot code then and not while serving the first real batches
+     * (pipeline/runtime/warm-up.ts). 0 turns it off.
+     */
+    warmUpEvents: z.number().int().min(0).max(1_000_000).default(0),
     /** After SIGTERM, how long sinks may keep retrying before the job gives up uncommitted work. */
     drainTimeoutMs: z.number().int().min(0).default(30_000),
     /**

@@ -35,6 +35,7 @@ import { ModelMonitor, startModelMetricsWriter } from './model-monitor.js';
 import { retryUntilDone } from './retry.js';
 import { yieldToEventLoop } from './event-loop.js';
 import { BatchGate } from './batch-gate.js';
+import { warmUp } from './warm-up.js';
 import { CurrentUsers, userStateLoader } from './user-state.js';
 import { newErasedUsers, startJobPrivacy } from '../privacy/job-privacy.js';
 import { DrainTimeoutError, type RunDependencies, type RunningJob } from './run-job.js';
@@ -169,6 +170,9 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     },
   });
   const producer = new TransactionalProducer(cfg, `recpipe-${deps.group}-${cfg.kafka.instanceId}`);
+  // Before any consumer joins: compiling the hot code is start-up, not the group's work.
+  const warm = await warmUp(cfg, deps.topic);
+  if (warm.events > 0) log.info({ events: warm.events, ms: Math.round(warm.ms) }, 'warmed up');
   await Promise.all([follower?.connect(), replica.connect(), itemState?.connect()]);
   await source.connect();
   await producer.connect();
