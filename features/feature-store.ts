@@ -49,12 +49,8 @@ export class FeatureStore {
   private nextSweepAt = -Infinity;
   /** Keys touched since the last take began (see PendingKeys). */
   private pending = new PendingKeys();
-  /**
-   * The keys of a take in parts still to be read (takeChangedParts): batches may be ingested
-   * between its parts, so they count for the early read (readsDue) as pending keys do. Bound:
-   * the keys of one sink interval.
-   */
-  private taking: PendingKeys | undefined;
+  /** A take in parts has begun and not read its last part (takeChangedParts). */
+  private takingParts = false;
 
   constructor(config: Partial<FeatureConfig> = {}) {
     const c = (this.config = resolveFeatureConfig(config));
@@ -63,7 +59,6 @@ export class FeatureStore {
     const evict = (entity: FeatureEntity) => (slot: number, id: string) => {
       this.fams.removeSlot(entity, slot, id);
       this.pending.of(entity).delete(id);
-      this.taking?.of(entity).delete(id);
       if (entity === 'user') this.userStates.reset(slot);
       else if (entity === 'item') this.itemStates.reset(slot);
     };
@@ -94,7 +89,6 @@ export class FeatureStore {
   forgetUser(userId: string): boolean {
     const slot = this.users.remove(userId);
     this.pending.users.delete(userId);
-    this.taking?.users.delete(userId);
     let found = this.fams.session.engine.removeKey(userId);
     if (slot !== undefined) {
       this.fams.removeSlot('user', slot, userId);
@@ -127,13 +121,15 @@ export class FeatureStore {
   /**
    * ingest in steps: it yields after an event whenever `due()` says so (run's graph gives the
    * event loop back there: a backlog batch of 2,000 events was one 100-200 ms stretch), and
-   * returns what ingest returns. Nothing else may ingest until it is done.
+   * returns what ingest returns. Nothing else may ingest until it is done, and no take in parts
+   * may be open (takeChangedParts): it throws then.
    */
   *ingestSteps(
     events: readonly ClickEvent[],
     watermarkCap = Number.POSITIVE_INFINITY,
     due: () => boolean = never,
   ): Generator<void, FeatureBatch, undefined> {
+    this.refuseDuringTake('ingest');
     const emit = this.config.emitRows;
     const f = this.fams;
     for (const e of events) {
@@ -167,6 +163,7 @@ export class FeatureStore {
    * early read of pending windows as ingest, so timers (window closes, sessions) fire.
    */
   advanceIdle(wm: number): FeatureBatch {
+    this.refuseDuringTake('advanceIdle');
     if (!(wm > this.wm)) return { sets: [], late: [], watermark: this.wm };
     const rows = this.readsDue(wm);
     this.wm = wm;
@@ -183,9 +180,6 @@ export class FeatureStore {
    */
   takeChanged(): FeatureSet[] {
     const rows: FeatureSet[] = [];
-    // what a take in parts has not read yet, then everything touched since it began
-    if (this.taking)
-      for (const part of this.readKeys(this.taking, Infinity)) for (const r of part) rows.push(r);
     const p = this.pending;
     this.pending = new PendingKeys();
     for (const part of this.readKeys(p, Infinity)) for (const r of part) rows.push(r);
@@ -195,19 +189,22 @@ export class FeatureStore {
   /**
    * takeChanged in parts of at most `keysPerPart` keys, so a caller can give the event loop back
    * between parts (the analytics lane: taking a few thousand keys' windows was one 0.3-0.8 s
-   * stretch). The keys pending when it starts are taken out at once; batches ingested between
-   * parts touch a fresh set, and a watermark move that would close a window not read yet reads
-   * it with that batch (readsDue), as for pending keys. One take in parts at a time.
+   * stretch). The keys pending when it starts are taken out at once. Until its last part has
+   * been read, nothing may ingest, advanceIdle or flush (they throw): a watermark move could
+   * close a window of a key not read yet, and no early read (readsDue) covers a take's keys (run
+   * holds the batch gate across the parts). Erasure, the catalog and changelog restores do not
+   * wait for that gate: a key they drop between parts is skipped, as it is not in the index any
+   * more. One take in parts at a time.
    */
   *takeChangedParts(keysPerPart: number): Generator<FeatureSet[], void, undefined> {
-    if (this.taking) throw new Error('FeatureStore: a take in parts is already running');
+    if (this.takingParts) throw new Error('FeatureStore: a take in parts is already running');
     const p = this.pending;
     this.pending = new PendingKeys();
-    this.taking = p;
+    this.takingParts = true;
     try {
       yield* this.readKeys(p, keysPerPart);
     } finally {
-      this.taking = undefined;
+      this.takingParts = false;
     }
   }
 
@@ -258,6 +255,7 @@ export class FeatureStore {
    * watermark is then +Infinity, so anything ingested afterwards is late everywhere.
    */
   flush(): FeatureBatch {
+    this.refuseDuringTake('flush');
     this.wm = Infinity;
     return this.advanceAll(Infinity);
   }
@@ -421,10 +419,16 @@ export class FeatureStore {
   private readsDue(target: number): FeatureSet[] {
     // The earliest pending window ends at most one (shortest) slide after the oldest pending
     // event and stays readable until the watermark passes its end plus the allowed lateness.
-    const from = Math.min(this.pending.from, this.taking?.from ?? Infinity);
-    return target >= from + this.fams.minSlide + this.config.allowedLatenessMs
+    return target >= this.pending.from + this.fams.minSlide + this.config.allowedLatenessMs
       ? this.takeChanged()
       : [];
+  }
+
+  private refuseDuringTake(what: string): void {
+    if (this.takingParts)
+      throw new Error(
+        `FeatureStore: ${what} while a take in parts is open (read its last part first)`,
+      );
   }
 
   private advanceAll(wm: number, rows: FeatureSet[] = []): FeatureBatch {
