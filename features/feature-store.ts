@@ -213,37 +213,23 @@ export class FeatureStore {
     const f = this.fams;
     let rows: FeatureSet[] = [];
     let keys = 0;
-    const full = (): boolean => ++keys % keysPerPart === 0;
-    for (const [id, span] of p.users) {
-      p.users.delete(id);
-      const slot = this.users.slotOf(id);
-      if (slot === undefined) continue;
-      const ts = this.maxTs;
-      f.changedRows(f.userFams, slot, id, span.min, span.max, ts, rows);
-      this.userStates.pushRows(id, slot, this.users.lastSeen(slot), ts, rows);
-      if (full()) {
-        yield rows;
-        rows = [];
-      }
-    }
-    for (const [id, span] of p.items) {
-      p.items.delete(id);
-      const slot = this.items.slotOf(id);
-      if (slot === undefined) continue;
-      f.changedRows(f.itemFams, slot, id, span.min, span.max, this.maxTs, rows);
-      if (full()) {
-        yield rows;
-        rows = [];
-      }
-    }
-    for (const [id, span] of p.categories) {
-      p.categories.delete(id);
-      const slot = this.categories.slotOf(id);
-      if (slot === undefined) continue;
-      f.changedRows(f.categoryFams, slot, id, span.min, span.max, this.maxTs, rows);
-      if (full()) {
-        yield rows;
-        rows = [];
+    for (const entity of ENTITIES) {
+      const pending = p.of(entity);
+      const index = this.indexOf(entity);
+      const fams = f.of(entity);
+      const isUser = entity === 'user';
+      for (const [id, span] of pending) {
+        pending.delete(id);
+        const slot = index.slotOf(id);
+        if (slot === undefined) continue;
+        const ts = this.maxTs;
+        f.changedRows(fams, slot, id, span.min, span.max, ts, rows);
+        // the unwindowed values (recency, affinity, price band) are per user only
+        if (isUser) this.userStates.pushRows(id, slot, index.lastSeen(slot), ts, rows);
+        if (++keys % keysPerPart === 0) {
+          yield rows;
+          rows = [];
+        }
       }
     }
     p.from = Infinity;
@@ -447,3 +433,5 @@ export class FeatureStore {
 }
 
 const never = (): boolean => false;
+/** The order a take has always read its keys in, so its rows keep their order. */
+const ENTITIES: readonly FeatureEntity[] = ['user', 'item', 'category'];
