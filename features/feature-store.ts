@@ -18,7 +18,7 @@ import type {
   UserFeatures,
   UserWindowFeatures,
 } from './types.js';
-import { PendingKeys } from './pending-keys.js';
+import { FeatureTakes } from './feature-takes.js';
 import { allSteps } from '../models/core/steps.js';
 import { ItemStates, UserStates } from './user-state.js';
 import type { KeyPanesRecord } from './activity-panes.js';
@@ -47,10 +47,8 @@ export class FeatureStore {
   private wm = -Infinity;
   private maxTs = -Infinity;
   private nextSweepAt = -Infinity;
-  /** Keys touched since the last take began (see PendingKeys). */
-  private pending = new PendingKeys();
-  /** A take in parts has begun and not read its last part (takeChangedParts). */
-  private takingParts = false;
+  /** The keys touched since the last take began, and the takes of their changed windows. */
+  private readonly takes: FeatureTakes;
 
   constructor(config: Partial<FeatureConfig> = {}) {
     const c = (this.config = resolveFeatureConfig(config));
@@ -58,13 +56,15 @@ export class FeatureStore {
     this.userStates = new UserStates(c, this.fams.weights);
     const evict = (entity: FeatureEntity) => (slot: number, id: string) => {
       this.fams.removeSlot(entity, slot, id);
-      this.pending.of(entity).delete(id);
+      this.takes.pending.of(entity).delete(id);
       if (entity === 'user') this.userStates.reset(slot);
       else if (entity === 'item') this.itemStates.reset(slot);
     };
     this.users = new EntityIndex(c.maxUsers, evict('user'));
     this.items = new EntityIndex(c.maxItems, evict('item'));
     this.categories = new EntityIndex(c.maxCategories, evict('category'));
+    const indexOf = (entity: FeatureEntity): EntityIndex => this.indexOf(entity);
+    this.takes = new FeatureTakes(this.fams, this.userStates, indexOf, () => this.maxTs);
   }
 
   get watermark(): number {
@@ -77,8 +77,7 @@ export class FeatureStore {
 
   /** Keys touched since the last take began: what the next take reads. */
   get pendingKeys(): number {
-    const p = this.pending;
-    return p.users.size + p.items.size + p.categories.size;
+    return this.takes.pending.size;
   }
 
   /**
@@ -88,7 +87,7 @@ export class FeatureStore {
    */
   forgetUser(userId: string): boolean {
     const slot = this.users.remove(userId);
-    this.pending.users.delete(userId);
+    this.takes.pending.users.delete(userId);
     let found = this.fams.session.engine.removeKey(userId);
     if (slot !== undefined) {
       this.fams.removeSlot('user', slot, userId);
@@ -146,7 +145,7 @@ export class FeatureStore {
       if (category !== undefined)
         f.addCategory(this.categories.touch(category, ts), ts, e, userHash);
       this.userStates.learn(user, e, category, is.price(item));
-      if (emit) this.pending.touch(e.userId, e.itemId, category, ts);
+      if (emit) this.takes.pending.touch(e.userId, e.itemId, category, ts);
       if (due()) yield;
     }
     const target = Math.min(this.maxTs - this.config.outOfOrdernessMs, watermarkCap);
@@ -179,11 +178,7 @@ export class FeatureStore {
    * stored window equals a recount of its events; plus each touched user's unwindowed values.
    */
   takeChanged(): FeatureSet[] {
-    const rows: FeatureSet[] = [];
-    const p = this.pending;
-    this.pending = new PendingKeys();
-    for (const part of this.readKeys(p, Infinity)) for (const r of part) rows.push(r);
-    return rows;
+    return this.takes.all();
   }
 
   /**
@@ -191,49 +186,11 @@ export class FeatureStore {
    * between parts (the analytics lane: taking a few thousand keys' windows was one 0.3-0.8 s
    * stretch). The keys pending when it starts are taken out at once. Until its last part has
    * been read, nothing may ingest, advanceIdle or flush (they throw): a watermark move could
-   * close a window of a key not read yet, and no early read (readsDue) covers a take's keys (run
-   * holds the batch gate across the parts). Erasure, the catalog and changelog restores do not
-   * wait for that gate: a key they drop between parts is skipped, as it is not in the index any
-   * more. One take in parts at a time.
+   * close a window of a key not read yet (run holds the batch gate across the parts). A key
+   * erased or evicted between parts is skipped. One take in parts at a time.
    */
-  *takeChangedParts(keysPerPart: number): Generator<FeatureSet[], void, undefined> {
-    if (this.takingParts) throw new Error('FeatureStore: a take in parts is already running');
-    const p = this.pending;
-    this.pending = new PendingKeys();
-    this.takingParts = true;
-    try {
-      yield* this.readKeys(p, keysPerPart);
-    } finally {
-      this.takingParts = false;
-    }
-  }
-
-  /** The rows of `p`'s keys, each key removed from `p` as it is read, `keysPerPart` a part. */
-  private *readKeys(p: PendingKeys, keysPerPart: number): Generator<FeatureSet[], void, undefined> {
-    const f = this.fams;
-    let rows: FeatureSet[] = [];
-    let keys = 0;
-    for (const entity of ENTITIES) {
-      const pending = p.of(entity);
-      const index = this.indexOf(entity);
-      const fams = f.of(entity);
-      const isUser = entity === 'user';
-      for (const [id, span] of pending) {
-        pending.delete(id);
-        const slot = index.slotOf(id);
-        if (slot === undefined) continue;
-        const ts = this.maxTs;
-        f.changedRows(fams, slot, id, span.min, span.max, ts, rows);
-        // the unwindowed values (recency, affinity, price band) are per user only
-        if (isUser) this.userStates.pushRows(id, slot, index.lastSeen(slot), ts, rows);
-        if (++keys % keysPerPart === 0) {
-          yield rows;
-          rows = [];
-        }
-      }
-    }
-    p.from = Infinity;
-    if (rows.length > 0) yield rows;
+  takeChangedParts(keysPerPart: number): Generator<FeatureSet[], void, undefined> {
+    return this.takes.parts(keysPerPart);
   }
 
   /**
@@ -405,13 +362,14 @@ export class FeatureStore {
   private readsDue(target: number): FeatureSet[] {
     // The earliest pending window ends at most one (shortest) slide after the oldest pending
     // event and stays readable until the watermark passes its end plus the allowed lateness.
-    return target >= this.pending.from + this.fams.minSlide + this.config.allowedLatenessMs
+    const from = this.takes.pending.from;
+    return target >= from + this.fams.minSlide + this.config.allowedLatenessMs
       ? this.takeChanged()
       : [];
   }
 
   private refuseDuringTake(what: string): void {
-    if (this.takingParts)
+    if (this.takes.open)
       throw new Error(
         `FeatureStore: ${what} while a take in parts is open (read its last part first)`,
       );
@@ -433,5 +391,3 @@ export class FeatureStore {
 }
 
 const never = (): boolean => false;
-/** The order a take has always read its keys in, so its rows keep their order. */
-const ENTITIES: readonly FeatureEntity[] = ['user', 'item', 'category'];
