@@ -261,7 +261,8 @@ export class Families {
     return (short + prior) / (long * scale + prior);
   }
 
-  private of(entity: FeatureEntity): readonly PaneFamily[] {
+  /** The families of one entity kind, smallest window first. */
+  of(entity: FeatureEntity): readonly PaneFamily[] {
     return entity === 'user'
       ? this.userFams
       : entity === 'item'

@@ -18,7 +18,7 @@ import type {
   UserFeatures,
   UserWindowFeatures,
 } from './types.js';
-import { PendingKeys } from './pending-keys.js';
+import { FeatureTakes } from './feature-takes.js';
 import { allSteps } from '../models/core/steps.js';
 import { ItemStates, UserStates } from './user-state.js';
 import type { KeyPanesRecord } from './activity-panes.js';
@@ -47,14 +47,8 @@ export class FeatureStore {
   private wm = -Infinity;
   private maxTs = -Infinity;
   private nextSweepAt = -Infinity;
-  /** Keys touched since the last take began (see PendingKeys). */
-  private pending = new PendingKeys();
-  /**
-   * The keys of a take in parts still to be read (takeChangedParts): batches may be ingested
-   * between its parts, so they count for the early read (readsDue) as pending keys do. Bound:
-   * the keys of one sink interval.
-   */
-  private taking: PendingKeys | undefined;
+  /** The keys touched since the last take began, and the takes of their changed windows. */
+  private readonly takes: FeatureTakes;
 
   constructor(config: Partial<FeatureConfig> = {}) {
     const c = (this.config = resolveFeatureConfig(config));
@@ -62,14 +56,15 @@ export class FeatureStore {
     this.userStates = new UserStates(c, this.fams.weights);
     const evict = (entity: FeatureEntity) => (slot: number, id: string) => {
       this.fams.removeSlot(entity, slot, id);
-      this.pending.of(entity).delete(id);
-      this.taking?.of(entity).delete(id);
+      this.takes.pending.of(entity).delete(id);
       if (entity === 'user') this.userStates.reset(slot);
       else if (entity === 'item') this.itemStates.reset(slot);
     };
     this.users = new EntityIndex(c.maxUsers, evict('user'));
     this.items = new EntityIndex(c.maxItems, evict('item'));
     this.categories = new EntityIndex(c.maxCategories, evict('category'));
+    const indexOf = (entity: FeatureEntity): EntityIndex => this.indexOf(entity);
+    this.takes = new FeatureTakes(this.fams, this.userStates, indexOf, () => this.maxTs);
   }
 
   get watermark(): number {
@@ -82,8 +77,7 @@ export class FeatureStore {
 
   /** Keys touched since the last take began: what the next take reads. */
   get pendingKeys(): number {
-    const p = this.pending;
-    return p.users.size + p.items.size + p.categories.size;
+    return this.takes.pending.size;
   }
 
   /**
@@ -93,8 +87,7 @@ export class FeatureStore {
    */
   forgetUser(userId: string): boolean {
     const slot = this.users.remove(userId);
-    this.pending.users.delete(userId);
-    this.taking?.users.delete(userId);
+    this.takes.pending.users.delete(userId);
     let found = this.fams.session.engine.removeKey(userId);
     if (slot !== undefined) {
       this.fams.removeSlot('user', slot, userId);
@@ -127,13 +120,15 @@ export class FeatureStore {
   /**
    * ingest in steps: it yields after an event whenever `due()` says so (run's graph gives the
    * event loop back there: a backlog batch of 2,000 events was one 100-200 ms stretch), and
-   * returns what ingest returns. Nothing else may ingest until it is done.
+   * returns what ingest returns. Nothing else may ingest until it is done, and no take in parts
+   * may be open (takeChangedParts): it throws then.
    */
   *ingestSteps(
     events: readonly ClickEvent[],
     watermarkCap = Number.POSITIVE_INFINITY,
     due: () => boolean = never,
   ): Generator<void, FeatureBatch, undefined> {
+    this.refuseDuringTake('ingest');
     const emit = this.config.emitRows;
     const f = this.fams;
     for (const e of events) {
@@ -150,7 +145,7 @@ export class FeatureStore {
       if (category !== undefined)
         f.addCategory(this.categories.touch(category, ts), ts, e, userHash);
       this.userStates.learn(user, e, category, is.price(item));
-      if (emit) this.pending.touch(e.userId, e.itemId, category, ts);
+      if (emit) this.takes.pending.touch(e.userId, e.itemId, category, ts);
       if (due()) yield;
     }
     const target = Math.min(this.maxTs - this.config.outOfOrdernessMs, watermarkCap);
@@ -167,6 +162,7 @@ export class FeatureStore {
    * early read of pending windows as ingest, so timers (window closes, sessions) fire.
    */
   advanceIdle(wm: number): FeatureBatch {
+    this.refuseDuringTake('advanceIdle');
     if (!(wm > this.wm)) return { sets: [], late: [], watermark: this.wm };
     const rows = this.readsDue(wm);
     this.wm = wm;
@@ -182,75 +178,19 @@ export class FeatureStore {
    * stored window equals a recount of its events; plus each touched user's unwindowed values.
    */
   takeChanged(): FeatureSet[] {
-    const rows: FeatureSet[] = [];
-    // what a take in parts has not read yet, then everything touched since it began
-    if (this.taking)
-      for (const part of this.readKeys(this.taking, Infinity)) for (const r of part) rows.push(r);
-    const p = this.pending;
-    this.pending = new PendingKeys();
-    for (const part of this.readKeys(p, Infinity)) for (const r of part) rows.push(r);
-    return rows;
+    return this.takes.all();
   }
 
   /**
    * takeChanged in parts of at most `keysPerPart` keys, so a caller can give the event loop back
    * between parts (the analytics lane: taking a few thousand keys' windows was one 0.3-0.8 s
-   * stretch). The keys pending when it starts are taken out at once; batches ingested between
-   * parts touch a fresh set, and a watermark move that would close a window not read yet reads
-   * it with that batch (readsDue), as for pending keys. One take in parts at a time.
+   * stretch). The keys pending when it starts are taken out at once. Until its last part has
+   * been read, nothing may ingest, advanceIdle or flush (they throw): a watermark move could
+   * close a window of a key not read yet (run holds the batch gate across the parts). A key
+   * erased or evicted between parts is skipped. One take in parts at a time.
    */
-  *takeChangedParts(keysPerPart: number): Generator<FeatureSet[], void, undefined> {
-    if (this.taking) throw new Error('FeatureStore: a take in parts is already running');
-    const p = this.pending;
-    this.pending = new PendingKeys();
-    this.taking = p;
-    try {
-      yield* this.readKeys(p, keysPerPart);
-    } finally {
-      this.taking = undefined;
-    }
-  }
-
-  /** The rows of `p`'s keys, each key removed from `p` as it is read, `keysPerPart` a part. */
-  private *readKeys(p: PendingKeys, keysPerPart: number): Generator<FeatureSet[], void, undefined> {
-    const f = this.fams;
-    let rows: FeatureSet[] = [];
-    let keys = 0;
-    const full = (): boolean => ++keys % keysPerPart === 0;
-    for (const [id, span] of p.users) {
-      p.users.delete(id);
-      const slot = this.users.slotOf(id);
-      if (slot === undefined) continue;
-      const ts = this.maxTs;
-      f.changedRows(f.userFams, slot, id, span.min, span.max, ts, rows);
-      this.userStates.pushRows(id, slot, this.users.lastSeen(slot), ts, rows);
-      if (full()) {
-        yield rows;
-        rows = [];
-      }
-    }
-    for (const [id, span] of p.items) {
-      p.items.delete(id);
-      const slot = this.items.slotOf(id);
-      if (slot === undefined) continue;
-      f.changedRows(f.itemFams, slot, id, span.min, span.max, this.maxTs, rows);
-      if (full()) {
-        yield rows;
-        rows = [];
-      }
-    }
-    for (const [id, span] of p.categories) {
-      p.categories.delete(id);
-      const slot = this.categories.slotOf(id);
-      if (slot === undefined) continue;
-      f.changedRows(f.categoryFams, slot, id, span.min, span.max, this.maxTs, rows);
-      if (full()) {
-        yield rows;
-        rows = [];
-      }
-    }
-    p.from = Infinity;
-    if (rows.length > 0) yield rows;
+  takeChangedParts(keysPerPart: number): Generator<FeatureSet[], void, undefined> {
+    return this.takes.parts(keysPerPart);
   }
 
   /**
@@ -258,6 +198,7 @@ export class FeatureStore {
    * watermark is then +Infinity, so anything ingested afterwards is late everywhere.
    */
   flush(): FeatureBatch {
+    this.refuseDuringTake('flush');
     this.wm = Infinity;
     return this.advanceAll(Infinity);
   }
@@ -421,10 +362,17 @@ export class FeatureStore {
   private readsDue(target: number): FeatureSet[] {
     // The earliest pending window ends at most one (shortest) slide after the oldest pending
     // event and stays readable until the watermark passes its end plus the allowed lateness.
-    const from = Math.min(this.pending.from, this.taking?.from ?? Infinity);
+    const from = this.takes.pending.from;
     return target >= from + this.fams.minSlide + this.config.allowedLatenessMs
       ? this.takeChanged()
       : [];
+  }
+
+  private refuseDuringTake(what: string): void {
+    if (this.takes.open)
+      throw new Error(
+        `FeatureStore: ${what} while a take in parts is open (read its last part first)`,
+      );
   }
 
   private advanceAll(wm: number, rows: FeatureSet[] = []): FeatureBatch {

@@ -27,6 +27,11 @@ export class PendingKeys {
     if (ts < this.from) this.from = ts;
   }
 
+  /** Keys of every entity kind. */
+  get size(): number {
+    return this.users.size + this.items.size + this.categories.size;
+  }
+
   of(entity: FeatureEntity): Map<string, Span> {
     return entity === 'user' ? this.users : entity === 'item' ? this.items : this.categories;
   }

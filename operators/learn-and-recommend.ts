@@ -1,4 +1,5 @@
 import { concatMap, map, type OperatorFunction } from 'rxjs';
+import { stepsWithTurns } from '../models/core/steps.js';
 import type { ClickEvent } from '../models/event.js';
 import type { PurchaseHistory } from '../models/purchase-history.js';
 import type { Recommender } from '../models/recommender.js';
@@ -95,27 +96,32 @@ export function learnAndRecommend(
   const perTurn = Math.max(1, opts.usersPerTurn ?? 64);
   const eventsPerTurn = Math.max(1, opts.eventsPerTurn ?? 256);
   const clock = new SliceClock(opts.sliceMs ?? SLICE_MS);
-  const yieldTurn = async (): Promise<void> => {
-    await turn();
-    clock.start();
-  };
-  return concatMap(async (batch) => {
-    clock.start();
+  // run's pass in steps: learning a backlog batch and refreshing its lists were long stretches
+  // of the loop. A step ends after a count of events or lists or a slice of time; no turn
+  // follows the last event or list, where it would only delay the batch.
+  function* passSteps(batch: GraphBatch): Generator<void, GraphBatch, undefined> {
     const learning = begin(batch);
     const events = batch.events;
     for (let i = 0; i < events.length; i++) {
       learnEvent(events[i] as SourcedEvent, learning);
-      if (i + 1 < events.length && ((i + 1) % eventsPerTurn === 0 || clock.due()))
-        await yieldTurn();
+      if (i + 1 < events.length && ((i + 1) % eventsPerTurn === 0 || clock.due())) yield;
     }
     const l = learned(learning);
     const recommendations: ServedRecommendation[] = [];
     for (const [userId, eventTs] of l.touched) {
       recommendations.push(refresh(l, userId, eventTs));
       const n = recommendations.length;
-      if (n < l.touched.size && (n % perTurn === 0 || clock.due())) await yieldTurn();
+      if (n < l.touched.size && (n % perTurn === 0 || clock.due())) yield;
     }
     return { ...batch, recommendations, purchases: l.purchases };
+  }
+  const nextSlice = async (): Promise<void> => {
+    await turn();
+    clock.start();
+  };
+  return concatMap((batch) => {
+    clock.start();
+    return stepsWithTurns(passSteps(batch), nextSlice);
   });
 }
 

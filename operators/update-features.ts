@@ -1,6 +1,6 @@
 import { concatMap, map, type OperatorFunction } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
-import { allSteps } from '../models/core/steps.js';
+import { allSteps, stepsWithTurns } from '../models/core/steps.js';
 import type { FeatureStore } from '../features/feature-store.js';
 import { PartitionWatermarks } from '../stream/partition-watermarks.js';
 import type { GraphBatch } from './types.js';
@@ -44,15 +44,13 @@ export function updateFeatures(
   const turn = opts.turn;
   if (turn === undefined) return map((batch) => allSteps(steps(batch)));
   const clock = new SliceClock(opts.sliceMs ?? SLICE_MS);
-  return concatMap(async (batch) => {
+  const nextSlice = async (): Promise<void> => {
+    await turn();
     clock.start();
-    const s = steps(batch, clock.due);
-    for (;;) {
-      const r = s.next();
-      if (r.done) return r.value;
-      await turn();
-      clock.start();
-    }
+  };
+  return concatMap((batch) => {
+    clock.start();
+    return stepsWithTurns(steps(batch, clock.due), nextSlice);
   });
 }
 

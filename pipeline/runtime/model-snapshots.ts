@@ -1,3 +1,4 @@
+import { stepsWithTurns, timedSteps } from '../../models/core/steps.js';
 import type { Recommender } from '../../models/recommender.js';
 import type { Logger } from '../logger.js';
 import type { BatchGate } from './batch-gate.js';
@@ -80,18 +81,22 @@ export class ModelSnapshots {
     }
     await gate.enter();
     try {
-      const steps = rec.snapshotSteps();
-      for (;;) {
-        const r = timed(() => steps.next());
-        if (r.done) {
-          const bytes = timed(() => packSnapshot(this.ledger, r.value));
-          return { bytes, serialiseMs: Math.round(serialiseMs) };
-        }
-        await yieldToEventLoop();
-      }
+      const steps = timedSteps(this.packedSteps(rec.snapshotSteps()), (ms) => (serialiseMs += ms));
+      const bytes = await stepsWithTurns(steps, yieldToEventLoop);
+      return { bytes, serialiseMs: Math.round(serialiseMs) };
     } finally {
       gate.leave();
     }
+  }
+
+  /**
+   * The model's parts, with the ledger packed in the same step as the last one: no turn falls
+   * between the model as read and the ledger it is saved with.
+   */
+  private *packedSteps(
+    model: Generator<void, Uint8Array, undefined>,
+  ): Generator<void, Uint8Array, undefined> {
+    return packSnapshot(this.ledger, yield* model);
   }
 
   /** The write in flight, if any. */

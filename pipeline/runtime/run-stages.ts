@@ -55,7 +55,7 @@ export interface StageDependencies {
   readonly analytics: AnalyticsWriter;
   /** Whose changed windows each analytics write takes (FeatureStore.takeChangedParts). */
   readonly features: FeatureStore;
-  /** Held while a large take reads those windows in parts, so no batch ingests between parts. */
+  /** Held while a large take reads those windows in parts: no batch may ingest between parts. */
   readonly gate: Pick<BatchGate, 'enter' | 'leave'>;
   readonly claims: PushClaims | undefined;
   /**
@@ -209,8 +209,9 @@ export function runStages(d: StageDependencies): DeliveryStages<RunBatch, Served
       for (const s of group) for (const f of s.features) features.push(f);
       // A live stream's take is small: at once, as batches flow (holding them for a take in
       // parts cost 1,000 events/s a p90 of 200 ms). A backlog's is a long stretch of work: in
-      // parts, a turn each, holding the batch gate (batches taken between parts cost a drain
-      // 15-30 % more CPU: keys read twice, early reads).
+      // parts, a turn each, holding the batch gate, as takeChangedParts requires (when batches
+      // could go on between parts they cost a drain 15-30 % more CPU: keys read twice, early
+      // reads).
       if (d.features.pendingKeys <= KEYS_AT_ONCE) {
         for (const f of d.features.takeChanged()) features.push(f);
       } else {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClickEvent, EventType } from '../../models/event.js';
 import { FeatureStore } from '../../features/feature-store.js';
-import { featureRows, type FeatureRow, type FeatureSet } from '../../features/types.js';
+import { featureRows, type FeatureRow } from '../../features/types.js';
 import { DEFAULT_EVENT_WEIGHTS } from '../../models/core/weights.js';
 
 const MIN = 60_000;
@@ -323,52 +323,53 @@ describe('FeatureStore.takeChanged', () => {
     expect([...b.takeChangedParts(4)]).toEqual([]);
   });
 
-  it('in parts with batches ingested between them: every window ends with the values of a take at once', () => {
-    const mk = (from: number, n: number, hour: number): ClickEvent[] =>
-      Array.from({ length: n }, (_, k) =>
-        ev(
-          `u${(from + k) % 11}`,
-          (from + k) % 4 === 0 ? 'purchase' : 'view',
-          `i${(from + k) % 9}`,
-          hour * HOUR + (from + k) * 991,
-        ),
+  it('in parts: nothing may move the watermark until the last part, and the take ends as one at once', () => {
+    const events: ClickEvent[] = [];
+    for (let k = 0; k < 30; k++)
+      events.push(
+        ev(`u${k % 11}`, k % 4 === 0 ? 'purchase' : 'view', `i${k % 9}`, 10 * HOUR + k * 991),
       );
-    const [b1, b2, b3] = [mk(0, 40, 10), mk(40, 30, 10), mk(70, 20, 10)];
     const ref = new FeatureStore();
-    for (const b of [b1, b2, b3]) ref.ingest(b);
-    const expected = latestRows(ref.takeChanged());
-
+    ref.ingest(events);
     const store = new FeatureStore();
-    const written: FeatureSet[] = [];
-    store.ingest(b1);
+    store.ingest(events);
+    const later = [ev('u8', 'view', 'i8', 12 * HOUR)];
     const parts = store.takeChangedParts(3);
-    written.push(...(parts.next().value ?? []));
-    // a batch between two parts: its keys are read by the next take, not lost
-    written.push(...store.ingest(b2).sets);
+    const written = [...(parts.next().value ?? [])];
+    // +12 h would close windows of keys not read yet: refused, and nothing of it is applied
+    expect(() => store.ingest(later)).toThrow(/take in parts is open/);
+    expect(() => store.advanceIdle(12 * HOUR)).toThrow(/take in parts is open/);
+    expect(() => store.flush()).toThrow(/take in parts is open/);
+    expect(() => store.takeChangedParts(3).next()).toThrow(/already running/);
+    expect([store.watermark, store.maxEventTs]).toEqual([ref.watermark, ref.maxEventTs]);
     for (const part of parts) written.push(...part);
-    written.push(...store.ingest(b3).sets, ...store.takeChanged());
-    expect(latestRows(written)).toEqual(expected);
-    expect(store.takeChanged()).toEqual([]);
+    expect(featureRows(written)).toEqual(featureRows(ref.takeChanged()));
+    // the last part read: the take is closed and batches go on
+    expect(featureRows(store.ingest(later).sets)).toEqual(featureRows(ref.ingest(later).sets));
+    expect(featureRows(store.takeChanged())).toEqual(featureRows(ref.takeChanged()));
   });
 
-  it('in parts: a batch between parts whose watermark would close an unread window reads it first', () => {
+  it('in parts: a take left early closes too', () => {
     const store = new FeatureStore();
-    store.ingest([ev('u1', 'view', 'i1', 10 * HOUR), ev('u2', 'view', 'i7', 10 * HOUR + 1000)]);
+    store.ingest([ev('u1', 'view', 'i1', 10 * HOUR), ev('u2', 'view', 'i2', 10 * HOUR)]);
+    for (const part of store.takeChangedParts(1)) if (part.length > 0) break;
+    expect(() => store.ingest([ev('u3', 'view', 'i3', 10 * HOUR)])).not.toThrow();
+  });
+
+  it('in parts: a user erased or a key evicted between parts is skipped', () => {
+    const store = new FeatureStore({ maxItems: 2 });
+    store.ingest([ev('u1', 'view', 'i1', 10 * HOUR), ev('u2', 'view', 'i2', 10 * HOUR + 1000)]);
     const parts = store.takeChangedParts(1);
-    const first = parts.next().value ?? [];
-    // +12 h: the pending windows of i7 (not read yet) would close; they come with this batch
-    const early = featureRows(store.ingest([ev('u8', 'view', 'i8', 12 * HOUR)]).sets);
+    const first = featureRows(parts.next().value ?? []);
+    expect(first.some((r) => r.entity === 'user' && r.key === 'u1')).toBe(true);
+    // erasure and the catalog do not wait for a take's parts (run: outside the batch gate)
+    store.forgetUser('u2');
+    store.observeItem({ itemId: 'i9', ts: T0 + 10 * HOUR + 2000, category: 'C' });
+    const evicted = ['i1', 'i2'].filter((i) => store.itemFeatures(i) === undefined);
+    expect(evicted).toHaveLength(1);
     const rest = featureRows([...parts].flat());
-    const all = [...featureRows(first), ...early, ...rest];
-    expect(find(all, 'item', 'i7', 'views_1h').map((r) => r.value)).toEqual([1]);
-    expect(find(early, 'item', 'i7', 'views_1h').map((r) => r.value)).toEqual([1]);
+    expect(rest.filter((r) => r.key === 'u2' || r.key === evicted[0])).toEqual([]);
+    const kept = evicted[0] === 'i1' ? 'i2' : 'i1';
+    expect(find(rest, 'item', kept, 'views_1h').map((r) => r.value)).toEqual([1]);
   });
 });
-
-/** Per window and feature, the value written last (what a ReplacingMergeTree keeps). */
-function latestRows(sets: readonly FeatureSet[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const r of featureRows(sets))
-    out.set(`${r.entity} ${r.key} ${r.feature} ${r.windowStart} ${r.windowEnd}`, r.value);
-  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : 1)));
-}
