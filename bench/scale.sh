@@ -2,14 +2,19 @@
 # Horizontal scale benchmark: how fast 1 and 2 (or more) `recpipe run` instances of one consumer
 # group drain the same backlog on the real local stack (docs/BENCHMARKS.md, "Horizontal scale").
 #
-#   bash bench/scale.sh [--input FILE] [--instances "1 2"] [--partitions 6] [--limit N] [--no-build] [--logs DIR]
+#   bash bench/scale.sh [--input FILE] [--instances "1 2"] [--partitions 6] [--limit N] [--no-build] [--logs DIR] [--live]
 #
 # For each instance count N, on a fresh 6-partition topic of its own:
 # 1. starts scripts/run-instances.sh N (own group, database, Redis prefix) and waits until every
 #    instance owns input partitions (the start-up and group join are timed apart);
-# 2. produces FILE (default: the bundled Online Retail sample) at full speed and times from the
-#    first message until the group's committed offsets reach the end of the topic (a backlog
-#    drain, since producing takes about a second); then SIGTERMs the instances;
+# 2. puts FILE (default: the bundled Online Retail sample) into the input topic and times from
+#    then until the group's committed offsets reach the end of the topic; then SIGTERMs the
+#    instances. A backlog: FILE is produced into staging topics before the instances start, and
+#    copied partition by partition into the input (and items) topic by kcat once the group has
+#    formed (about a second for 150,000 events). `recpipe produce` straight into the input topic
+#    after the join (--live, and the fallback without kcat) took 12-37 s on this shared machine
+#    while six instances competed with it for the cores: the instances then kept up with the
+#    producer in small batches instead of draining a backlog;
 # 3. prints one JSON line per N (messages, seconds, events/s, CPU seconds and serving hold per
 #    instance, batches committed, prequential HR@10 summed over the instances' online evaluators) and writes them to
 #    bench/out/scale-N.json. "cpu_after_join" counts each process's CPU seconds (utime + stime
@@ -29,6 +34,7 @@ PARTITIONS=6
 LIMIT=""
 LOGS=""
 BUILD=1
+LIVE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --input) INPUT="$2"; shift 2 ;;
@@ -37,7 +43,8 @@ while [ $# -gt 0 ]; do
     --limit) LIMIT="$2"; shift 2 ;;
     --logs) LOGS="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --live) LIVE=1; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -87,6 +94,23 @@ cpu_seconds() { # utime + stime of a pid, in seconds
   awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
+BROKERS=$(node --input-type=module -e 'import { loadConfig } from "./dist/config/load.js"; console.log(loadConfig().kafka.brokers)')
+if [ "$LIVE" = 0 ] && ! command -v kcat >/dev/null; then
+  log "kcat not found (apt-get install kcat): producing after the join instead of a staged backlog"
+  LIVE=1
+fi
+
+# Copies every partition of topic $1 into the same partition of topic $2 (keys and values).
+copy_topic() {
+  local parts
+  parts=$(kcat -b "$BROKERS" -L -t "$1" 2>/dev/null | grep -c 'partition [0-9]*,' || true)
+  for ((p = 0; p < parts; p++)); do
+    kcat -b "$BROKERS" -C -t "$1" -p "$p" -o beginning -e -q -K $'\t' -f '%k\t%s\n' |
+      kcat -b "$BROKERS" -P -t "$2" -p "$p" -K $'\t' &
+  done
+  wait
+}
+
 mkdir -p bench/out
 script=""
 # Whatever happens, the instances this run started are stopped (SIGTERM: they drain and exit).
@@ -95,6 +119,12 @@ for n in $COUNTS; do
   export RECPIPE_KAFKA_INPUT_TOPIC="$RUN-g$n-clickstream" RECPIPE_KAFKA_GROUP_ID="$RUN-g$n"
   export RECPIPE_CLICKHOUSE_DATABASE="${RUN}_g$n" RECPIPE_REDIS_PREFIX="$RUN:g$n:"
   dir=$(mktemp -d)
+  if [ "$LIVE" = 0 ]; then
+    log "staging $INPUT in $RUN-g$n-staging"
+    RECPIPE_KAFKA_INPUT_TOPIC="$RUN-g$n-staging" RECPIPE_KAFKA_ITEMS_TOPIC="$RUN-g$n-staging-items" \
+      node bin/recpipe.js produce --input "$INPUT" --partitions "$PARTITIONS" ${LIMIT:+--limit "$LIMIT"} \
+      --json 2>/dev/null | tail -1 >&2
+  fi
   log "$n instance(s): group $RECPIPE_KAFKA_GROUP_ID"
   launched=$(date +%s.%N)
   RECPIPE_INSTANCES_DIR="$dir" RECPIPE_INSTANCES_BASE_PORT=0 RECPIPE_INSTANCES_ID_PREFIX="g$n-" \
@@ -119,11 +149,20 @@ for n in $COUNTS; do
     cpu0+=("$(cpu_seconds "$(cat "$dir/instance-$i.pid")")")
     main0+=("$(main_thread_seconds "$(cat "$dir/instance-$i.pid")")")
   done
-  log "producing $INPUT into $RECPIPE_KAFKA_INPUT_TOPIC ($PARTITIONS partitions)"
   start=$(date +%s.%N)
   read -r busy0 total0 < <(machine_ticks)
-  node bin/recpipe.js produce --input "$INPUT" --partitions "$PARTITIONS" ${LIMIT:+--limit "$LIMIT"} \
-    --json 2>/dev/null | tail -1 >&2 &
+  if [ "$LIVE" = 0 ]; then
+    log "copying the staged backlog into $RECPIPE_KAFKA_INPUT_TOPIC"
+    (
+      copy_topic "$RUN-g$n-staging-items" "$RECPIPE_KAFKA_ITEMS_TOPIC"
+      copy_topic "$RUN-g$n-staging" "$RECPIPE_KAFKA_INPUT_TOPIC"
+      log "backlog in place after $(echo "$(date +%s.%N) - $start" | bc -l | cut -c1-5) s"
+    ) &
+  else
+    log "producing $INPUT into $RECPIPE_KAFKA_INPUT_TOPIC ($PARTITIONS partitions)"
+    node bin/recpipe.js produce --input "$INPUT" --partitions "$PARTITIONS" ${LIMIT:+--limit "$LIMIT"} \
+      --json 2>/dev/null | tail -1 >&2 &
+  fi
   producer=$!
   while :; do
     now=$(date +%s.%N)

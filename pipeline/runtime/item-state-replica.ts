@@ -11,7 +11,9 @@ import { endOffsets, type TopicSpec } from '../../kafka/admin.js';
 import {
   callback,
   commonKafkaConfig,
+  IDLE_WAIT_MS,
   rdkafka,
+  waitForFirstMessage,
   type KafkaConsumer,
   type Message,
 } from '../../kafka/rdkafka.js';
@@ -117,7 +119,7 @@ export class ItemStateReplica {
         'enable.auto.commit': false,
         'enable.auto.offset.store': false,
         'isolation.level': 'read_committed',
-        'fetch.wait.max.ms': 50,
+        'fetch.wait.max.ms': IDLE_WAIT_MS,
       },
       { 'auto.offset.reset': 'earliest' },
     );
@@ -127,7 +129,7 @@ export class ItemStateReplica {
 
   async connect(): Promise<void> {
     await callback((cb) => this.consumer.connect({ timeout: 30_000 }, cb));
-    this.consumer.setDefaultConsumeTimeout(this.opts.pollMs ?? 50);
+    waitForFirstMessage(this.consumer, this.opts.pollMs);
     const meta = await callback<{ topics: { name: string; partitions: { id: number }[] }[] }>(
       (cb) =>
         this.consumer.getMetadata(
