@@ -45,11 +45,12 @@ export interface WarmUpResult {
 /**
  * Runs `run`'s graph and its pure encoders over a synthetic stream on throwaway state, before
  * the job joins its consumer group. V8 compiles hot code per process, in the first tens of
- * thousands of events: without this, every instance that starts or takes partitions over pays
- * that compiling (2.5-3 s of CPU measured per process) while serving its first batches, and a
- * group of N instances pays it N times inside the work it was given (docs/scaling.md). The
- * state built here (model, features, pushes, a second model applying item deltas) is dropped;
- * nothing reaches Kafka, Redis, ClickHouse or the job's metrics.
+ * thousands of events; without this, a started instance does that while serving its first
+ * batches, in interpreted code. Off by default (config `pipeline.warmUpEvents`): 20,000 events
+ * add about 5 s to start-up, and the CPU it moved out of a drain (5.6-6.7 s of one instance's,
+ * in two of three pairs) did not show for six instances sharing two cores (docs/BENCHMARKS.md,
+ * runs W). The state built here (model, features, pushes, a second model applying item deltas)
+ * is dropped; nothing reaches Kafka, Redis, ClickHouse or the job's metrics.
  */
 export async function warmUp(cfg: Config, inputTopic: string): Promise<WarmUpResult> {
   const started = performance.now();
