@@ -51,11 +51,8 @@ COPY examples ./examples
 # bench/id-memory.ts (docs/BENCHMARKS.md, "Memory per distinct id"; issue 12).
 # --max-semi-space-size: a larger young generation, so the per-event garbage dies there instead
 # of being promoted (about 10 % less CPU on a shop-like replay; docs/operations.md, "Memory").
-# UV_THREADPOOL_SIZE: each Kafka reader of `run` (input, item state, catalog, erasures) waits on
-# a pool thread for up to 500 ms when idle; 16 leaves threads for the clients' DNS lookups.
 ENV NODE_ENV=production \
     NODE_OPTIONS=--max-semi-space-size=64 \
-    UV_THREADPOOL_SIZE=16 \
     RECPIPE_HTTP_HOST=0.0.0.0 \
     RECPIPE_HTTP_PORT=9464 \
     MALLOC_MMAP_THRESHOLD_=131072

@@ -33,11 +33,9 @@ export const pipelineSchema = z
     featureChangelog: z.boolean().default(true),
     /**
      * How long a poll waits for a batch's first message; the batch is then what is already
-     * fetched, up to batchMaxMessages (it never waits to fill up: that is latency). A poll
-     * returns at the first message, so a longer wait delays nothing: it sets how often an idle
-     * job wakes up (50 ms cost an idle instance about twice the CPU of 500, docs/scaling.md).
+     * fetched, up to batchMaxMessages (it never waits to fill up: that is latency).
      */
-    batchMaxMs: z.number().int().min(1).default(500),
+    batchMaxMs: z.number().int().min(1).default(50),
     /**
      * Batches and messages in flight between source and commit: the backpressure bound. Batches
      * are served at once but committed with their analytics write, so the bound must cover

@@ -6,7 +6,6 @@ import {
   commonKafkaConfig,
   consumeCalls,
   cooperative,
-  IDLE_WAIT_MS,
   rdkafka,
   type KafkaConsumer,
   type Message,
@@ -93,7 +92,7 @@ export class KafkaConsumerSource {
         'partition.assignment.strategy': 'range',
         'session.timeout.ms': 10_000,
         'heartbeat.interval.ms': 1_000,
-        'fetch.wait.max.ms': Math.min(IDLE_WAIT_MS, opts.batchMaxMs),
+        'fetch.wait.max.ms': Math.min(100, opts.batchMaxMs),
         // librdkafka prefetches in the background whether or not the job pulls; its default cap
         // (64 MiB) would let a paused job (a store down, a big backlog) grow by that much.
         'queued.max.messages.kbytes': 16_384,

@@ -39,25 +39,6 @@ export function consumeCalls(
   return consumer as unknown as ConsumeCalls;
 }
 
-/**
- * How long the job's side readers (catalog replica, item state replica, erasure listener) and
- * their broker fetches wait when nothing arrives. Waits end at the first message (below, and the
- * broker answers a fetch as soon as data is there), so a longer wait delays nothing; it only
- * sets how often an idle reader wakes up. At 50-200 ms they woke an instance about 45 times a
- * second: a few percent of a core per instance, paid by every instance of a group for the whole
- * run whether or not it had work (docs/scaling.md).
- */
-export const IDLE_WAIT_MS = 500;
-
-/** A consumer whose `consume(n)` waits `ms` for the first message only, then takes what is fetched. */
-export function waitForFirstMessage(
-  consumer: import('@confluentinc/kafka-javascript').KafkaConsumer,
-  ms: number = IDLE_WAIT_MS,
-): void {
-  consumer.setDefaultConsumeTimeout(ms);
-  consumeCalls(consumer).setDefaultIsTimeoutOnlyForFirstMessage(true);
-}
-
 export function cooperative(
   consumer: import('@confluentinc/kafka-javascript').KafkaConsumer,
 ): CooperativeCalls {

@@ -2,9 +2,7 @@ import type { Config } from '../../config/schema.js';
 import {
   callback,
   commonKafkaConfig,
-  IDLE_WAIT_MS,
   rdkafka,
-  waitForFirstMessage,
   type KafkaConsumer,
   type Message,
 } from '../../kafka/rdkafka.js';
@@ -78,7 +76,6 @@ export class ErasureListener {
       {
         ...commonKafkaConfig(cfg),
         'group.id': `${opts.groupId}.privacy.${opts.instanceId}`,
-        'fetch.wait.max.ms': IDLE_WAIT_MS,
         'enable.auto.commit': false,
         'enable.partition.eof': false,
         'isolation.level': 'read_committed',
@@ -91,7 +88,7 @@ export class ErasureListener {
 
   async start(): Promise<void> {
     await callback((cb) => this.consumer.connect({ timeout: 30_000 }, cb));
-    waitForFirstMessage(this.consumer);
+    this.consumer.setDefaultConsumeTimeout(200);
     this.consumer.subscribe([this.cfg.privacy.topic]);
     this.loop = this.run().catch((err: unknown) =>
       this.opts.onLog('privacy listener stopped', { err: (err as Error).message }),

@@ -4,9 +4,7 @@ import { validateItemMessage } from '../../stream/validate-item.js';
 import {
   callback,
   commonKafkaConfig,
-  IDLE_WAIT_MS,
   rdkafka,
-  waitForFirstMessage,
   type KafkaConsumer,
   type Message,
 } from '../../kafka/rdkafka.js';
@@ -55,7 +53,6 @@ export class CatalogReplica {
       {
         ...commonKafkaConfig(cfg),
         'group.id': `${opts.groupId}.catalog.${opts.instanceId}`,
-        'fetch.wait.max.ms': IDLE_WAIT_MS,
         'enable.auto.commit': false,
         'enable.auto.offset.store': false,
         'enable.partition.eof': false,
@@ -70,7 +67,7 @@ export class CatalogReplica {
 
   async connect(): Promise<void> {
     await callback((cb) => this.consumer.connect({ timeout: 30_000 }, cb));
-    waitForFirstMessage(this.consumer, this.opts.pollMs);
+    this.consumer.setDefaultConsumeTimeout(this.opts.pollMs ?? 100);
     const meta = await callback<{ topics: { name: string; partitions: { id: number }[] }[] }>(
       (cb) =>
         this.consumer.getMetadata(

@@ -11,9 +11,7 @@ import { endOffsets, type TopicSpec } from '../../kafka/admin.js';
 import {
   callback,
   commonKafkaConfig,
-  IDLE_WAIT_MS,
   rdkafka,
-  waitForFirstMessage,
   type KafkaConsumer,
   type Message,
 } from '../../kafka/rdkafka.js';
@@ -119,7 +117,7 @@ export class ItemStateReplica {
         'enable.auto.commit': false,
         'enable.auto.offset.store': false,
         'isolation.level': 'read_committed',
-        'fetch.wait.max.ms': IDLE_WAIT_MS,
+        'fetch.wait.max.ms': 50,
       },
       { 'auto.offset.reset': 'earliest' },
     );
@@ -129,7 +127,7 @@ export class ItemStateReplica {
 
   async connect(): Promise<void> {
     await callback((cb) => this.consumer.connect({ timeout: 30_000 }, cb));
-    waitForFirstMessage(this.consumer, this.opts.pollMs);
+    this.consumer.setDefaultConsumeTimeout(this.opts.pollMs ?? 50);
     const meta = await callback<{ topics: { name: string; partitions: { id: number }[] }[] }>(
       (cb) =>
         this.consumer.getMetadata(
