@@ -12,7 +12,7 @@
  *    event stored (the first commit, `recpipe_events_valid_total` > 0);
  * 4. polls the group's committed offsets from the broker until they reach the end of the topic,
  *    then reads CPU seconds and peak RSS (VmHWM) again and SIGTERMs the instances.
- * Without --input it writes the load test's shop stream (bench/shop-events.ts) to
+ * Without --input it writes the load test's shop stream (pipeline/sim/shop-events.ts) to
  * bench/out/shop-<events>.jsonl first. Progress goes to stderr; the last stdout line is the
  * summary as JSON. The run's topics, Redis keys and ClickHouse database are dropped at the end
  * unless --keep (bench/drop-run.ts).

@@ -29,6 +29,7 @@ import { isServiceName, type ServiceName } from '../stack/layout.js';
 import { startService, stopService } from '../stack/stack.js';
 import { ensureTopics } from '../kafka/admin.js';
 import { createKafkaProducerSink, type OutgoingMessage } from '../kafka/client.js';
+import { ShopStream } from '../pipeline/sim/shop-events.js';
 import { dropRun } from './drop-run.js';
 import { FreshnessProbe, type ProbeStats } from './freshness-probe.js';
 import { buckets, parseMetrics, quantile, rssBytes, sum, type Series } from './load-metrics.js';
@@ -75,35 +76,13 @@ const env: Record<string, string> = {
 const cfg = loadConfig(undefined, { ...process.env, ...env });
 
 // ---------------------------------------------------------------- synthetic events
-let seed = 0x9e3779b9;
-const rnd = (): number => {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return (seed >>> 0) / 4294967296;
-};
-const TYPES = ['view', 'view', 'view', 'view', 'click', 'click', 'add_to_cart', 'purchase'];
-const CATEGORIES = ['home', 'garden', 'toys', 'kitchen', 'books', 'fashion', 'sports', 'beauty'];
-let nextId = 0;
-
-function event(now: number): OutgoingMessage {
-  const user = `u${Math.floor(rnd() ** 1.5 * nUsers)}`;
-  if (rnd() < malformedShare) return { key: user, value: `{"event_id":"bad-${nextId++}",` };
-  const itemNo = Math.floor(rnd() ** 3 * nItems);
-  return {
-    key: user,
-    value: JSON.stringify({
-      event_id: `${run}-${nextId++}`,
-      ts: now,
-      user_id: user,
-      item_id: `i${itemNo}`,
-      type: TYPES[Math.floor(rnd() * TYPES.length)],
-      category: CATEGORIES[itemNo % CATEGORIES.length],
-      price: Math.round(rnd() * 20_000) / 100,
-      session_id: `${user}-${Math.floor(now / 1_800_000)}`,
-    }),
-  };
-}
+const shop = new ShopStream({
+  users: nUsers,
+  items: nItems,
+  malformed: malformedShare,
+  runId: run,
+});
+const event = (now: number): OutgoingMessage => shop.next(now);
 
 // ---------------------------------------------------------------- the run
 async function freePort(): Promise<number> {

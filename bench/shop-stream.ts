@@ -10,7 +10,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { ShopStream } from './shop-events.js';
+import { ShopStream } from '../pipeline/sim/shop-events.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,5 +1,6 @@
 /**
- * The synthetic shop-like clickstream the load test produces and the graph benchmarks replay:
+ * The synthetic shop-like clickstream the load test produces, the graph benchmarks replay and
+ * `run`'s warm-up passes through its graph (pipeline/runtime/warm-up-stream.ts):
  * users drawn with a u^1.5 skew, items with u^3 (a long tail), all event types, eight categories,
  * 30-minute session ids and a small share of malformed lines. Deterministic for a seed, so a
  * file written by `bench/shop-stream.ts` and a live `bench/load.ts` run carry the same stream.
@@ -20,7 +21,16 @@ export interface ShopMessage {
 }
 
 const TYPES = ['view', 'view', 'view', 'view', 'click', 'click', 'add_to_cart', 'purchase'];
-const CATEGORIES = ['home', 'garden', 'toys', 'kitchen', 'books', 'fashion', 'sports', 'beauty'];
+export const CATEGORIES = [
+  'home',
+  'garden',
+  'toys',
+  'kitchen',
+  'books',
+  'fashion',
+  'sports',
+  'beauty',
+];
 
 export class ShopStream {
   private state: number;
