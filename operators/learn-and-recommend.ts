@@ -1,10 +1,10 @@
-import { concatMap, map, type OperatorFunction } from 'rxjs';
-import { stepsWithTurns } from '../models/core/steps.js';
+import { map, type OperatorFunction } from 'rxjs';
+import { allSteps } from '../models/core/steps.js';
 import type { ClickEvent } from '../models/event.js';
 import type { PurchaseHistory } from '../models/purchase-history.js';
 import type { Recommender } from '../models/recommender.js';
 import type { GraphBatch, ServedRecommendation, SourcedEvent } from './types.js';
-import { SLICE_MS, SliceClock } from './yield-turn.js';
+import { SLICE_MS, inSlices, neverDue } from './yield-turn.js';
 
 export interface LearnAndRecommendOptions {
   readonly recommender: Recommender;
@@ -83,46 +83,34 @@ export function learnAndRecommend(
     eventTs,
     updatedAt: l.updatedAt,
   });
-  const turn = opts.turn;
-  if (turn === undefined)
-    return map((batch) => {
-      const learning = begin(batch);
-      for (const sourced of batch.events) learnEvent(sourced, learning);
-      const l = learned(learning);
-      const recommendations: ServedRecommendation[] = [];
-      for (const [userId, eventTs] of l.touched) recommendations.push(refresh(l, userId, eventTs));
-      return { ...batch, recommendations, purchases: l.purchases };
-    });
   const perTurn = Math.max(1, opts.usersPerTurn ?? 64);
   const eventsPerTurn = Math.max(1, opts.eventsPerTurn ?? 256);
-  const clock = new SliceClock(opts.sliceMs ?? SLICE_MS);
   // run's pass in steps: learning a backlog batch and refreshing its lists were long stretches
   // of the loop. A step ends after a count of events or lists or a slice of time; no turn
-  // follows the last event or list, where it would only delay the batch.
-  function* passSteps(batch: GraphBatch): Generator<void, GraphBatch, undefined> {
+  // follows the last event or list, where it would only delay the batch. Replay runs the same
+  // steps to the end at once.
+  function* passSteps(
+    batch: GraphBatch,
+    due: () => boolean,
+  ): Generator<void, GraphBatch, undefined> {
     const learning = begin(batch);
     const events = batch.events;
     for (let i = 0; i < events.length; i++) {
       learnEvent(events[i] as SourcedEvent, learning);
-      if (i + 1 < events.length && ((i + 1) % eventsPerTurn === 0 || clock.due())) yield;
+      if (i + 1 < events.length && ((i + 1) % eventsPerTurn === 0 || due())) yield;
     }
     const l = learned(learning);
     const recommendations: ServedRecommendation[] = [];
     for (const [userId, eventTs] of l.touched) {
       recommendations.push(refresh(l, userId, eventTs));
       const n = recommendations.length;
-      if (n < l.touched.size && (n % perTurn === 0 || clock.due())) yield;
+      if (n < l.touched.size && (n % perTurn === 0 || due())) yield;
     }
     return { ...batch, recommendations, purchases: l.purchases };
   }
-  const nextSlice = async (): Promise<void> => {
-    await turn();
-    clock.start();
-  };
-  return concatMap((batch) => {
-    clock.start();
-    return stepsWithTurns(passSteps(batch), nextSlice);
-  });
+  return opts.turn === undefined
+    ? map((batch) => allSteps(passSteps(batch, neverDue)))
+    : inSlices(opts.turn, opts.sliceMs ?? SLICE_MS, passSteps);
 }
 
 /** What a batch's learning gathers: each touched user's newest event time, new purchases. */

@@ -1,10 +1,10 @@
-import { concatMap, map, type OperatorFunction } from 'rxjs';
+import { map, type OperatorFunction } from 'rxjs';
 import type { ClickEvent } from '../models/event.js';
-import { allSteps, stepsWithTurns } from '../models/core/steps.js';
+import { allSteps } from '../models/core/steps.js';
 import type { FeatureStore } from '../features/feature-store.js';
 import { PartitionWatermarks } from '../stream/partition-watermarks.js';
 import type { GraphBatch } from './types.js';
-import { SLICE_MS, SliceClock } from './yield-turn.js';
+import { SLICE_MS, inSlices } from './yield-turn.js';
 
 /**
  * Feeds each batch's accepted events (and catalog updates) into the event-time feature store,
@@ -41,17 +41,9 @@ export function updateFeatures(
   const partitions = new PartitionWatermarks(opts.idlePartitionMs ?? 5_000);
   const steps = (batch: GraphBatch, due?: () => boolean): Generator<void, GraphBatch> =>
     ingestBatch(store, partitions, now, batch, due);
-  const turn = opts.turn;
-  if (turn === undefined) return map((batch) => allSteps(steps(batch)));
-  const clock = new SliceClock(opts.sliceMs ?? SLICE_MS);
-  const nextSlice = async (): Promise<void> => {
-    await turn();
-    clock.start();
-  };
-  return concatMap((batch) => {
-    clock.start();
-    return stepsWithTurns(steps(batch, clock.due), nextSlice);
-  });
+  return opts.turn === undefined
+    ? map((batch) => allSteps(steps(batch)))
+    : inSlices(opts.turn, opts.sliceMs ?? SLICE_MS, steps);
 }
 
 function* ingestBatch(

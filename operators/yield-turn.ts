@@ -1,4 +1,5 @@
-import { concatMap, type MonoTypeOperatorFunction } from 'rxjs';
+import { concatMap, type MonoTypeOperatorFunction, type OperatorFunction } from 'rxjs';
+import { stepsWithTurns } from '../models/core/steps.js';
 
 /**
  * Hands each value on after `turn()` resolves, in order. Placed between the graph's operators
@@ -35,3 +36,27 @@ export class SliceClock {
 
 /** The slice run's graph works before it yields (SliceClock); a stage's turns add up per loop. */
 export const SLICE_MS = 15;
+
+/**
+ * Runs each value's steps in order, one value at a time, awaiting `turn` where the steps yield;
+ * `due` tells the steps when `sliceMs` have been worked since the value began or the last turn.
+ * The steps decide where they may yield (after a count of work, or when due).
+ */
+export function inSlices<T, R>(
+  turn: () => Promise<void>,
+  sliceMs: number,
+  steps: (value: T, due: () => boolean) => Generator<void, R, undefined>,
+): OperatorFunction<T, R> {
+  const clock = new SliceClock(sliceMs);
+  const nextSlice = async (): Promise<void> => {
+    await turn();
+    clock.start();
+  };
+  return concatMap((value: T) => {
+    clock.start();
+    return stepsWithTurns(steps(value, clock.due), nextSlice);
+  });
+}
+
+/** A `due` that never is: steps run to the end without slices of time (replay). */
+export const neverDue = (): boolean => false;
