@@ -69,6 +69,8 @@ export class FeatureTakes {
   /** The rows of `p`'s keys, each key removed from `p` as it is read, `keysPerPart` a part. */
   private *read(p: PendingKeys, keysPerPart: number): Generator<FeatureSet[], void, undefined> {
     const f = this.fams;
+    // Nothing ingests until the last part (see the class), so the newest event time holds.
+    const ts = this.now();
     let rows: FeatureSet[] = [];
     let keys = 0;
     for (const entity of ENTITIES) {
@@ -80,7 +82,6 @@ export class FeatureTakes {
         pending.delete(id);
         const slot = index.slotOf(id);
         if (slot === undefined) continue;
-        const ts = this.now();
         f.changedRows(fams, slot, id, span.min, span.max, ts, rows);
         // the unwindowed values (recency, affinity, price band) are per user only
         if (isUser) this.userStates.pushRows(id, slot, index.lastSeen(slot), ts, rows);
