@@ -19,8 +19,9 @@
 #    instance, batches committed, prequential HR@10 summed over the instances' online evaluators) and writes them to
 #    bench/out/scale-N.json. "cpu_after_join" counts each process's CPU seconds (utime + stime
 #    from /proc) from the moment the group had formed until the drain ended: start-up excluded;
-#    "main_thread_after_join" the same for the JS thread alone (the rest is librdkafka's and
-#    libuv's threads).
+#    "main_thread_after_join" the same for the JS thread alone. A stderr line splits the CPU
+#    after the join by thread, all instances together: main(js), "node" (V8's helper threads:
+#    parallel and concurrent GC, optimising compilers; libuv's pool), rdk:* (librdkafka).
 # RECPIPE_SCALE_ITEM_STATE=replica|follower in the environment picks how item state is shared.
 # Needs the local stack (`recpipe stack up`). Progress goes to stderr. At the end the run's topics,
 # Redis keys and ClickHouse databases are dropped (bench/drop-run.ts).
@@ -90,6 +91,19 @@ main_thread_seconds() { # utime + stime of a pid's main thread (JS), in seconds
   awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/task/$1/stat" 2>/dev/null || echo 0
 }
 
+thread_ticks() { # "tid name ticks" per thread of a pid (utime + stime; spaces in names become _)
+  local t
+  for t in /proc/"$1"/task/*; do
+    awk -v tid="${t##*/}" -v pid="$1" '{ n = $0; sub(/^[^(]*\(/, "", n); sub(/\)[^)]*$/, "", n); gsub(/ /, "_", n); if (tid == pid) n = "main(js)";
+      r = $0; sub(/^.*\) /, "", r); split(r, f, " "); print tid, n, f[12] + f[13] }' "$t/stat" 2>/dev/null
+  done
+}
+
+thread_split() { # CPU seconds per thread name between two thread_ticks files (threads in both)
+  awk -v hz="$(getconf CLK_TCK)" 'NR == FNR { a[$1] = $3; next } ($1 in a) { d[$2] += $3 - a[$1] }
+    END { for (n in d) printf "%s %.2f\n", n, d[n] / hz }' "$1" "$2"
+}
+
 cpu_seconds() { # utime + stime of a pid, in seconds
   awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
@@ -148,6 +162,7 @@ for n in $COUNTS; do
   for ((i = 0; i < n; i++)); do
     cpu0+=("$(cpu_seconds "$(cat "$dir/instance-$i.pid")")")
     main0+=("$(main_thread_seconds "$(cat "$dir/instance-$i.pid")")")
+    thread_ticks "$(cat "$dir/instance-$i.pid")" >"$dir/threads0-$i"
   done
   start=$(date +%s.%N)
   read -r busy0 total0 < <(machine_ticks)
@@ -189,6 +204,8 @@ for n in $COUNTS; do
     cpus+=("$c")
     after+=("$(echo "$c - ${cpu0[$i]}" | bc -l)")
     mains+=("$(echo "$(main_thread_seconds "$(cat "$dir/instance-$i.pid")") - ${main0[$i]}" | bc -l)")
+    thread_ticks "$(cat "$dir/instance-$i.pid")" >"$dir/threads1-$i"
+    thread_split "$dir/threads0-$i" "$dir/threads1-$i" >>"$dir/split"
     holds+=("$(metric "$dir/instance-$i.log" recpipe_serving_hold_seconds_sum)")
     batches+=("$(metric "$dir/instance-$i.log" recpipe_batches_committed_total)")
   done
@@ -204,6 +221,9 @@ for n in $COUNTS; do
     "$(echo "if ($evaluated > 0) $hits / $evaluated else 0" | bc -l)" "$evaluated" \
     "$(echo "($busy1 - $busy0) / ($total1 - $total0)" | bc -l)" "$(cut -d' ' -f1-3 /proc/loadavg)")
   echo "$json" | tee "bench/out/scale-$n.json"
+  # Where the CPU after the join went, by thread name, all instances together: the JS thread is
+  # "node", V8's GC and compiler helpers "V8_DefaultWorke", librdkafka's "rdk:*", libuv's pool.
+  log "CPU s after the join by thread: $(awk '{ d[$1] += $2 } END { for (n in d) printf "%s %.2f\n", n, d[n] }' "$dir/split" | sort -k2 -n -r | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }')"
   # --logs keeps each instance's log (e.g. with RECPIPE_INSTANCES_NODE_ARGS=--trace-gc)
   [ -n "$LOGS" ] && mkdir -p "$LOGS/g$n" && cp "$dir"/instance-*.log "$LOGS/g$n/"
   rm -rf "$dir"

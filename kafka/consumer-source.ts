@@ -151,6 +151,14 @@ export class KafkaConsumerSource {
     const parts = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
     try {
       if (code === ERR_ASSIGN_PARTITIONS) {
+        if (this.stopped) {
+          // Partitions handed over while this member leaves (others left first) are given back
+          // by its close. Announcing them would start restores that outlive the job: they ran
+          // after its stores had closed and reopened a Redis connection, so the process never
+          // exited. Only the protocol's assign is due.
+          this.assignQuietly(parts);
+          return;
+        }
         for (const p of parts) {
           this.assigned.add(tpKey(p.topic, p.partition));
           this.revoking.delete(tpKey(p.topic, p.partition));
@@ -296,6 +304,16 @@ export class KafkaConsumerSource {
     return callback<Message[]>((cb) =>
       this.consumer.consume(this.opts.batchMaxMessages, cb as (err: unknown, m: Message[]) => void),
     );
+  }
+
+  private assignQuietly(parts: readonly TopicPartition[]): void {
+    try {
+      if (this.incremental()) cooperative(this.consumer).incrementalAssign([...parts]);
+      else this.consumer.assign([...parts]);
+    } catch (err) {
+      // A closing consumer refuses (Local: Erroneous state); the close settles the group itself.
+      this.opts.onLog?.(`assign while stopping failed: ${String(err)}`);
+    }
   }
 
   private resumeAfterBlocked(): void {
