@@ -55,8 +55,18 @@ export const pipelineSchema = z
     dedupeCapacity: z.number().int().min(1).default(1_000_000),
     topK: z.number().int().min(1).max(1000).default(20),
     model: z.string().default('default'),
-    /** How often `run` saves the model snapshot to Redis (and always after a clean drain). */
+    /**
+     * `run` saves the model snapshot to Redis once `snapshotEveryEvents` messages were committed
+     * since the last one, but never sooner than `snapshotIntervalMs` after it; once
+     * `snapshotMaxIntervalMs` has passed, any committed message is enough (and always after a
+     * clean drain). Counting events bounds what a restart replays (the input since the snapshot)
+     * instead of the wall clock: each of N instances commits 1/N of the group's events, and
+     * every snapshot holds the whole item side (25-35 MB after 600,000 shop events, 0.3-0.8 s of
+     * CPU each), so a fixed 30 s made N instances pay N times the single instance's snapshots.
+     */
     snapshotIntervalMs: z.number().int().min(1000).default(30_000),
+    snapshotEveryEvents: z.number().int().min(1).default(60_000),
+    snapshotMaxIntervalMs: z.number().int().min(1000).default(600_000),
     /**
      * Synthetic events `run` passes through its graph on throwaway state before it joins the
      * group, so V8 compiles the hot code then and not while serving the first real batches

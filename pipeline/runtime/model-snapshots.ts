@@ -12,6 +12,16 @@ export interface SnapshotStore {
 }
 
 /**
+ * When a snapshot is due: `everyEvents` committed since the last one, at least `minIntervalMs`
+ * after it; after `maxIntervalMs`, any committed event (config/pipeline.ts says why).
+ */
+export interface SnapshotSchedule {
+  readonly minIntervalMs: number;
+  readonly everyEvents: number;
+  readonly maxIntervalMs: number;
+}
+
+/**
  * The model's snapshots for one instance: restored at start, then taken between batches (so
  * the model matches the ledger) and written in the background, never awaited on the commit path.
  * With a gate (run's BatchGate) the snapshot is taken in parts, a turn each, holding the gate so
@@ -19,6 +29,8 @@ export interface SnapshotStore {
  */
 export class ModelSnapshots {
   private last = Date.now();
+  /** Events committed since the last snapshot was taken. */
+  private events = 0;
   private saving: Promise<void> | undefined;
 
   constructor(
@@ -27,7 +39,7 @@ export class ModelSnapshots {
     private readonly recommender: Recommender,
     private readonly ledger: LearnLedger,
     private readonly log: Pick<Logger, 'info' | 'debug' | 'warn'>,
-    private readonly intervalMs: number,
+    private readonly schedule: SnapshotSchedule,
     private readonly gate?: Pick<BatchGate, 'enter' | 'leave'>,
   ) {}
 
@@ -39,9 +51,14 @@ export class ModelSnapshots {
     this.log.info({ snapshot: this.name, bytes: bytes.byteLength }, 'model restored from snapshot');
   }
 
-  /** Takes a snapshot when the interval has passed (call between batches). */
-  maybeSave(): void {
-    if (Date.now() - this.last >= this.intervalMs) void this.save();
+  /** Counts `events` newly committed and takes a snapshot when one is due (call between batches). */
+  maybeSave(events: number): void {
+    this.events += events;
+    if (this.events === 0) return;
+    const age = Date.now() - this.last;
+    const { minIntervalMs, everyEvents, maxIntervalMs } = this.schedule;
+    if ((age >= minIntervalMs && this.events >= everyEvents) || age >= maxIntervalMs)
+      void this.save();
   }
 
   /** Serialises the model now and writes it in the background; resolves when written. */
@@ -50,6 +67,7 @@ export class ModelSnapshots {
     if (!store || !this.recommender.snapshot) return Promise.resolve();
     if (this.saving) return this.saving;
     this.last = Date.now();
+    this.events = 0;
     this.saving = this.serialise()
       .then(async ({ bytes, serialiseMs }) => {
         await store.save(this.name, bytes);

@@ -78,7 +78,11 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
     recommender,
     ledger,
     log,
-    cfg.pipeline.snapshotIntervalMs,
+    {
+      minIntervalMs: cfg.pipeline.snapshotIntervalMs,
+      everyEvents: cfg.pipeline.snapshotEveryEvents,
+      maxIntervalMs: cfg.pipeline.snapshotMaxIntervalMs,
+    },
     gate,
   );
   await snapshots.restore();
@@ -264,7 +268,9 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         quality?.publish();
         metrics.inFlightBatches.set(source.pendingBatches);
         // Off the commit path: the snapshot is written while the next batches flow.
-        snapshots.maybeSave();
+        let committed = 0;
+        for (const s of served) committed += s.messages;
+        snapshots.maybeSave(committed);
       },
     },
   );

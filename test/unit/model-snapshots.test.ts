@@ -1,12 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClickEvent } from '../../models/event.js';
 import { createRecommender } from '../../models/registry.js';
 import { BatchGate } from '../../pipeline/runtime/batch-gate.js';
 import { LearnLedger, packSnapshot } from '../../pipeline/runtime/learn-ledger.js';
-import { ModelSnapshots } from '../../pipeline/runtime/model-snapshots.js';
+import { ModelSnapshots, type SnapshotSchedule } from '../../pipeline/runtime/model-snapshots.js';
 
 const T0 = Date.UTC(2026, 10, 2);
 const silent = { info: () => undefined, debug: () => undefined, warn: () => undefined };
+const WHENEVER_ASKED: SnapshotSchedule = { minIntervalMs: 0, everyEvents: 1, maxIntervalMs: 0 };
 
 function events(from: number, n: number): ClickEvent[] {
   const out: ClickEvent[] = [];
@@ -45,7 +46,7 @@ describe('ModelSnapshots with a gate', () => {
       load: async (name: string) => saved.get(name) ?? null,
     };
     const gate = new BatchGate();
-    const snapshots = new ModelSnapshots(store, 'm', rec, ledger, silent, 0, gate);
+    const snapshots = new ModelSnapshots(store, 'm', rec, ledger, silent, WHENEVER_ASKED, gate);
     for (const e of events(0, 200)) [rec, twin].forEach((m) => m.learn(e));
     ledger.advance(0, 200);
 
@@ -65,5 +66,77 @@ describe('ModelSnapshots with a gate', () => {
     await Promise.all([saving, next]);
     expect(saved.get('m')).toEqual(expected);
     expect(gate.busy).toBe(false);
+  });
+});
+
+describe('ModelSnapshots schedule', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  /** The times (ms after the start) at which maybeSave() took a snapshot. */
+  async function savesAt(
+    schedule: SnapshotSchedule,
+    steps: [afterMs: number, events: number][],
+  ): Promise<number[]> {
+    vi.useRealTimers();
+    vi.useFakeTimers({ now: 0, toFake: ['Date'] });
+    const at: number[] = [];
+    const store = { save: async () => void at.push(Date.now()), load: async () => null };
+    const rec = createRecommender('default');
+    const snapshots = new ModelSnapshots(store, 'm', rec, new LearnLedger(), silent, schedule);
+    for (const [afterMs, events] of steps) {
+      vi.setSystemTime(Date.now() + afterMs);
+      snapshots.maybeSave(events);
+      await snapshots.settled();
+    }
+    return at;
+  }
+
+  const schedule = { minIntervalMs: 30_000, everyEvents: 1_000, maxIntervalMs: 600_000 };
+
+  it('waits for both the events and the minimum interval', async () => {
+    // 1,000 events after 10 s: too soon; at 30 s the interval has passed too
+    expect(
+      await savesAt(schedule, [
+        [10_000, 1_000],
+        [20_000, 0],
+      ]),
+    ).toEqual([30_000]);
+    // 30 s with 999 events: not yet; the next event is the 1,000th
+    expect(
+      await savesAt(schedule, [
+        [30_000, 999],
+        [1_000, 1],
+      ]),
+    ).toEqual([31_000]);
+  });
+
+  it('a group member committing a sixth of the events snapshots a sixth as often', async () => {
+    // 1,000 events per 30 s for one instance, 1,000 per 180 s for each of six
+    const one = await savesAt(
+      schedule,
+      Array.from({ length: 36 }, () => [5_000, 167] as [number, number]),
+    );
+    const six = await savesAt(
+      schedule,
+      Array.from({ length: 36 }, () => [5_000, 28] as [number, number]),
+    );
+    expect(one).toHaveLength(6);
+    expect(six).toHaveLength(1);
+  });
+
+  it('after the maximum interval any committed event is enough, none is not', async () => {
+    expect(
+      await savesAt(schedule, [
+        [600_000, 0],
+        [1_000, 0],
+      ]),
+    ).toEqual([]);
+    expect(
+      await savesAt(schedule, [
+        [599_000, 5],
+        [1_000, 0],
+        [1_000, 1],
+      ]),
+    ).toEqual([600_000]);
   });
 });
