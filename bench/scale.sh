@@ -87,10 +87,6 @@ machine_ticks() { # "busy total" jiffies of the whole machine, from /proc/stat
   awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6 }' /proc/stat
 }
 
-main_thread_seconds() { # utime + stime of a pid's main thread (JS), in seconds
-  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/task/$1/stat" 2>/dev/null || echo 0
-}
-
 thread_ticks() { # "tid name ticks" per thread of a pid (utime + stime; spaces in names become _)
   local t
   for t in /proc/"$1"/task/*; do
@@ -158,10 +154,8 @@ for n in $COUNTS; do
   sleep 1
   joined=$(date +%s.%N)
   cpu0=()
-  main0=()
   for ((i = 0; i < n; i++)); do
     cpu0+=("$(cpu_seconds "$(cat "$dir/instance-$i.pid")")")
-    main0+=("$(main_thread_seconds "$(cat "$dir/instance-$i.pid")")")
     thread_ticks "$(cat "$dir/instance-$i.pid")" >"$dir/threads0-$i"
   done
   start=$(date +%s.%N)
@@ -203,9 +197,9 @@ for n in $COUNTS; do
     c=$(cpu_seconds "$(cat "$dir/instance-$i.pid")")
     cpus+=("$c")
     after+=("$(echo "$c - ${cpu0[$i]}" | bc -l)")
-    mains+=("$(echo "$(main_thread_seconds "$(cat "$dir/instance-$i.pid")") - ${main0[$i]}" | bc -l)")
     thread_ticks "$(cat "$dir/instance-$i.pid")" >"$dir/threads1-$i"
-    thread_split "$dir/threads0-$i" "$dir/threads1-$i" >>"$dir/split"
+    thread_split "$dir/threads0-$i" "$dir/threads1-$i" >"$dir/split-$i"
+    mains+=("$(awk '$1 == "main(js)" { m = $2 } END { printf "%.2f", m }' "$dir/split-$i")")
     holds+=("$(metric "$dir/instance-$i.log" recpipe_serving_hold_seconds_sum)")
     batches+=("$(metric "$dir/instance-$i.log" recpipe_batches_committed_total)")
   done
@@ -221,9 +215,8 @@ for n in $COUNTS; do
     "$(echo "if ($evaluated > 0) $hits / $evaluated else 0" | bc -l)" "$evaluated" \
     "$(echo "($busy1 - $busy0) / ($total1 - $total0)" | bc -l)" "$(cut -d' ' -f1-3 /proc/loadavg)")
   echo "$json" | tee "bench/out/scale-$n.json"
-  # Where the CPU after the join went, by thread name, all instances together: the JS thread is
-  # "node", V8's GC and compiler helpers "V8_DefaultWorke", librdkafka's "rdk:*", libuv's pool.
-  log "CPU s after the join by thread: $(awk '{ d[$1] += $2 } END { for (n in d) printf "%s %.2f\n", n, d[n] }' "$dir/split" | sort -k2 -n -r | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }')"
+  # Where the CPU after the join went, by thread name, all instances together (see the top).
+  log "CPU s after the join by thread: $(cat "$dir"/split-* | awk '{ d[$1] += $2 } END { for (n in d) printf "%s %.2f\n", n, d[n] }' | sort -k2 -n -r | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }')"
   # --logs keeps each instance's log (e.g. with RECPIPE_INSTANCES_NODE_ARGS=--trace-gc)
   [ -n "$LOGS" ] && mkdir -p "$LOGS/g$n" && cp "$dir"/instance-*.log "$LOGS/g$n/"
   rm -rf "$dir"

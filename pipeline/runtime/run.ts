@@ -258,7 +258,9 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
             metrics.servingSeconds.observe(Math.max(0, now - ts) / 1000);
       },
       onCommitted: (served) => {
+        let committed = 0;
         for (const s of served) {
+          committed += s.messages;
           observeCommitted(metrics, s.summary, readTimes.get(s.seq) ?? Date.now(), PUSH_TRIGGERS);
           readTimes.delete(s.seq);
           progress.committedUpTo(s.seq);
@@ -268,8 +270,6 @@ export async function startRun(deps: RunDependencies): Promise<RunningJob> {
         quality?.publish();
         metrics.inFlightBatches.set(source.pendingBatches);
         // Off the commit path: the snapshot is written while the next batches flow.
-        let committed = 0;
-        for (const s of served) committed += s.messages;
         snapshots.maybeSave(committed);
       },
     },
