@@ -18,7 +18,7 @@
  * unless --keep (bench/drop-run.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
@@ -95,6 +95,10 @@ interface Instance {
 
 function startInstance(i: number): Instance {
   const nodeArgs = (process.env.DRAIN_JOB_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // DRAIN_JOB_STDOUT=PREFIX keeps instance i's stdout (e.g. --trace-gc lines) in PREFIX-i.log
+  const stdout = process.env.DRAIN_JOB_STDOUT
+    ? openSync(`${process.env.DRAIN_JOB_STDOUT}-${i}.log`, 'w')
+    : 'ignore';
   const proc = spawn(process.execPath, [...nodeArgs, BIN, 'run', '--http-port', '0'], {
     cwd: ROOT,
     env: {
@@ -102,7 +106,7 @@ function startInstance(i: number): Instance {
       ...env,
       RECPIPE_KAFKA_INSTANCE_ID: `${run}-${i}`,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', stdout, 'pipe'],
   });
   const inst: Instance = { proc, log: '', port: undefined, owns: false };
   proc.stderr?.on('data', (d: Buffer) => {
