@@ -36,6 +36,11 @@ if [ ! -x bench/.venv/bin/python ] || ! bench/.venv/bin/python -c 'import matplo
   python3 -m venv bench/.venv
   bench/.venv/bin/pip install --quiet matplotlib
 fi
+if ! command -v kcat >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "[load] installing kcat (an independent Kafka client for the benchmark)" >&2
+  { apt-get install -y -qq kcat || { apt-get update -qq && apt-get install -y -qq kcat; }; } >/dev/null 2>&1 ||
+    echo "[load] kcat could not be installed: see below for what is used instead" >&2
+fi
 echo "[load] building" >&2
 npx tsc -p tsconfig.json >&2
 node bin/recpipe.js stack up >&2
