@@ -64,11 +64,11 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     recpipeWriteRecs(
       numberOfKeys: number,
-      ...keysTtlAndLists: (string | number)[]
+      ...keysTtlAndLists: (string | number | Buffer)[]
     ): Result<number, Context>;
     recpipeWriteHashes(
       numberOfKeys: number,
-      ...keysTtlAndFields: (string | number)[]
+      ...keysTtlAndFields: (string | number | Buffer)[]
     ): Result<number, Context>;
   }
 }
