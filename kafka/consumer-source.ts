@@ -47,8 +47,15 @@ export interface TopicPartition {
 const ERR_ASSIGN_PARTITIONS = -175;
 const ERR_REVOKE_PARTITIONS = -174;
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
-/** How long the source waits at the in-flight bound before it polls with partitions paused. */
-const BLOCKED_POLL_AFTER_MS = 1_000;
+/**
+ * How long the source waits at the in-flight bound before it polls with partitions paused. A
+ * pause drops what librdkafka has prefetched, and the fetches after the resume fill its queue
+ * partition by partition in the same order each time: at 1 s, a job that could not keep up hit
+ * the bound every analytics flush (2 s), paused, and read mostly its first partition while the
+ * last one's lag grew for the whole run (BENCHMARKS.md, the soak of 2026-12-07 late). Ordinary
+ * backpressure waits well below this; a store that is down still gets a poll every 10 s.
+ */
+const BLOCKED_POLL_AFTER_MS = 10_000;
 
 /**
  * A pull-based Kafka source: it asks librdkafka for the next batch only while fewer than
