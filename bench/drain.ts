@@ -18,7 +18,7 @@
  * unless --keep (bench/drop-run.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
@@ -108,6 +108,8 @@ function startInstance(i: number): Instance {
     },
     stdio: ['ignore', stdout, 'pipe'],
   });
+  // the child has its own copy of the file descriptor
+  if (typeof stdout === 'number') closeSync(stdout);
   const inst: Instance = { proc, log: '', port: undefined, owns: false };
   proc.stderr?.on('data', (d: Buffer) => {
     const text = d.toString();
