@@ -36,11 +36,8 @@ if [ ! -x bench/.venv/bin/python ] || ! bench/.venv/bin/python -c 'import matplo
   python3 -m venv bench/.venv
   bench/.venv/bin/pip install --quiet matplotlib
 fi
-if ! command -v kcat >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  echo "[load] installing kcat (an independent Kafka client for the benchmark)" >&2
-  { apt-get install -y -qq kcat || { apt-get update -qq && apt-get install -y -qq kcat; }; } >/dev/null 2>&1 ||
-    echo "[load] kcat could not be installed: see below for what is used instead" >&2
-fi
+# kcat among them (an independent Kafka client); without it see below for what is used instead
+bash scripts/install-system-deps.sh || echo "[load] system packages missing (see above)" >&2
 echo "[load] building" >&2
 npx tsc -p tsconfig.json >&2
 node bin/recpipe.js stack up >&2

@@ -105,11 +105,8 @@ cpu_seconds() { # utime + stime of a pid, in seconds
 }
 
 BROKERS=$(node --input-type=module -e 'import { loadConfig } from "./dist/config/load.js"; console.log(loadConfig().kafka.brokers)')
-if ! command -v kcat >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  echo "[scale] installing kcat (an independent Kafka client for the benchmark)" >&2
-  { apt-get install -y -qq kcat || { apt-get update -qq && apt-get install -y -qq kcat; }; } >/dev/null 2>&1 ||
-    echo "[scale] kcat could not be installed: see below for what is used instead" >&2
-fi
+# kcat among them (an independent Kafka client); without it see below for what is used instead
+bash scripts/install-system-deps.sh || echo "[scale] system packages missing (see above)" >&2
 if [ "$LIVE" = 0 ] && ! command -v kcat >/dev/null; then
   log "kcat not found (apt-get install kcat): producing after the join instead of a staged backlog"
   LIVE=1

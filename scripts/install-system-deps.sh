@@ -20,6 +20,8 @@ declare -A wanted=(
   # scripts/ecosystem-check.sh: a real Prometheus, and a venv for chdb (a current ClickHouse)
   [prometheus]=prometheus
   [python3]=python3
+  # bench/load.sh's freshness probe and bench/scale.sh's staged backlog: an independent Kafka client
+  [kcat]=kcat
 )
 
 installed() {
