@@ -77,6 +77,17 @@ export class KafkaConsumerSource {
   private readonly handedOut = new Map<string, number>();
   /** Partitions paused by pollBlocked(), resumed once batches flow again. */
   private pausedWhileBlocked = false;
+  /**
+   * Set when disconnect() begins. The binding frees its librdkafka handle on a worker thread
+   * while rebalance events it queued earlier are still delivered to this thread, and some of its
+   * calls (assignmentLost) then dereference the freed handle: a member stopping while another
+   * left the group died of SIGSEGV (CI, scale-quality; reproduced by staggered stops).
+   */
+  private closing = false;
+  /** The close's own revoke has been answered: later rebalance events get no native call. */
+  private unassignedWhileClosing = false;
+  /** Revoke handlers still running; disconnect() lets them finish before the close starts. */
+  private readonly revokes = new Set<Promise<void>>();
   /** Since when the source has been caught up and quiet (idle ticks), and the last tick. */
   private quietSince: number | undefined;
   private lastTick = 0;
@@ -181,28 +192,26 @@ export class KafkaConsumerSource {
         this.opts.onLog?.(`kafka rebalance error ${String(code)}`);
         return;
       }
-      const lost = cooperative(this.consumer).assignmentLost();
+      // While closing nothing is committed any more, so whether the group already gave the
+      // partitions away no longer matters; the call could reach a freed handle.
+      const lost = !this.closing && cooperative(this.consumer).assignmentLost();
       for (const p of parts) {
         this.revoking.add(tpKey(p.topic, p.partition));
         // A lost partition already belongs to another member: its commits would be refused.
         if (lost) this.assigned.delete(tpKey(p.topic, p.partition));
       }
       const done = this.opts.onRevoke?.(parts, lost) ?? Promise.resolve();
-      done
+      const handled = done
         .catch((err: unknown) => this.opts.onLog?.(`revoke handler failed: ${String(err)}`))
         .finally(() => {
+          this.revokes.delete(handled);
           for (const p of parts) {
             this.assigned.delete(tpKey(p.topic, p.partition));
             this.revoking.delete(tpKey(p.topic, p.partition));
           }
-          try {
-            if (this.incremental()) cooperative(this.consumer).incrementalUnassign(parts);
-            else this.consumer.unassign();
-          } catch (err) {
-            // Only fails once the consumer is closed, when there is nothing left to give back.
-            this.opts.onLog?.(`unassign failed: ${String(err)}`);
-          }
+          this.unassign(parts);
         });
+      this.revokes.add(handled);
     } catch (err) {
       this.opts.onLog?.(`rebalance failed: ${String(err)}`);
     }
@@ -371,10 +380,44 @@ export class KafkaConsumerSource {
     if (commits.length > 0) this.consumer.commitSync(commits.map((c) => ({ ...c })));
   }
 
+  /**
+   * Closes the consumer after any revoke in progress has given its partitions back, so the
+   * close's own revoke is the only rebalance event answered while the handle is being freed.
+   */
   async disconnect(): Promise<void> {
     if (!this.consumer.isConnected()) return;
+    await settledWithin([...this.revokes], REVOKES_BEFORE_CLOSE_MS);
+    this.closing = true;
     await callback((cb) => this.consumer.disconnect(cb));
   }
+
+  private unassign(parts: readonly TopicPartition[]): void {
+    // The close waits for one answer to its revoke; anything later could meet a freed handle.
+    if (this.closing) {
+      if (this.unassignedWhileClosing) return;
+      this.unassignedWhileClosing = true;
+    }
+    try {
+      if (this.incremental()) cooperative(this.consumer).incrementalUnassign([...parts]);
+      else this.consumer.unassign();
+    } catch (err) {
+      // Only fails once the consumer is closed, when there is nothing left to give back.
+      this.opts.onLog?.(`unassign failed: ${String(err)}`);
+    }
+  }
+}
+
+/** Revoke handlers only commit what is in flight; at shutdown that is already done. */
+const REVOKES_BEFORE_CLOSE_MS = 5_000;
+
+async function settledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(promises),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
 }
 
 function toBatch(seq: number, messages: readonly Message[]): Batch<RawMessage> {
