@@ -2,6 +2,7 @@ import { Observable } from 'rxjs';
 import type { Config } from '../config/schema.js';
 import type { Batch, CommitPoint, RawMessage } from '../records/index.js';
 import {
+  bounded,
   callback,
   commonKafkaConfig,
   consumeCalls,
@@ -86,7 +87,10 @@ export class KafkaConsumerSource {
   private closing = false;
   /** The close's own revoke has been answered: later rebalance events get no native call. */
   private unassignedWhileClosing = false;
-  /** Revoke handlers still running; disconnect() lets them finish before the close starts. */
+  /**
+   * Revoke handlers still running; disconnect() lets them finish before the close starts.
+   * Bound: one per rebalance event whose handler has not settled (each removes itself).
+   */
   private readonly revokes = new Set<Promise<void>>();
   /** Since when the source has been caught up and quiet (idle ticks), and the last tick. */
   private quietSince: number | undefined;
@@ -386,7 +390,11 @@ export class KafkaConsumerSource {
    */
   async disconnect(): Promise<void> {
     if (!this.consumer.isConnected()) return;
-    await settledWithin([...this.revokes], REVOKES_BEFORE_CLOSE_MS);
+    await bounded(
+      Promise.allSettled([...this.revokes]),
+      REVOKES_BEFORE_CLOSE_MS,
+      'revoke handlers before the close',
+    ).catch((err: unknown) => this.opts.onLog?.(String(err)));
     this.closing = true;
     await callback((cb) => this.consumer.disconnect(cb));
   }
@@ -409,16 +417,6 @@ export class KafkaConsumerSource {
 
 /** Revoke handlers only commit what is in flight; at shutdown that is already done. */
 const REVOKES_BEFORE_CLOSE_MS = 5_000;
-
-async function settledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
-  if (promises.length === 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.allSettled(promises),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
-  ]);
-  clearTimeout(timer);
-}
 
 function toBatch(seq: number, messages: readonly Message[]): Batch<RawMessage> {
   const next = new Map<string, CommitPoint>();

@@ -138,7 +138,7 @@ export function createClickHouseSink(
   /**
    * Sends ready JSONEachRow text as the body of an INSERT. Not client.insert(): it appends a
    * newline to each value, and Node's HTTP layer then flattened that two-part string, a copy of
-   * every body on the JS heap (7 % of all bytes allocated in a drain; peak RSS 8-12 % lower
+   * every body on the JS heap (6.6 % of all bytes allocated in a drain; peak RSS 6-12 % lower
    * without it, BENCHMARKS.md). The text itself stays a string: as bytes (Buffer.from, then a
    * concat per flush) the drain's RSS fell by a quarter but it cost 15 % more CPU.
    */
